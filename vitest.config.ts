@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Integration suites share one moto server; each suite isolates itself by unique resource names.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
