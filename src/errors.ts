@@ -1,0 +1,107 @@
+import { redactSecrets } from "./domain/secret-value.ts";
+
+/**
+ * Every error a user can cause is an `AkmError`: it says what is wrong, where, and how to fix it.
+ * `fault` separates the user's mistakes from transient outages and from bugs in this tool, so the
+ * runbook summary and the CLI exit codes can tell them apart.
+ */
+export type Fault = "user" | "transient" | "tool";
+
+export interface AkmErrorOptions {
+  /** How to fix it, as an instruction ("Grant the token ..."). */
+  readonly fix: string;
+  readonly fault?: Fault;
+  readonly cause?: unknown;
+}
+
+export class AkmError extends Error {
+  readonly fault: Fault;
+  readonly fix: string;
+
+  constructor(message: string, options: AkmErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AkmError";
+    this.fault = options.fault ?? "user";
+    this.fix = options.fix;
+  }
+
+  /** One line for summaries: what, where, and the fix. */
+  describe(): string {
+    return `${this.message} Fix: ${this.fix}`;
+  }
+}
+
+/** repos.json (or a runbook parameter) is missing, malformed or inconsistent. */
+export class ConfigError extends AkmError {
+  /** Where: `s3://bucket/key`, plus line/column or a JSON path when known. */
+  readonly location: string;
+  readonly problems: readonly string[];
+
+  constructor(location: string, problems: readonly string[], fix: string, cause?: unknown) {
+    const list = problems.length === 1 ? problems[0] : problems.map((p) => `\n  - ${p}`).join("");
+    super(`Invalid repository list ${location}: ${list}`, { fix, fault: "user", cause });
+    this.name = "ConfigError";
+    this.location = location;
+    this.problems = problems;
+  }
+}
+
+/** The Lambda's environment or an event does not match what the template wires in. */
+export class SettingsError extends AkmError {
+  constructor(message: string, fix: string) {
+    super(message, { fix, fault: "tool" });
+    this.name = "SettingsError";
+  }
+}
+
+/** GitHub refused or failed a request for one repository (or for the token itself). */
+export class GitHubAccessError extends AkmError {
+  readonly status: number | undefined;
+  readonly repo: string | undefined;
+
+  constructor(
+    message: string,
+    details: { status?: number; repo?: string; fix: string; fault?: "user" | "transient"; cause?: unknown },
+  ) {
+    super(message, { fix: details.fix, fault: details.fault ?? "user", cause: details.cause });
+    this.name = "GitHubAccessError";
+    this.status = details.status;
+    this.repo = details.repo;
+  }
+}
+
+/** The IAM user or its keys are not in a state this tool may change safely. */
+export class IamStateError extends AkmError {
+  constructor(message: string, fix: string, cause?: unknown) {
+    super(message, { fix, fault: "user", cause });
+    this.name = "IamStateError";
+  }
+}
+
+/** The new key did not authenticate in time, or authenticated as someone else. */
+export class VerificationError extends AkmError {
+  constructor(message: string, fix: string, cause?: unknown) {
+    super(message, { fix, fault: "transient", cause });
+    this.name = "VerificationError";
+  }
+}
+
+/** The rotation state in Secrets Manager cannot be read or written. */
+export class StateStoreError extends AkmError {
+  constructor(message: string, fix: string, cause?: unknown) {
+    super(message, { fix, fault: "tool", cause });
+    this.name = "StateStoreError";
+  }
+}
+
+/** Wraps anything that is not an AkmError once, at the boundary, without copying its message blindly. */
+export function toAkmError(error: unknown, context: string): AkmError {
+  if (error instanceof AkmError) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  const detail = error instanceof Error ? `: ${redactSecrets(error.message)}` : "";
+  return new AkmError(`${context} failed unexpectedly (${name}${detail}).`, {
+    fix: "Re-run the runbook; if it fails again, open an issue with the execution ID and the Lambda log.",
+    fault: "tool",
+    cause: error,
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * Lambda entry point: thin wiring from the runbook's event to the lifecycle functions.
+ * Clients are created once per cold start; the GitHub client once per run (the token may change).
+ */
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import * as v from "valibot";
+import { S3ConfigStore } from "./aws/config-store.ts";
+import { AwsIamKeys } from "./aws/iam-keys.ts";
+import { StsIdentityProbe } from "./aws/identity-probe.ts";
+import { SecretsManagerStateStore } from "./aws/state-store.ts";
+import { SecretsManagerTokenSource } from "./aws/token-source.ts";
+import { loadSettings, type Settings } from "./config/settings.ts";
+import { redactSecrets } from "./domain/secret-value.ts";
+import { AkmError, toAkmError } from "./errors.ts";
+import { createGitHubClient } from "./github/client.ts";
+import { GitHubSecretsTarget } from "./github/secrets-target.ts";
+import { HandlerEvent, type HandlerResult } from "./handler-contract.ts";
+import { retire } from "./lifecycle/retire.ts";
+import { rotate } from "./lifecycle/rotate.ts";
+import type { RotationDeps } from "./lifecycle/rotation-context.ts";
+import { RunReport } from "./lifecycle/run-report.ts";
+import { systemClock } from "./ports.ts";
+import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
+
+/** The part of the Lambda context we use. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Time kept back from the step's budget to save progress and answer before the Lambda times out. */
+const STEP_MARGIN_MS = 60_000;
+const USER_AGENT = "aws-github-akm";
+
+interface Wiring {
+  readonly settings: Settings;
+  readonly iam: IAMClient;
+  readonly s3: S3Client;
+  readonly secrets: SecretsManagerClient;
+}
+
+let wiring: Wiring | undefined;
+
+function wire(): Wiring {
+  wiring ??= {
+    settings: loadSettings(process.env),
+    iam: new IAMClient({}),
+    s3: new S3Client({}),
+    secrets: new SecretsManagerClient({}),
+  };
+  return wiring;
+}
+
+function log(line: string): void {
+  console.log(redactSecrets(line));
+}
+
+export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult> {
+  const parsed = v.safeParse(HandlerEvent, event);
+  if (!parsed.success) return invalidEvent(event, parsed.issues);
+  const input = parsed.output;
+  let w: Wiring;
+  try {
+    w = wire();
+  } catch (error) {
+    return new RunReport(input.action, false).finish(
+      "Failed",
+      "Configuration error.",
+      toAkmError(error, "Startup"),
+    );
+  }
+  const config = new S3ConfigStore(w.s3, w.settings.configBucket, w.settings.configKey);
+  switch (input.action) {
+    case "list-repos":
+      return listRepos(config);
+    case "add-repo":
+      return addRepo(config, { owner: input.owner, name: input.name });
+    case "delete-repo":
+      return deleteRepo(config, { owner: input.owner, name: input.name });
+    case "rotate":
+    case "retire": {
+      const deps = await rotationDeps(w, config);
+      if (deps instanceof AkmError) {
+        return new RunReport(input.action, false).finish("Failed", `${input.action} Failed.`, deps);
+      }
+      log(`${input.action} started (execution ${input.executionId})`);
+      const result =
+        input.action === "rotate"
+          ? await rotate(deps, {
+              dryRun: input.dryRun,
+              replaceOlderKey: input.replaceOlderKey,
+              deadline: new Date(
+                Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS),
+              ),
+            })
+          : await retire(deps);
+      log(`${input.action} finished: ${result.status}`);
+      return result;
+    }
+  }
+}
+
+async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationDeps | AkmError> {
+  const { settings } = w;
+  try {
+    const token = await new SecretsManagerTokenSource(w.secrets, settings.tokenSecretId).token();
+    const client = createGitHubClient({
+      token,
+      baseUrl: settings.githubApiUrl,
+      userAgent: USER_AGENT,
+      log: (entry) => log(`github ${entry.level}: ${entry.message}`),
+    });
+    return {
+      iam: new AwsIamKeys(w.iam, { userName: settings.iamUserName, userArn: settings.iamUserArn }),
+      probe: new StsIdentityProbe(),
+      state: new SecretsManagerStateStore(w.secrets, settings.stateSecretId),
+      config,
+      github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
+      clock: systemClock,
+      settings,
+      log,
+    };
+  } catch (error) {
+    return toAkmError(error, "Reading the GitHub token");
+  }
+}
+
+function invalidEvent(event: unknown, issues: readonly v.BaseIssue<unknown>[]): HandlerResult {
+  const action =
+    typeof event === "object" && event !== null && "action" in event && typeof event.action === "string"
+      ? event.action
+      : "";
+  const known = ["rotate", "retire", "list-repos", "add-repo", "delete-repo"] as const;
+  const reportAction = known.find((a) => a === action) ?? "rotate";
+  const problems = issues.map((issue) => `${v.getDotPath(issue) ?? "(event)"}: ${issue.message}`);
+  return new RunReport(reportAction, false).finish(
+    "Failed",
+    `Invalid input: ${problems.join("; ")}.`,
+    new AkmError(`The runbook sent parameters this function does not accept (${problems.join("; ")}).`, {
+      fix: "Check the runbook parameters (e.g. GITHUBOWNER and GITHUBREPO must be valid GitHub names) and run it again.",
+      fault: "user",
+    }),
+  );
+}

@@ -1,0 +1,93 @@
+import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
+import type { RepoRef } from "../domain/repo.ts";
+import { repoLabel, repoSlug } from "../domain/repo.ts";
+import { AkmError, ConfigError, toAkmError } from "../errors.ts";
+import type { ConfigStore, RepoPublicKey, SecretsTarget } from "../ports.ts";
+
+export interface PreflightResult {
+  readonly config: ReposConfig;
+  readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+}
+
+export interface RepoFailure {
+  readonly repo: RepoRef;
+  readonly error: AkmError;
+}
+
+/** Preflight found problems with individual repositories (each named, with its fix). */
+export class PreflightError extends AkmError {
+  readonly failures: readonly RepoFailure[];
+
+  constructor(failures: readonly RepoFailure[]) {
+    super(
+      `GitHub preflight failed for ${failures.length} repositor${failures.length === 1 ? "y" : "ies"}: ${failures
+        .map((f) => repoLabel(f.repo))
+        .join(", ")}. Nothing was changed.`,
+      {
+        fix: "Fix each repository listed below (or remove it from repos.json), then run Rotate again.",
+        fault: failures.every((f) => f.error.fault === "transient") ? "transient" : "user",
+      },
+    );
+    this.name = "PreflightError";
+    this.failures = failures;
+  }
+}
+
+/** Reads and validates repos.json; a missing or invalid list stops the run before any change. */
+export async function loadReposConfig(
+  store: ConfigStore,
+): Promise<{ config: ReposConfig; version: string | undefined }> {
+  const document = await store.read();
+  if (!document) {
+    throw new ConfigError(
+      store.location,
+      ["the object does not exist"],
+      `Upload repos.json to ${store.location} (format: {"Repos":[{"Owner":"my-org","Name":"my-repo"}]}) or run the Add-RepoConfig runbook.`,
+    );
+  }
+  return { config: parseReposConfig(document.text, store.location), version: document.version };
+}
+
+/**
+ * R5: everything that can be checked without touching IAM is checked first — the repository list,
+ * the token, and every repository's Actions public key (one fetch per repo, reused for the writes).
+ */
+export async function preflight(store: ConfigStore, github: SecretsTarget): Promise<PreflightResult> {
+  const { config } = await loadReposConfig(store);
+  await github.whoAmI();
+  const publicKeys = new Map<string, RepoPublicKey>();
+  const failures: RepoFailure[] = [];
+  // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
+  await forEachLimited(config.repos, 4, async (repo) => {
+    try {
+      publicKeys.set(repoSlug(repo), await github.publicKey(repo));
+    } catch (error) {
+      failures.push({
+        repo,
+        error: toAkmError(error, `Reading the Actions public key of ${repoLabel(repo)}`),
+      });
+    }
+  });
+  if (failures.length > 0) {
+    const order = new Map(config.repos.map((repo, index) => [repoSlug(repo), index]));
+    failures.sort((a, b) => (order.get(repoSlug(a.repo)) ?? 0) - (order.get(repoSlug(b.repo)) ?? 0));
+    throw new PreflightError(failures);
+  }
+  return { config, publicKeys };
+}
+
+/** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,251 @@
+import type { AccessKeyInfo } from "../domain/access-key.ts";
+import type { RepoRef } from "../domain/repo.ts";
+import { repoLabel } from "../domain/repo.ts";
+import { IamStateError, toAkmError } from "../errors.ts";
+import type { HandlerResult } from "../handler-contract.ts";
+import type { RepoPublicKey } from "../ports.ts";
+import { holdersOf, reposLacking } from "./holders.ts";
+import { PreflightError, preflight } from "./preflight.ts";
+import { reconcile } from "./reconcile.ts";
+import type { RotateOptions, RotationDeps } from "./rotation-context.ts";
+import { RunReport } from "./run-report.ts";
+import { emptyState, type RotationState } from "./state.ts";
+import { syncKey } from "./sync-key.ts";
+import { verifyKey } from "./verify-key.ts";
+
+/**
+ * One Rotate step: preflight → reconcile → (clean up) → create + persist → verify → write every
+ * repository → promote. Safe to call again after a crash or an InProgress/Failed result at any point:
+ * every step is either observable in IAM/GitHub or recorded in the state store before the next one.
+ */
+export async function rotate(deps: RotationDeps, options: RotateOptions): Promise<HandlerResult> {
+  const report = new RunReport("rotate", options.dryRun);
+  const { settings } = deps;
+  try {
+    // R5: nothing below changes IAM until the config, the token and every repository check out.
+    const { config, publicKeys } = await preflight(deps.config, deps.github);
+    await deps.iam.checkUser();
+    const loaded = (await deps.state.load()) ?? emptyState(deps.clock.now());
+    const keys = await deps.iam.list();
+    const rec = reconcile(loaded, keys, {
+      replaceOlderKey: options.replaceOlderKey,
+      userName: settings.iamUserName,
+    });
+    for (const note of rec.notes) report.note(note);
+    let state = rec.state;
+    report.oldAccessKeyId = state.current?.accessKeyId ?? "";
+    report.newAccessKeyId = state.pending?.accessKeyId ?? "";
+
+    if (options.dryRun)
+      return planOnly(report, state, rec.deleteNow, rec.spareInactive, keys, config.repos, deps);
+
+    const save = async (next: RotationState): Promise<RotationState> => {
+      const stamped = { ...next, updatedAt: deps.clock.now().toISOString() };
+      await deps.state.save(stamped);
+      return stamped;
+    };
+    if (state !== loaded) state = await save(state);
+
+    for (const cleanup of rec.deleteNow) {
+      await deps.iam.delete(cleanup.accessKeyId);
+      report.note(`Deleted key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
+    }
+
+    if (!state.pending) {
+      state = await makeRoom(deps, state, rec.spareInactive, config.repos, publicKeys, report, save);
+      // R3: record the intent first, then the secret right after CreateAccessKey, before any other call.
+      state = await save({ ...state, creating: { startedAt: deps.clock.now().toISOString() } });
+      const created = await deps.iam.create();
+      state = await save({
+        ...state,
+        creating: undefined,
+        pending: {
+          accessKeyId: created.accessKeyId,
+          secretAccessKey: created.secretAccessKey,
+          createdAt: created.createdAt.toISOString(),
+          verifiedAt: undefined,
+        },
+      });
+      report.newAccessKeyId = created.accessKeyId;
+      report.note(`Created key ${created.accessKeyId}.`);
+      deps.log(`created access key ${created.accessKeyId}`);
+    } else {
+      report.note(`Resuming the unfinished rotation to key ${state.pending.accessKeyId}.`);
+    }
+
+    const pending = state.pending;
+    if (!pending) throw new Error("pending key missing after creation");
+    if (!pending.verifiedAt) {
+      await verifyKey(deps.probe, pending, settings.iamUserArn, deps.clock, settings.verify);
+      state = await save({ ...state, pending: { ...pending, verifiedAt: deps.clock.now().toISOString() } });
+      report.note(`Verified key ${pending.accessKeyId} with STS GetCallerIdentity.`);
+    }
+
+    // R1: write the new key everywhere and verify before the old one is touched.
+    const sync = await syncKey(
+      deps,
+      state,
+      pending,
+      config.repos,
+      publicKeys,
+      options.deadline,
+      report,
+      save,
+    );
+    state = sync.state;
+    if (sync.failed > 0) {
+      return report.finish(
+        "Failed",
+        `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated. The old key ${report.oldAccessKeyId || "(none)"} stays active; run Rotate again after fixing them and it resumes where it stopped.`,
+      );
+    }
+    if (sync.remaining > 0) {
+      return report.finish(
+        "InProgress",
+        `Rotation in progress: ${sync.remaining} repositories remain; the next invocation continues.`,
+      );
+    }
+
+    // Promote: the new key is current; the old one stays active for the grace period (R2).
+    const retireAfter = new Date(deps.clock.now().getTime() + settings.graceMinutes * 60_000).toISOString();
+    const old = state.current;
+    state = await save({
+      ...state,
+      current: {
+        accessKeyId: pending.accessKeyId,
+        secretAccessKey: pending.secretAccessKey,
+        createdAt: pending.createdAt,
+        origin: "created",
+      },
+      pending: undefined,
+      previous: old ? { accessKeyId: old.accessKeyId, origin: old.origin, retireAfter } : undefined,
+    });
+    report.retireAfter = old ? retireAfter : "";
+    return report.finish(
+      "Succeeded",
+      old
+        ? `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
+        : `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}.`,
+    );
+  } catch (error) {
+    const akm = toAkmError(error, "Rotate");
+    if (akm instanceof PreflightError) {
+      for (const failure of akm.failures) {
+        report.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });
+      }
+    }
+    deps.log(`rotate failed: ${akm.name}: ${akm.message}`);
+    return report.finish("Failed", `Rotation Failed (${akm.fault} fault).`, akm);
+  }
+}
+
+/**
+ * Before a new key can be created there must be a free slot (IAM allows two keys). The previous key
+ * goes first, but only once no listed repository can still hold it (R1) and its grace period is over (R2).
+ */
+async function makeRoom(
+  deps: RotationDeps,
+  initial: RotationState,
+  spareInactive: readonly AccessKeyInfo[],
+  repos: readonly RepoRef[],
+  publicKeys: ReadonlyMap<string, RepoPublicKey>,
+  report: RunReport,
+  save: (state: RotationState) => Promise<RotationState>,
+): Promise<RotationState> {
+  let state = initial;
+  const previous = state.previous;
+  if (previous) {
+    let holders = holdersOf(previous, repos, state.holdings);
+    const current = state.current;
+    if (holders.length > 0 && current?.secretAccessKey) {
+      // Repositories added since the last rotation get the current key first, so the old one can go.
+      const catchUp = await syncKey(
+        deps,
+        state,
+        { accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey },
+        repos,
+        publicKeys,
+        undefined,
+        report,
+        save,
+      );
+      state = catchUp.state;
+      holders = holdersOf(previous, repos, state.holdings);
+    }
+    if (holders.length > 0) {
+      throw new IamStateError(
+        `The previous key ${previous.accessKeyId} may still be used by ${holders.map(repoLabel).join(", ")}, so it cannot be retired to make room for a new key.`,
+        "Fix the failed repositories listed above and run Rotate again.",
+      );
+    }
+    const now = deps.clock.now();
+    if (now.getTime() < Date.parse(previous.retireAfter)) {
+      throw new IamStateError(
+        `The previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}; a new rotation now would have to delete a key that running workflows may still use.`,
+        `Run Rotate after ${previous.retireAfter}, or lower the pGraceMinutes stack parameter below the rotation interval.`,
+      );
+    }
+    await deps.iam.deactivate(previous.accessKeyId);
+    await deps.iam.delete(previous.accessKeyId);
+    report.note(
+      `Deleted the previous key ${previous.accessKeyId} (grace period over, no listed repository holds it).`,
+    );
+    state = await save({ ...state, previous: undefined });
+  }
+  const keys = await deps.iam.list();
+  if (keys.length >= 2) {
+    const spare = spareInactive.find((key) => keys.some((k) => k.accessKeyId === key.accessKeyId));
+    if (!spare) {
+      throw new IamStateError(
+        `IAM user ${deps.settings.iamUserName} already has two access keys (${keys.map((k) => k.accessKeyId).join(", ")}) and none can be removed safely.`,
+        "Delete the key that is not in use in the IAM console, then run Rotate again.",
+      );
+    }
+    await deps.iam.delete(spare.accessKeyId);
+    report.note(
+      `Deleted the inactive key ${spare.accessKeyId} to make room (inactive keys cannot be in use).`,
+    );
+  }
+  return state;
+}
+
+function planOnly(
+  report: RunReport,
+  state: RotationState,
+  deleteNow: readonly { accessKeyId: string; reason: string }[],
+  spareInactive: readonly AccessKeyInfo[],
+  keys: readonly AccessKeyInfo[],
+  repos: readonly RepoRef[],
+  deps: RotationDeps,
+): HandlerResult {
+  report.note(`Current keys: ${keys.map((k) => `${k.accessKeyId} (${k.status})`).join(", ") || "(none)"}.`);
+  for (const cleanup of deleteNow) report.note(`Would delete key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
+  if (state.previous) {
+    report.note(
+      `Would delete the previous key ${state.previous.accessKeyId} once its grace period ends (${state.previous.retireAfter}).`,
+    );
+  }
+  if (spareInactive.length > 0 && keys.length - deleteNow.length >= 2 && !state.previous) {
+    report.note(`Would delete the inactive key ${spareInactive[0]?.accessKeyId} to make room.`);
+  }
+  const target = state.pending?.accessKeyId;
+  if (target) report.note(`Would resume the unfinished rotation to key ${target}.`);
+  else report.note("Would create a new access key and verify it with STS.");
+  const lacking = target ? reposLacking(target, repos, state.holdings) : repos;
+  for (const repo of repos) {
+    const needs = lacking.includes(repo);
+    report.repo({
+      repo: repoLabel(repo),
+      result: needs ? "would-write" : "already-current",
+      detail: needs ? `${deps.settings.secretNameSecretKey} and ${deps.settings.secretNameKeyId}` : "",
+    });
+  }
+  report.reposRemaining = lacking.length;
+  const old = state.current?.accessKeyId;
+  report.note(
+    old
+      ? `Would keep the old key ${old} active for ${deps.settings.graceMinutes} minutes after every repository holds the new key, then deactivate it.`
+      : "No old key to retire.",
+  );
+  return report.finish("Succeeded", "Dry run: preflight passed; nothing was changed. Plan:");
+}

@@ -1,0 +1,33 @@
+import type { Clock, ConfigStore, IamKeys, IdentityProbe, SecretsTarget, StateStore } from "../ports.ts";
+import type { VerifyOptions } from "./verify-key.ts";
+
+/** Everything a rotation needs, injected so the logic runs the same in the Lambda and in tests. */
+export interface RotationDeps {
+  readonly iam: IamKeys;
+  readonly probe: IdentityProbe;
+  readonly state: StateStore;
+  readonly config: ConfigStore;
+  readonly github: SecretsTarget;
+  readonly clock: Clock;
+  readonly settings: RotationSettings;
+  /** Progress lines for the Lambda log; never receives a secret. */
+  readonly log: (line: string) => void;
+}
+
+export interface RotationSettings {
+  readonly iamUserName: string;
+  readonly iamUserArn: string;
+  readonly secretNameKeyId: string;
+  readonly secretNameSecretKey: string;
+  readonly graceMinutes: number;
+  readonly verify?: VerifyOptions;
+  /** Holdings are saved after this many repos (Secrets Manager keeps a bounded number of versions). */
+  readonly saveEvery?: number;
+}
+
+export interface RotateOptions {
+  readonly dryRun: boolean;
+  readonly replaceOlderKey: boolean;
+  /** Stop starting new repositories after this instant and return InProgress (step time budget). */
+  readonly deadline: Date;
+}

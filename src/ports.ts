@@ -1,0 +1,77 @@
+/**
+ * The small interfaces through which the rotation logic reaches the outside world.
+ * Adapters in `aws/` and `github/` implement them; tests may implement them in memory.
+ */
+import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
+import type { RepoRef } from "./domain/repo.ts";
+import type { SecretValue } from "./domain/secret-value.ts";
+import type { RotationState } from "./lifecycle/state.ts";
+
+/** The managed IAM user's access keys. */
+export interface IamKeys {
+  /** Confirms the user exists and its ARN matches the configured one (throws IamStateError otherwise). */
+  checkUser(): Promise<void>;
+  list(): Promise<AccessKeyInfo[]>;
+  create(): Promise<NewAccessKey>;
+  deactivate(accessKeyId: string): Promise<void>;
+  delete(accessKeyId: string): Promise<void>;
+}
+
+/** Proves a key works: STS GetCallerIdentity signed with it. Returns the caller ARN. */
+export interface IdentityProbe {
+  callerArn(key: AccessKeyPair): Promise<string>;
+}
+
+/** Where the rotation remembers what it did (encrypted; holds pending/current secrets). */
+export interface StateStore {
+  load(): Promise<RotationState | undefined>;
+  save(state: RotationState): Promise<void>;
+}
+
+/** The raw repos.json document in S3. `version` is an ETag or version ID for optimistic writes. */
+export interface ConfigDocument {
+  readonly text: string;
+  readonly version: string | undefined;
+}
+
+export interface ConfigStore {
+  /** Human-readable location for messages, e.g. `s3://bucket/repos.json`. */
+  readonly location: string;
+  /** Returns undefined when the object does not exist. */
+  read(): Promise<ConfigDocument | undefined>;
+  write(text: string, expectedVersion: string | undefined): Promise<void>;
+}
+
+/** The GitHub token, read when a run starts. */
+export interface TokenSource {
+  token(): Promise<SecretValue>;
+}
+
+/** A repository's Actions public key, used to seal secrets for it. */
+export interface RepoPublicKey {
+  readonly keyId: string;
+  /** Base64 (original variant) X25519 public key, as GitHub returns it. */
+  readonly key: string;
+}
+
+/** GitHub Actions secrets of repositories. Errors are GitHubAccessError with the repo named. */
+export interface SecretsTarget {
+  /** Confirms the token is accepted; returns the login it belongs to. */
+  whoAmI(): Promise<string>;
+  publicKey(repo: RepoRef): Promise<RepoPublicKey>;
+  /** Seals `value` for the repo and PUTs it. */
+  writeSecret(repo: RepoRef, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;
+  /** `updated_at` of the secret, or undefined when it does not exist. */
+  secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined>;
+}
+
+/** Time, injectable so tests need no sleeps. */
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

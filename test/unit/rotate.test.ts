@@ -1,0 +1,376 @@
+import { describe, expect, it } from "vitest";
+import type { HandlerResult } from "../../src/handler-contract.ts";
+import { retire } from "../../src/lifecycle/retire.ts";
+import { rotate } from "../../src/lifecycle/rotate.ts";
+import { type FakeWorld, fakeWorld } from "../support/fakes.ts";
+
+const FAR_FUTURE = new Date("2100-01-01T00:00:00Z");
+
+function run(
+  world: FakeWorld,
+  options: { dryRun?: boolean; replaceOlderKey?: boolean; deadline?: Date } = {},
+) {
+  return rotate(world.deps, {
+    dryRun: options.dryRun ?? false,
+    replaceOlderKey: options.replaceOlderKey ?? false,
+    deadline: options.deadline ?? FAR_FUTURE,
+  });
+}
+
+/** R1 at every instant: each repo's key-ID secret names a key that is Active in IAM. */
+function watchR1(world: FakeWorld): string[] {
+  const violations: string[] = [];
+  world.github.onWrite = () => {
+    for (const [label] of world.github.repos) {
+      const id = world.github.value(label, "AWS_ACCESS_KEY_ID");
+      if (id !== undefined && world.iam.status(id) !== "Active") violations.push(`${label} holds ${id}`);
+    }
+  };
+  return violations;
+}
+
+function expectEveryRepoHolds(world: FakeWorld, accessKeyId: string): void {
+  for (const [label] of world.github.repos) {
+    expect(world.github.value(label, "AWS_ACCESS_KEY_ID"), label).toBe(accessKeyId);
+    expect(world.github.value(label, "AWS_SECRET_ACCESS_KEY"), label).toBe(world.iam.secretOf(accessKeyId));
+  }
+}
+
+function expectNoSecretIn(world: FakeWorld, ...results: HandlerResult[]): void {
+  const text = JSON.stringify(results) + world.logs.join("\n");
+  for (const key of world.iam.keys) expect(text).not.toContain(key.secret);
+}
+
+describe("rotate from the possible start states", () => {
+  it("creates a key and writes it to every repository when the user has no key", async () => {
+    const world = fakeWorld(3);
+    const r1 = watchR1(world);
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Succeeded");
+    expect(world.iam.keys).toHaveLength(1);
+    expectEveryRepoHolds(world, result.newAccessKeyId);
+    expect(result.reposDone).toBe(3);
+    expect(result.retireAfter).toBe("");
+    expect(r1).toEqual([]);
+    expectNoSecretIn(world, result);
+  });
+
+  it("adopts one unmanaged active key as the old key and keeps it active through the grace period", async () => {
+    const world = fakeWorld(2, 30);
+    const old = world.iam.addKey("Active");
+    const r1 = watchR1(world);
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Succeeded");
+    expect(result.oldAccessKeyId).toBe(old.accessKeyId);
+    expect(world.iam.status(old.accessKeyId)).toBe("Active");
+    expect(result.retireAfter).toBe(new Date(world.clock.now().getTime() + 30 * 60_000).toISOString());
+    expectEveryRepoHolds(world, result.newAccessKeyId);
+    expect(result.summary).toContain("Adopted the existing active key");
+    expect(r1).toEqual([]);
+  });
+
+  it("refuses two unmanaged active keys without changing anything", async () => {
+    const world = fakeWorld(1);
+    world.iam.addKey("Active", 2000);
+    world.iam.addKey("Active", 1000);
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("two active access keys");
+    expect(result.summary).toContain("ReplaceOlderKey=true");
+    expect(world.iam.keys).toHaveLength(2);
+    expect(world.iam.calls).not.toContain("delete");
+    expect(world.github.writes).toEqual([]);
+  });
+
+  it("replaces the older of two active keys by creation date, not list order, when the user opts in", async () => {
+    const world = fakeWorld(1);
+    const newer = world.iam.addKey("Active", 1000);
+    const older = world.iam.addKey("Active", 90_000_000);
+
+    const result = await run(world, { replaceOlderKey: true });
+
+    expect(result.status).toBe("Succeeded");
+    expect(world.iam.status(older.accessKeyId)).toBe("absent");
+    expect(world.iam.status(newer.accessKeyId)).toBe("Active");
+    expect(result.oldAccessKeyId).toBe(newer.accessKeyId);
+  });
+
+  it("refuses a key created by hand next to the managed key", async () => {
+    const world = fakeWorld(1);
+    await run(world);
+    world.iam.addKey("Active", 0);
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("created outside this tool");
+    expect(world.iam.keys).toHaveLength(2);
+  });
+});
+
+describe("grace period and retirement (R2)", () => {
+  it("deactivates the old key only after the grace period, and deletes it at the next rotation", async () => {
+    const world = fakeWorld(2, 60);
+    const old = world.iam.addKey("Active");
+    const first = await run(world);
+
+    const early = await retire(world.deps);
+    expect(early.status).toBe("Succeeded");
+    expect(world.iam.status(old.accessKeyId)).toBe("Active");
+
+    world.clock.advance(61 * 60_000);
+    const retired = await retire(world.deps);
+    expect(retired.status).toBe("Succeeded");
+    expect(world.iam.status(old.accessKeyId)).toBe("Inactive");
+    expect(world.iam.status(first.newAccessKeyId)).toBe("Active");
+
+    const second = await run(world);
+    expect(second.status).toBe("Succeeded");
+    expect(world.iam.status(old.accessKeyId)).toBe("absent");
+    expect(world.iam.keys.map((k) => k.status)).toEqual(["Active", "Active"]);
+    expectEveryRepoHolds(world, second.newAccessKeyId);
+  });
+
+  it("refuses to rotate again while the previous key is still in its grace period", async () => {
+    const world = fakeWorld(1, 60);
+    world.iam.addKey("Active");
+    await run(world);
+    const keysBefore = world.iam.keys.map((k) => `${k.accessKeyId}:${k.status}`);
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("grace period");
+    expect(world.iam.keys.map((k) => `${k.accessKeyId}:${k.status}`)).toEqual(keysBefore);
+  });
+
+  it("writes the current key to a repository added after the rotation before it retires the old key", async () => {
+    const world = fakeWorld(1, 0);
+    world.iam.addKey("Active");
+    const first = await run(world);
+    const added = world.github.addRepo("acme", "late-comer");
+    world.config.text = JSON.stringify({
+      Repos: [...world.repos, added].map((r) => ({ Owner: r.owner, Name: r.name })),
+    });
+
+    const blocked = await retire(world.deps);
+    expect(blocked.status).toBe("Failed");
+    expect(blocked.summary).toContain("acme/late-comer");
+
+    const second = await run(world);
+    expect(second.status).toBe("Succeeded");
+    expect(second.summary).toContain(first.newAccessKeyId);
+    expectEveryRepoHolds(world, second.newAccessKeyId);
+  });
+});
+
+describe("dry run", () => {
+  it("shows the plan and changes nothing", async () => {
+    const world = fakeWorld(2);
+    world.iam.addKey("Active");
+
+    const result = await run(world, { dryRun: true });
+
+    expect(result.status).toBe("Succeeded");
+    expect(result.dryRun).toBe(true);
+    expect(result.summary).toContain("Would create a new access key");
+    expect(result.repos.map((r) => r.result)).toEqual(["would-write", "would-write"]);
+    expect(world.iam.calls.filter((c) => c !== "list" && c !== "checkUser")).toEqual([]);
+    expect(world.github.writes).toEqual([]);
+    expect(world.state.saves).toBe(0);
+  });
+});
+
+describe("preflight before any IAM change (R5)", () => {
+  it("fails on a missing repos.json without calling IAM", async () => {
+    const world = fakeWorld(1);
+    world.config.text = undefined;
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("s3://test-bucket/repos.json");
+    expect(result.summary).toContain("does not exist");
+    expect(world.iam.calls).toEqual([]);
+  });
+
+  it("reports where repos.json stops being JSON", async () => {
+    const world = fakeWorld(1);
+    world.config.text = '{"Repos": [\n  {"Owner": "acme", "Name": "a",}\n]}';
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toMatch(/line 2, column \d+/);
+    expect(world.iam.calls).toEqual([]);
+  });
+
+  it("names every repository GitHub cannot find and changes nothing", async () => {
+    const world = fakeWorld(1);
+    world.config.text = JSON.stringify({
+      Repos: [
+        { Owner: "acme", Name: "service-1" },
+        { Owner: "acme", Name: "ghost" },
+        { Owner: "acme", Name: "phantom" },
+      ],
+    });
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.repos.filter((r) => r.result === "failed").map((r) => r.repo)).toEqual([
+      "acme/ghost",
+      "acme/phantom",
+    ]);
+    expect(result.summary).toContain("Nothing was changed");
+    expect(world.iam.calls).toEqual([]);
+  });
+
+  it("fails on a rejected token before any IAM change", async () => {
+    const world = fakeWorld(1);
+    world.github.tokenValid = false;
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("401");
+    expect(world.iam.calls).toEqual([]);
+  });
+
+  it("fails when the IAM user does not exist, before any key change", async () => {
+    const world = fakeWorld(1);
+    world.iam.userExists = false;
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("does not exist");
+    expect(world.iam.calls).toEqual(["checkUser"]);
+  });
+});
+
+describe("a repository that cannot be written (R5) and resuming", () => {
+  it("fails naming the repository, keeps the old key active, and the next run writes only what is left", async () => {
+    const world = fakeWorld(3);
+    const old = world.iam.addKey("Active");
+    world.github.failingWrites.add("acme/service-2");
+    const r1 = watchR1(world);
+
+    const failed = await run(world);
+
+    expect(failed.status).toBe("Failed");
+    expect(failed.summary).toContain("acme/service-2");
+    expect(failed.summary).toContain("Grant the token access.");
+    expect(world.iam.status(old.accessKeyId)).toBe("Active");
+    expect(world.iam.keys).toHaveLength(2);
+
+    world.github.failingWrites.clear();
+    const writesBefore = world.github.writes.length;
+    const resumed = await run(world);
+
+    expect(resumed.status).toBe("Succeeded");
+    expect(resumed.newAccessKeyId).toBe(failed.newAccessKeyId);
+    expect(world.github.writes.slice(writesBefore)).toEqual([
+      "acme/service-2:AWS_SECRET_ACCESS_KEY",
+      "acme/service-2:AWS_ACCESS_KEY_ID",
+    ]);
+    expect(world.iam.keys).toHaveLength(2);
+    expectEveryRepoHolds(world, resumed.newAccessKeyId);
+    expect(r1).toEqual([]);
+  });
+
+  it("stops at the step deadline with InProgress and continues on the next invocation", async () => {
+    const world = fakeWorld(4);
+    const deadline = new Date(world.clock.now().getTime());
+
+    const partial = await run(world, { deadline });
+
+    expect(partial.status).toBe("InProgress");
+    expect(partial.reposRemaining).toBe(4);
+    const done = await run(world);
+    expect(done.status).toBe("Succeeded");
+    expect(world.iam.keys).toHaveLength(1);
+    expectEveryRepoHolds(world, done.newAccessKeyId);
+  });
+});
+
+describe("verifying the new key", () => {
+  it("retries STS with back-off while IAM propagates the key", async () => {
+    const world = fakeWorld(1);
+    world.probe.notYetPropagated = 3;
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Succeeded");
+    expect(world.clock.sleeps).toEqual([1000, 2000, 4000]);
+  });
+
+  it("fails without writing any repository when the key never verifies, and resumes with the same key", async () => {
+    const world = fakeWorld(1);
+    world.probe.notYetPropagated = 5;
+
+    const failed = await run(world);
+    expect(failed.status).toBe("Failed");
+    expect(failed.summary).toContain("not accepted by STS");
+    expect(world.github.writes).toEqual([]);
+
+    const resumed = await run(world);
+    expect(resumed.status).toBe("Succeeded");
+    expect(resumed.newAccessKeyId).toBe(failed.newAccessKeyId);
+    expect(world.iam.keys).toHaveLength(1);
+  });
+});
+
+describe("crash safety (R3)", () => {
+  it("deletes the key of a run that crashed before saving it, and never holds three keys", async () => {
+    const world = fakeWorld(2);
+    const old = world.iam.addKey("Active");
+    world.iam.crashAfter = "create";
+
+    const crashed = await run(world);
+    expect(crashed.status).toBe("Failed");
+    expect(world.iam.keys).toHaveLength(2);
+
+    const resumed = await run(world);
+
+    expect(resumed.status).toBe("Succeeded");
+    expect(resumed.summary).toContain("stopped before saving it");
+    expect(world.iam.keys).toHaveLength(2);
+    expect(world.iam.status(old.accessKeyId)).toBe("Active");
+    expectEveryRepoHolds(world, resumed.newAccessKeyId);
+  });
+
+  it("converges to the fault-free result whichever state save the run dies at", async () => {
+    const reference = fakeWorld(3);
+    reference.iam.addKey("Active");
+    await run(reference);
+    const savesInCleanRun = reference.state.saves;
+
+    for (let crashAt = 1; crashAt <= savesInCleanRun; crashAt++) {
+      const world = fakeWorld(3);
+      const old = world.iam.addKey("Active");
+      const r1 = watchR1(world);
+      world.state.crashOnSave = crashAt;
+
+      let result = await run(world);
+      let reruns = 0;
+      while (result.status !== "Succeeded" && reruns < 3) {
+        expect(world.iam.keys.length).toBeLessThanOrEqual(2);
+        result = await run(world);
+        reruns++;
+      }
+
+      expect(result.status, `crash at save ${crashAt}`).toBe("Succeeded");
+      expect(world.iam.keys).toHaveLength(2);
+      expect(world.iam.status(old.accessKeyId)).toBe("Active");
+      expectEveryRepoHolds(world, result.newAccessKeyId);
+      expect(r1).toEqual([]);
+    }
+  });
+});
