@@ -1,0 +1,32 @@
+import * as v from "valibot";
+import { describe, expect, it } from "vitest";
+import { handler } from "../../src/handler.ts";
+import { HandlerEvent } from "../../src/handler-contract.ts";
+
+const context = { getRemainingTimeInMillis: () => 290_000 };
+
+describe("runbook events", () => {
+  it("accepts Boolean runbook parameters substituted as strings or booleans", () => {
+    const asStrings = v.parse(HandlerEvent, { action: "rotate", dryRun: "true", replaceOlderKey: "False" });
+    const asBooleans = v.parse(HandlerEvent, { action: "rotate", dryRun: false, replaceOlderKey: true });
+
+    expect(asStrings).toMatchObject({ dryRun: true, replaceOlderKey: false });
+    expect(asBooleans).toMatchObject({ dryRun: false, replaceOlderKey: true });
+  });
+
+  it("answers an invalid repository owner with a Failed result that says which parameter to fix", async () => {
+    const result = await handler({ action: "add-repo", owner: "../etc", name: "passwd" }, context);
+
+    expect(result.status).toBe("Failed");
+    expect(result.action).toBe("add-repo");
+    expect(result.summary).toContain("owner");
+    expect(result.summary).toContain("GITHUBOWNER");
+  });
+
+  it("answers an unknown action with a Failed result instead of throwing", async () => {
+    const result = await handler({ action: "drop-everything" }, context);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("Invalid input");
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { addRepo, deleteRepo, listRepos } from "../../src/repos/manage-repos.ts";
+import { MemoryConfigStore } from "../support/fakes.ts";
+
+describe("repository list runbooks", () => {
+  it("lists the repositories in repos.json", async () => {
+    const store = new MemoryConfigStore([
+      { owner: "acme", name: "api" },
+      { owner: "acme", name: "web" },
+    ]);
+
+    const result = await listRepos(store);
+
+    expect(result.status).toBe("Succeeded");
+    expect(result.repos.map((r) => r.repo)).toEqual(["acme/api", "acme/web"]);
+  });
+
+  it("adds a repository and keeps the original format", async () => {
+    const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
+
+    const result = await addRepo(store, { owner: "acme", name: "web" });
+
+    expect(result.status).toBe("Succeeded");
+    expect(JSON.parse(store.text ?? "")).toEqual({
+      Repos: [
+        { Name: "api", Owner: "acme" },
+        { Name: "web", Owner: "acme" },
+      ],
+    });
+  });
+
+  it("treats adding a repository that is already listed (in any letter case) as a no-op success", async () => {
+    const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
+
+    const result = await addRepo(store, { owner: "ACME", name: "Api" });
+
+    expect(result.status).toBe("Succeeded");
+    expect(result.summary).toContain("already listed");
+    expect(store.writes).toBe(0);
+  });
+
+  it("creates repos.json when adding to a list that does not exist yet", async () => {
+    const store = new MemoryConfigStore();
+
+    const result = await addRepo(store, { owner: "acme", name: "api" });
+
+    expect(result.status).toBe("Succeeded");
+    expect(store.writes).toBe(1);
+  });
+
+  it("removes a repository, and treats removing an absent one as a no-op success", async () => {
+    const store = new MemoryConfigStore([
+      { owner: "acme", name: "api" },
+      { owner: "acme", name: "web" },
+    ]);
+
+    const removed = await deleteRepo(store, { owner: "acme", name: "API" });
+    const absent = await deleteRepo(store, { owner: "acme", name: "nothing" });
+
+    expect(removed.status).toBe("Succeeded");
+    expect(absent.status).toBe("Succeeded");
+    expect(absent.summary).toContain("not listed");
+    expect(store.writes).toBe(1);
+  });
+
+  it("leaves an invalid repos.json untouched and fails saying why", async () => {
+    const store = new MemoryConfigStore();
+    store.text = '{"Repos": [oops]}';
+
+    const added = await addRepo(store, { owner: "acme", name: "api" });
+
+    expect(added.status).toBe("Failed");
+    expect(added.summary).toContain("not valid JSON");
+    expect(store.text).toBe('{"Repos": [oops]}');
+  });
+
+  it("refuses to remove the last repository, which would make every rotation fail", async () => {
+    const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
+
+    const result = await deleteRepo(store, { owner: "acme", name: "api" });
+
+    expect(result.status).toBe("Failed");
+    expect(store.writes).toBe(0);
+  });
+});
