@@ -1,0 +1,112 @@
+import { SecretsManagerClient, SecretsManagerServiceException } from "@aws-sdk/client-secrets-manager";
+import { describe, expect, inject, it, vi } from "vitest";
+import { SecretsManagerTokenSource } from "../../src/aws/token-source.ts";
+import { AkmError } from "../../src/errors.ts";
+import { awsClientConfig, createTokenSecret, uniqueName } from "../support/aws-fixtures.ts";
+
+const endpoint = inject("motoEndpoint");
+
+function sourceFor(secretId: string): SecretsManagerTokenSource {
+  return new SecretsManagerTokenSource(new SecretsManagerClient(awsClientConfig(endpoint)), secretId);
+}
+
+describe("SecretsManagerTokenSource", () => {
+  it("returns the token without the whitespace pasted around it, as a SecretValue", async () => {
+    // Prepare
+    const secretId = await createTokenSecret(endpoint, "  github_pat_11ABCDEFG0123456789_abcdefXYZ\n");
+
+    // Act
+    const token = await sourceFor(secretId).token();
+
+    // Assess
+    expect(token.reveal()).toBe("github_pat_11ABCDEFG0123456789_abcdefXYZ");
+    expect(String(token)).toBe("[redacted]");
+  });
+
+  it("rejects a secret holding only whitespace as an empty token secret", async () => {
+    // Prepare
+    const secretId = await createTokenSecret(endpoint, " \n\t ");
+
+    // Act
+    const error = await sourceFor(secretId)
+      .token()
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(AkmError);
+    expect(error).toMatchObject({ message: `The GitHub token secret ${secretId} is empty.`, fault: "user" });
+    expect((error as AkmError).fix).toContain(`Put the GitHub token in secret ${secretId}`);
+  });
+
+  it("rejects a secret that has no value yet, naming the secret", async () => {
+    // Prepare
+    const secretId = await createTokenSecret(endpoint, undefined);
+
+    // Act
+    const error = await sourceFor(secretId)
+      .token()
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(AkmError);
+    expect((error as AkmError).message).toBe(
+      `The GitHub token secret ${secretId} does not exist or has no value.`,
+    );
+  });
+
+  it("rejects a missing secret, naming the secret", async () => {
+    // Prepare
+    const secretId = uniqueName("akm-token-missing");
+
+    // Act
+    const error = await sourceFor(secretId)
+      .token()
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toMatchObject({
+      message: `The GitHub token secret ${secretId} does not exist or has no value.`,
+    });
+  });
+
+  it("rejects a key/value secret without repeating the token it holds", async () => {
+    // Prepare
+    const token = "ghp_TokenThatMustNotLeak0123456789abcd";
+    const secretId = await createTokenSecret(endpoint, JSON.stringify({ token }));
+
+    // Act
+    const error = await sourceFor(secretId)
+      .token()
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(AkmError);
+    expect((error as AkmError).message).toContain("does not hold a bare token");
+    expect((error as AkmError).describe()).not.toContain(token);
+  });
+
+  it("reports a denied read naming the action and the secret", async () => {
+    // Prepare (moto answers Secrets Manager auth errors in XML the SDK cannot parse, so AWS's answer is simulated)
+    const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+    vi.spyOn(secrets, "send").mockRejectedValue(
+      new SecretsManagerServiceException({
+        name: "AccessDeniedException",
+        $fault: "client",
+        $metadata: { httpStatusCode: 400 },
+        message: "not authorized to perform: secretsmanager:GetSecretValue",
+      }),
+    );
+    const source = new SecretsManagerTokenSource(secrets, "akm-token-denied");
+
+    // Act
+    const error = await source.token().catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(AkmError);
+    expect(error).toMatchObject({ fault: "user" });
+    expect((error as AkmError).message).toMatch(
+      /^secretsmanager:GetSecretValue on secret akm-token-denied was denied \(AccessDeniedException/,
+    );
+    expect((error as AkmError).fix).toContain("execution role");
+  });
+});
