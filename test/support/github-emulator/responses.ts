@@ -1,0 +1,221 @@
+/**
+ * Builders for GitHub-shaped response bodies and headers. Field sets follow the documented schemas
+ * (`private-user`, `full-repository`, `basic-error`), which the emulator validates every response against.
+ */
+import type { RepoRecord, TokenPermission, UserRecord } from "./state.ts";
+
+/** A response the emulator will send; `body` undefined means no body (e.g. 204). */
+export interface EmulatorResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The API version GitHub reports selecting when the client asks for none. */
+export const API_VERSION = "2022-11-28";
+
+/** GitHub's error body: `{ message, documentation_url, status }` (status is a string). */
+export function errorResponse(
+  status: number,
+  message: string,
+  documentationUrl: string,
+  headers: Readonly<Record<string, string>> = {},
+): EmulatorResponse {
+  return { status, body: { message, documentation_url: documentationUrl, status: String(status) }, headers };
+}
+
+/** Headers GitHub sends on every REST response (rate-limit headers are added by the server). */
+export function standardHeaders(requestId: string): Record<string, string> {
+  return {
+    "x-github-api-version-selected": API_VERSION,
+    "x-github-media-type": "github.v3; format=json",
+    "x-github-request-id": requestId,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "deny",
+    "x-xss-protection": "0",
+    "access-control-allow-origin": "*",
+    vary: "Accept, Authorization, Cookie, X-GitHub-OTP",
+  };
+}
+
+/** A request id shaped like GitHub's (`C0DE:1A2B3C:4D5E6F:7A8B9C0:65F0A1B2`), unique per emulator. */
+export function requestIdFor(sequence: number, startedAtMs: number): string {
+  const hex = (value: number, width: number) =>
+    value.toString(16).toUpperCase().padStart(width, "0").slice(-width);
+  return [
+    "E0E1",
+    hex(sequence, 6),
+    hex(sequence * 7 + 13, 6),
+    hex(sequence * 31 + 101, 7),
+    hex(Math.floor(startedAtMs / 1000), 8),
+  ].join(":");
+}
+
+function userUrls(apiBase: string, webBase: string, login: string) {
+  const api = `${apiBase}/users/${login}`;
+  return {
+    avatar_url: `${webBase}/avatars/${login}`,
+    url: api,
+    html_url: `${webBase}/${login}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+  };
+}
+
+function nodeId(prefix: string, id: number): string {
+  return Buffer.from(`${prefix}${id}`).toString("base64");
+}
+
+/** `GET /user` body for the token owner (GitHub's `private-user`). */
+export function authenticatedUserBody(
+  user: UserRecord,
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  return {
+    login: user.login,
+    id: user.id,
+    node_id: nodeId("04:User", user.id),
+    gravatar_id: "",
+    ...userUrls(apiBase, webBase, user.login),
+    type: "User",
+    user_view_type: "private",
+    site_admin: false,
+    name: null,
+    company: null,
+    blog: "",
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    twitter_username: null,
+    notification_email: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: user.createdAt,
+    updated_at: user.createdAt,
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 0,
+    collaborators: 0,
+    two_factor_authentication: true,
+    plan: { name: "free", space: 976_562_499, collaborators: 0, private_repos: 10_000 },
+  };
+}
+
+/** `GET /repos/{owner}/{repo}` body (GitHub's `full-repository`), with the caller's permissions. */
+export function repositoryBody(
+  repo: RepoRecord,
+  owner: UserRecord,
+  permission: TokenPermission,
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  const api = `${apiBase}/repos/${repo.owner}/${repo.name}`;
+  const html = `${webBase}/${repo.owner}/${repo.name}`;
+  const host = new URL(webBase).host;
+  const write = permission === "write";
+  return {
+    id: repo.id,
+    node_id: nodeId("010:Repository", repo.id),
+    name: repo.name,
+    full_name: `${repo.owner}/${repo.name}`,
+    private: repo.private,
+    owner: {
+      login: owner.login,
+      id: owner.id,
+      node_id: nodeId("04:User", owner.id),
+      gravatar_id: "",
+      ...userUrls(apiBase, webBase, owner.login),
+      type: "User",
+      user_view_type: "public",
+      site_admin: false,
+    },
+    html_url: html,
+    description: null,
+    fork: false,
+    url: api,
+    archive_url: `${api}/{archive_format}{/ref}`,
+    assignees_url: `${api}/assignees{/user}`,
+    blobs_url: `${api}/git/blobs{/sha}`,
+    branches_url: `${api}/branches{/branch}`,
+    collaborators_url: `${api}/collaborators{/collaborator}`,
+    comments_url: `${api}/comments{/number}`,
+    commits_url: `${api}/commits{/sha}`,
+    compare_url: `${api}/compare/{base}...{head}`,
+    contents_url: `${api}/contents/{+path}`,
+    contributors_url: `${api}/contributors`,
+    deployments_url: `${api}/deployments`,
+    downloads_url: `${api}/downloads`,
+    events_url: `${api}/events`,
+    forks_url: `${api}/forks`,
+    git_commits_url: `${api}/git/commits{/sha}`,
+    git_refs_url: `${api}/git/refs{/sha}`,
+    git_tags_url: `${api}/git/tags{/sha}`,
+    hooks_url: `${api}/hooks`,
+    issue_comment_url: `${api}/issues/comments{/number}`,
+    issue_events_url: `${api}/issues/events{/number}`,
+    issues_url: `${api}/issues{/number}`,
+    keys_url: `${api}/keys{/key_id}`,
+    labels_url: `${api}/labels{/name}`,
+    languages_url: `${api}/languages`,
+    merges_url: `${api}/merges`,
+    milestones_url: `${api}/milestones{/number}`,
+    notifications_url: `${api}/notifications{?since,all,participating}`,
+    pulls_url: `${api}/pulls{/number}`,
+    releases_url: `${api}/releases{/id}`,
+    stargazers_url: `${api}/stargazers`,
+    statuses_url: `${api}/statuses/{sha}`,
+    subscribers_url: `${api}/subscribers`,
+    subscription_url: `${api}/subscription`,
+    tags_url: `${api}/tags`,
+    teams_url: `${api}/teams`,
+    trees_url: `${api}/git/trees{/sha}`,
+    clone_url: `${html}.git`,
+    git_url: `git://${host}/${repo.owner}/${repo.name}.git`,
+    ssh_url: `git@${host}:${repo.owner}/${repo.name}.git`,
+    svn_url: html,
+    mirror_url: null,
+    homepage: null,
+    language: null,
+    forks: 0,
+    forks_count: 0,
+    stargazers_count: 0,
+    watchers: 0,
+    watchers_count: 0,
+    size: 0,
+    default_branch: "main",
+    open_issues: 0,
+    open_issues_count: 0,
+    is_template: false,
+    topics: [],
+    has_issues: true,
+    has_projects: true,
+    has_wiki: false,
+    has_pages: false,
+    has_downloads: true,
+    has_discussions: false,
+    archived: false,
+    disabled: false,
+    visibility: repo.private ? "private" : "public",
+    pushed_at: repo.createdAt,
+    created_at: repo.createdAt,
+    updated_at: repo.createdAt,
+    permissions: { admin: write, maintain: write, push: write, triage: write, pull: true },
+    allow_forking: false,
+    web_commit_signoff_required: false,
+    license: null,
+    network_count: 0,
+    subscribers_count: 0,
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * What the emulated GitHub knows: repositories (each with an Actions key pair and secrets), users and tokens.
+ * Secret values are kept decrypted, behind a private field, so they never show up when state is printed.
+ */
+import sodium from "libsodium-wrappers";
+
+/** `write` may read and write Actions secrets; `read` may see the repository but no secrets (GitHub answers 403). */
+export type TokenPermission = "write" | "read";
+
+/** What a registered token may do. */
+export interface TokenGrant {
+  /** Login of the token owner, returned by `GET /user`. */
+  readonly login: string;
+  /** `all`, or repositories as `owner/name` (case-insensitive, like GitHub). */
+  readonly repos: "all" | readonly string[];
+  readonly permission: TokenPermission;
+}
+
+/** A repository's current Actions public key, as `GET .../actions/secrets/public-key` returns it. */
+export interface RepoPublicKey {
+  readonly keyId: string;
+  /** Base64 (original variant) X25519 public key. */
+  readonly key: string;
+}
+
+/** A secret's metadata, as GitHub reports it (timestamps are ISO 8601 without milliseconds). */
+export interface SecretMeta {
+  readonly name: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface UserRecord {
+  readonly login: string;
+  readonly id: number;
+  readonly createdAt: string;
+}
+
+interface KeyPair {
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+  readonly privateKey: Uint8Array;
+}
+
+/** A stored secret; the value sits in a private field so printing or serializing the record never reveals it. */
+class StoredSecret {
+  readonly #value: string;
+  constructor(
+    readonly name: string,
+    value: string,
+    readonly createdAt: string,
+    readonly updatedAt: string,
+  ) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+}
+
+export interface RepoRecord {
+  readonly owner: string;
+  readonly name: string;
+  readonly id: number;
+  readonly private: boolean;
+  readonly createdAt: string;
+  /** Every key id this repository ever handed out, current one included. */
+  readonly issuedKeyIds: Set<string>;
+  keyPair: KeyPair;
+  readonly secrets: Map<string, StoredSecret>;
+}
+
+/** Outcome of opening an `encrypted_value` for a repository. */
+export type OpenResult =
+  | { readonly ok: true; readonly value: string }
+  | { readonly ok: false; readonly reason: "stale-key-id" | "foreign-key-id" | "not-sealed-for-key" };
+
+/** GitHub limits: 48 KB per secret value; names are letters, digits and `_`, not starting with a digit. */
+const MAX_SECRET_BYTES = 48 * 1024;
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** ISO 8601 in GitHub's style: `2019-08-10T14:59:22Z`. */
+export function githubTimestamp(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+function repoKey(owner: string, name: string): string {
+  return `${owner}/${name}`.toLowerCase();
+}
+
+/** Why GitHub would refuse a secret name, or undefined when it is acceptable. */
+export function secretNameProblem(name: string): string | undefined {
+  if (!SECRET_NAME.test(name)) {
+    return "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_). Spaces are not allowed. Must start with a letter ([a-z], [A-Z]) or underscores (_).";
+  }
+  if (name.toUpperCase().startsWith("GITHUB_")) return "Secret names must not start with GITHUB_.";
+  return undefined;
+}
+
+/** In-memory GitHub state. Call `EmulatorState.create()` (it waits for libsodium). */
+export class EmulatorState {
+  readonly #repos = new Map<string, RepoRecord>();
+  readonly #tokens = new Map<string, TokenGrant>();
+  readonly #users = new Map<string, UserRecord>();
+  #nextId = 1_000_001;
+  #nextKeySerial = 0n;
+
+  private constructor(private readonly now: () => number) {}
+
+  static async create(now: () => number): Promise<EmulatorState> {
+    await sodium.ready;
+    return new EmulatorState(now);
+  }
+
+  /** Adds a repository (idempotent: an existing one, matched case-insensitively, is returned unchanged). */
+  addRepo(owner: string, name: string, options: { readonly private?: boolean } = {}): RepoRecord {
+    const existing = this.#repos.get(repoKey(owner, name));
+    if (existing !== undefined) return existing;
+    const keyPair = this.#newKeyPair();
+    const repo: RepoRecord = {
+      owner,
+      name,
+      id: this.#nextId++,
+      private: options.private ?? true,
+      createdAt: githubTimestamp(this.now()),
+      issuedKeyIds: new Set([keyPair.keyId]),
+      keyPair,
+      secrets: new Map(),
+    };
+    this.#repos.set(repoKey(owner, name), repo);
+    return repo;
+  }
+
+  findRepo(owner: string, name: string): RepoRecord | undefined {
+    return this.#repos.get(repoKey(owner, name));
+  }
+
+  /** Like findRepo, but fails with a message naming the repository (for the test-facing API). */
+  requireRepo(owner: string, name: string): RepoRecord {
+    const repo = this.findRepo(owner, name);
+    if (repo === undefined) {
+      throw new Error(`github-emulator: repository ${owner}/${name} does not exist; call addRepo() first`);
+    }
+    return repo;
+  }
+
+  addToken(token: string, grant: TokenGrant): void {
+    if (token === "") throw new Error("github-emulator: a token must not be empty");
+    this.#tokens.set(token, { ...grant, repos: grant.repos === "all" ? "all" : [...grant.repos] });
+    this.user(grant.login);
+  }
+
+  revokeToken(token: string): void {
+    this.#tokens.delete(token);
+  }
+
+  grantFor(token: string): TokenGrant | undefined {
+    return this.#tokens.get(token);
+  }
+
+  /** The user record for a login, created on first sight. */
+  user(login: string): UserRecord {
+    let user = this.#users.get(login);
+    if (user === undefined) {
+      user = { login, id: this.#nextId++, createdAt: githubTimestamp(this.now()) };
+      this.#users.set(login, user);
+    }
+    return user;
+  }
+
+  /** The repository if it exists and the grant reaches it; GitHub does not tell the two cases apart (404). */
+  accessibleRepo(grant: TokenGrant, owner: string, name: string): RepoRecord | undefined {
+    const repo = this.findRepo(owner, name);
+    if (repo === undefined) return undefined;
+    if (grant.repos === "all") return repo;
+    const wanted = repoKey(owner, name);
+    return grant.repos.some((full) => full.toLowerCase() === wanted) ? repo : undefined;
+  }
+
+  publicKey(repo: RepoRecord): RepoPublicKey {
+    return {
+      keyId: repo.keyPair.keyId,
+      key: sodium.to_base64(repo.keyPair.publicKey, sodium.base64_variants.ORIGINAL),
+    };
+  }
+
+  /** Replaces the repository's key pair; values sealed for the old key are then refused. */
+  rotatePublicKey(repo: RepoRecord): RepoPublicKey {
+    repo.keyPair = this.#newKeyPair();
+    repo.issuedKeyIds.add(repo.keyPair.keyId);
+    return this.publicKey(repo);
+  }
+
+  /** Opens a base64 sealed box sent for `keyId`; never throws. */
+  openSealedValue(repo: RepoRecord, keyId: string, encryptedValue: string): OpenResult {
+    if (keyId !== repo.keyPair.keyId) {
+      return { ok: false, reason: repo.issuedKeyIds.has(keyId) ? "stale-key-id" : "foreign-key-id" };
+    }
+    try {
+      const sealed = Buffer.from(encryptedValue, "base64");
+      const opened = sodium.crypto_box_seal_open(sealed, repo.keyPair.publicKey, repo.keyPair.privateKey);
+      return { ok: true, value: new TextDecoder().decode(opened) };
+    } catch {
+      return { ok: false, reason: "not-sealed-for-key" };
+    }
+  }
+
+  /** Why GitHub would refuse this value, or undefined. */
+  secretValueProblem(value: string): string | undefined {
+    const bytes = Buffer.byteLength(value, "utf8");
+    return bytes > MAX_SECRET_BYTES
+      ? `Secret value is ${bytes} bytes; the limit is ${MAX_SECRET_BYTES}.`
+      : undefined;
+  }
+
+  /** Stores a secret (names are case-insensitive and kept upper-case, as GitHub does). */
+  putSecret(repo: RepoRecord, name: string, value: string): "created" | "updated" {
+    const upper = name.toUpperCase();
+    const stamp = githubTimestamp(this.now());
+    const previous = repo.secrets.get(upper);
+    repo.secrets.set(upper, new StoredSecret(upper, value, previous?.createdAt ?? stamp, stamp));
+    return previous === undefined ? "created" : "updated";
+  }
+
+  deleteSecret(repo: RepoRecord, name: string): boolean {
+    return repo.secrets.delete(name.toUpperCase());
+  }
+
+  secretValue(repo: RepoRecord, name: string): string | undefined {
+    return repo.secrets.get(name.toUpperCase())?.reveal();
+  }
+
+  secretMeta(repo: RepoRecord, name: string): SecretMeta | undefined {
+    const secret = repo.secrets.get(name.toUpperCase());
+    if (secret === undefined) return undefined;
+    return { name: secret.name, createdAt: secret.createdAt, updatedAt: secret.updatedAt };
+  }
+
+  /** Secrets of a repository, sorted by name like GitHub lists them. */
+  listSecrets(repo: RepoRecord): SecretMeta[] {
+    return [...repo.secrets.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map(({ name, createdAt, updatedAt }) => ({ name, createdAt, updatedAt }));
+  }
+
+  #newKeyPair(): KeyPair {
+    const { publicKey, privateKey } = sodium.crypto_box_keypair();
+    // GitHub key ids are long decimal strings, e.g. "3380204578043523366".
+    const keyId = (3_380_204_578_043_523_366n + this.#nextKeySerial++ * 7_919n).toString();
+    return { keyId, publicKey, privateKey };
+  }
+}
