@@ -1,0 +1,149 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { Octokit } from "@octokit/core";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import type { SecretValue } from "../domain/secret-value.ts";
+import { type GitHubLog, type OctokitLog, octokitLog } from "./github-log.ts";
+
+export interface GitHubClientOptions {
+  /** Sent as `Authorization`; never logged (Octokit's errors redact it, our log never sees headers). */
+  readonly token: SecretValue;
+  /** REST API root: `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
+  readonly baseUrl: string;
+  /** GitHub asks every client to identify itself in `User-Agent`. */
+  readonly userAgent: string;
+  /** Retries of a request after a 5xx answer, a dropped connection or a timeout (backoff 1, 4, 9 s, ...). */
+  readonly retries?: number;
+  /** Retries of a request after GitHub's primary or secondary rate limit stopped it. */
+  readonly rateLimitRetries?: number;
+  /**
+   * Seconds this client may spend, in total, waiting out rate limits. A request whose wait would
+   * exceed what is left fails at once (as a transient error) instead of running the Lambda into its
+   * timeout; the next run resumes. Create one client per run.
+   */
+  readonly rateLimitWaitBudgetSeconds?: number;
+  /** Each attempt is aborted after this long, so a hung connection fails (and is retried). */
+  readonly requestTimeoutMs?: number;
+  /** Milliseconds that one second of waiting lasts. Tests shrink it; every wait scales with it. */
+  readonly secondMs?: number;
+  /** Receives retries and waits as text. Silent when omitted (Octokit would print to the console). */
+  readonly log?: GitHubLog;
+}
+
+type Tunables = Required<Omit<GitHubClientOptions, "token" | "baseUrl" | "userAgent" | "log">>;
+
+export const GITHUB_CLIENT_DEFAULTS = {
+  // plugin-retry's own default: waits 1 + 4 + 9 s, enough to ride out a deploy blip.
+  retries: 3,
+  rateLimitRetries: 3,
+  // The Lambda has 300 s; keep most of it for the rotation itself.
+  rateLimitWaitBudgetSeconds: 120,
+  // GitHub aborts API requests that take over 10 s, so 15 s without an answer means a dead connection.
+  // https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#timeouts
+  requestTimeoutMs: 15_000,
+  secondMs: 1_000,
+} as const satisfies Tunables;
+
+/**
+ * Without `retry-after`, GitHub says to wait at least a minute after a secondary rate limit.
+ * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#handle-rate-limit-errors-appropriately
+ */
+const SECONDARY_FALLBACK_SECONDS = 60;
+// https://docs.github.com/en/rest/about-the-rest-api/api-versions
+const API_VERSION = "2022-11-28";
+
+const GitHubOctokit = Octokit.plugin(retry, throttling);
+
+/** Octokit with plugin-retry and plugin-throttling, configured by `createGitHubClient`. */
+export type GitHubClient = InstanceType<typeof GitHubOctokit>;
+
+/**
+ * A GitHub REST client that follows GitHub's best practices: it waits out primary rate limits until
+ * `x-ratelimit-reset`, and secondary ones for `retry-after` (else a minute, doubling on each repeat);
+ * retries 5xx answers, dropped connections and timeouts a bounded number of times; never retries
+ * other 4xx answers; and sends write requests one at a time, a second apart (plugin-throttling).
+ * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+ */
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const { token, baseUrl, userAgent, log: logTo, ...tunables } = options;
+  const settings: Tunables = { ...GITHUB_CLIENT_DEFAULTS, ...tunables };
+  const log = octokitLog(logTo);
+  const waits = rateLimitWaits(settings, log);
+
+  const client = new GitHubOctokit({
+    auth: token.reveal(),
+    baseUrl,
+    userAgent,
+    log,
+    request: { fetch: fetchWithTimeout(settings.requestTimeoutMs), log },
+    retry: {
+      retries: settings.retries,
+      retryAfterBaseValue: settings.secondMs,
+      // Rate limits (403/429) are plugin-throttling's: it honours retry-after, plugin-retry would not.
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+    },
+    throttle: {
+      retryAfterBaseValue: settings.secondMs,
+      fallbackSecondaryRateRetryAfter: SECONDARY_FALLBACK_SECONDS,
+      onRateLimit: (retryAfter, request, _octokit, retryCount) =>
+        waits.allow("rate limit", retryAfter, 0, request, retryCount),
+      onSecondaryRateLimit: async (retryAfter, request, _octokit, retryCount) => {
+        // GitHub: "wait for an exponentially increasing amount of time between retries". The plugin
+        // waits `retryAfter`; we add the doubling on top when GitHub did not say how long to wait.
+        const extra = retryAfter === SECONDARY_FALLBACK_SECONDS ? retryAfter * (2 ** retryCount - 1) : 0;
+        const allowed = waits.allow("secondary rate limit", retryAfter, extra, request, retryCount);
+        if (allowed && extra > 0) await delay(extra * settings.secondMs);
+        return allowed;
+      },
+    },
+  });
+  client.hook.before("request", (request) => {
+    request.headers.accept = "application/vnd.github+json";
+    request.headers["x-github-api-version"] = API_VERSION;
+  });
+  return client;
+}
+
+interface RequestLabel {
+  readonly method: string;
+  readonly url: string;
+}
+
+/** Decides whether a rate-limited request may wait and retry, within the count and the time budget. */
+function rateLimitWaits(settings: Tunables, log: OctokitLog) {
+  let spentSeconds = 0;
+  return {
+    allow(
+      kind: string,
+      retryAfter: number,
+      extra: number,
+      request: RequestLabel,
+      retryCount: number,
+    ): boolean {
+      const wait = retryAfter + extra;
+      const what = `GitHub ${kind} on ${request.method} ${request.url}`;
+      if (retryCount >= settings.rateLimitRetries) {
+        log.warn(`${what}; giving up after ${retryCount} retries.`);
+        return false;
+      }
+      if (spentSeconds + wait > settings.rateLimitWaitBudgetSeconds) {
+        log.warn(
+          `${what}; giving up: waiting ${wait} s would exceed the ${settings.rateLimitWaitBudgetSeconds} s budget.`,
+        );
+        return false;
+      }
+      spentSeconds += wait;
+      log.warn(`${what}; retry ${retryCount + 1} of ${settings.rateLimitRetries} in ${wait} s.`);
+      return true;
+    },
+  };
+}
+
+/** `fetch` with a fresh timeout per attempt (a single `request.signal` would stay aborted for retries). */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}
