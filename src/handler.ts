@@ -9,9 +9,10 @@ import * as v from "valibot";
 import { S3ConfigStore } from "./aws/config-store.ts";
 import { AwsIamKeys } from "./aws/iam-keys.ts";
 import { StsIdentityProbe } from "./aws/identity-probe.ts";
+import { S3RunLock } from "./aws/s3-run-lock.ts";
 import { SecretsManagerStateStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
-import { loadSettings, type Settings } from "./config/settings.ts";
+import { loadSettings, lockKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { createGitHubClient } from "./github/client.ts";
@@ -88,13 +89,14 @@ export async function handler(event: unknown, context: LambdaContext): Promise<H
       const result =
         input.action === "rotate"
           ? await rotate(deps, {
+              owner: input.executionId,
               dryRun: input.dryRun,
               replaceOlderKey: input.replaceOlderKey,
               deadline: new Date(
                 Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS),
               ),
             })
-          : await retire(deps);
+          : await retire(deps, input.executionId);
       log(`${input.action} finished: ${result.status}`);
       return result;
     }
@@ -117,6 +119,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       state: new SecretsManagerStateStore(w.secrets, settings.stateSecretId),
       config,
       github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
+      lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       clock: systemClock,
       settings,
       log,

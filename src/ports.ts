@@ -65,6 +65,25 @@ export interface SecretsTarget {
   secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined>;
 }
 
+/** Who holds the rotation lock, for the "another rotation is in progress" message. */
+export interface LockHolder {
+  readonly owner: string;
+  readonly acquiredAt: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * A lease that keeps two rotations (a scheduled and a manual one, say) from interleaving.
+ * Re-entrant for the same owner (an execution continuing over several steps renews it); a lease left by
+ * a crashed run expires at `expiresAt` and may then be taken over.
+ */
+export interface RunLock {
+  /** Takes or renews the lease; returns the other holder instead when it is someone else's and not expired. */
+  acquire(owner: string, now: Date, ttlMs: number): Promise<LockHolder | undefined>;
+  /** Gives the lease up if `owner` still holds it. */
+  release(owner: string): Promise<void>;
+}
+
 /** Time, injectable so tests need no sleeps. */
 export interface Clock {
   now(): Date;

@@ -67,3 +67,8 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   }
   return { ...result.output, githubApiUrl: result.output.githubApiUrl.replace(/\/+$/, "") };
 }
+
+/** The rotation lock lives beside repos.json, so the function needs no extra bucket or table. */
+export function lockKey(configKey: string): string {
+  return `${configKey}.lock`;
+}

@@ -5,12 +5,17 @@ import { holdersOf } from "./holders.ts";
 import { loadReposConfig } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import { RunReport } from "./run-report.ts";
+import { withRunLock } from "./with-run-lock.ts";
 
 /**
  * R2: after the grace period, deactivates the previous key — only if no listed repository can still hold
  * it (R1). The key is deleted by the next rotation, so an inactive key can be re-activated by hand meanwhile.
  */
-export async function retire(deps: RotationDeps): Promise<HandlerResult> {
+export async function retire(deps: RotationDeps, owner: string): Promise<HandlerResult> {
+  return withRunLock(deps, owner, "retire", () => retireOnce(deps));
+}
+
+async function retireOnce(deps: RotationDeps): Promise<HandlerResult> {
   const report = new RunReport("retire", false);
   try {
     const state = await deps.state.load();

@@ -12,6 +12,7 @@ import { RunReport } from "./run-report.ts";
 import { emptyState, type RotationState } from "./state.ts";
 import { syncKey } from "./sync-key.ts";
 import { verifyKey } from "./verify-key.ts";
+import { withRunLock } from "./with-run-lock.ts";
 
 /**
  * One Rotate step: preflight → reconcile → (clean up) → create + persist → verify → write every
@@ -19,6 +20,12 @@ import { verifyKey } from "./verify-key.ts";
  * every step is either observable in IAM/GitHub or recorded in the state store before the next one.
  */
 export async function rotate(deps: RotationDeps, options: RotateOptions): Promise<HandlerResult> {
+  // A dry run only reads, so it needs no lock and may run beside a real rotation.
+  if (options.dryRun) return rotateOnce(deps, options);
+  return withRunLock(deps, options.owner, "rotate", () => rotateOnce(deps, options));
+}
+
+async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<HandlerResult> {
   const report = new RunReport("rotate", options.dryRun);
   const { settings } = deps;
   try {

@@ -1,4 +1,12 @@
-import type { Clock, ConfigStore, IamKeys, IdentityProbe, SecretsTarget, StateStore } from "../ports.ts";
+import type {
+  Clock,
+  ConfigStore,
+  IamKeys,
+  IdentityProbe,
+  RunLock,
+  SecretsTarget,
+  StateStore,
+} from "../ports.ts";
 import type { VerifyOptions } from "./verify-key.ts";
 
 /** Everything a rotation needs, injected so the logic runs the same in the Lambda and in tests. */
@@ -8,6 +16,7 @@ export interface RotationDeps {
   readonly state: StateStore;
   readonly config: ConfigStore;
   readonly github: SecretsTarget;
+  readonly lock: RunLock;
   readonly clock: Clock;
   readonly settings: RotationSettings;
   /** Progress lines for the Lambda log; never receives a secret. */
@@ -25,7 +34,12 @@ export interface RotationSettings {
   readonly saveEvery?: number;
 }
 
+/** Longer than one runbook step (300 s), so a live run never loses its lease; short enough to recover from a crash. */
+export const LOCK_TTL_MS = 10 * 60_000;
+
 export interface RotateOptions {
+  /** Who runs: the Automation execution ID (the lease owner; the same across an execution's steps). */
+  readonly owner: string;
   readonly dryRun: boolean;
   readonly replaceOlderKey: boolean;
   /** Stop starting new repositories after this instant and return InProgress (step time budget). */

@@ -15,7 +15,9 @@ import type {
   ConfigStore,
   IamKeys,
   IdentityProbe,
+  LockHolder,
   RepoPublicKey,
+  RunLock,
   SecretsTarget,
   StateStore,
 } from "../../src/ports.ts";
@@ -269,6 +271,26 @@ export class FakeGitHub implements SecretsTarget {
   }
 }
 
+/** The lease semantics of the S3 lock, in memory. */
+export class MemoryRunLock implements RunLock {
+  lease: LockHolder | undefined;
+
+  async acquire(owner: string, now: Date, ttlMs: number): Promise<LockHolder | undefined> {
+    const held = this.lease;
+    if (held && held.owner !== owner && Date.parse(held.expiresAt) > now.getTime()) return held;
+    this.lease = {
+      owner,
+      acquiredAt: held?.owner === owner ? held.acquiredAt : now.toISOString(),
+      expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+    };
+    return undefined;
+  }
+
+  async release(owner: string): Promise<void> {
+    if (this.lease?.owner === owner) this.lease = undefined;
+  }
+}
+
 export const USER_ARN = "arn:aws:iam::123456789012:user/deploy-bot";
 
 export interface FakeWorld {
@@ -280,6 +302,7 @@ export interface FakeWorld {
   readonly github: FakeGitHub;
   readonly repos: RepoRef[];
   readonly logs: string[];
+  readonly lock: MemoryRunLock;
   readonly deps: RotationDeps;
 }
 
@@ -293,7 +316,9 @@ export function fakeWorld(repoCount = 3, graceMinutes = 60): FakeWorld {
   const repos = Array.from({ length: repoCount }, (_, i) => github.addRepo("acme", `service-${i + 1}`));
   const config = new MemoryConfigStore(repos);
   const logs: string[] = [];
+  const lock = new MemoryRunLock();
   const deps: RotationDeps = {
+    lock,
     iam,
     probe,
     state,
@@ -311,5 +336,5 @@ export function fakeWorld(repoCount = 3, graceMinutes = 60): FakeWorld {
       saveEvery: 2,
     },
   };
-  return { clock, iam, probe, state, config, github, repos, logs, deps };
+  return { clock, iam, probe, state, config, github, repos, logs, lock, deps };
 }

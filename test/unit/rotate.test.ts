@@ -8,9 +8,10 @@ const FAR_FUTURE = new Date("2100-01-01T00:00:00Z");
 
 function run(
   world: FakeWorld,
-  options: { dryRun?: boolean; replaceOlderKey?: boolean; deadline?: Date } = {},
+  options: { dryRun?: boolean; replaceOlderKey?: boolean; deadline?: Date; owner?: string } = {},
 ) {
   return rotate(world.deps, {
+    owner: options.owner ?? "exec-1",
     dryRun: options.dryRun ?? false,
     replaceOlderKey: options.replaceOlderKey ?? false,
     deadline: options.deadline ?? FAR_FUTURE,
@@ -120,12 +121,12 @@ describe("grace period and retirement (R2)", () => {
     const old = world.iam.addKey("Active");
     const first = await run(world);
 
-    const early = await retire(world.deps);
+    const early = await retire(world.deps, "exec-1");
     expect(early.status).toBe("Succeeded");
     expect(world.iam.status(old.accessKeyId)).toBe("Active");
 
     world.clock.advance(61 * 60_000);
-    const retired = await retire(world.deps);
+    const retired = await retire(world.deps, "exec-1");
     expect(retired.status).toBe("Succeeded");
     expect(world.iam.status(old.accessKeyId)).toBe("Inactive");
     expect(world.iam.status(first.newAccessKeyId)).toBe("Active");
@@ -159,7 +160,7 @@ describe("grace period and retirement (R2)", () => {
       Repos: [...world.repos, added].map((r) => ({ Owner: r.owner, Name: r.name })),
     });
 
-    const blocked = await retire(world.deps);
+    const blocked = await retire(world.deps, "exec-1");
     expect(blocked.status).toBe("Failed");
     expect(blocked.summary).toContain("acme/late-comer");
 
@@ -372,5 +373,44 @@ describe("crash safety (R3)", () => {
       expectEveryRepoHolds(world, result.newAccessKeyId);
       expect(r1).toEqual([]);
     }
+  });
+});
+
+describe("two rotations at once", () => {
+  it("stops a second execution while the first holds the lock, and lets it run once the first is done", async () => {
+    const world = fakeWorld(3);
+    const partial = await run(world, { owner: "scheduled", deadline: world.clock.now() });
+    expect(partial.status).toBe("InProgress");
+
+    const manual = await run(world, { owner: "manual" });
+
+    expect(manual.status).toBe("Failed");
+    expect(manual.summary).toContain("Another rotation is in progress (execution scheduled");
+    expect(world.iam.keys).toHaveLength(1);
+
+    const finished = await run(world, { owner: "scheduled" });
+    expect(finished.status).toBe("Succeeded");
+    expect(world.lock.lease).toBeUndefined();
+  });
+
+  it("takes over the lock of a crashed run once it has expired", async () => {
+    const world = fakeWorld(1);
+    await world.lock.acquire("crashed", world.clock.now(), 600_000);
+
+    const blocked = await run(world, { owner: "next" });
+    world.clock.advance(600_001);
+    const proceeds = await run(world, { owner: "next" });
+
+    expect(blocked.status).toBe("Failed");
+    expect(proceeds.status).toBe("Succeeded");
+  });
+
+  it("lets a dry run read the plan while a rotation holds the lock", async () => {
+    const world = fakeWorld(1);
+    await world.lock.acquire("scheduled", world.clock.now(), 600_000);
+
+    const result = await run(world, { owner: "manual", dryRun: true });
+
+    expect(result.status).toBe("Succeeded");
   });
 });

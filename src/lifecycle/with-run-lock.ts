@@ -1,0 +1,48 @@
+import { AkmError, toAkmError } from "../errors.ts";
+import type { HandlerResult } from "../handler-contract.ts";
+import { LOCK_TTL_MS, type RotationDeps } from "./rotation-context.ts";
+import { RunReport } from "./run-report.ts";
+
+/**
+ * Runs `work` only while holding the rotation lease, so two executions (a schedule overlapping a manual
+ * run) never interleave keys or secrets: the second one stops at once, having changed nothing.
+ * An InProgress result keeps the lease for the execution's next step; any other result gives it up.
+ */
+export async function withRunLock(
+  deps: RotationDeps,
+  owner: string,
+  action: "rotate" | "retire",
+  work: () => Promise<HandlerResult>,
+): Promise<HandlerResult> {
+  const report = new RunReport(action, false);
+  let holder: Awaited<ReturnType<RotationDeps["lock"]["acquire"]>>;
+  try {
+    holder = await deps.lock.acquire(owner, deps.clock.now(), LOCK_TTL_MS);
+  } catch (error) {
+    return report.finish(
+      "Failed",
+      `${action} Failed: could not take the rotation lock.`,
+      toAkmError(error, "Locking"),
+    );
+  }
+  if (holder) {
+    return report.finish(
+      "Failed",
+      `Another rotation is in progress (execution ${holder.owner}, since ${holder.acquiredAt}); this run changed nothing.`,
+      new AkmError(`The rotation lock is held by execution ${holder.owner} until ${holder.expiresAt}.`, {
+        fix: `Wait for that execution to end (Systems Manager → Automation → Executions), then run this runbook again. If it crashed, its lock expires at ${holder.expiresAt}.`,
+        fault: "transient",
+      }),
+    );
+  }
+  const result = await work();
+  if (result.status !== "InProgress") {
+    try {
+      await deps.lock.release(owner);
+    } catch (error) {
+      // The lease expires by itself; a failed release must not hide the run's own result.
+      deps.log(`could not release the rotation lock: ${toAkmError(error, "Unlocking").message}`);
+    }
+  }
+  return result;
+}
