@@ -1,0 +1,12 @@
+import type { CliContext } from "./cli-context.ts";
+import type { ExitCode } from "./exit-code.ts";
+
+/** One script: `npm run <name> -- <argv>`. */
+export interface Command {
+  /** The npm script name, used to prefix error messages ("publish: ..."). */
+  readonly name: string;
+  /** The full --help text. */
+  readonly help: string;
+  /** Runs with the arguments after `--`; throws a CliError for expected failures. */
+  run(argv: readonly string[], context: CliContext): Promise<ExitCode>;
+}

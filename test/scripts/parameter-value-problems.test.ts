@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+import { readDistTemplate } from "../../scripts/lib/template/dist-template.ts";
+import { parameterValueProblems } from "../../scripts/lib/template/parameter-value-problems.ts";
+import {
+  type ParameterConstraints,
+  type TemplateParameter,
+  templateParameters,
+} from "../../scripts/lib/template/template-parameters.ts";
+
+function parameter(type: string, constraints: ParameterConstraints): TemplateParameter {
+  return { name: "p", type, noEcho: false, constraints };
+}
+
+describe("parameterValueProblems", () => {
+  it("accepts a value within every constraint", () => {
+    // Act
+    const problems = parameterValueProblems(
+      parameter("String", { allowedPattern: "[a-z]+", allowedValues: ["abc"], minLength: 1, maxLength: 3 }),
+      "abc",
+    );
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it("matches AllowedPattern against the whole value, as CloudFormation does", () => {
+    // Act
+    const problems = parameterValueProblems(parameter("String", { allowedPattern: "[a-z]+" }), "abc1");
+
+    // Assess
+    expect(problems).toEqual(["it must match [a-z]+"]);
+  });
+
+  it.each([
+    ["x", "it must be a number"],
+    ["", "it must be a number"],
+    ["1", "it must be at least 2"],
+    ["2191", "it must be at most 2190"],
+  ])("refuses %j for a Number from 2 to 2190", (value, problem) => {
+    // Act
+    const problems = parameterValueProblems(parameter("Number", { minValue: 2, maxValue: 2190 }), value);
+
+    // Assess
+    expect(problems).toEqual([problem]);
+  });
+
+  it("checks AllowedValues and lengths", () => {
+    // Act
+    const problems = parameterValueProblems(
+      parameter("String", { allowedValues: ["on", "off"], minLength: 2, maxLength: 3 }),
+      "maybe",
+    );
+
+    // Assess
+    expect(problems).toEqual(["it must be one of on, off", "it must have at most 3 characters"]);
+  });
+
+  it("skips a pattern JavaScript cannot compile rather than refusing every value", () => {
+    // Act: a possessive quantifier is valid in Java, CloudFormation's dialect, but not in JavaScript.
+    const problems = parameterValueProblems(parameter("String", { allowedPattern: "a++" }), "aaa");
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it("accepts every default of the built template's parameters", async () => {
+    // Prepare
+    const dist = await readDistTemplate(PROJECT_ROOT);
+    const declared = dist.template.Parameters as Record<string, { Default?: unknown }>;
+
+    // Act
+    const problems = templateParameters(dist.template, dist.path)
+      .filter((p) => declared[p.name]?.Default !== undefined)
+      .flatMap((p) =>
+        parameterValueProblems(p, String(declared[p.name]?.Default)).map((why) => `${p.name}: ${why}`),
+      );
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,251 @@
+import {
+  AutomationDefinitionNotFoundException,
+  type AutomationExecution,
+  type AutomationExecutionStatus,
+  InternalServerError,
+} from "@aws-sdk/client-ssm";
+import { describe, expect, it } from "vitest";
+import { createRunbookCommand } from "../../scripts/lib/run/run-command.ts";
+import { runCli } from "./cli-harness.ts";
+import { EXECUTION_ID, FakeSsm, RecordingSleeper } from "./fake-ssm.ts";
+
+const DOCUMENT = "GHS-AKM-ci-deployer-Rotate";
+const REGION = "eu-west-1";
+
+const PENDING: AutomationExecution = { AutomationExecutionStatus: "Pending", StepExecutions: [] };
+const ROTATING: AutomationExecution = {
+  AutomationExecutionStatus: "InProgress",
+  StepExecutions: [
+    {
+      StepExecutionId: "s1",
+      StepName: "Rotate",
+      Action: "aws:invokeLambdaFunction",
+      StepStatus: "InProgress",
+    },
+  ],
+};
+const ROTATED: AutomationExecution = {
+  AutomationExecutionStatus: "InProgress",
+  StepExecutions: [
+    { StepExecutionId: "s1", StepName: "Rotate", Action: "aws:invokeLambdaFunction", StepStatus: "Success" },
+    { StepExecutionId: "s2", StepName: "CheckRotate", Action: "aws:branch", StepStatus: "InProgress" },
+  ],
+};
+const SUCCEEDED: AutomationExecution = {
+  AutomationExecutionStatus: "Success",
+  StepExecutions: [
+    { StepExecutionId: "s1", StepName: "Rotate", Action: "aws:invokeLambdaFunction", StepStatus: "Success" },
+    { StepExecutionId: "s2", StepName: "CheckRotate", Action: "aws:branch", StepStatus: "Success" },
+  ],
+  Outputs: {
+    "Rotate.Summary": ["Rotated: 2 repositories hold the new key.\nOld key retires after the grace period."],
+    "Rotate.NewAccessKeyId": ["FAKEKEY000000001"],
+  },
+};
+
+function failedWith(status: AutomationExecutionStatus, message: string): AutomationExecution {
+  return {
+    AutomationExecutionStatus: status,
+    FailureMessage: message,
+    StepExecutions: [
+      {
+        StepExecutionId: "s1",
+        StepName: "Rotate",
+        Action: "aws:invokeLambdaFunction",
+        StepStatus: status,
+        FailureMessage: message,
+      },
+    ],
+  };
+}
+
+async function run(ssm: FakeSsm, argv: string[], sleeper = new RecordingSleeper()) {
+  const command = createRunbookCommand({ ssm: () => ssm, sleep: sleeper.sleep });
+  return runCli(command, ["--document", DOCUMENT, "--region", REGION, ...argv]);
+}
+
+describe("npm run run", () => {
+  it("starts the runbook with every parameter as a list of strings", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await run(ssm, ["--param", "DryRun=true", "--param", "Names=a", "--param", "Names=b=c"]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(ssm.started).toEqual([
+      { DocumentName: DOCUMENT, Parameters: { DryRun: ["true"], Names: ["a", "b=c"] } },
+    ]);
+  });
+
+  it("without --wait, prints the execution ID and how to follow it, and does not poll", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await run(ssm, []);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`Started ${DOCUMENT} in ${REGION}: execution ${EXECUTION_ID}`);
+    expect(result.stdout).toContain(
+      `https://eu-west-1.console.aws.amazon.com/systems-manager/automation/execution/${EXECUTION_ID}?region=eu-west-1`,
+    );
+    expect(result.stdout).toContain(`--automation-execution-id ${EXECUTION_ID}`);
+    expect(ssm.gets).toBe(0);
+  });
+
+  it("names the parameters it sends but never prints their values", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+    const value = "some-value-that-could-be-sensitive";
+
+    // Act
+    const result = await run(ssm, ["--param", `GITHUBREPO=${value}`]);
+
+    // Assess
+    expect(result.stdout).toContain("with GITHUBREPO");
+    expect(`${result.stdout}${result.stderr}`).not.toContain(value);
+  });
+
+  it("with --wait, prints each step once per status change and the outputs, and exits 0 on Success", async () => {
+    // Prepare
+    const ssm = new FakeSsm([PENDING, ROTATING, ROTATING, ROTATED, SUCCEEDED]);
+
+    // Act
+    const result = await run(ssm, ["--wait"]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines.slice(lines.indexOf("Execution Pending"))).toEqual([
+      "Execution Pending",
+      "Execution InProgress",
+      "  step Rotate (aws:invokeLambdaFunction): InProgress",
+      "  step Rotate (aws:invokeLambdaFunction): Success",
+      "  step CheckRotate (aws:branch): InProgress",
+      "Execution Success",
+      "  step CheckRotate (aws:branch): Success",
+      `Execution ${EXECUTION_ID} ended Success.`,
+      "Outputs:",
+      "  Rotate.NewAccessKeyId: FAKEKEY000000001",
+      "  Rotate.Summary: Rotated: 2 repositories hold the new key.",
+      "    Old key retires after the grace period.",
+    ]);
+  });
+
+  it("waits the poll interval between checks and not after the end", async () => {
+    // Prepare
+    const ssm = new FakeSsm([PENDING, ROTATING, SUCCEEDED]);
+    const sleeper = new RecordingSleeper();
+
+    // Act
+    await run(ssm, ["--wait", "--poll-seconds", "7"], sleeper);
+
+    // Assess
+    expect(ssm.gets).toBe(3);
+    expect(sleeper.waits).toEqual([7000, 7000]);
+  });
+
+  it.each<AutomationExecutionStatus>(["Failed", "TimedOut", "Cancelled"])(
+    "exits 3 and prints the failure message when the runbook ends %s",
+    async (status) => {
+      // Prepare
+      const ssm = new FakeSsm([ROTATING, failedWith(status, "Step fails when it is verifying the key.")]);
+
+      // Act
+      const result = await run(ssm, ["--wait"]);
+
+      // Assess
+      expect(result.exitCode).toBe(3);
+      expect(result.stdout).toContain(
+        `  step Rotate (aws:invokeLambdaFunction): ${status}: Step fails when it is verifying the key.`,
+      );
+      expect(result.stdout).toContain(`ended ${status}.`);
+      expect(result.stdout).toContain("Failure message: Step fails when it is verifying the key.");
+    },
+  );
+
+  it("redacts anything shaped like a GitHub token in outputs and failure messages", async () => {
+    // Prepare: built at run time so no token-shaped string sits in the source.
+    const token = `ghp_${"A1b2C3d4E5".repeat(4)}`;
+    const execution = failedWith("Failed", `GitHub refused ${token}`);
+    const ssm = new FakeSsm([{ ...execution, Outputs: { "Rotate.Summary": [`token ${token}`] } }]);
+
+    // Act
+    const result = await run(ssm, ["--wait"]);
+
+    // Assess
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).not.toContain(token);
+    expect(result.stdout).toContain("Rotate.Summary: token [redacted]");
+  });
+
+  it("exits 1 and names the runbooks the stack creates when the runbook does not exist", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+    ssm.startError = new AutomationDefinitionNotFoundException({
+      message: "Automation definition not found",
+      $metadata: { httpStatusCode: 400, requestId: "req-123" },
+    });
+
+    // Act
+    const result = await run(ssm, ["--wait"]);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      `run: Could not start runbook ${DOCUMENT} in ${REGION}: AutomationDefinitionNotFoundException: Automation definition not found (HTTP 400, request ID req-123)`,
+    );
+    expect(result.stderr).toContain(
+      "GHS-AKM-<IamUserName>-Rotate, -Get-RepoList, -Add-RepoConfig and -Delete-RepoConfig",
+    );
+  });
+
+  it("exits 1 and says the execution keeps running when its status cannot be read", async () => {
+    // Prepare
+    const ssm = new FakeSsm([ROTATING]);
+    ssm.getError = new InternalServerError({ message: "Internal error", $metadata: { httpStatusCode: 500 } });
+
+    // Act
+    const result = await run(ssm, ["--wait"]);
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`Could not read the status of Automation execution ${EXECUTION_ID}`);
+    expect(result.stderr).toContain("The execution keeps running");
+  });
+
+  it.each([
+    [["--poll-seconds", "0"], "--poll-seconds '0' must be a whole number of seconds from 1 to 300"],
+    [["--poll-seconds", "2.5"], "--poll-seconds '2.5'"],
+    [["--param", "DryRun"], "--param number 1 has no '='"],
+    [["--document", "x y"], "--document 'x y' is not a runbook name"],
+    [["--region", "Frankfurt"], "--region 'Frankfurt' is not an AWS region code"],
+    [["--wait", "yes"], "Unexpected argument 'yes'"],
+  ])("exits 2 without starting anything on bad arguments %j", async (argv, message) => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await run(ssm, argv);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(ssm.started).toEqual([]);
+  });
+
+  it("exits 2 when --document is missing", async () => {
+    // Prepare
+    const command = createRunbookCommand({ ssm: () => new FakeSsm(), sleep: new RecordingSleeper().sleep });
+
+    // Act
+    const result = await runCli(command, ["--region", REGION]);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("--document is required");
+  });
+});

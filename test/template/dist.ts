@@ -1,0 +1,169 @@
+/**
+ * The built product, read back the way CloudFormation reads it: dist/aws-github-akm.template.yaml parsed as
+ * plain YAML (the build writes intrinsic functions in long form, so no custom tags are needed), plus small
+ * helpers to walk it. Shared by test/template and test/runbooks.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const TEMPLATE_PATH = join(ROOT, "dist", "aws-github-akm.template.yaml");
+export const BUNDLE_PATH = join(ROOT, "dist", "lambda", "index.js");
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface Resource {
+  readonly Type: string;
+  readonly Properties: JsonObject;
+  readonly Metadata?: JsonObject;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+export interface Template {
+  readonly AWSTemplateFormatVersion: string;
+  readonly Description: string;
+  readonly Metadata: JsonObject;
+  readonly Parameters: Record<string, JsonObject>;
+  readonly Mappings: Record<string, JsonObject>;
+  readonly Resources: Record<string, Resource>;
+  readonly Outputs: Record<string, JsonObject>;
+}
+
+/** Reads dist/ fresh; fails with the fix when the build has not run. */
+export function loadTemplate(): { template: Template; text: string; bundle: string } {
+  if (!existsSync(TEMPLATE_PATH) || !existsSync(BUNDLE_PATH)) {
+    throw new Error("dist/ has no built template: run `npm run build` first.");
+  }
+  const text = readFileSync(TEMPLATE_PATH, "utf8");
+  return { template: parse(text) as Template, text, bundle: readFileSync(BUNDLE_PATH, "utf8") };
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The resource with this logical ID; fails naming it when absent. */
+export function resource(template: Template, logicalId: string): Resource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`the template has no resource ${logicalId}`);
+  return found;
+}
+
+export function resourcesOfType(template: Template, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** Every node of a JSON tree with its path, depth first. */
+export function* walk(node: Json, path: string[] = []): Generator<{ node: Json; path: string[] }> {
+  yield { node, path };
+  if (Array.isArray(node)) {
+    for (const [index, item] of node.entries()) yield* walk(item, [...path, String(index)]);
+  } else if (isObject(node)) {
+    for (const [key, value] of Object.entries(node)) yield* walk(value, [...path, key]);
+  }
+}
+
+export function asArray<T>(value: T | readonly T[] | undefined): readonly T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Principal?: Json;
+  readonly Action: string | string[];
+  readonly Resource: Json;
+  readonly Condition?: JsonObject;
+}
+
+/** Every policy statement in the template, named by where it is (resource and policy). */
+export function policyStatements(template: Template): { where: string; statement: Statement }[] {
+  const out: { where: string; statement: Statement }[] = [];
+  const add = (where: string, document: Json | undefined) => {
+    if (!isObject(document)) return;
+    for (const statement of asArray(document.Statement as Json))
+      out.push({ where, statement: statement as never });
+  };
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const p = r.Properties;
+    if (r.Type === "AWS::IAM::Role") {
+      for (const policy of asArray(p.Policies as Json)) {
+        if (isObject(policy)) add(`${id} policy ${String(policy.PolicyName)}`, policy.PolicyDocument);
+      }
+    }
+    if (r.Type === "AWS::KMS::Key") add(`${id} key policy`, p.KeyPolicy);
+    if (r.Type === "AWS::S3::BucketPolicy" || r.Type === "AWS::SNS::TopicPolicy")
+      add(`${id}`, p.PolicyDocument);
+  }
+  return out;
+}
+
+/**
+ * Sample values a deployed stack would give: what `Ref` / `Fn::GetAtt` / pseudo parameters resolve to.
+ * Resources resolve to recognizable strings built from their logical IDs.
+ */
+export const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
+  pSnsEmailAddress: "ops@example.com",
+  pRepoConfigBucketName: "example-akm-config",
+  pRepoConfigKey: "repos.json",
+  pGitHubToken: "sample-token-not-a-real-one-0000",
+  pGitHubMachineUserName: "akm-bot",
+  pIamUserArn: "arn:aws:iam::123456789012:user/ci-deployer",
+  pIamUserName: "ci-deployer",
+  pHoursToRotate: "6",
+  pGitHubSecretNameAwsKeyId: "AWS_ACCESS_KEY_ID",
+  pGitHubSecretNameAwsKey: "AWS_SECRET_ACCESS_KEY",
+  pSolutionName: "github-akm",
+  pGraceMinutes: "60",
+  pGitHubApiUrl: "https://api.github.com",
+  "AWS::Partition": "aws",
+  "AWS::Region": "eu-west-1",
+  "AWS::AccountId": "123456789012",
+  "AWS::URLSuffix": "amazonaws.com",
+  "AWS::StackName": "aws-github-akm",
+};
+
+/** Resolves Ref, Fn::GetAtt and Fn::Sub with sample values; any other function is an error. */
+export function resolveIntrinsics(
+  node: Json,
+  values: Readonly<Record<string, string>> = SAMPLE_PARAMETERS,
+): Json {
+  if (Array.isArray(node)) return node.map((item) => resolveIntrinsics(item, values));
+  if (!isObject(node)) return node;
+  const keys = Object.keys(node);
+  const lookup = (name: string): string => {
+    if (name in values) return values[name] as string;
+    const [id, attribute] = name.split(".", 2);
+    if (attribute === "Arn") return `arn:aws:sample:eu-west-1:123456789012:${id}`;
+    if (attribute === undefined) return `${id}-physical-id`;
+    throw new Error(`no sample value for ${name}`);
+  };
+  if (keys.length === 1 && keys[0] === "Ref") return lookup(String(node.Ref));
+  if (keys.length === 1 && keys[0] === "Fn::GetAtt") {
+    const [id, attribute] = node["Fn::GetAtt"] as string[];
+    return lookup(`${id}.${attribute}`);
+  }
+  if (keys.length === 1 && keys[0] === "Fn::Sub") {
+    const argument = node["Fn::Sub"];
+    const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
+    const local = isObject(variables)
+      ? Object.fromEntries(
+          Object.entries(variables).map(([k, v]) => [k, String(resolveIntrinsics(v, values))]),
+        )
+      : {};
+    return String(text).replace(/\$\{([^}!]+)\}/g, (_, name: string) => local[name] ?? lookup(name));
+  }
+  if (keys.length === 1 && keys[0] === "Fn::FindInMap") {
+    const [map, key, attribute] = resolveIntrinsics(node["Fn::FindInMap"] as Json, values) as string[];
+    if (map === "PartitionConsole" && key === "aws" && attribute === "Host") return "console.aws.amazon.com";
+    throw new Error(`no sample value for Fn::FindInMap ${map}/${key}/${attribute}`);
+  }
+  const unknown = keys.find((key) => key === "Ref" || key.startsWith("Fn::"));
+  if (unknown) throw new Error(`resolveIntrinsics does not know ${unknown}`);
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveIntrinsics(v, values)]));
+}

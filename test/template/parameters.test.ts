@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { isObject, loadTemplate } from "./dist.ts";
+
+const { template } = loadTemplate();
+
+// The original stack's parameters (shared/reference/original-stack.md): existing stacks must update in
+// place with their saved values, so IDs, types and defaults may not change.
+const ORIGINAL_PARAMETERS = [
+  { id: "pSnsEmailAddress", type: "String", default: undefined, label: "SNS Email Address" },
+  { id: "pRepoConfigBucketName", type: "String", default: undefined, label: "Repo Config Bucket Name" },
+  { id: "pRepoConfigKey", type: "String", default: "repos.json", label: "Repo Config Key" },
+  { id: "pGitHubToken", type: "String", default: undefined, label: "GitHub Personal Access Token" },
+  { id: "pGitHubMachineUserName", type: "String", default: undefined, label: "GitHub Machine User Name" },
+  { id: "pIamUserArn", type: "String", default: undefined, label: "IAM User ARN" },
+  { id: "pIamUserName", type: "String", default: undefined, label: "IAM User Name" },
+  { id: "pHoursToRotate", type: "Number", default: 6, label: "Hours To Rotate" },
+  { id: "pGitHubSecretNameAwsKeyId", type: "String", default: "AWS_ACCESS_KEY_ID", label: undefined },
+  { id: "pGitHubSecretNameAwsKey", type: "String", default: "AWS_SECRET_ACCESS_KEY", label: undefined },
+] as const;
+
+// New parameters must have defaults, or updating an existing stack would ask for values.
+const NEW_PARAMETERS = [
+  { id: "pSolutionName", type: "String", default: "github-akm" },
+  { id: "pGraceMinutes", type: "Number", default: 60 },
+  { id: "pGitHubApiUrl", type: "String", default: "https://api.github.com" },
+] as const;
+
+function parameter(id: string) {
+  const found = template.Parameters[id];
+  if (!found) throw new Error(`the template has no parameter ${id}`);
+  return found;
+}
+
+/** CloudFormation checks AllowedPattern against the whole value (Java regex); these patterns are also valid JS. */
+function matches(pattern: string, value: string): boolean {
+  return new RegExp(`^(?:${pattern})$`).test(value);
+}
+
+describe("template parameters", () => {
+  it.each(ORIGINAL_PARAMETERS)("keeps the original parameter $id with its type and default", (p) => {
+    expect(parameter(p.id).Type).toBe(p.type);
+    expect(parameter(p.id).Default).toBe(p.default);
+  });
+
+  it.each(NEW_PARAMETERS)("adds $id with a default so existing stacks update without new input", (p) => {
+    expect(parameter(p.id).Type).toBe(p.type);
+    expect(parameter(p.id).Default).toBe(p.default);
+  });
+
+  it("declares no other parameters", () => {
+    expect(Object.keys(template.Parameters).sort()).toEqual(
+      [...ORIGINAL_PARAMETERS, ...NEW_PARAMETERS].map((p) => p.id).sort(),
+    );
+  });
+
+  it("limits pHoursToRotate to 2..2190 hours, as the original did", () => {
+    expect(parameter("pHoursToRotate")).toMatchObject({ MinValue: 2, MaxValue: 2190 });
+  });
+
+  it("limits the grace period to 0..1440 minutes", () => {
+    expect(parameter("pGraceMinutes")).toMatchObject({ MinValue: 0, MaxValue: 1440 });
+  });
+
+  it("never echoes the GitHub token", () => {
+    expect(parameter("pGitHubToken").NoEcho).toBe(true);
+  });
+
+  it.each(Object.keys(template.Parameters))("documents %s and says how to fix a rejected value", (id) => {
+    const p = parameter(id);
+    expect(typeof p.Description === "string" && p.Description.length > 20).toBe(true);
+    if (p.Type === "Number") {
+      expect(typeof p.MinValue).toBe("number");
+      expect(typeof p.MaxValue).toBe("number");
+    } else {
+      expect(typeof p.AllowedPattern).toBe("string");
+    }
+    // CloudFormation prints it after the parameter name when a value is rejected.
+    expect(p.ConstraintDescription).toMatch(/^must be .{20,}/);
+  });
+
+  it.each(Object.keys(template.Parameters))("accepts its own default for %s", (id) => {
+    const p = parameter(id);
+    if (p.Default === undefined) return;
+    if (typeof p.AllowedPattern === "string") expect(matches(p.AllowedPattern, String(p.Default))).toBe(true);
+    if (typeof p.MinValue === "number") expect(Number(p.Default)).toBeGreaterThanOrEqual(p.MinValue);
+    if (typeof p.MaxValue === "number") expect(Number(p.Default)).toBeLessThanOrEqual(p.MaxValue);
+  });
+
+  it.each([
+    ["pIamUserArn", "arn:aws:iam::123456789012:user/ci-deployer", true],
+    ["pIamUserArn", "arn:aws-us-gov:iam::123456789012:user/path/to/ci.deployer@corp", true],
+    ["pIamUserArn", "arn:aws:iam::123456789012:role/ci-deployer", false],
+    ["pIamUserName", "first.last", true],
+    ["pIamUserName", "ci@corp", false],
+    ["pIamUserName", "x".repeat(50), false],
+    ["pRepoConfigKey", "config/repos.json", true],
+    ["pRepoConfigKey", "repos*.json", false],
+    ["pRepoConfigBucketName", "My_Bucket", false],
+    ["pGitHubSecretNameAwsKeyId", "GITHUB_TOKEN", false],
+    ["pGitHubSecretNameAwsKeyId", "1KEY", false],
+    ["pGitHubApiUrl", "https://github.example.com/api/v3", true],
+    ["pGitHubApiUrl", "http://api.github.com", false],
+    ["pGitHubToken", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", true],
+    ["pGitHubToken", "ghp_abc def", false],
+    ["pSnsEmailAddress", "ops@example.com", true],
+    ["pSnsEmailAddress", "a@b.com, c@d.com", false],
+  ] as const)("pattern of %s: %j accepted = %s", (id, value, accepted) => {
+    expect(matches(String(parameter(id).AllowedPattern), value)).toBe(accepted);
+  });
+});
+
+describe("console layout (AWS::CloudFormation::Interface)", () => {
+  const ui = template.Metadata["AWS::CloudFormation::Interface"];
+  if (!isObject(ui)) throw new Error("the template has no AWS::CloudFormation::Interface metadata");
+  const groups = (ui.ParameterGroups as { Label: { default: string }; Parameters: string[] }[]) ?? [];
+  const labels = ui.ParameterLabels as Record<string, { default: string }>;
+
+  it("keeps the original three parameter groups", () => {
+    expect(groups.map((g) => g.Label.default)).toEqual([
+      "GitHub Configuration",
+      "AWS Configuration",
+      "Automation Configurations",
+    ]);
+  });
+
+  it("shows every parameter in exactly one group", () => {
+    const listed = groups.flatMap((g) => g.Parameters);
+    expect([...listed].sort()).toEqual(Object.keys(template.Parameters).sort());
+  });
+
+  it.each(Object.keys(template.Parameters))("labels %s", (id) => {
+    expect(labels[id]?.default).toMatch(/\w/);
+  });
+
+  it.each(ORIGINAL_PARAMETERS.filter((p) => p.label))("keeps the original label of $id", (p) => {
+    expect(labels[p.id]?.default).toBe(p.label);
+  });
+});

@@ -1,0 +1,329 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${...}" here is CloudFormation Fn::Sub syntax.
+import { describe, expect, it } from "vitest";
+import { lockKey } from "../../src/config/settings.ts";
+import {
+  asArray,
+  type Json,
+  type JsonObject,
+  loadTemplate,
+  policyStatements,
+  resolveIntrinsics,
+  resource,
+  SAMPLE_PARAMETERS,
+  type Statement,
+  walk,
+} from "./dist.ts";
+
+const { template } = loadTemplate();
+const statements = policyStatements(template);
+
+/** The statements of one inline policy of a role, by Sid. */
+function roleStatements(roleId: string): Record<string, Statement> {
+  const out: Record<string, Statement> = {};
+  for (const { where, statement } of statements) {
+    if (where.startsWith(`${roleId} policy `)) out[statement.Sid ?? "(no Sid)"] = statement;
+  }
+  return out;
+}
+
+function actions(statement: Statement): string[] {
+  return [...asArray(statement.Action)].sort();
+}
+
+// Where a policy may say Resource "*", and why. Anything else must name its resources.
+const STAR_RESOURCE_ALLOWED: Record<string, string> = {
+  "rKmsKey key policy": 'in a key policy, "*" means the key itself',
+};
+
+// Wildcard actions, and why each is acceptable.
+const WILDCARD_ACTIONS_ALLOWED: Record<string, string> = {
+  "rKmsKey key policy AccountAdministersKeyAndDelegatesToIam kms:*":
+    "the account root statement every key needs to stay manageable (AWS default key policy)",
+  "rKmsKey key policy EventBridgePublishesToEncryptedTopic kms:GenerateDataKey*":
+    "the documented grant for EventBridge publishing to an encrypted topic",
+  "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:Encrypt*": "the documented CloudWatch Logs key policy",
+  "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:Decrypt*": "the documented CloudWatch Logs key policy",
+  "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:ReEncrypt*":
+    "the documented CloudWatch Logs key policy",
+  "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:GenerateDataKey*":
+    "the documented CloudWatch Logs key policy",
+  "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:Describe*":
+    "the documented CloudWatch Logs key policy",
+  "rRepoConfigBucketPolicy DenyRequestsWithoutTls s3:*": "a Deny: every S3 action over plain HTTP is refused",
+};
+
+describe("partitions", () => {
+  it("builds every ARN with ${AWS::Partition}: no literal arn:aws: in resources or outputs", () => {
+    const offenders: string[] = [];
+    const tree = { Resources: template.Resources, Outputs: template.Outputs } as unknown as Json;
+    for (const { node, path } of walk(tree)) {
+      // The Lambda code is JavaScript, not template data.
+      if (path.includes("ZipFile")) continue;
+      if (typeof node === "string" && node.includes("arn:aws:")) offenders.push(path.join("."));
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("uses ${AWS::URLSuffix} for service endpoints and principals that differ in China", () => {
+    const text = JSON.stringify(template.Resources);
+    expect(text).not.toMatch(/secretsmanager\.\$\{AWS::Region\}\.amazonaws\.com/);
+    expect(text).not.toMatch(/logs\.\$\{AWS::Region\}\.amazonaws\.com/);
+  });
+});
+
+describe("policies grant least privilege", () => {
+  it("has no '*' action and no service-wide wildcard except the listed ones", () => {
+    const found: string[] = [];
+    for (const { where, statement } of statements) {
+      for (const action of actions(statement)) {
+        if (action.includes("*")) found.push(`${where} ${statement.Sid} ${action}`);
+      }
+    }
+    expect(found.sort()).toEqual(Object.keys(WILDCARD_ACTIONS_ALLOWED).sort());
+    expect(found.some((a) => a.endsWith(" logs:*"))).toBe(false);
+  });
+
+  it("names its resources: Resource '*' only where AWS requires it", () => {
+    const found = new Set<string>();
+    for (const { where, statement } of statements) {
+      if (asArray(statement.Resource as Json).includes("*")) found.add(where);
+    }
+    expect([...found].sort()).toEqual(Object.keys(STAR_RESOURCE_ALLOWED).sort());
+  });
+
+  it("gives every permission statement a Sid saying what it is for", () => {
+    for (const { where, statement } of statements) {
+      expect(statement.Sid, where).toMatch(/^[A-Za-z0-9]{6,}$/);
+    }
+  });
+});
+
+describe("the function's role", () => {
+  const s = roleStatements("rAkmFunctionRole");
+
+  it("allows exactly these statements", () => {
+    expect(Object.keys(s).sort()).toEqual(
+      [
+        "HoldRunLock",
+        "KeepRotationState",
+        "ManageKeysOfOneUser",
+        "ReadGitHubToken",
+        "ReadWriteRepoList",
+        "TellMissingRepoListFromDenied",
+        "UseKeyThroughSecretsManager",
+        "WriteOwnLogs",
+      ].sort(),
+    );
+    for (const statement of Object.values(s)) expect(statement.Effect).toBe("Allow");
+  });
+
+  it("writes only its own log group (no logs:CreateLogGroup, no logs:*)", () => {
+    expect(actions(s.WriteOwnLogs as Statement)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    expect(s.WriteOwnLogs?.Resource).toEqual({ "Fn::GetAtt": ["rAkmFunctionLogGroup", "Arn"] });
+  });
+
+  it("manages the access keys of the one configured user", () => {
+    expect(actions(s.ManageKeysOfOneUser as Statement)).toEqual(
+      [
+        "iam:CreateAccessKey",
+        "iam:DeleteAccessKey",
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+      ].sort(),
+    );
+    expect(s.ManageKeysOfOneUser?.Resource).toEqual({ Ref: "pIamUserArn" });
+  });
+
+  it("reads the token and reads/writes the state, each on its own secret", () => {
+    expect(actions(s.ReadGitHubToken as Statement)).toEqual(["secretsmanager:GetSecretValue"]);
+    expect(s.ReadGitHubToken?.Resource).toEqual({ Ref: "rGitHubTokenSecret" });
+    expect(actions(s.KeepRotationState as Statement)).toEqual([
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+    ]);
+    expect(s.KeepRotationState?.Resource).toEqual({ Ref: "rRotationStateSecret" });
+  });
+
+  it("uses the KMS key only through Secrets Manager", () => {
+    expect(actions(s.UseKeyThroughSecretsManager as Statement)).toEqual([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]);
+    expect(s.UseKeyThroughSecretsManager?.Resource).toEqual({ "Fn::GetAtt": ["rKmsKey", "Arn"] });
+    expect(s.UseKeyThroughSecretsManager?.Condition).toEqual({
+      StringEquals: { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.${AWS::URLSuffix}" } },
+    });
+  });
+
+  it("reads and writes the repository list object, and may list its bucket to see it is missing", () => {
+    expect(actions(s.ReadWriteRepoList as Statement)).toEqual(["s3:GetObject", "s3:PutObject"]);
+    expect(s.ReadWriteRepoList?.Resource).toEqual({
+      "Fn::Sub": "${rRepoConfigBucket.Arn}/${pRepoConfigKey}",
+    });
+    expect(actions(s.TellMissingRepoListFromDenied as Statement)).toEqual(["s3:ListBucket"]);
+    expect(s.TellMissingRepoListFromDenied?.Resource).toEqual({ "Fn::GetAtt": ["rRepoConfigBucket", "Arn"] });
+  });
+
+  it("holds the run lock the function takes, and nothing else of the bucket", () => {
+    expect(actions(s.HoldRunLock as Statement)).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+    const lockArn = resolveIntrinsics(s.HoldRunLock?.Resource as Json);
+    const listArn = resolveIntrinsics(s.ReadWriteRepoList?.Resource as Json);
+    const key = SAMPLE_PARAMETERS.pRepoConfigKey as string;
+    expect(lockArn).toBe(String(listArn).replace(new RegExp(`${key}$`), lockKey(key)));
+  });
+
+  it("is assumable by Lambda only", () => {
+    const trust = resource(template, "rAkmFunctionRole").Properties.AssumeRolePolicyDocument as JsonObject;
+    expect(trust.Statement).toEqual([
+      { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
+  });
+});
+
+describe("the runbooks' role (rSsmRole)", () => {
+  it("can only invoke the function", () => {
+    expect(Object.values(roleStatements("rSsmRole"))).toEqual([
+      {
+        Sid: "InvokeTheFunction",
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: { "Fn::GetAtt": ["rAkmFunction", "Arn"] },
+      },
+    ]);
+  });
+
+  it("is assumable only by Systems Manager automations of this account", () => {
+    const trust = resource(template, "rSsmRole").Properties.AssumeRolePolicyDocument as JsonObject;
+    expect(trust.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "ssm.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+          ArnLike: {
+            "aws:SourceArn": {
+              "Fn::Sub": "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*",
+            },
+          },
+        },
+      },
+    ]);
+  });
+});
+
+describe("the schedule's role (rEventsRuleRotateRole)", () => {
+  const s = roleStatements("rEventsRuleRotateRole");
+
+  it("starts only the Rotate runbook", () => {
+    expect(s.StartRotateRunbook).toMatchObject({
+      Effect: "Allow",
+      Action: "ssm:StartAutomationExecution",
+      Resource: {
+        "Fn::Sub":
+          "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/${rAkmSsmAutomation}:*",
+      },
+    });
+  });
+
+  it("may pass the runbook role to Systems Manager, which the original stack forgot", () => {
+    expect(s.PassRunbookRoleToSsm).toEqual({
+      Sid: "PassRunbookRoleToSsm",
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: { "Fn::GetAtt": ["rSsmRole", "Arn"] },
+      Condition: { StringEquals: { "iam:PassedToService": "ssm.amazonaws.com" } },
+    });
+  });
+
+  it("has nothing else", () => {
+    expect(Object.keys(s).sort()).toEqual(["PassRunbookRoleToSsm", "StartRotateRunbook"]);
+  });
+});
+
+describe("the repository list bucket", () => {
+  const bucket = resource(template, "rRepoConfigBucket");
+
+  it("keeps every version of the list", () => {
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: "Enabled" });
+  });
+
+  it("is private, encrypted and owned by the account", () => {
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }],
+    });
+    expect(bucket.Properties.BucketEncryption).toBeDefined();
+  });
+
+  it("survives the stack's deletion (the list is the user's data)", () => {
+    expect(bucket.DeletionPolicy).toBe("Retain");
+    expect(bucket.UpdateReplacePolicy).toBe("Retain");
+  });
+
+  it("refuses requests without TLS", () => {
+    const policy = resource(template, "rRepoConfigBucketPolicy").Properties;
+    expect(policy.Bucket).toEqual({ Ref: "rRepoConfigBucket" });
+    expect((policy.PolicyDocument as JsonObject).Statement).toContainEqual({
+      Sid: "DenyRequestsWithoutTls",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [{ "Fn::GetAtt": ["rRepoConfigBucket", "Arn"] }, { "Fn::Sub": "${rRepoConfigBucket.Arn}/*" }],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+  });
+});
+
+describe("encrypted alerts", () => {
+  const keyStatements = statements.filter((s) => s.where === "rKmsKey key policy").map((s) => s.statement);
+
+  it("encrypts the topic with the stack's customer managed key", () => {
+    expect(resource(template, "rSnsTopic").Properties.KmsMasterKeyId).toEqual({
+      "Fn::GetAtt": ["rKmsKey", "Arn"],
+    });
+  });
+
+  it("lets EventBridge use that key, which an AWS managed key cannot allow", () => {
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*"]),
+      }),
+    );
+  });
+
+  it("lets only the failure rule publish to the topic", () => {
+    const policy = resource(template, "rSnsTopicPolicy").Properties;
+    expect(policy.Topics).toEqual([{ Ref: "rSnsTopic" }]);
+    expect((policy.PolicyDocument as JsonObject).Statement).toEqual([
+      {
+        Sid: "FailureRulePublishesAlerts",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: { Ref: "rSnsTopic" },
+        Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": ["rEventsRuleAlert", "Arn"] } } },
+      },
+    ]);
+  });
+
+  it("lets CloudWatch Logs use the key for the function's log group only", () => {
+    const logs = keyStatements.find((s) => s.Sid === "LogsEncryptsFunctionLogGroup");
+    expect(logs?.Condition).toEqual({
+      ArnEquals: {
+        "kms:EncryptionContext:aws:logs:arn": {
+          "Fn::Sub":
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/GHS-AKM-${pIamUserName}",
+        },
+      },
+    });
+  });
+});
