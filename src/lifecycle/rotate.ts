@@ -1,7 +1,7 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel } from "../domain/repo.ts";
-import { IamStateError, toAkmError } from "../errors.ts";
+import { AkmError, IamStateError, toAkmError } from "../errors.ts";
 import type { HandlerResult } from "../handler-contract.ts";
 import type { RepoPublicKey } from "../ports.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
@@ -104,6 +104,20 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
       return report.finish(
         "Failed",
         `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated. The old key ${report.oldAccessKeyId || "(none)"} stays active; run Rotate again after fixing them and it resumes where it stopped.`,
+      );
+    }
+    if (sync.remaining > 0 && sync.attempted === 0) {
+      // The runbook loops while we answer InProgress; without progress it would loop forever.
+      return report.finish(
+        "Failed",
+        "Rotation Failed: the step's time ran out before any repository could be written.",
+        new AkmError(
+          "The Lambda invocation had no time left for writing secrets after preparing the rotation.",
+          {
+            fix: "Run Rotate again: the new key is saved and verified, so the next run starts writing at once.",
+            fault: "transient",
+          },
+        ),
       );
     }
     if (sync.remaining > 0) {

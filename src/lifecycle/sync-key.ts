@@ -18,6 +18,8 @@ export interface SyncOutcome {
   readonly state: RotationState;
   readonly failed: number;
   readonly remaining: number;
+  /** Repositories attempted (written or failed) by this call. */
+  readonly attempted: number;
 }
 
 /**
@@ -96,7 +98,7 @@ export async function syncKey(
     });
   }
   report.reposRemaining = remaining;
-  return { state, failed, remaining };
+  return { state, failed, remaining, attempted: index };
 }
 
 async function confirmUpdated(

@@ -256,6 +256,8 @@ export class FakeGitHub implements SecretsTarget {
     }
     const stored = this.repos.get(label);
     if (!stored) throw new Error(`no repo ${label}`);
+    // Each write takes a (fake) second, as the client paces writes one second apart.
+    this.clock.advance(1000);
     stored.values.set(name, value.reveal());
     stored.updatedAt.set(name, this.clock.now());
     this.writes.push(`${label}:${name}`);

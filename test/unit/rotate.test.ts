@@ -288,16 +288,30 @@ describe("a repository that cannot be written (R5) and resuming", () => {
 
   it("stops at the step deadline with InProgress and continues on the next invocation", async () => {
     const world = fakeWorld(4);
-    const deadline = new Date(world.clock.now().getTime());
+    const deadline = new Date(world.clock.now().getTime() + 2500);
 
     const partial = await run(world, { deadline });
 
     expect(partial.status).toBe("InProgress");
-    expect(partial.reposRemaining).toBe(4);
+    expect(partial.reposDone).toBe(2);
+    expect(partial.reposRemaining).toBe(2);
+    const writesBefore = world.github.writes.length;
     const done = await run(world);
     expect(done.status).toBe("Succeeded");
+    expect(world.github.writes.length - writesBefore).toBe(4);
     expect(world.iam.keys).toHaveLength(1);
     expectEveryRepoHolds(world, done.newAccessKeyId);
+  });
+
+  it("fails instead of looping when a step has no time left to write any repository", async () => {
+    const world = fakeWorld(2);
+
+    const result = await run(world, { deadline: world.clock.now() });
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("time ran out before any repository could be written");
+    expect((await run(world)).status).toBe("Succeeded");
+    expect(world.iam.keys).toHaveLength(1);
   });
 });
 
@@ -379,7 +393,10 @@ describe("crash safety (R3)", () => {
 describe("two rotations at once", () => {
   it("stops a second execution while the first holds the lock, and lets it run once the first is done", async () => {
     const world = fakeWorld(3);
-    const partial = await run(world, { owner: "scheduled", deadline: world.clock.now() });
+    const partial = await run(world, {
+      owner: "scheduled",
+      deadline: new Date(world.clock.now().getTime() + 1),
+    });
     expect(partial.status).toBe("InProgress");
 
     const manual = await run(world, { owner: "manual" });
