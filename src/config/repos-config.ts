@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { ConfigError } from "../errors.ts";
+import { jsonErrorOffset } from "./json-error-offset.ts";
 
 /**
  * repos.json, the list of repositories whose Actions secrets receive the key.
@@ -82,7 +83,7 @@ export function parseReposConfig(text: string, location: string): ReposConfig {
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new ConfigError(location, [`not valid JSON ${jsonErrorPosition(body, error)}`], FORMAT_FIX, error);
+    throw new ConfigError(location, [`not valid JSON ${jsonErrorPosition(body)}`], FORMAT_FIX, error);
   }
   const result = v.safeParse(Document, json, { abortEarly: false });
   if (!result.success) {
@@ -151,15 +152,14 @@ function findDuplicates(repos: readonly RepoRef[]): { label: string; indexes: nu
   return out;
 }
 
-function jsonErrorPosition(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : "";
-  const match = /position (\d+)/.exec(message);
-  if (!match?.[1]) return "(unexpected end of input or invalid token)";
-  const position = Number(match[1]);
-  const before = text.slice(0, position);
+function jsonErrorPosition(text: string): string {
+  const offset = jsonErrorOffset(text);
+  if (offset === undefined) return "(the parser rejected it without a position)";
+  const before = text.slice(0, offset);
   const line = before.split("\n").length;
-  const column = position - before.lastIndexOf("\n");
-  return `at line ${line}, column ${column}`;
+  const column = offset - before.lastIndexOf("\n");
+  const found = offset >= text.length ? "end of file" : JSON.stringify(text[offset]);
+  return `at line ${line}, column ${column} (unexpected ${found})`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -103,7 +103,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
     if (sync.failed > 0) {
       return report.finish(
         "Failed",
-        `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated. The old key ${report.oldAccessKeyId || "(none)"} stays active; run Rotate again after fixing them and it resumes where it stopped.`,
+        `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated. ${report.oldAccessKeyId ? `The old key ${report.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
       );
     }
     if (sync.remaining > 0 && sync.attempted === 0) {

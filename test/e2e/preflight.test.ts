@@ -1,0 +1,141 @@
+import { describe, expect, inject, it } from "vitest";
+import { useStacks } from "../support/stack-fixture.ts";
+
+const endpoint = inject("motoEndpoint");
+const createStack = useStacks(endpoint);
+
+describe("Rotate runbook preflight", () => {
+  it("fails naming a listed repository that does not exist, and changes no key", async () => {
+    // Prepare
+    const stack = await createStack({
+      existingKeys: 1,
+      repos: ["octo-org/api", "octo-org/gone"],
+      githubRepos: ["octo-org/api"],
+    });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("octo-org/gone");
+    expect(execution.failureMessage).toContain("Fix:");
+    expect(execution.failureMessage).toContain("Nothing was changed");
+    expect(execution.failureMessage).not.toContain("octo-org/api:");
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.secretPuts("octo-org/api")).toBe(0);
+  });
+
+  it("fails naming a repository the token cannot reach, and changes no key", async () => {
+    // Prepare
+    const stack = await createStack({
+      existingKeys: 1,
+      repos: ["octo-org/api", "octo-org/private"],
+      tokenRepos: ["octo-org/api"],
+    });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("octo-org/private");
+    expect(execution.failureMessage).toMatch(/token/i);
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.secretPuts("octo-org/api")).toBe(0);
+  });
+
+  it("fails when the token may read but not write secrets, before any key changes", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"], tokenPermission: "read" });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("octo-org/api");
+    expect(execution.failureMessage).toMatch(/secrets/i);
+    expect(await stack.keys()).toEqual([]);
+  });
+});
+
+describe("Rotate runbook with a broken repos.json", () => {
+  it("fails before any IAM change when repos.json does not exist", async () => {
+    // Prepare
+    const stack = await createStack({ existingKeys: 1, reposJson: null });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain(`s3://${stack.bucket}/${stack.configKey}`);
+    expect(execution.failureMessage).toContain("does not exist");
+    expect(execution.failureMessage).toContain("Add-RepoConfig");
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.requests).toEqual([]);
+  });
+
+  it("fails before any IAM change when repos.json is not JSON (missing comma), saying where", async () => {
+    // Prepare
+    const stack = await createStack({
+      existingKeys: 1,
+      reposJson:
+        '{\n  "Repos": [\n    { "Owner": "octo-org", "Name": "api" }\n    { "Owner": "octo-org", "Name": "web" }\n  ]\n}\n',
+    });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toMatch(/not valid JSON at line 4, column 5/);
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.requests).toEqual([]);
+  });
+
+  it("fails before any IAM change when repos.json is not JSON (trailing comma), saying where", async () => {
+    // Prepare
+    const stack = await createStack({
+      existingKeys: 1,
+      reposJson: '{\n  "Repos": [\n    { "Owner": "octo-org", "Name": "api" },\n  ]\n}\n',
+    });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toMatch(/not valid JSON at line 4, column \d+/);
+    expect(await stack.keys()).toEqual(before);
+  });
+
+  it("fails before any IAM change when repos.json lists a repository twice", async () => {
+    // Prepare
+    const stack = await createStack({
+      existingKeys: 1,
+      reposJson: JSON.stringify({
+        Repos: [
+          { Owner: "octo-org", Name: "api" },
+          { Owner: "Octo-Org", Name: "API" },
+        ],
+      }),
+    });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("octo-org/api is listed more than once");
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.requests).toEqual([]);
+  });
+});

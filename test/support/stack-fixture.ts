@@ -1,0 +1,632 @@
+/**
+ * A whole aws-github-akm "stack" for one test, built locally: the resources the template would create (in the
+ * shared moto server, under unique names), a GitHub emulator with the listed repositories, and the rendered
+ * template's runbooks and Lambda code run by the runbook simulator on Node 24.
+ *
+ * It also watches what users must never see broken:
+ * - R1: every listed repository's key ID secret names a key that is Active in IAM — checked at every secret
+ *   write (the emulator's write hook, while the function waits for GitHub's answer) and after every run.
+ * - Secret hygiene: no secret access key IAM issued and not the GitHub token appears in any Lambda output,
+ *   runbook output, failure message or error.
+ */
+import { randomBytes } from "node:crypto";
+import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { afterEach, expect } from "vitest";
+import { SETTINGS_ENV } from "../../src/config/settings.ts";
+import type { HandlerResult } from "../../src/handler-contract.ts";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  createIamUser,
+  type IamUserFixture,
+  MOTO_ACCOUNT_ID,
+  MOTO_REGION,
+  putObjectText,
+  type StaticCredentials,
+  uniqueName,
+} from "./aws-fixtures.ts";
+import {
+  type GitHubEmulator,
+  type SecretWrittenEvent,
+  startGitHubEmulator,
+} from "./github-emulator/index.ts";
+import {
+  type CfnTemplate,
+  DEFAULT_LAMBDA_TIMEOUT_MS,
+  extractTemplateLambda,
+  invokeLambda,
+  type LambdaInvocation,
+  loadRenderedTemplate,
+  type TemplateLambda,
+  templateLambda,
+} from "./lambda-runner.ts";
+import {
+  type AutomationExecution,
+  IntrinsicResolver,
+  runAutomation,
+  type SleepRequest,
+  type StackContext,
+  type TemplateRunbook,
+  templateRunbooks,
+} from "./runbook-simulator.ts";
+
+/** The four runbooks, by the suffix of their document name (`GHS-AKM-<user>-<suffix>`). */
+export type RunbookName = "Rotate" | "Get-RepoList" | "Add-RepoConfig" | "Delete-RepoConfig";
+
+export interface StackOptions {
+  /** Repositories listed in repos.json, as `owner/name`; default: two generated ones. */
+  readonly repos?: readonly string[];
+  /** repos.json text instead of one rendered from `repos`; `null`: no object at all. */
+  readonly reposJson?: string | null;
+  /** Repositories that exist on the emulated GitHub (default: `repos`). */
+  readonly githubRepos?: readonly string[];
+  /** Repositories the token may reach (default: `githubRepos`). */
+  readonly tokenRepos?: "all" | readonly string[];
+  /** `read` cannot write secrets (GitHub answers 403). Default `write`. */
+  readonly tokenPermission?: "write" | "read";
+  /** Active access keys the user has before the stack manages it (created oldest first). */
+  readonly existingKeys?: number;
+  /** The pGraceMinutes stack parameter (default: the template's). */
+  readonly graceMinutes?: number;
+  /**
+   * Writes the first existing key (ID and secret) to every listed repository first, as the tool this one
+   * replaces would have left them: R1 then also guards the adopted key.
+   */
+  readonly seedReposWithExistingKey?: boolean;
+  /**
+   * The function's timeout instead of the template's `Timeout` (its time budget; the function keeps 60 s of
+   * it in reserve), e.g. to make a rotation span several invocations.
+   */
+  readonly lambdaTimeoutSeconds?: number;
+}
+
+export interface RunOptions {
+  /** Called at each aws:sleep, before time passes: the state between Rotate and Retire can be examined. */
+  readonly onSleep?: (request: SleepRequest) => void | Promise<void>;
+  /**
+   * What an aws:sleep does. "advance-clock" (default): the stack's fake clock moves on by the requested
+   * time, as if the runbook had waited. "skip": time does not move, as if the step had been skipped.
+   */
+  readonly sleep?: "advance-clock" | "skip";
+  /**
+   * Aborting it kills the Lambda process that is running at that moment (SIGKILL, as a crashed sandbox),
+   * e.g. from `onSecretWritten` to stop a rotation at an exact point. The execution itself is not cancelled.
+   */
+  readonly killLambda?: AbortSignal;
+}
+
+/** One runbook execution and everything the function printed during it. */
+export interface RunbookRun {
+  readonly execution: AutomationExecution;
+  /** Each Lambda invocation of the run, in order. */
+  readonly invocations: readonly LambdaInvocation[];
+  /** What the Lambda returned last (its `Payload`), for convenient asserts. */
+  readonly lastResult: HandlerResult | undefined;
+}
+
+export interface KeyState {
+  readonly accessKeyId: string;
+  readonly status: string;
+  readonly createDate: Date;
+}
+
+export interface RepoSecrets {
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+}
+
+export interface Stack {
+  readonly endpoint: string;
+  readonly github: GitHubEmulator;
+  readonly user: IamUserFixture;
+  readonly repos: readonly string[];
+  readonly bucket: string;
+  readonly configKey: string;
+  readonly tokenSecretArn: string;
+  readonly stateSecretArn: string;
+  /** The function's environment, derived from the template's `Environment.Variables`. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly lambda: TemplateLambda;
+  /** Keys the user had before the stack (their secrets are test data the function never saw). */
+  readonly existingKeys: readonly StaticCredentials[];
+  /** Every stdout/stderr text of every Lambda invocation so far. */
+  readonly everyStdoutStderr: readonly string[];
+  /** Every aws:sleep the runbooks asked for (the simulator does not wait). */
+  readonly sleeps: readonly SleepRequest[];
+  /** R1 breaches: at a secret write (from the emulator's hook) or after a run. */
+  readonly r1Failures: readonly string[];
+  /** The most access keys the user had at any secret write or after any run. */
+  readonly maxKeysSeen: number;
+  /** A runbook of the template, as deployed for this stack (document `GHS-AKM-<user>-<name>`). */
+  runbookDocument(name: RunbookName): TemplateRunbook;
+  runRunbook(
+    name: RunbookName,
+    parameters?: Readonly<Record<string, unknown>>,
+    options?: RunOptions,
+  ): Promise<RunbookRun>;
+  /** The user's keys as IAM lists them, oldest first. */
+  keys(): Promise<KeyState[]>;
+  /** An extra write hook, run after the R1 check of each secret write (undefined removes it). */
+  onSecretWritten(hook: ((event: SecretWrittenEvent) => void | Promise<void>) | undefined): void;
+  /**
+   * Moves the stack's fake clock forward: later Lambda invocations and the GitHub emulator see real time plus
+   * every advance so far (IAM's CreateDate in moto stays on real time). No test waits for real time.
+   */
+  advanceClock(ms: number): void;
+  readonly clockOffsetMs: number;
+  /** The GitHub token the stack's secret holds (test data). */
+  githubToken(): Promise<string>;
+  /** The two secrets of a repository, decrypted by the emulator. */
+  secretValues(repo: string): RepoSecrets;
+  /** PUTs to a repository's Actions secrets so far (the emulator's access log). */
+  secretPuts(repo: string): number;
+  /** repos.json as stored in S3 (undefined when absent). */
+  readConfig(): Promise<{ readonly body: string; readonly etag: string } | undefined>;
+  writeConfig(text: string): Promise<void>;
+  deleteConfig(): Promise<void>;
+  /** The secret access key IAM holds for a key ID (moto's internal data): to prove a repo's pair matches. */
+  issuedSecretOf(accessKeyId: string): Promise<string | undefined>;
+  /** Where any known secret value appears in anything captured so far; empty when hygiene held. */
+  secretLeaks(extraTexts?: readonly string[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const MACHINE_USER = "akm-machine-user";
+
+/** Builds a stack with fresh, uniquely named resources in moto and a GitHub emulator of its own. */
+export async function createStack(endpoint: string, options: StackOptions = {}): Promise<Stack> {
+  const template = loadRenderedTemplate();
+  const fn = templateLambda(template);
+  const lambda = extractTemplateLambda(template);
+
+  const suffix = randomBytes(3).toString("hex");
+  const repos = options.repos ?? [`org-${suffix}/app-one`, `org-${suffix}/app-two`];
+  const githubRepos = options.githubRepos ?? repos;
+  // Generated test data, deliberately not shaped like a GitHub token (no ghp_ / github_pat_ prefix).
+  const token = `emulated-token-${randomBytes(16).toString("hex")}`;
+
+  const user = await createIamUser(endpoint);
+  const existingKeys: StaticCredentials[] = [];
+  const iam = new IAMClient(awsClientConfig(endpoint));
+  for (let i = 0; i < (options.existingKeys ?? 0); i++) {
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+    if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey)
+      throw new Error("stack-fixture: moto returned no key");
+    existingKeys.push({ accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey });
+  }
+
+  const kms = new KMSClient(awsClientConfig(endpoint));
+  const { KeyMetadata } = await kms.send(
+    new CreateKeyCommand({ Description: `aws-github-akm ${user.userName}` }),
+  );
+  if (!KeyMetadata?.KeyId || !KeyMetadata.Arn) throw new Error("stack-fixture: moto returned no KMS key");
+  const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+  const tokenSecret = await secrets.send(
+    new CreateSecretCommand({
+      Name: `GHS-AKM-${user.userName}-GitHubToken-${MACHINE_USER}`,
+      SecretString: token,
+      KmsKeyId: KeyMetadata.Arn,
+    }),
+  );
+  const stateSecret = await secrets.send(
+    new CreateSecretCommand({
+      Name: `GHS-AKM-${user.userName}-RotationState`,
+      SecretString: "{}",
+      KmsKeyId: KeyMetadata.Arn,
+    }),
+  );
+  if (!tokenSecret.ARN || !stateSecret.ARN) throw new Error("stack-fixture: moto returned no secret ARN");
+
+  const bucket = await createConfigBucket(endpoint, uniqueName("akm-config"));
+  const s3 = new S3Client(awsClientConfig(endpoint));
+  // As the template's bucket: versioned, so every edit of the list stays recoverable.
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
+  );
+
+  // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
+  let clockOffsetMs = 0;
+  const github = await startGitHubEmulator({ now: () => Date.now() + clockOffsetMs });
+  try {
+    for (const full of githubRepos) {
+      const [owner = "", name = ""] = full.split("/");
+      github.addRepo(owner, name);
+    }
+    github.addToken(token, {
+      login: MACHINE_USER,
+      repos: options.tokenRepos ?? githubRepos,
+      permission: options.tokenPermission ?? "write",
+    });
+
+    const parameters: Record<string, string> = {
+      pIamUserName: user.userName,
+      pIamUserArn: user.userArn,
+      pRepoConfigBucketName: bucket,
+      pGitHubToken: token,
+      pGitHubMachineUserName: MACHINE_USER,
+      pSnsEmailAddress: "alerts@example.com",
+      // The emulator speaks http on loopback; a real stack's parameter only accepts https.
+      pGitHubApiUrl: github.url,
+      ...(options.graceMinutes === undefined ? {} : { pGraceMinutes: String(options.graceMinutes) }),
+    };
+    const context: StackContext = {
+      parameters: Object.fromEntries(
+        Object.entries(parameters).filter(([name]) => name in (template.Parameters ?? {})),
+      ),
+      stackName: `akm-${user.userName}`,
+      region: MOTO_REGION,
+      accountId: MOTO_ACCOUNT_ID,
+      resources: {
+        rGitHubTokenSecret: { ref: tokenSecret.ARN, arn: tokenSecret.ARN },
+        rRotationStateSecret: { ref: stateSecret.ARN, arn: stateSecret.ARN },
+        rRepoConfigBucket: { ref: bucket, arn: `arn:aws:s3:::${bucket}` },
+        rKmsKey: { ref: KeyMetadata.KeyId, arn: KeyMetadata.Arn },
+      },
+    };
+    const env = lambdaEnvironment(template, fn, context, endpoint);
+    const configKey = env[SETTINGS_ENV.configKey] ?? "repos.json";
+    const keyIdSecretName = env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
+    const secretKeySecretName = env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
+
+    if (options.seedReposWithExistingKey === true) {
+      const [key] = existingKeys;
+      if (!key) throw new Error("stack-fixture: seedReposWithExistingKey needs existingKeys >= 1");
+      for (const full of repos) {
+        const [owner = "", name = ""] = full.split("/");
+        github.setSecret(owner, name, keyIdSecretName, key.accessKeyId);
+        github.setSecret(owner, name, secretKeySecretName, key.secretAccessKey);
+      }
+    }
+
+    if (options.reposJson !== null) {
+      const text = options.reposJson ?? renderRepos(repos);
+      await putObjectText(endpoint, bucket, configKey, text);
+    }
+
+    const runbooks = new Map<string, TemplateRunbook>(
+      templateRunbooks(template, context).map((r) => [r.name, r]),
+    );
+    const everyStdoutStderr: string[] = [];
+    const capturedTexts: string[] = [];
+    const knownSecrets = new Map<string, string>(); // value -> label (never the value)
+    const remember = (value: string | undefined, label: string) => {
+      if (value !== undefined && value.length >= 8 && !knownSecrets.has(value))
+        knownSecrets.set(value, label);
+    };
+    remember(token, "the GitHub token");
+    for (const key of existingKeys)
+      remember(key.secretAccessKey, `the secret of pre-existing key ${key.accessKeyId}`);
+    const sleeps: SleepRequest[] = [];
+    const r1Failures: string[] = [];
+
+    const listKeys = async (): Promise<KeyState[]> => {
+      const { AccessKeyMetadata = [] } = await iam.send(
+        new ListAccessKeysCommand({ UserName: user.userName }),
+      );
+      return AccessKeyMetadata.map((key) => ({
+        accessKeyId: key.AccessKeyId ?? "",
+        status: key.Status ?? "",
+        createDate: key.CreateDate ?? new Date(0),
+      })).sort(
+        (a, b) =>
+          a.createDate.getTime() - b.createDate.getTime() || a.accessKeyId.localeCompare(b.accessKeyId),
+      );
+    };
+
+    const secretValues = (full: string): RepoSecrets => {
+      const [owner = "", name = ""] = full.split("/");
+      return {
+        accessKeyId: github.secretValue(owner, name, keyIdSecretName),
+        secretAccessKey: github.secretValue(owner, name, secretKeySecretName),
+      };
+    };
+
+    /** R1 for every listed repository that exists on the emulated GitHub. */
+    let maxKeysSeen = 0;
+    const checkR1 = async (when: string): Promise<string[]> => {
+      const keys = await listKeys();
+      maxKeysSeen = Math.max(maxKeysSeen, keys.length);
+      const problems: string[] = [];
+      for (const full of githubRepos) {
+        const keyId = secretValues(full).accessKeyId;
+        if (keyId === undefined || !repos.includes(full)) continue;
+        const key = keys.find((k) => k.accessKeyId === keyId);
+        if (key?.status !== "Active") {
+          problems.push(
+            `${when}: ${full} holds key ${keyId}, which is ${key ? key.status : "deleted"} in IAM`,
+          );
+        }
+      }
+      return problems;
+    };
+
+    let extraHook: ((event: SecretWrittenEvent) => void | Promise<void>) | undefined;
+    github.setSecretWrittenHook(async (event: SecretWrittenEvent) => {
+      if (event.name === secretKeySecretName.toUpperCase()) {
+        remember(
+          github.secretValue(event.owner, event.repo, event.name),
+          `a secret written to ${event.owner}/${event.repo}`,
+        );
+      }
+      const problems = await checkR1(`at the write of ${event.name} to ${event.owner}/${event.repo}`);
+      if (problems.length > 0) {
+        r1Failures.push(...problems);
+        throw new Error(problems.join("; "));
+      }
+      await extraHook?.(event);
+    });
+
+    /** Every secret access key moto holds for this user right now, and the secrets in the state secret. */
+    const harvestSecrets = async (): Promise<void> => {
+      for (const key of await motoAccessKeys(endpoint, user.userName)) {
+        remember(key.secretAccessKey, `the secret of key ${key.accessKeyId}`);
+      }
+      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: stateSecret.ARN }));
+      for (const match of (SecretString ?? "").matchAll(/"secretAccessKey"\s*:\s*"([^"]+)"/g)) {
+        remember(match[1], "a secret kept in the rotation state");
+      }
+    };
+
+    const timeoutSeconds = options.lambdaTimeoutSeconds ?? fn.timeoutSeconds;
+    const lambdaTimeoutMs = timeoutSeconds === undefined ? DEFAULT_LAMBDA_TIMEOUT_MS : timeoutSeconds * 1000;
+    const invoke = (payload: unknown, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
+      invokeLambda(payload, {
+        env,
+        lambda,
+        timeoutMs: lambdaTimeoutMs,
+        ...(timeoutMs === undefined ? {} : { killAfterMs: timeoutMs }),
+        clockOffsetMs,
+        ...(signal === undefined ? {} : { signal }),
+      });
+
+    const runbookDocument = (name: RunbookName): TemplateRunbook => {
+      const documentName = `GHS-AKM-${user.userName}-${name}`;
+      const runbook = runbooks.get(documentName);
+      if (!runbook) {
+        throw new Error(
+          `stack-fixture: the template has no runbook named ${documentName} (it has ${[...runbooks.keys()].join(", ")}).`,
+        );
+      }
+      return runbook;
+    };
+
+    const stack: Stack = {
+      endpoint,
+      github,
+      user,
+      repos,
+      bucket,
+      configKey,
+      tokenSecretArn: tokenSecret.ARN,
+      stateSecretArn: stateSecret.ARN,
+      env,
+      lambda: fn,
+      existingKeys,
+      everyStdoutStderr,
+      sleeps,
+      r1Failures,
+      get maxKeysSeen() {
+        return maxKeysSeen;
+      },
+      runbookDocument,
+
+      async runRunbook(name, runParameters = {}, runOptions = {}) {
+        const runbook = runbookDocument(name);
+        const invocations: LambdaInvocation[] = [];
+        let execution: AutomationExecution;
+        try {
+          execution = await runAutomation(runbook.document, runParameters, {
+            region: MOTO_REGION,
+            accountId: MOTO_ACCOUNT_ID,
+            now: () => new Date(Date.now() + clockOffsetMs),
+            onSleep: async (request) => {
+              sleeps.push(request);
+              await runOptions.onSleep?.(request);
+              if ((runOptions.sleep ?? "advance-clock") === "advance-clock") clockOffsetMs += request.ms;
+            },
+            invokeLambda: async (call) => {
+              if (
+                call.functionName !== fn.logicalId &&
+                !call.functionName.endsWith(`:function:${fn.logicalId}`)
+              ) {
+                throw new Error(
+                  `stack-fixture: step ${call.stepName} invokes ${call.functionName}, not the template's function ${fn.logicalId}.`,
+                );
+              }
+              const invocation = await invoke(call.payload, call.timeoutMs, runOptions.killLambda);
+              invocations.push(invocation);
+              everyStdoutStderr.push(invocation.logs);
+              return invocation;
+            },
+          });
+        } catch (error) {
+          capturedTexts.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+          throw error;
+        } finally {
+          await harvestSecrets();
+        }
+        capturedTexts.push(JSON.stringify(execution));
+        r1Failures.push(...(await checkR1(`after ${name}`)));
+        const last = invocations.at(-1);
+        const lastResult =
+          last && last.functionError === undefined ? (last.result as HandlerResult | undefined) : undefined;
+        return { execution, invocations, lastResult };
+      },
+
+      keys: listKeys,
+      secretValues,
+      githubToken: async () => token,
+      onSecretWritten(hook) {
+        extraHook = hook;
+      },
+      advanceClock(ms) {
+        clockOffsetMs += ms;
+      },
+      get clockOffsetMs() {
+        return clockOffsetMs;
+      },
+
+      secretPuts(full) {
+        const [owner = "", name = ""] = full.split("/");
+        const prefix = `/repos/${owner}/${name}/actions/secrets/`.toLowerCase();
+        return github.requests.filter(
+          (entry) =>
+            entry.method === "PUT" &&
+            entry.path.toLowerCase().startsWith(prefix) &&
+            !entry.path.endsWith("/public-key"),
+        ).length;
+      },
+
+      async readConfig() {
+        try {
+          const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: configKey }));
+          return { body: (await response.Body?.transformToString("utf-8")) ?? "", etag: response.ETag ?? "" };
+        } catch (error) {
+          if (error instanceof Error && error.name === "NoSuchKey") return undefined;
+          throw error;
+        }
+      },
+
+      async writeConfig(text) {
+        await putObjectText(endpoint, bucket, configKey, text);
+      },
+
+      async deleteConfig() {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: configKey }));
+      },
+
+      async issuedSecretOf(accessKeyId) {
+        const keys = await motoAccessKeys(endpoint, user.userName);
+        return keys.find((key) => key.accessKeyId === accessKeyId)?.secretAccessKey;
+      },
+
+      async secretLeaks(extraTexts = []) {
+        await harvestSecrets();
+        const sources: [string, string][] = [
+          ...everyStdoutStderr.map((text, i): [string, string] => [
+            `Lambda logs of invocation ${i + 1}`,
+            text,
+          ]),
+          ...capturedTexts.map((text, i): [string, string] => [`runbook execution or error ${i + 1}`, text]),
+          ...extraTexts.map((text, i): [string, string] => [`extra text ${i + 1}`, text]),
+        ];
+        const leaks: string[] = [];
+        for (const [value, label] of knownSecrets) {
+          for (const [where, text] of sources) {
+            if (text.includes(value)) leaks.push(`${label} appears in ${where}`);
+          }
+        }
+        return leaks;
+      },
+
+      async close() {
+        github.setSecretWrittenHook(undefined);
+        await github.close();
+        for (const client of [iam, kms, secrets, s3]) client.destroy();
+      },
+    };
+    return stack;
+  } catch (error) {
+    await github.close();
+    throw error;
+  }
+}
+
+/**
+ * Registers an afterEach that checks, for every stack the test created, what must hold in every scenario —
+ * secret hygiene (no known secret in any captured output), R1 at every write and after every run, and a
+ * GitHub client that stays within GitHub's documented API — then closes them. Returns the stack factory.
+ */
+export function useStacks(endpoint: string): (options?: StackOptions) => Promise<Stack> {
+  const created: Stack[] = [];
+  afterEach(async () => {
+    const stacks = created.splice(0);
+    const leaks: string[] = [];
+    try {
+      for (const stack of stacks) leaks.push(...(await stack.secretLeaks()));
+    } finally {
+      await Promise.all(stacks.map((stack) => stack.close()));
+    }
+    expect(leaks, "secret values in Lambda logs, runbook outputs or errors").toEqual([]);
+    expect(
+      stacks.flatMap((stack) => stack.r1Failures),
+      "R1: a listed repository on a key that is not active",
+    ).toEqual([]);
+    expect(
+      stacks.flatMap((stack) => stack.github.violations),
+      "requests GitHub would refuse",
+    ).toEqual([]);
+  });
+  return async (options) => {
+    const stack = await createStack(endpoint, options);
+    created.push(stack);
+    return stack;
+  };
+}
+
+/** Renders repos.json in the original stack's format. */
+export function renderRepos(repos: readonly string[]): string {
+  const entries = repos.map((full) => {
+    const [owner = "", name = ""] = full.split("/");
+    return { Name: name, Owner: owner };
+  });
+  return `${JSON.stringify({ Repos: entries }, null, 2)}\n`;
+}
+
+/**
+ * The function's environment as a deployed stack would set it: the template's `Environment.Variables`
+ * resolved against this stack, plus what pointing the SDK and GitHub client at the local servers needs.
+ * Every variable the function reads (SETTINGS_ENV) must come from the template, or the template is wrong.
+ */
+function lambdaEnvironment(
+  template: CfnTemplate,
+  fn: TemplateLambda,
+  context: StackContext,
+  endpoint: string,
+): Record<string, string> {
+  const resolver = new IntrinsicResolver(template, context);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment)) env[name] = String(resolver.resolve(value));
+  const missing = Object.values(SETTINGS_ENV).filter(
+    (name) => !(name in env) && name !== SETTINGS_ENV.githubApiUrl,
+  );
+  if (missing.length > 0) {
+    throw new Error(`stack-fixture: the template's function does not set ${missing.join(", ")}.`);
+  }
+  return {
+    ...env,
+    // moto's dummy credentials; the SDK v3 sends every service's requests to AWS_ENDPOINT_URL.
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: MOTO_REGION,
+    AWS_ENDPOINT_URL: endpoint,
+  };
+}
+
+interface MotoAccessKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** Secret access keys moto issued to a user, from its internal state dump (only for hygiene checks). */
+async function motoAccessKeys(endpoint: string, userName: string): Promise<MotoAccessKey[]> {
+  const response = await fetch(`${endpoint}/moto-api/data.json`);
+  const data = (await response.json()) as {
+    iam?: { AccessKey?: { access_key_id: string; secret_access_key: string; user_name: string }[] };
+  };
+  return (data.iam?.AccessKey ?? [])
+    .filter((key) => key.user_name === userName)
+    .map((key) => ({ accessKeyId: key.access_key_id, secretAccessKey: key.secret_access_key }));
+}
