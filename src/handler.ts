@@ -15,8 +15,9 @@ import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { loadSettings, lockKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
-import { createGitHubClient } from "./github/client.ts";
+import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
+import { WritePacer } from "./github/write-pacer.ts";
 import { HandlerEvent, type HandlerResult } from "./handler-contract.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
@@ -107,11 +108,18 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
   const { settings } = w;
   try {
     const token = await new SecretsManagerTokenSource(w.secrets, settings.tokenSecretId).token();
+    // One write budget per run, shared by the client (which waits for it) and the rotation (which plans
+    // around it and keeps its hourly count in the state).
+    const writeBudget = new WritePacer({
+      clock: systemClock,
+      maxWaitMs: GITHUB_CLIENT_DEFAULTS.rateLimitWaitBudgetSeconds * 1000,
+    });
     const client = createGitHubClient({
       token,
       baseUrl: settings.githubApiUrl,
       userAgent: USER_AGENT,
       log: (entry) => log(`github ${entry.level}: ${entry.message}`),
+      writePacer: writeBudget,
     });
     return {
       iam: new AwsIamKeys(w.iam, { userName: settings.iamUserName, userArn: settings.iamUserArn }),
@@ -120,6 +128,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       config,
       github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
+      writeBudget,
       clock: systemClock,
       settings,
       log,

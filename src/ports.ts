@@ -65,6 +65,24 @@ export interface SecretsTarget {
   secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined>;
 }
 
+/**
+ * GitHub's budget for content-creating requests (secret writes) of this run's token, shared with the
+ * GitHub client that spends it (src/github/write-pacer.ts). The hourly part spans invocations: the rotation
+ * saves `recent()` in its state and hands it to the next run's `remember()`.
+ */
+export interface WriteBudget {
+  /** Adds the writes earlier runs made (from the state). */
+  remember(writes: readonly Date[]): void;
+  /** Writes started within the longest window (the last hour), oldest first. */
+  recent(): Date[];
+  /** The earliest instant at which `count` writes (one repository's secrets) may start back to back. */
+  readyAt(count: number): Date;
+  /** When the last of `repos` repositories would start being written, at best (`writesEach` writes each). */
+  finishAt(repos: number, writesEach: number): Date;
+  /** The sliding-window limit that holds writes back until `readyAt(count)`, if one does (for messages). */
+  limitingWindow(count: number): { readonly limit: number; readonly label: string } | undefined;
+}
+
 /** Who holds the rotation lock, for the "another rotation is in progress" message. */
 export interface LockHolder {
   readonly owner: string;

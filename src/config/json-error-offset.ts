@@ -5,7 +5,48 @@
  * Returns undefined when the text is valid.
  */
 export function jsonErrorOffset(text: string): number | undefined {
+  return scanJson(text, undefined);
+}
+
+/** A field name that appears more than once in the same JSON object. */
+export interface DuplicateJsonKey {
+  /** The field name (decoded, as JSON.parse sees it). */
+  readonly key: string;
+  /** Where the repeated occurrence starts (its opening quote). */
+  readonly offset: number;
+  /** The path of the object holding it, e.g. `["Repos", 1]`; empty for the top level. */
+  readonly path: readonly (string | number)[];
+}
+
+/**
+ * Every repeated field name of every object in a JSON text, in document order. JSON.parse keeps the last
+ * value of a repeated field and silently drops the others, so `{"Repos":[...],"Repos":[...]}` would lose a
+ * whole list without a word. Returns [] for text that is not valid JSON (jsonErrorOffset reports that).
+ */
+export function jsonDuplicateKeys(text: string): DuplicateJsonKey[] {
+  const found: DuplicateJsonKey[] = [];
+  const invalid = scanJson(text, (key, offset, path) => found.push({ key, offset, path }));
+  return invalid === undefined ? found : [];
+}
+
+type OnDuplicate = (key: string, offset: number, path: (string | number)[]) => void;
+
+/** One open object or array; the scanner keeps them on an explicit stack, so nesting depth is unbounded. */
+interface Frame {
+  readonly kind: "object" | "array";
+  /** The key (object) or index (array) under which the next value is stored. */
+  at: string | number;
+  /** Field names seen so far (objects, only when duplicates are looked for). */
+  keys: Set<string> | undefined;
+}
+
+/**
+ * Walks the JSON grammar without recursion (a document nested 100,000 levels deep must not overflow the
+ * stack), returning the offset of the first error or undefined. Calls `onDuplicate` for each repeated key.
+ */
+function scanJson(text: string, onDuplicate: OnDuplicate | undefined): number | undefined {
   let i = 0;
+  const stack: Frame[] = [];
   const ws = (): void => {
     while (i < text.length && " \t\n\r".includes(text[i] as string)) i++;
   };
@@ -36,63 +77,76 @@ export function jsonErrorOffset(text: string): number | undefined {
     }
     fail();
   };
+  const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
   const number = (): void => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+    numberPattern.lastIndex = i;
+    const match = numberPattern.exec(text);
     if (!match) fail();
     i += match?.[0].length ?? 0;
   };
-  const value = (depth: number): void => {
-    if (depth > 512) fail();
+  /** A field name and its colon; remembers it in the object's frame. */
+  const key = (frame: Frame): void => {
     ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ":") fail();
-        i++;
-        value(depth + 1);
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '"') string();
-    else if (c === "t") literal("true");
-    else if (c === "f") literal("false");
-    else if (c === "n") literal("null");
-    else number();
+    if (text[i] !== '"') fail();
+    const start = i;
+    string();
+    if (onDuplicate) {
+      // The token is a valid JSON string here; decoding it compares names as JSON.parse does ("\u0052" is "R").
+      const name = JSON.parse(text.slice(start, i)) as string;
+      frame.at = name;
+      frame.keys ??= new Set();
+      if (frame.keys.has(name)) {
+        onDuplicate(
+          name,
+          start,
+          stack.slice(0, -1).map((f) => f.at),
+        );
+      } else frame.keys.add(name);
+    }
+    ws();
+    if (text[i] !== ":") fail();
+    i++;
   };
+
   try {
-    value(0);
-    ws();
-    return i < text.length ? i : undefined;
+    for (;;) {
+      // A value is expected at i.
+      ws();
+      const c = text[i];
+      let opened = false;
+      if (c === "{" || c === "[") {
+        i++;
+        ws();
+        if (text[i] === (c === "{" ? "}" : "]")) i++;
+        else {
+          const frame: Frame = { kind: c === "{" ? "object" : "array", at: 0, keys: undefined };
+          stack.push(frame);
+          if (frame.kind === "object") key(frame);
+          opened = true;
+        }
+      } else if (c === '"') string();
+      else if (c === "t") literal("true");
+      else if (c === "f") literal("false");
+      else if (c === "n") literal("null");
+      else number();
+      if (opened) continue;
+      // A value ended: close containers until one continues with a comma, or the document ends.
+      for (;;) {
+        const frame = stack.at(-1);
+        ws();
+        if (frame === undefined) return i < text.length ? i : undefined;
+        if (text[i] === ",") {
+          i++;
+          if (frame.kind === "object") key(frame);
+          else frame.at = (frame.at as number) + 1;
+          break;
+        }
+        if (text[i] === (frame.kind === "object" ? "}" : "]")) {
+          i++;
+          stack.pop();
+        } else fail();
+      }
+    }
   } catch (error) {
     if (error instanceof JsonStop) return error.offset;
     throw error;

@@ -51,14 +51,19 @@ export async function loadReposConfig(
 /**
  * R5: everything that can be checked without touching IAM is checked first — the repository list,
  * the token, and every repository's Actions public key (one fetch per repo, reused for the writes).
+ * `toWrite` narrows the key fetches (a resumed rotation fetches each key when it writes the repository).
  */
-export async function preflight(store: ConfigStore, github: SecretsTarget): Promise<PreflightResult> {
+export async function preflight(
+  store: ConfigStore,
+  github: SecretsTarget,
+  toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
+): Promise<PreflightResult> {
   const { config } = await loadReposConfig(store);
   await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const failures: RepoFailure[] = [];
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
-  await forEachLimited(config.repos, 4, async (repo) => {
+  await forEachLimited(toWrite(config.repos), 4, async (repo) => {
     try {
       publicKeys.set(repoSlug(repo), await github.publicKey(repo));
     } catch (error) {

@@ -8,9 +8,9 @@ import { holdersOf, reposLacking } from "./holders.ts";
 import { PreflightError, preflight } from "./preflight.ts";
 import { reconcile } from "./reconcile.ts";
 import type { RotateOptions, RotationDeps } from "./rotation-context.ts";
-import { RunReport } from "./run-report.ts";
-import { emptyState, type RotationState } from "./state.ts";
-import { syncKey } from "./sync-key.ts";
+import { isoSeconds, RunReport } from "./run-report.ts";
+import { emptyState, type PreviousKey, type RotationState } from "./state.ts";
+import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
@@ -29,10 +29,18 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
   const report = new RunReport("rotate", options.dryRun);
   const { settings } = deps;
   try {
-    // R5: nothing below changes IAM until the config, the token and every repository check out.
-    const { config, publicKeys } = await preflight(deps.config, deps.github);
+    const stored = await deps.state.load();
+    // R5: nothing below changes IAM until the config, the token and every repository check out. A resumed
+    // rotation (its new key exists already) reads each remaining repository's public key when it writes it
+    // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
+    const resuming = stored?.pending !== undefined;
+    const { config, publicKeys } = await preflight(deps.config, deps.github, (repos) =>
+      resuming ? [] : repos,
+    );
     await deps.iam.checkUser();
-    const loaded = (await deps.state.load()) ?? emptyState(deps.clock.now());
+    const loaded = stored ?? emptyState(deps.clock.now());
+    // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
+    deps.writeBudget?.remember(writeTimes(loaded));
     const keys = await deps.iam.list();
     const rec = reconcile(loaded, keys, {
       replaceOlderKey: options.replaceOlderKey,
@@ -59,7 +67,21 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
     }
 
     if (!state.pending) {
-      state = await makeRoom(deps, state, rec.spareInactive, config.repos, publicKeys, report, save);
+      const room = await makeRoom(
+        deps,
+        state,
+        rec.spareInactive,
+        config.repos,
+        publicKeys,
+        options.deadline,
+        report,
+        save,
+      );
+      if ("unfinished" in room) {
+        return inProgress(report, room.unfinished, "writing the current key to new repositories first");
+      }
+      if ("retiring" in room) return handOnRetirement(report, room.state, room.retiring);
+      state = room.state;
       // R3: record the intent first, then the secret right after CreateAccessKey, before any other call.
       state = await save({ ...state, creating: { startedAt: deps.clock.now().toISOString() } });
       const created = await deps.iam.create();
@@ -106,7 +128,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
         `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated. ${report.oldAccessKeyId ? `The old key ${report.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
       );
     }
-    if (sync.remaining > 0 && sync.attempted === 0) {
+    if (sync.remaining > 0 && sync.attempted === 0 && !sync.resumeAt) {
       // The runbook loops while we answer InProgress; without progress it would loop forever.
       return report.finish(
         "Failed",
@@ -120,12 +142,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
         ),
       );
     }
-    if (sync.remaining > 0) {
-      return report.finish(
-        "InProgress",
-        `Rotation in progress: ${sync.remaining} repositories remain; the next invocation continues.`,
-      );
-    }
+    if (sync.remaining > 0) return inProgress(report, sync, `writing key ${pending.accessKeyId}`);
 
     // Promote: the new key is current; the old one stays active for the grace period (R2).
     const retireAfter = new Date(deps.clock.now().getTime() + settings.graceMinutes * 60_000).toISOString();
@@ -161,8 +178,41 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
 }
 
 /**
+ * No new rotation while the previous key is in its grace period: the last one is complete, so this run
+ * succeeds and its runbook waits for the grace period and retires the old key (in case the run that
+ * promoted the key died before its own runbook could).
+ */
+function handOnRetirement(report: RunReport, state: RotationState, previous: PreviousKey): HandlerResult {
+  report.oldAccessKeyId = previous.accessKeyId;
+  report.newAccessKeyId = state.current?.accessKeyId ?? "";
+  report.retireAfter = previous.retireAfter;
+  return report.finish(
+    "Succeeded",
+    `No new rotation: every listed repository holds key ${report.newAccessKeyId}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
+  );
+}
+
+/** The InProgress answer: what remains, and when the next invocation may continue. */
+function inProgress(report: RunReport, sync: SyncOutcome, doing: string): HandlerResult {
+  const why = sync.resumeAt
+    ? `GitHub's write budget${budgetLabel(report)} is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
+    : "the next invocation continues";
+  return report.finish(
+    "InProgress",
+    `Rotation in progress (${doing}): ${sync.remaining} repositor${sync.remaining === 1 ? "y remains" : "ies remain"}; ${why}.`,
+  );
+}
+
+function budgetLabel(report: RunReport): string {
+  const window = report.budgetWindow;
+  return window ? ` (${window.limit} writes ${window.label})` : "";
+}
+
+/**
  * Before a new key can be created there must be a free slot (IAM allows two keys). The previous key
  * goes first, but only once no listed repository can still hold it (R1) and its grace period is over (R2).
+ * Writing the current key to repositories added since needs GitHub's write budget too; when the step's time
+ * or the budget runs out first, the caller answers InProgress and the next invocation continues.
  */
 async function makeRoom(
   deps: RotationDeps,
@@ -170,9 +220,12 @@ async function makeRoom(
   spareInactive: readonly AccessKeyInfo[],
   repos: readonly RepoRef[],
   publicKeys: ReadonlyMap<string, RepoPublicKey>,
+  deadline: Date,
   report: RunReport,
   save: (state: RotationState) => Promise<RotationState>,
-): Promise<RotationState> {
+): Promise<
+  { state: RotationState } | { unfinished: SyncOutcome } | { state: RotationState; retiring: PreviousKey }
+> {
   let state = initial;
   const previous = state.previous;
   if (previous) {
@@ -186,11 +239,14 @@ async function makeRoom(
         { accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey },
         repos,
         publicKeys,
-        undefined,
+        deadline,
         report,
         save,
       );
       state = catchUp.state;
+      if (catchUp.failed === 0 && catchUp.remaining > 0 && (catchUp.attempted > 0 || catchUp.resumeAt)) {
+        return { unfinished: catchUp };
+      }
       holders = holdersOf(previous, repos, state.holdings);
     }
     if (holders.length > 0) {
@@ -201,10 +257,9 @@ async function makeRoom(
     }
     const now = deps.clock.now();
     if (now.getTime() < Date.parse(previous.retireAfter)) {
-      throw new IamStateError(
-        `The previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}; a new rotation now would have to delete a key that running workflows may still use.`,
-        `Run Rotate after ${previous.retireAfter}, or lower the pGraceMinutes stack parameter below the rotation interval.`,
-      );
+      // The last rotation is complete but its old key is in its grace period. The run that promoted it may
+      // have died before its runbook reached Retire, so this one takes the retirement over instead of failing.
+      return { state, retiring: previous };
     }
     await deps.iam.deactivate(previous.accessKeyId);
     await deps.iam.delete(previous.accessKeyId);
@@ -227,7 +282,7 @@ async function makeRoom(
       `Deleted the inactive key ${spare.accessKeyId} to make room (inactive keys cannot be in use).`,
     );
   }
-  return state;
+  return { state };
 }
 
 function planOnly(
@@ -262,6 +317,14 @@ function planOnly(
     });
   }
   report.reposRemaining = lacking.length;
+  if (deps.writeBudget && lacking.length > 0) {
+    const seconds =
+      (deps.writeBudget.finishAt(lacking.length, WRITES_PER_REPO).getTime() - deps.clock.now().getTime()) /
+      1000;
+    report.note(
+      `Writing ${lacking.length} repositor${lacking.length === 1 ? "y" : "ies"} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per repository, one a second on average, at most 500 an hour).`,
+    );
+  }
   const old = state.current?.accessKeyId;
   report.note(
     old
@@ -269,4 +332,12 @@ function planOnly(
       : "No old key to retire.",
   );
   return report.finish("Succeeded", "Dry run: preflight passed; nothing was changed. Plan:");
+}
+
+/** "45 s", "12 min", "1 h 10 min". */
+function describeDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.ceil(seconds))} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }

@@ -6,6 +6,7 @@ import type {
   RunLock,
   SecretsTarget,
   StateStore,
+  WriteBudget,
 } from "../ports.ts";
 import type { VerifyOptions } from "./verify-key.ts";
 
@@ -17,6 +18,12 @@ export interface RotationDeps {
   readonly config: ConfigStore;
   readonly github: SecretsTarget;
   readonly lock: RunLock;
+  /**
+   * GitHub's write budget, shared with the client behind `github` (which enforces it). The rotation plans
+   * around it: it stops with a resume time when the budget is used up, and keeps the hourly count in its
+   * state. Without it (in-memory tests) writes are not planned.
+   */
+  readonly writeBudget?: WriteBudget;
   readonly clock: Clock;
   readonly settings: RotationSettings;
   /** Progress lines for the Lambda log; never receives a secret. */

@@ -15,6 +15,12 @@ export class RunReport {
   oldAccessKeyId = "";
   retireAfter = "";
   reposRemaining = 0;
+  /** InProgress because of GitHub's write budget: when to continue. */
+  resumeAt: Date | undefined;
+  /** When every repository should hold the new key, if the rotation continues without hold-ups. */
+  eta: Date | undefined;
+  /** The GitHub limit that holds writes back until `resumeAt`, for messages. */
+  budgetWindow: { readonly limit: number; readonly label: string } | undefined;
 
   constructor(action: HandlerEvent["action"], dryRun: boolean) {
     this.#action = action;
@@ -46,6 +52,8 @@ export class RunReport {
       lines.push(`New key: ${this.newAccessKeyId || "(none)"}; old key: ${this.oldAccessKeyId || "(none)"}.`);
     }
     lines.push(...this.#lines);
+    const progress = this.#progress(status, done);
+    if (progress) lines.push(`Progress: ${progress}.`);
     if (this.#repos.length > 0) {
       lines.push(
         `Repositories (${done} done, ${this.failedRepos.length} failed, ${this.reposRemaining} remaining):`,
@@ -62,7 +70,31 @@ export class RunReport {
       retireAfter: this.retireAfter,
       reposDone: done,
       reposRemaining: this.reposRemaining,
+      progress,
+      resumeAt: status === "InProgress" && this.resumeAt ? isoSeconds(this.resumeAt) : "",
+      eta: status === "InProgress" && this.eta ? isoSeconds(this.eta) : "",
       repos: this.#repos.map((r) => ({ ...r, detail: redactSecrets(r.detail) })),
     };
   }
+
+  /** "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2" ("" without repos). */
+  #progress(status: RunStatus, done: number): string {
+    const total = this.#repos.length;
+    if (total === 0) return "";
+    const failed = this.failedRepos.length;
+    const parts = [`${done} of ${total} repositor${total === 1 ? "y" : "ies"} done`];
+    if (failed > 0) parts.push(`${failed} failed`);
+    if (this.reposRemaining > 0) parts.push(`${this.reposRemaining} remaining`);
+    let text = parts.join(", ");
+    if (status === "InProgress" && this.resumeAt) {
+      text += `; GitHub's write budget is used up, resumes at ${isoSeconds(this.resumeAt)}`;
+    }
+    if (status === "InProgress" && this.eta) text += `; estimated done at ${isoSeconds(this.eta)}`;
+    return text;
+  }
+}
+
+/** ISO 8601 rounded up to the second (`2026-01-01T00:00:01Z`), the form aws:sleep documents for Timestamp. */
+export function isoSeconds(at: Date): string {
+  return `${new Date(Math.ceil(at.getTime() / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }

@@ -13,6 +13,13 @@ import { StateStoreError } from "../errors.ts";
  *   that is not `pending` was created by a run that crashed before saving it, so no repo can hold it.
  * - `previous`: the key `current` replaced, kept Active until `retireAfter` (grace, R2).
  * - `holdings`: which key each repo (by slug) was last verified to hold.
+ * - `githubWrites`: when (epoch seconds, rounded up, ascending) this tool sent each GitHub write of the last
+ *   hour, so GitHub's hourly limit for content-creating requests holds across invocations. Stored as the first
+ *   time followed by the gaps between writes (a few bytes each: the document must stay under Secrets Manager's
+ *   65,536 bytes).
+ * - `writing`: the batch of repositories the running sync may write before its next save (holdings are saved
+ *   in batches). A run that resumes after a crash checks these repositories' `updated_at` against `since`
+ *   instead of writing them again.
  */
 export interface ManagedKey {
   readonly accessKeyId: string;
@@ -39,6 +46,14 @@ export interface Holding {
   readonly writtenAt: string;
 }
 
+export interface WritingBatch {
+  readonly accessKeyId: string;
+  /** Saved before the batch's first write: any write of the batch happened after it. */
+  readonly since: string;
+  /** Repository slugs. */
+  readonly repos: readonly string[];
+}
+
 export interface RotationState {
   readonly schemaVersion: 1;
   readonly current: ManagedKey | undefined;
@@ -46,6 +61,8 @@ export interface RotationState {
   readonly creating: { readonly startedAt: string } | undefined;
   readonly previous: PreviousKey | undefined;
   readonly holdings: Readonly<Record<string, Holding>>;
+  readonly githubWrites?: readonly number[];
+  readonly writing?: WritingBatch | undefined;
   readonly updatedAt: string;
 }
 
@@ -86,6 +103,8 @@ const StoredState = v.strictObject({
   creating: v.optional(v.strictObject({ startedAt: IsoDate })),
   previous: v.optional(v.strictObject({ accessKeyId: KeyId, origin: Origin, retireAfter: IsoDate })),
   holdings: v.record(v.string(), v.strictObject({ accessKeyId: KeyId, writtenAt: IsoDate })),
+  githubWrites: v.optional(v.array(v.pipe(v.number(), v.integer(), v.minValue(0)))),
+  writing: v.optional(v.strictObject({ accessKeyId: KeyId, since: IsoDate, repos: v.array(v.string()) })),
   updatedAt: IsoDate,
 });
 
@@ -127,6 +146,8 @@ export function parseState(text: string, location: string): RotationState {
     creating: s.creating,
     previous: s.previous,
     holdings: s.holdings,
+    ...(s.githubWrites ? { githubWrites: decodeWriteTimes(s.githubWrites) } : {}),
+    ...(s.writing ? { writing: s.writing } : {}),
     updatedAt: s.updatedAt,
   };
 }
@@ -156,5 +177,21 @@ export function serializeState(state: RotationState): string {
   }
   if (state.creating) stored.creating = state.creating;
   if (state.previous) stored.previous = state.previous;
+  if (state.githubWrites && state.githubWrites.length > 0)
+    stored.githubWrites = encodeWriteTimes(state.githubWrites);
+  if (state.writing) stored.writing = { ...state.writing, repos: [...state.writing.repos] };
   return JSON.stringify(stored);
+}
+
+/** Ascending epoch seconds → [first, gap, gap, ...]. */
+export function encodeWriteTimes(times: readonly number[]): number[] {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted.map((at, i) => (i === 0 ? at : at - (sorted[i - 1] as number)));
+}
+
+/** [first, gap, gap, ...] → ascending epoch seconds. */
+export function decodeWriteTimes(stored: readonly number[]): number[] {
+  const times: number[] = [];
+  for (const value of stored) times.push(times.length === 0 ? value : (times.at(-1) as number) + value);
+  return times;
 }

@@ -7,12 +7,21 @@ import type { RepoPublicKey } from "../ports.ts";
 import { reposLacking } from "./holders.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import type { RunReport } from "./run-report.ts";
-import type { Holding, RotationState } from "./state.ts";
+import type { Holding, RotationState, WritingBatch } from "./state.ts";
 
 /** GitHub's clock and ours may differ; an `updated_at` this much older than our write still counts. */
 const CLOCK_SKEW_MS = 120_000;
+/**
+ * After a crash, a secret counts as written by the interrupted batch only if GitHub's `updated_at` is at least
+ * this much later than the batch's saved start: a write of another key made just before the batch must not
+ * pass for one of the batch when GitHub's clock runs a little ahead of ours. (A repository written within
+ * this margin of the batch's start is simply written again, with the same value.)
+ */
+const RESUME_MARGIN_MS = 1_000;
 /** Secrets Manager keeps a bounded number of secret versions, so holdings are saved in batches. */
 const DEFAULT_SAVE_EVERY = 25;
+/** Each repository gets two secrets, written back to back. */
+export const WRITES_PER_REPO = 2;
 
 export interface SyncOutcome {
   readonly state: RotationState;
@@ -20,13 +29,20 @@ export interface SyncOutcome {
   readonly remaining: number;
   /** Repositories attempted (written or failed) by this call. */
   readonly attempted: number;
+  /** Set when GitHub's write budget, not the step's time, stopped the sync: when it can continue. */
+  readonly resumeAt: Date | undefined;
 }
 
 /**
- * Writes `key` to every listed repository that is not yet verified to hold it, one repository at a time
- * (GitHub asks integrators to avoid concurrent writes; the client paces them). Each repository gets the
- * secret key first and the key ID second, then both `updated_at` values are checked. A failure is recorded
- * for that repository and the others continue; holdings are saved so a later run resumes where this stopped.
+ * Writes `key` to every listed repository that is not yet verified to hold it, one repository at a time, its
+ * two secrets back to back (the secret key first, then the key ID), then checks both `updated_at` values.
+ * Writes are paced by GitHub's write budget (`deps.writeBudget`, also enforced inside the GitHub client):
+ * a repository is started only when both its writes can go before `deadline`; when the budget (e.g. 500
+ * writes an hour) holds writes back beyond it, the sync stops and says when to resume.
+ *
+ * A failure is recorded for that repository and the others continue. Holdings and the write log are saved
+ * in batches; each save also names the repositories the next batch may write, so a run that resumes after a
+ * crash checks those repositories' `updated_at` instead of writing them again.
  */
 export async function syncKey(
   deps: RotationDeps,
@@ -38,16 +54,19 @@ export async function syncKey(
   report: RunReport,
   save: (state: RotationState) => Promise<RotationState>,
 ): Promise<SyncOutcome> {
-  const { settings } = deps;
+  const { settings, writeBudget: budget } = deps;
   const saveEvery = settings.saveEvery ?? DEFAULT_SAVE_EVERY;
+  const names = [settings.secretNameSecretKey, settings.secretNameKeyId];
   let state = initial;
   const fresh: Record<string, Holding> = {};
-  let unsaved = 0;
   let failed = 0;
-  const flush = async (): Promise<void> => {
-    if (unsaved === 0) return;
-    state = await save({ ...state, holdings: { ...state.holdings, ...fresh } });
-    unsaved = 0;
+  const persist = async (writing: WritingBatch | undefined): Promise<void> => {
+    state = await save({
+      ...state,
+      holdings: { ...state.holdings, ...fresh },
+      githubWrites: budget ? writeLog(budget.recent()) : (state.githubWrites ?? []),
+      writing,
+    });
   };
 
   for (const repo of repos) {
@@ -55,14 +74,48 @@ export async function syncKey(
       report.repo({ repo: repoLabel(repo), result: "already-current", detail: `holds ${key.accessKeyId}` });
     }
   }
-  const todo = reposLacking(key.accessKeyId, repos, state.holdings);
+  let todo = reposLacking(key.accessKeyId, repos, state.holdings);
+  let dirty = false;
+  if (state.writing) {
+    if (state.writing.accessKeyId === key.accessKeyId) {
+      const recovered = await recoverBatch(deps, state.writing, todo, names, report);
+      Object.assign(fresh, recovered);
+      todo = todo.filter((repo) => !(repoSlug(repo) in recovered));
+    }
+    dirty = true;
+  }
+
   let index = 0;
+  let resumeAt: Date | undefined;
+  let batchLeft = 0;
   for (; index < todo.length; index++) {
     const repo = todo[index] as RepoRef;
     if (deadline && deps.clock.now().getTime() >= deadline.getTime()) break;
+    if (budget && deadline) {
+      const ready = budget.readyAt(WRITES_PER_REPO);
+      if (ready.getTime() > deadline.getTime()) {
+        // Held back past the step's end by a minute or hour limit: the runbook waits for it. By the mere
+        // pace (a second or two), it is just the end of the step.
+        if (budget.limitingWindow(WRITES_PER_REPO)) resumeAt = ready;
+        break;
+      }
+    }
+    if (batchLeft === 0) {
+      // Saves what is done so far and names what this batch may write before the next save.
+      const batch = todo.slice(index, index + saveEvery).map(repoSlug);
+      await persist({ accessKeyId: key.accessKeyId, since: deps.clock.now().toISOString(), repos: batch });
+      batchLeft = batch.length;
+      dirty = true;
+    }
+    batchLeft--;
     const label = repoLabel(repo);
     try {
       const publicKey = publicKeys.get(repoSlug(repo)) ?? (await deps.github.publicKey(repo));
+      if (budget) {
+        // Both secrets go back to back, so their values disagree for one round trip only.
+        const wait = budget.readyAt(WRITES_PER_REPO).getTime() - deps.clock.now().getTime();
+        if (wait > 0) await deps.clock.sleep(wait);
+      }
       const startedAt = deps.clock.now();
       await deps.github.writeSecret(repo, publicKey, settings.secretNameSecretKey, key.secretAccessKey);
       await deps.github.writeSecret(
@@ -71,9 +124,8 @@ export async function syncKey(
         settings.secretNameKeyId,
         new SecretValue(key.accessKeyId, false),
       );
-      await confirmUpdated(deps, repo, [settings.secretNameSecretKey, settings.secretNameKeyId], startedAt);
+      await confirmUpdated(deps, repo, names, startedAt);
       fresh[repoSlug(repo)] = { accessKeyId: key.accessKeyId, writtenAt: deps.clock.now().toISOString() };
-      unsaved++;
       report.repo({
         repo: label,
         result: "written",
@@ -86,19 +138,71 @@ export async function syncKey(
       report.repo({ repo: label, result: "failed", detail: akm.describe() });
       deps.log(`failed to write ${label}: ${akm.message}`);
     }
-    if (unsaved >= saveEvery) await flush();
   }
-  await flush();
+  if (dirty) await persist(undefined);
   const remaining = todo.length - index;
   for (const repo of todo.slice(index)) {
     report.repo({
       repo: repoLabel(repo),
       result: "skipped",
-      detail: "not reached in this step; continues next",
+      detail: resumeAt
+        ? `waits for GitHub's write budget; continues at ${resumeAt.toISOString()}`
+        : "not reached in this step; continues next",
     });
   }
   report.reposRemaining = remaining;
-  return { state, failed, remaining, attempted: index };
+  report.resumeAt = resumeAt;
+  report.budgetWindow = resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined;
+  report.eta = budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined;
+  return { state, failed, remaining, attempted: index, resumeAt };
+}
+
+/** The write log as the state keeps it: epoch seconds, rounded up (a later time is the safe side). */
+function writeLog(writes: readonly Date[]): number[] {
+  return writes.map((at) => Math.ceil(at.getTime() / 1000));
+}
+
+/** The state's write log as times, for `WriteBudget.remember`. */
+export function writeTimes(state: RotationState): Date[] {
+  return (state.githubWrites ?? []).map((seconds) => new Date(seconds * 1000));
+}
+
+/**
+ * The run that saved `batch` died before saving what it wrote. A repository of the batch whose two secrets
+ * GitHub reports updated after the batch started was written by it: record it instead of writing again
+ * (one GET per secret, only for these repositories). Anything unclear is left to be written.
+ */
+async function recoverBatch(
+  deps: RotationDeps,
+  batch: WritingBatch,
+  todo: readonly RepoRef[],
+  names: readonly string[],
+  report: RunReport,
+): Promise<Record<string, Holding>> {
+  const recovered: Record<string, Holding> = {};
+  const inBatch = new Set(batch.repos);
+  const after = Date.parse(batch.since) + RESUME_MARGIN_MS;
+  for (const repo of todo) {
+    if (!inBatch.has(repoSlug(repo))) continue;
+    try {
+      const updated = await Promise.all(names.map((name) => deps.github.secretUpdatedAt(repo, name)));
+      const times = updated.map((at) => at?.getTime() ?? Number.NEGATIVE_INFINITY);
+      if (!times.every((at) => at >= after)) continue;
+      const writtenAt = new Date(Math.max(...times)).toISOString();
+      recovered[repoSlug(repo)] = { accessKeyId: batch.accessKeyId, writtenAt };
+      report.repo({
+        repo: repoLabel(repo),
+        result: "already-current",
+        detail: `holds ${batch.accessKeyId}: written by an interrupted run (updated_at ${writtenAt}), not written again`,
+      });
+      deps.log(`found ${batch.accessKeyId} already written to ${repoLabel(repo)} by an interrupted run`);
+    } catch (error) {
+      deps.log(
+        `could not check ${repoLabel(repo)} after an interrupted run; writing it again: ${toAkmError(error, "Checking").message}`,
+      );
+    }
+  }
+  return recovered;
 }
 
 async function confirmUpdated(

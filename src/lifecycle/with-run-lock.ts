@@ -6,7 +6,8 @@ import { RunReport } from "./run-report.ts";
 /**
  * Runs `work` only while holding the rotation lease, so two executions (a schedule overlapping a manual
  * run) never interleave keys or secrets: the second one stops at once, having changed nothing.
- * An InProgress result keeps the lease for the execution's next step; any other result gives it up.
+ * An InProgress result keeps the lease for the execution's next step (through the runbook's wait for
+ * GitHub's write budget, when there is one); any other result gives it up.
  */
 export async function withRunLock(
   deps: RotationDeps,
@@ -36,6 +37,16 @@ export async function withRunLock(
     );
   }
   const result = await work();
+  if (result.status === "InProgress" && result.resumeAt) {
+    // The runbook sleeps until resumeAt (GitHub's write budget); keep the lease over the sleep so that a
+    // scheduled run cannot take over and end this execution with "another rotation is in progress".
+    const now = deps.clock.now();
+    try {
+      await deps.lock.acquire(owner, now, Date.parse(result.resumeAt) - now.getTime() + LOCK_TTL_MS);
+    } catch (error) {
+      deps.log(`could not extend the rotation lock: ${toAkmError(error, "Locking").message}`);
+    }
+  }
   if (result.status !== "InProgress") {
     try {
       await deps.lock.release(owner);

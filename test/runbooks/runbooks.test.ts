@@ -67,6 +67,9 @@ const SAMPLE_RESULT = {
   retireAfter: "",
   reposDone: 0,
   reposRemaining: 0,
+  progress: "",
+  resumeAt: "",
+  eta: "",
   repos: [],
 } satisfies HandlerResult;
 const RESULT_TYPES: Record<string, string> = Object.fromEntries(
@@ -258,7 +261,7 @@ describe.each(IDS)("runbook %s", (id) => {
 
   it("shows summaries and key IDs as outputs, never a secret", () => {
     for (const output of doc.outputs) {
-      expect(output).toMatch(/\.(Summary|NewAccessKeyId|OldAccessKeyId|RetireAfter)$/);
+      expect(output).toMatch(/\.(Summary|Progress|NewAccessKeyId|OldAccessKeyId|RetireAfter)$/);
     }
   });
 
@@ -342,14 +345,40 @@ describe("the Rotate runbook", () => {
   it("invokes Rotate again while the function reports InProgress", () => {
     expect((step(doc, "CheckRotate").inputs.Choices as JsonObject[])[0]).toEqual({
       NextStep: "Rotate",
-      Variable: "{{ Rotate.Status }}",
-      StringEquals: "InProgress",
+      And: [
+        { Variable: "{{ Rotate.Status }}", StringEquals: "InProgress" },
+        { Variable: "{{ Rotate.ResumeAt }}", StringEquals: "" },
+      ],
     });
     expect((step(doc, "CheckRetire").inputs.Choices as JsonObject[])[0]).toEqual({
       NextStep: "Retire",
       Variable: "{{ Retire.Status }}",
       StringEquals: "InProgress",
     });
+  });
+
+  it("sleeps until the function's resumeAt when GitHub's write budget is used up, then invokes Rotate again", () => {
+    expect((step(doc, "CheckRotate").inputs.Choices as JsonObject[])[1]).toEqual({
+      NextStep: "WaitForWriteBudget",
+      Variable: "{{ Rotate.Status }}",
+      StringEquals: "InProgress",
+    });
+    expect(step(doc, "WaitForWriteBudget")).toMatchObject({
+      action: "aws:sleep",
+      nextStep: "Rotate",
+      inputs: { Timestamp: "{{ Rotate.ResumeAt }}" },
+    });
+  });
+
+  it("shows the rotation's progress (done, remaining, estimated end) as an output", () => {
+    expect(doc.outputs).toContain("Rotate.Progress");
+    expect(step(doc, "Rotate").outputs).toEqual(
+      expect.arrayContaining([
+        { Name: "Progress", Selector: "$.Payload.progress", Type: "String" },
+        { Name: "ResumeAt", Selector: "$.Payload.resumeAt", Type: "String" },
+        { Name: "Eta", Selector: "$.Payload.eta", Type: "String" },
+      ]),
+    );
   });
 
   it("waits for the grace period only after a real rotation that has an old key to retire", () => {

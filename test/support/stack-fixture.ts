@@ -66,6 +66,8 @@ import {
 export type RunbookName = "Rotate" | "Get-RepoList" | "Add-RepoConfig" | "Delete-RepoConfig";
 
 export interface StackOptions {
+  /** The IAM user's name (default: a unique one, as test files share one moto server). */
+  readonly userName?: string;
   /** Repositories listed in repos.json, as `owner/name`; default: two generated ones. */
   readonly repos?: readonly string[];
   /** repos.json text instead of one rendered from `repos`; `null`: no object at all. */
@@ -90,6 +92,11 @@ export interface StackOptions {
    * it in reserve), e.g. to make a rotation span several invocations.
    */
   readonly lambdaTimeoutSeconds?: number;
+  /**
+   * Variables set over the function's derived environment, e.g. `AWS_ENDPOINT_URL` and `AKM_GITHUB_API_URL`
+   * pointing at a fault-injecting proxy in front of moto and the emulator (test/support/aws-proxy.ts).
+   */
+  readonly lambdaEnv?: Readonly<Record<string, string>>;
 }
 
 export interface RunOptions {
@@ -105,6 +112,16 @@ export interface RunOptions {
    * e.g. from `onSecretWritten` to stop a rotation at an exact point. The execution itself is not cancelled.
    */
   readonly killLambda?: AbortSignal;
+  /**
+   * Called before each Lambda invocation of the execution, after the previous step ended: e.g. to start another
+   * execution while this one is between two steps (`index` counts the execution's invocations from 0;
+   * `previous` is the invocation before, if any).
+   */
+  readonly beforeInvoke?: (call: {
+    readonly stepName: string;
+    readonly index: number;
+    readonly previous: LambdaInvocation | undefined;
+  }) => void | Promise<void>;
 }
 
 /** One runbook execution and everything the function printed during it. */
@@ -197,7 +214,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
   // Generated test data, deliberately not shaped like a GitHub token (no ghp_ / github_pat_ prefix).
   const token = `emulated-token-${randomBytes(16).toString("hex")}`;
 
-  const user = await createIamUser(endpoint);
+  const user = await createIamUser(endpoint, options.userName);
   const existingKeys: StaticCredentials[] = [];
   const iam = new IAMClient(awsClientConfig(endpoint));
   for (let i = 0; i < (options.existingKeys ?? 0); i++) {
@@ -275,7 +292,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         rKmsKey: { ref: KeyMetadata.KeyId, arn: KeyMetadata.Arn },
       },
     };
-    const env = lambdaEnvironment(template, fn, context, endpoint);
+    const env = { ...lambdaEnvironment(template, fn, context, endpoint), ...options.lambdaEnv };
     const configKey = env[SETTINGS_ENV.configKey] ?? "repos.json";
     const keyIdSecretName = env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
     const secretKeySecretName = env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
@@ -445,6 +462,11 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
                   `stack-fixture: step ${call.stepName} invokes ${call.functionName}, not the template's function ${fn.logicalId}.`,
                 );
               }
+              await runOptions.beforeInvoke?.({
+                stepName: call.stepName,
+                index: invocations.length,
+                previous: invocations.at(-1),
+              });
               const invocation = await invoke(call.payload, call.timeoutMs, runOptions.killLambda);
               invocations.push(invocation);
               everyStdoutStderr.push(invocation.logs);
@@ -620,9 +642,16 @@ interface MotoAccessKey {
   readonly secretAccessKey: string;
 }
 
+const DATA_DUMP_ATTEMPTS = 5;
+
 /** Secret access keys moto issued to a user, from its internal state dump (only for hygiene checks). */
 async function motoAccessKeys(endpoint: string, userName: string): Promise<MotoAccessKey[]> {
-  const response = await fetch(`${endpoint}/moto-api/data.json`);
+  // moto's state dump sometimes answers 500 while other suites change its state at the same moment: retry.
+  let response = await fetch(`${endpoint}/moto-api/data.json`);
+  for (let attempt = 1; !response.ok && attempt < DATA_DUMP_ATTEMPTS; attempt++) {
+    await response.arrayBuffer();
+    response = await fetch(`${endpoint}/moto-api/data.json`);
+  }
   const data = (await response.json()) as {
     iam?: { AccessKey?: { access_key_id: string; secret_access_key: string; user_name: string }[] };
   };

@@ -47,8 +47,6 @@ const WILDCARD_ACTIONS_ALLOWED: Record<string, string> = {
     "the documented CloudWatch Logs key policy",
   "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:GenerateDataKey*":
     "the documented CloudWatch Logs key policy",
-  "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:Describe*":
-    "the documented CloudWatch Logs key policy",
   "rRepoConfigBucketPolicy DenyRequestsWithoutTls s3:*": "a Deny: every S3 action over plain HTTP is refused",
 };
 

@@ -138,17 +138,36 @@ describe("grace period and retirement (R2)", () => {
     expectEveryRepoHolds(world, second.newAccessKeyId);
   });
 
-  it("refuses to rotate again while the previous key is still in its grace period", async () => {
+  it("does not rotate again while the previous key is still in its grace period", async () => {
     const world = fakeWorld(1, 60);
     world.iam.addKey("Active");
     await run(world);
     const keysBefore = world.iam.keys.map((k) => `${k.accessKeyId}:${k.status}`);
 
-    const result = await run(world);
+    const result = await run(world, { owner: "exec-2" });
 
-    expect(result.status).toBe("Failed");
     expect(result.summary).toContain("grace period");
     expect(world.iam.keys.map((k) => `${k.accessKeyId}:${k.status}`)).toEqual(keysBefore);
+  });
+
+  it("hands the retirement on when re-run after a run that died once every repository held the new key", async () => {
+    // A run killed after saving the promotion never answered, so its runbook never reached Retire.
+    const world = fakeWorld(2, 60);
+    const old = world.iam.addKey("Active");
+    const first = await run(world);
+    world.clock.advance(11 * 60_000);
+
+    const rerun = await run(world, { owner: "exec-2" });
+
+    expect(rerun.status).toBe("Succeeded");
+    expect(rerun.newAccessKeyId).toBe(first.newAccessKeyId);
+    expect(rerun.oldAccessKeyId).toBe(old.accessKeyId);
+    expect(rerun.retireAfter).toBe(first.retireAfter);
+    expect(world.iam.keys.map((k) => k.status)).toEqual(["Active", "Active"]);
+    expectEveryRepoHolds(world, first.newAccessKeyId);
+    world.clock.advance(50 * 60_000);
+    expect((await retire(world.deps, "exec-2")).status).toBe("Succeeded");
+    expect(world.iam.status(old.accessKeyId)).toBe("Inactive");
   });
 
   it("writes the current key to a repository added after the rotation before it retires the old key", async () => {

@@ -1,0 +1,164 @@
+/**
+ * One measured run: N repositories, one algorithm, on a fresh world and a fresh scaled clock.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { awsClientConfig } from "../../test/support/aws-fixtures.ts";
+import { ENFORCED_RULES, excessInWindow, GITHUB_RULES, lowerBoundSeconds, peakInWindow } from "./bounds.ts";
+import { ScaledClock } from "./clock.ts";
+import { DowntimeMonitor } from "./downtime.ts";
+import { runOriginal } from "./original.ts";
+import { runOurs } from "./ours.ts";
+import { createBenchStack } from "./stack.ts";
+
+export type Algorithm = "ours" | "original";
+
+export interface ScenarioResult {
+  readonly algorithm: Algorithm;
+  readonly repos: number;
+  readonly timeScale: number;
+  readonly latencyMs: number;
+  /**
+   * Emulated seconds from start until the rotation is done: ours, until Rotate answers Succeeded (every repository
+   * holds the new key, which is promoted); the original, until its loop ends.
+   */
+  readonly wallSeconds: number;
+  /** Ours: the whole execution, the Retire step after the (zero) grace period included. */
+  readonly executionSeconds: number;
+  /** Emulated seconds until the first secret write started, and until the last accepted one ended. */
+  readonly firstWriteSeconds: number;
+  readonly lastWriteSeconds: number;
+  readonly realSeconds: number;
+  /** Lower bound under GitHub's rules (1 write/s on average, 80/min, 500/h) and under the enforced limits only. */
+  readonly boundSeconds: number;
+  readonly enforcedBoundSeconds: number;
+  readonly requests: number;
+  readonly reads: number;
+  readonly writes: number;
+  /** Requests the emulator refused for a limit, plus accepted writes beyond 500 in an hour. */
+  readonly limitViolations: number;
+  readonly peakWritesPerMinute: number;
+  readonly peakWritesPerHour: number;
+  readonly peakConcurrency: number;
+  readonly failedRepos: number;
+  readonly downtimePairSeconds: number;
+  readonly downtimeKeyIdSeconds: number;
+  readonly longestOutageSeconds: number;
+  readonly outcome: string;
+  /** Ours only. */
+  readonly invocations?: number;
+  readonly budgetWaits?: number;
+  readonly budgetWaitSeconds?: number;
+  readonly stateBytes?: number;
+  readonly progress?: readonly string[];
+}
+
+export interface ScenarioOptions {
+  readonly motoEndpoint: string;
+  readonly algorithm: Algorithm;
+  readonly repos: number;
+  readonly timeScale: number;
+  readonly latencyMs: number;
+}
+
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const clock = new ScaledClock(options.timeScale);
+  const stack = await createBenchStack({
+    motoEndpoint: options.motoEndpoint,
+    repoCount: options.repos,
+    clock,
+    latencyMs: options.latencyMs,
+  });
+  try {
+    const monitor = new DowntimeMonitor({
+      clock,
+      github: stack.github,
+      repos: stack.repos,
+      keyIdSecretName: stack.keyIdSecretName,
+      secretKeySecretName: stack.secretKeySecretName,
+      motoEndpoint: options.motoEndpoint,
+      userName: stack.userName,
+    });
+    monitor.knowSecret(stack.existingKey.accessKeyId, stack.existingKey.secretAccessKey);
+    stack.github.setSecretWrittenHook(monitor.onSecretWritten);
+    await monitor.start();
+    stack.github.resetCounters();
+
+    const start = clock.now();
+    const realStart = performance.now();
+    let outcome: string;
+    let failedRepos: number;
+    let extra: Partial<ScenarioResult> = {};
+    let doneAt: number | undefined;
+    if (options.algorithm === "ours") {
+      const ours = await runOurs(stack, clock);
+      doneAt = ours.rotatedAt;
+      outcome = ours.status === "Success" ? "Success" : `${ours.status}: ${ours.failureMessage ?? ""}`;
+      failedRepos = stack.repos.filter((repo) => {
+        const [owner = "", name = ""] = repo.split("/");
+        return stack.github.secretValue(owner, name, stack.keyIdSecretName) !== ours.newAccessKeyId;
+      }).length;
+      extra = {
+        invocations: ours.invocations,
+        budgetWaits: ours.budgetWaits,
+        budgetWaitSeconds: ours.budgetWaitMs / 1000,
+        stateBytes: await stateBytes(options.motoEndpoint, stack.stateSecretArn),
+        progress: ours.progress,
+      };
+    } else {
+      const original = await runOriginal(stack, options.motoEndpoint, monitor);
+      failedRepos = original.failedRepos.length;
+      outcome = failedRepos === 0 ? "Success" : `${failedRepos} repositories not updated`;
+    }
+    const end = clock.now();
+    const realSeconds = (performance.now() - realStart) / 1000;
+    const downtime = await monitor.stop();
+    stack.github.setSecretWrittenHook(undefined);
+
+    const log = stack.github.requests;
+    // GitHub counts a write when it handles it: the end of the emulated round trip, not the request's arrival.
+    const acceptedWrites = log
+      .filter((r) => r.method === "PUT" && r.status !== undefined && r.status < 300)
+      .map((r) => r.endedAt);
+    const puts = log.filter((r) => r.method === "PUT");
+    const firstWrite = Math.min(end, ...puts.map((r) => r.startedAt));
+    const lastWrite = Math.max(start, ...puts.filter((r) => (r.status ?? 500) < 300).map((r) => r.endedAt));
+    return {
+      algorithm: options.algorithm,
+      repos: options.repos,
+      timeScale: options.timeScale,
+      latencyMs: options.latencyMs,
+      wallSeconds: ((doneAt ?? end) - start) / 1000,
+      executionSeconds: (end - start) / 1000,
+      firstWriteSeconds: (firstWrite - start) / 1000,
+      lastWriteSeconds: (lastWrite - start) / 1000,
+      realSeconds,
+      boundSeconds: lowerBoundSeconds(options.repos, GITHUB_RULES, options.latencyMs),
+      enforcedBoundSeconds: lowerBoundSeconds(options.repos, ENFORCED_RULES, options.latencyMs),
+      requests: log.length,
+      reads: log.filter((r) => r.method === "GET").length,
+      writes: log.filter((r) => r.method !== "GET").length,
+      limitViolations: stack.github.limitViolations + excessInWindow(acceptedWrites, 500, 3_600_000),
+      peakWritesPerMinute: peakInWindow(acceptedWrites, 60_000),
+      peakWritesPerHour: peakInWindow(acceptedWrites, 3_600_000),
+      peakConcurrency: log.reduce((peak, r) => Math.max(peak, r.inFlightAtStart), 0),
+      failedRepos,
+      downtimePairSeconds: downtime.pairSeconds,
+      downtimeKeyIdSeconds: downtime.keyIdSeconds,
+      longestOutageSeconds: downtime.longestSeconds,
+      outcome,
+      ...extra,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+async function stateBytes(endpoint: string, secretArn: string): Promise<number> {
+  const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+  try {
+    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    return Buffer.byteLength(SecretString ?? "", "utf8");
+  } finally {
+    secrets.destroy();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * One benchmark scenario's world: the resources the template would create (in the bench's moto server, under
+ * unique names), an IAM user whose one key every repository holds (as the original stack leaves them), and a
+ * GitHub emulator on the scenario's scaled clock with GitHub's limits and latency.
+ */
+import { randomBytes } from "node:crypto";
+import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SETTINGS_ENV } from "../../src/config/settings.ts";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  createIamUser,
+  MOTO_ACCOUNT_ID,
+  MOTO_REGION,
+  putObjectText,
+  type StaticCredentials,
+  uniqueName,
+} from "../../test/support/aws-fixtures.ts";
+import { type GitHubEmulator, startGitHubEmulator } from "../../test/support/github-emulator/index.ts";
+import {
+  type ExtractedLambda,
+  extractTemplateLambda,
+  loadRenderedTemplate,
+  templateLambda,
+} from "../../test/support/lambda-runner.ts";
+import {
+  type AutomationDocument,
+  IntrinsicResolver,
+  type StackContext,
+  templateRunbooks,
+} from "../../test/support/runbook-simulator.ts";
+import type { ScaledClock } from "./clock.ts";
+
+/** GitHub's documented limits the emulator enforces (windows in emulated time: the emulator runs on the clock). */
+export const EMULATED_LIMITS = {
+  writesPerMinute: 80,
+  maxConcurrent: 100,
+  requestsPerHour: 5_000,
+} as const;
+
+export interface BenchStackOptions {
+  readonly motoEndpoint: string;
+  readonly repoCount: number;
+  readonly clock: ScaledClock;
+  /** Emulated latency of every GitHub request (ms of emulated time). */
+  readonly latencyMs: number;
+}
+
+export interface BenchStack {
+  readonly github: GitHubEmulator;
+  readonly token: string;
+  readonly userName: string;
+  /** `owner/name` of every listed repository. */
+  readonly repos: readonly string[];
+  /** The key the user had before; every repository holds it at the start. */
+  readonly existingKey: StaticCredentials;
+  readonly keyIdSecretName: string;
+  readonly secretKeySecretName: string;
+  /** The function's environment as the template sets it, pointed at moto and the emulator. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly lambda: ExtractedLambda;
+  readonly functionLogicalId: string;
+  readonly rotateRunbook: AutomationDocument;
+  readonly stateSecretArn: string;
+  close(): Promise<void>;
+}
+
+const MACHINE_USER = "akm-bench-machine-user";
+
+export async function createBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const { motoEndpoint: endpoint, clock } = options;
+  const template = loadRenderedTemplate();
+  const fn = templateLambda(template);
+  const lambda = extractTemplateLambda(template);
+  const suffix = randomBytes(3).toString("hex");
+  const repos = Array.from({ length: options.repoCount }, (_, i) => `bench-${suffix}/repo-${i + 1}`);
+  const token = `emulated-token-${randomBytes(16).toString("hex")}`;
+
+  const user = await createIamUser(endpoint);
+  const iam = new IAMClient(awsClientConfig(endpoint));
+  const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: user.userName }));
+  iam.destroy();
+  if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) throw new Error("moto returned no access key");
+  const existingKey = { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
+
+  const kms = new KMSClient(awsClientConfig(endpoint));
+  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: `bench ${user.userName}` }));
+  kms.destroy();
+  if (!KeyMetadata?.KeyId || !KeyMetadata.Arn) throw new Error("moto returned no KMS key");
+  const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+  const tokenSecret = await secrets.send(
+    new CreateSecretCommand({
+      Name: `GHS-AKM-${user.userName}-GitHubToken-${MACHINE_USER}`,
+      SecretString: token,
+      KmsKeyId: KeyMetadata.Arn,
+    }),
+  );
+  const stateSecret = await secrets.send(
+    new CreateSecretCommand({
+      Name: `GHS-AKM-${user.userName}-RotationState`,
+      SecretString: "{}",
+      KmsKeyId: KeyMetadata.Arn,
+    }),
+  );
+  secrets.destroy();
+  if (!tokenSecret.ARN || !stateSecret.ARN) throw new Error("moto returned no secret ARN");
+  const bucket = await createConfigBucket(endpoint, uniqueName("akm-bench"));
+  const s3 = new S3Client(awsClientConfig(endpoint));
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
+  );
+  s3.destroy();
+
+  const github = await startGitHubEmulator({ now: () => clock.now(), limits: EMULATED_LIMITS });
+  github.addToken(token, { login: MACHINE_USER, repos: "all", permission: "write" });
+  if (options.latencyMs > 0) {
+    // Every request takes the emulated round trip (in real milliseconds: shrunk by the time scale).
+    github.addFault({ delayMs: options.latencyMs / clock.scale, times: Number.POSITIVE_INFINITY });
+  }
+
+  const context: StackContext = {
+    parameters: Object.fromEntries(
+      Object.entries({
+        pIamUserName: user.userName,
+        pIamUserArn: user.userArn,
+        pRepoConfigBucketName: bucket,
+        pGitHubToken: token,
+        pGitHubMachineUserName: MACHINE_USER,
+        pSnsEmailAddress: "alerts@example.com",
+        pGitHubApiUrl: github.url,
+        // Retire right after the rotation: the grace period is a deliberate wait, not work.
+        pGraceMinutes: "0",
+      }).filter(([name]) => name in (template.Parameters ?? {})),
+    ),
+    stackName: `akm-bench-${user.userName}`,
+    region: MOTO_REGION,
+    accountId: MOTO_ACCOUNT_ID,
+    resources: {
+      rGitHubTokenSecret: { ref: tokenSecret.ARN, arn: tokenSecret.ARN },
+      rRotationStateSecret: { ref: stateSecret.ARN, arn: stateSecret.ARN },
+      rRepoConfigBucket: { ref: bucket, arn: `arn:aws:s3:::${bucket}` },
+      rKmsKey: { ref: KeyMetadata.KeyId, arn: KeyMetadata.Arn },
+    },
+  };
+  const resolver = new IntrinsicResolver(template, context);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment)) env[name] = String(resolver.resolve(value));
+  Object.assign(env, {
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: MOTO_REGION,
+    AWS_ENDPOINT_URL: endpoint,
+  });
+  const keyIdSecretName = env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
+  const secretKeySecretName = env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
+  const configKey = env[SETTINGS_ENV.configKey] ?? "repos.json";
+
+  for (const full of repos) {
+    const [owner = "", name = ""] = full.split("/");
+    github.addRepo(owner, name);
+    github.setSecret(owner, name, keyIdSecretName, existingKey.accessKeyId);
+    github.setSecret(owner, name, secretKeySecretName, existingKey.secretAccessKey);
+  }
+  const reposJson = {
+    Repos: repos.map((full) => {
+      const [owner = "", name = ""] = full.split("/");
+      return { Name: name, Owner: owner };
+    }),
+  };
+  await putObjectText(endpoint, bucket, configKey, `${JSON.stringify(reposJson, null, 2)}\n`);
+
+  const rotate = templateRunbooks(template, context).find(
+    (r) => r.name === `GHS-AKM-${user.userName}-Rotate`,
+  );
+  if (!rotate) throw new Error("the template has no Rotate runbook");
+
+  return {
+    github,
+    token,
+    userName: user.userName,
+    repos,
+    existingKey,
+    keyIdSecretName,
+    secretKeySecretName,
+    env,
+    lambda,
+    functionLogicalId: fn.logicalId,
+    rotateRunbook: rotate.document,
+    stateSecretArn: stateSecret.ARN,
+    close: () => github.close(),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: our rotation and the original tool's algorithm side by side, at N = 1, 10, 100 and 500
+ * repositories, against moto and the GitHub emulator with GitHub's limits and latency emulated on a scaled clock;
+ * plus the artifact's figures (build time, bundle and template bytes, cold init on Node 24). Writes
+ * bench/results.md, bench/results/chart.svg and bench/results/raw.json. Not part of `npm test`.
+ *
+ * Options (or the environment variables in brackets):
+ *   --sizes 1,10,100,500   repository counts [BENCH_SIZES]
+ *   --max-time-scale 20    the one time knob: the most emulated seconds per real second [BENCH_MAX_TIME_SCALE]
+ *   --target-real-s 40     each scenario's scale is chosen so its lower bound lasts about this long in real time
+ *   --latency-ms 150       emulated round trip of every GitHub request
+ *   --builds 3 --cold-starts 15
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../test/support/lambda-runner.ts";
+import { startMoto } from "../test/support/moto.ts";
+import { measureArtifacts } from "./lib/artifacts.ts";
+import { GITHUB_RULES, lowerBoundSeconds } from "./lib/bounds.ts";
+import { renderReport } from "./lib/report.ts";
+import { type Algorithm, runScenario, type ScenarioResult } from "./lib/scenario.ts";
+
+interface Options {
+  readonly sizes: readonly number[];
+  readonly maxTimeScale: number;
+  readonly targetRealSeconds: number;
+  readonly latencyMs: number;
+  readonly builds: number;
+  readonly coldStarts: number;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i] ?? "";
+    const value = argv[i + 1];
+    if (!name.startsWith("--") || value === undefined)
+      throw new Error(`bench: expected --name value, got ${name}`);
+    given.set(name.slice(2), value);
+  }
+  const value = (name: string, env: string | undefined, fallback: string): string =>
+    given.get(name) ?? (env ? process.env[env] : undefined) ?? fallback;
+  const positive = (name: string, text: string): number => {
+    const n = Number(text);
+    if (!(Number.isFinite(n) && n > 0))
+      throw new Error(`bench: --${name} must be a positive number, got ${text}`);
+    return n;
+  };
+  const known = ["sizes", "max-time-scale", "target-real-s", "latency-ms", "builds", "cold-starts"];
+  for (const name of given.keys())
+    if (!known.includes(name)) throw new Error(`bench: unknown option --${name}`);
+  return {
+    sizes: value("sizes", "BENCH_SIZES", "1,10,100,500")
+      .split(",")
+      .map((s) => Math.round(positive("sizes", s))),
+    maxTimeScale: Math.max(
+      1,
+      positive("max-time-scale", value("max-time-scale", "BENCH_MAX_TIME_SCALE", "20")),
+    ),
+    targetRealSeconds: positive("target-real-s", value("target-real-s", undefined, "40")),
+    latencyMs: positive("latency-ms", value("latency-ms", undefined, "150")),
+    builds: Math.round(positive("builds", value("builds", undefined, "3"))),
+    coldStarts: Math.round(positive("cold-starts", value("cold-starts", undefined, "15"))),
+  };
+}
+
+/** The scenario's time scale: real time for small N, faster for large N, never beyond the knob. */
+function timeScaleFor(repos: number, options: Options): number {
+  const bound = lowerBoundSeconds(repos, GITHUB_RULES, options.latencyMs);
+  return Math.min(options.maxTimeScale, Math.max(1, Math.ceil(bound / options.targetRealSeconds)));
+}
+
+function gitDescription(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: REPO_ROOT }).toString().trim() !== "";
+    return `${head}${dirty ? " + uncommitted changes" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  say(`bench: build ×${options.builds}, cold init ×${options.coldStarts} ...`);
+  const artifacts = await measureArtifacts({ builds: options.builds, coldStarts: options.coldStarts });
+
+  const moto = await startMoto();
+  const results: ScenarioResult[] = [];
+  try {
+    for (const repos of options.sizes) {
+      const timeScale = timeScaleFor(repos, options);
+      for (const algorithm of ["ours", "original"] as const satisfies readonly Algorithm[]) {
+        say(`bench: N=${repos} ${algorithm} (time ×${timeScale}) ...`);
+        const result = await runScenario({
+          motoEndpoint: moto.endpoint,
+          algorithm,
+          repos,
+          timeScale,
+          latencyMs: options.latencyMs,
+        });
+        results.push(result);
+        say(
+          `  ${result.wallSeconds.toFixed(1)} s emulated (${result.realSeconds.toFixed(1)} s real), bound ${result.boundSeconds.toFixed(1)} s, ` +
+            `${result.limitViolations} limit violations, ${result.failedRepos} failed, downtime ${result.downtimePairSeconds.toFixed(1)} repo-s`,
+        );
+      }
+    }
+  } finally {
+    await moto.stop();
+  }
+
+  const totalSeconds = (performance.now() - started) / 1000;
+  const context = {
+    generatedAt: new Date().toISOString(),
+    commit: gitDescription(),
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`,
+    nodeVersion: artifacts.nodeVersion,
+    totalSeconds,
+    options,
+  };
+  const dir = join(REPO_ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const report = renderReport({ ...context, artifacts, results });
+  writeFileSync(join(dir, "raw.json"), `${JSON.stringify({ ...context, artifacts, results }, null, 2)}\n`);
+  writeFileSync(join(dir, "chart.svg"), report.chart);
+  writeFileSync(join(REPO_ROOT, "bench", "results.md"), report.markdown);
+  say(`bench: done in ${totalSeconds.toFixed(0)} s; wrote bench/results.md and bench/results/.`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

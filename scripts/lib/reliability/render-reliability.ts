@@ -1,0 +1,99 @@
+/**
+ * Renders the reliability suites' figures (`.tmp/reliability/<suite>.json`, written by the tests under
+ * test/reliability/) as README.md's Reliability section, between the markers below.
+ */
+
+export const START_MARKER = "<!-- reliability:start -->";
+export const END_MARKER = "<!-- reliability:end -->";
+
+export interface FigureRow {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** One suite's figures file: `{ "suite": "...", "rows": [{ "label": "...", "value": "..." }] }`. */
+export interface SuiteFigures {
+  /** The file name without `.json`: orders the suites and names them in errors. */
+  readonly file: string;
+  readonly suite: string;
+  readonly rows: readonly FigureRow[];
+}
+
+/** Suites shown first, in this order; the others follow alphabetically by file name. */
+const ORDER = ["crash-anywhere", "concurrency"];
+
+/** Parses one figures file; the message of a thrown Error says what is wrong with it. */
+export function parseSuiteFigures(file: string, text: string): SuiteFigures {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${file}.json is not valid JSON`);
+  }
+  if (!isRecord(json) || typeof json.suite !== "string" || !Array.isArray(json.rows)) {
+    throw new Error(
+      `${file}.json must be { "suite": string, "rows": [{ "label": string, "value": string }] }`,
+    );
+  }
+  const rows = json.rows.map((row, index) => {
+    if (!isRecord(row) || typeof row.label !== "string" || !["string", "number"].includes(typeof row.value)) {
+      throw new Error(`${file}.json rows[${index}] must be { "label": string, "value": string }`);
+    }
+    return { label: row.label, value: String(row.value) };
+  });
+  return { file, suite: json.suite, rows };
+}
+
+export function sortSuites(suites: readonly SuiteFigures[]): SuiteFigures[] {
+  const rank = (file: string) => {
+    const index = ORDER.indexOf(file);
+    return index === -1 ? ORDER.length : index;
+  };
+  return [...suites].sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file));
+}
+
+/** The section between the markers (markers included). */
+export function renderSection(suites: readonly SuiteFigures[], generatedOn: string): string {
+  const lines = [
+    START_MARKER,
+    "## Reliability",
+    "",
+    "Evidence that no fault leaves CI without a working key. `npm run test:faults` runs the reliability suites",
+    "against the same moto server, GitHub emulator and template-extracted Lambda code (Node 24) as every other",
+    "test: the process is killed right after each AWS and GitHub call of a rotation, each call is failed (HTTP",
+    "500, or its connection dropped after it took effect), two rotations are started at once, and Rotate is",
+    "re-run until it succeeds. R1 (every listed repository's key ID names an Active key) and the two-key limit",
+    "are checked after every single call. `npm test` runs a sample of the same scenarios.",
+    "",
+  ];
+  for (const suite of sortSuites(suites)) {
+    lines.push(`### ${cell(suite.suite)}`, "", "| Figure | Value |", "|---|---|");
+    for (const row of suite.rows) lines.push(`| ${cell(row.label)} | ${cell(row.value)} |`);
+    lines.push("");
+  }
+  lines.push(
+    `<sub>Generated on ${generatedOn} by \`npm run reliability:report\` from the figures the tests of`,
+    "`npm run test:faults` wrote to `.tmp/reliability/`; not edited by hand.</sub>",
+    END_MARKER,
+  );
+  return lines.join("\n");
+}
+
+/** README text with its Reliability section replaced; throws when the markers are missing or out of order. */
+export function replaceSection(readme: string, section: string): string {
+  const start = readme.indexOf(START_MARKER);
+  const end = readme.indexOf(END_MARKER);
+  if (start === -1 || end === -1 || end < start) {
+    throw new Error(`it has no ${START_MARKER} … ${END_MARKER} markers (in this order)`);
+  }
+  return readme.slice(0, start) + section + readme.slice(end + END_MARKER.length);
+}
+
+/** A Markdown table cell: pipes escaped, line breaks flattened. */
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replace(/\s*\n\s*/g, " ");
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,64 @@
+import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { describe, expect, inject, it } from "vitest";
+import { GITHUB_WRITE_LIMITS } from "../../src/github/write-pacer.ts";
+import { awsClientConfig } from "../support/aws-fixtures.ts";
+import { useStacks } from "../support/stack-fixture.ts";
+
+const endpoint = inject("motoEndpoint");
+const createStack = useStacks(endpoint);
+
+const REPOS = ["octo-org/one", "octo-org/two", "octo-org/three", "octo-org/four"];
+/** GitHub's limit for content-creating requests per hour. */
+const HOURLY_LIMIT = 500;
+
+describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation", () => {
+  it("sleeps until the budget frees up, then continues, writing each repository once", async () => {
+    // Prepare: earlier runs sent 496 writes 50 minutes ago (as the rotation state records them), so this one
+    // may send 4 — two repositories — before it has to wait ten minutes, longer than a step may run.
+    const stack = await createStack({ repos: REPOS, existingKeys: 1, seedReposWithExistingKey: true });
+    const fiftyMinutesAgo = Math.ceil((Date.now() - 50 * 60_000) / 1000);
+    const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+    await secrets.send(
+      new PutSecretValueCommand({
+        SecretId: stack.stateSecretArn,
+        SecretString: JSON.stringify({
+          schemaVersion: 1,
+          holdings: {},
+          // The first write's time, then the gaps to the next ones (all at the same second here).
+          githubWrites: [fiftyMinutesAgo, ...Array.from({ length: HOURLY_LIMIT - 5 }, () => 0)],
+          updatedAt: new Date().toISOString(),
+        }),
+      }),
+    );
+    secrets.destroy();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.failureMessage).toBeUndefined();
+    expect(execution.status).toBe("Success");
+    const rotateSteps = execution.steps.filter((step) => step.stepName === "Rotate");
+    expect(rotateSteps.map((step) => step.outputs.Status)).toEqual(["InProgress", "Succeeded"]);
+    const first = rotateSteps[0]?.outputs ?? {};
+    expect(first.ReposDone).toBe(2);
+    expect(first.ReposRemaining).toBe(2);
+    expect(first.Progress).toMatch(
+      /^2 of 4 repositories done, 2 remaining; GitHub's write budget is used up, resumes at /,
+    );
+    const budgetWaits = execution.sleeps.filter((sleep) => sleep.stepName === "WaitForWriteBudget");
+    expect(budgetWaits).toHaveLength(1);
+    expect(budgetWaits[0]?.timestamp).toBe(first.ResumeAt);
+    expect(budgetWaits[0]?.ms).toBeGreaterThan(9 * 60_000);
+    // Ten minutes, plus the few seconds the client keeps in hand for GitHub counting a write on arrival.
+    expect(budgetWaits[0]?.ms).toBeLessThanOrEqual(10 * 60_000 + GITHUB_WRITE_LIMITS.marginMs);
+    expect(execution.outputs["Rotate.Progress"]).toBe("4 of 4 repositories done");
+    const newKey = execution.outputs["Rotate.NewAccessKeyId"];
+    for (const repo of REPOS) {
+      expect(stack.secretValues(repo).accessKeyId).toBe(newKey);
+      expect(stack.secretPuts(repo)).toBe(2);
+    }
+    expect(stack.github.limitViolations).toBe(0);
+    expect(stack.r1Failures).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Crash anywhere, converge always: every call of a rotation (3 repositories; the first rotation, which adopts the
+ * user's key, and a later one, which deletes the previous key first) is, in turn, the
+ * last thing the function did before its process was killed, a call that failed with HTTP 500, or a call
+ * whose connection dropped after it took effect; Rotate is then re-run until it succeeds. See faults-matrix.ts
+ * for what is checked at every call and at the end.
+ *
+ * `npm test` runs a sample of boundaries; `npm run test:faults` (AKM_FAULT_MATRIX=full) runs every boundary
+ * with every fault and writes the figures to .tmp/reliability/crash-anywhere.json for the README.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { FaultEffect } from "../support/aws-proxy.ts";
+import {
+  type Boundary,
+  boundaryName,
+  pool,
+  type Reference,
+  recordReference,
+  runScenario,
+  type ScenarioResult,
+  START_STATES,
+  type StartState,
+  summarize,
+} from "./faults-matrix.ts";
+import { printTable, writeFigures } from "./figures.ts";
+
+const endpoint = inject("motoEndpoint");
+const FULL = process.env.AKM_FAULT_MATRIX === "full";
+/** Scenarios at a time: each is mostly waiting (GitHub write pacing, client back-off), not computing. */
+const CONCURRENCY = Number(process.env.AKM_FAULT_CONCURRENCY ?? 16);
+
+/** The sample `npm test` runs: the boundaries where a crash is most likely to hurt. */
+const SAMPLE: readonly {
+  start: StartState;
+  label: string;
+  occurrence?: number;
+  effect: FaultEffect;
+  why: string;
+}[] = [
+  {
+    start: "adopted",
+    label: "s3:PutObject repos.json.lock",
+    effect: "kill",
+    why: "lease taken, process died",
+  },
+  { start: "adopted", label: "iam:CreateAccessKey", effect: "kill", why: "key created, secret never saved" },
+  { start: "adopted", label: "iam:CreateAccessKey", effect: "drop", why: "key created, answer lost" },
+  {
+    start: "adopted",
+    label: "github:PUT secret acme/app-one AWS_SECRET_ACCESS_KEY",
+    effect: "kill",
+    why: "between a repository's two secret PUTs",
+  },
+  {
+    start: "adopted",
+    label: "github:PUT secret acme/app-two AWS_ACCESS_KEY_ID",
+    effect: "error",
+    why: "a repository's second secret refused",
+  },
+  { start: "adopted", label: "sts:GetCallerIdentity", effect: "drop", why: "verification answer lost" },
+  {
+    start: "adopted",
+    label: "s3:GetObject repos.json.lock",
+    effect: "kill",
+    why: "promoted, died before releasing the lease",
+  },
+  {
+    start: "managed",
+    label: "iam:DeleteAccessKey",
+    effect: "kill",
+    why: "previous key deleted, process died",
+  },
+];
+
+const references = new Map<StartState, Reference>();
+
+beforeAll(async () => {
+  const starts = FULL
+    ? (Object.keys(START_STATES) as StartState[])
+    : [...new Set(SAMPLE.map((s) => s.start))];
+  for (const start of starts) references.set(start, await recordReference(endpoint, start));
+});
+
+function referenceOf(start: StartState): Reference {
+  const reference = references.get(start);
+  if (!reference) throw new Error(`no fault-free rotation recorded for ${start}`);
+  return reference;
+}
+
+function boundaryOf(reference: Reference, label: string, occurrence = 1): Boundary {
+  const boundary = reference.boundaries.find((b) => b.label === label && b.occurrence === occurrence);
+  if (!boundary) {
+    throw new Error(
+      `no call ${label} (${occurrence}) in the fault-free rotation: ${reference.boundaries.map(boundaryName).join(", ")}`,
+    );
+  }
+  return boundary;
+}
+
+function only<T extends string>(all: readonly T[], filter: string | undefined): T[] {
+  const wanted = filter?.split(",").map((item) => item.trim());
+  return wanted ? all.filter((item) => wanted.includes(item)) : [...all];
+}
+
+function explain(result: ScenarioResult): string {
+  return `${result.start}: ${result.effect} at ${boundaryName(result.boundary)} → ${result.faultedRun}, ${result.reruns} rerun(s): ${result.problems.join("; ")}`;
+}
+
+describe.runIf(!FULL)("a rotation interrupted at a sample of its calls", () => {
+  it.concurrent.each(SAMPLE)("converges after a $effect at $label ($start start: $why)", async (sample) => {
+    // Prepare
+    const reference = referenceOf(sample.start);
+    const boundary = boundaryOf(reference, sample.label, sample.occurrence);
+
+    // Act
+    const result = await runScenario(endpoint, reference, boundary, sample.effect);
+
+    // Assess
+    expect(result.problems, explain(result)).toEqual([]);
+    expect(result.fired).toBe(true);
+    expect(result.converged).toBe(true);
+    expect(result.endMatches).toBe(true);
+    expect(result.maxKeys).toBeLessThanOrEqual(2);
+  });
+});
+
+describe.runIf(FULL)("a rotation interrupted at every one of its calls", () => {
+  // AKM_FAULT_STARTS / AKM_FAULT_EFFECTS (comma-separated) narrow the matrix while working on one part of it.
+  const starts = only(Object.keys(START_STATES) as StartState[], process.env.AKM_FAULT_STARTS);
+  const effects = only(["kill", "error", "drop"] as const, process.env.AKM_FAULT_EFFECTS);
+  let matrix: Promise<ScenarioResult[]> | undefined;
+
+  /** Every start × effect × boundary in one pool (slowest first: GitHub retries back off for 14 s). */
+  function runMatrix(): Promise<ScenarioResult[]> {
+    const scenarios = starts.flatMap((start) =>
+      effects.flatMap((effect) =>
+        referenceOf(start).boundaries.map((boundary) => ({ start, effect, boundary })),
+      ),
+    );
+    const slow = (s: (typeof scenarios)[number]) =>
+      s.effect !== "kill" && s.boundary.label.startsWith("github:");
+    const ordered = [...scenarios.filter(slow), ...scenarios.filter((s) => !slow(s))];
+    matrix ??= pool(ordered, CONCURRENCY, ({ start, effect, boundary }) =>
+      runScenario(endpoint, referenceOf(start), boundary, effect),
+    );
+    return matrix;
+  }
+
+  afterAll(async () => {
+    if (!matrix) return;
+    const rows = summarize([...references.values()], await matrix);
+    printTable("Crash anywhere, converge always", rows);
+    writeFigures("crash-anywhere", rows, "Crash anywhere, converge always");
+  });
+
+  const cases = starts.flatMap((start) =>
+    effects.map((effect) => ({ start, effect, what: START_STATES[start] })),
+  );
+
+  it.each(cases)(
+    "$what: converges to the fault-free end state after a $effect at any call",
+    async ({ start, effect }) => {
+      // Prepare
+      const boundaries = referenceOf(start).boundaries.length;
+
+      // Act
+      const outcome = (await runMatrix()).filter((r) => r.start === start && r.effect === effect);
+
+      // Assess
+      expect(outcome).toHaveLength(boundaries);
+      expect(outcome.filter((r) => r.problems.length > 0).map(explain)).toEqual([]);
+      expect(outcome.every((r) => r.converged && r.fired && r.endMatches)).toBe(true);
+    },
+  );
+});

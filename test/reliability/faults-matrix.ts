@@ -1,0 +1,619 @@
+/**
+ * "Crash anywhere, converge always": runs the Rotate runbook of a full local stack (moto, the GitHub emulator,
+ * the template's Lambda code on Node 24) through the call proxy of test/support/aws-proxy.ts, makes one call of
+ * the rotation go wrong — the process killed right after the call took effect, the call answered 500, or its
+ * connection dropped after it took effect — and then re-runs Rotate as a user would until it succeeds.
+ *
+ * What must hold for every fault (checked by `runScenario`):
+ * - at every call of every run (the proxy checks before the function sees the answer): each listed repository's
+ *   key ID secret names an Active key (R1), and the user never has more than two keys;
+ * - the reruns converge (Rotate ends Success) within MAX_RERUNS;
+ * - the end state is the fault-free rotation's: the old key Active (grace period), exactly one new key, every
+ *   repository holding the new key with the secret IAM issued for it, the rotation state promoted with nothing
+ *   pending, and the lock released; no secret in any output; no request GitHub would refuse.
+ */
+import { DeleteAccessKeyCommand, IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { SETTINGS_ENV } from "../../src/config/settings.ts";
+import { SecretValue } from "../../src/domain/secret-value.ts";
+import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
+import { emptyState, serializeState } from "../../src/lifecycle/state.ts";
+import { awsClientConfig } from "../support/aws-fixtures.ts";
+import {
+  type CallFault,
+  type CallProxy,
+  type FaultEffect,
+  type ProxiedCall,
+  startCallProxy,
+} from "../support/aws-proxy.ts";
+import { createStack, type RunbookRun, type Stack } from "../support/stack-fixture.ts";
+
+/** Every scenario rotates the key of three repositories. */
+export const MATRIX_REPOS = ["acme/app-one", "acme/app-two", "acme/app-three"] as const;
+
+/**
+ * Where the rotation starts:
+ * - `adopted`: the first rotation. The user has one key, made outside this tool, that every repository holds.
+ * - `managed`: a later rotation. The repositories hold the key this tool made last time; the key before it is
+ *   Inactive and past its grace period, so the rotation first deletes it (UpdateAccessKey, DeleteAccessKey).
+ */
+export type StartState = "adopted" | "managed";
+
+export const START_STATES: Readonly<Record<StartState, string>> = {
+  adopted: "first rotation (1 adopted key)",
+  managed: "later rotation (previous key deleted first)",
+};
+/** A fault that needs more reruns than this did not converge. */
+export const MAX_RERUNS = 5;
+
+/** A place where a rotation can be interrupted: right after (or instead of) one call. */
+export interface Boundary {
+  /** Position in the fault-free rotation. */
+  readonly seq: number;
+  readonly label: string;
+  readonly occurrence: number;
+}
+
+export function boundaryName(boundary: Boundary): string {
+  return `#${boundary.seq} ${boundary.label}${boundary.occurrence > 1 ? ` (${boundary.occurrence})` : ""}`;
+}
+
+/** The end state of a rotation, with key IDs replaced by their roles so two stacks compare equal. */
+export interface EndState {
+  /** `old` (the adopted key) / `new` / `other`, with IAM status, oldest first. */
+  readonly keys: readonly string[];
+  /** Repository → role of the key it holds, and whether its secret is the one IAM issued for that key. */
+  readonly repos: Readonly<Record<string, string>>;
+  /** The rotation state: which roles it names current / previous, and whether anything is left pending. */
+  readonly state: string;
+  readonly lock: "released" | "held";
+}
+
+/** A stack whose function talks to moto and GitHub only through a call proxy, with invariant checks. */
+export class ProxiedStack {
+  /** Invariant breaches seen by the per-call check. */
+  readonly breaches: string[] = [];
+  /** Calls after which some repository held a key ID and secret that do not belong together. */
+  readonly mismatchedPairs: string[] = [];
+  maxKeys = 0;
+  /** Aborted by the proxy when a `kill` fault fires: kills the Lambda process of the current run. */
+  kill = new AbortController();
+  #issued = new Map<string, string | undefined>();
+
+  private constructor(
+    readonly stack: Stack,
+    readonly proxy: CallProxy,
+    /** The key the repositories hold at the start (its secret is test data). */
+    readonly oldKey: string,
+    readonly oldSecret: string,
+    readonly secrets: SecretsManagerClient,
+    readonly s3: S3Client,
+  ) {}
+
+  static async open(
+    endpoint: string,
+    start: StartState,
+    options: {
+      readonly repos?: readonly string[];
+      readonly lambdaTimeoutSeconds?: number;
+      readonly beforeCall?: (call: ProxiedCall) => void | Promise<void>;
+    } = {},
+  ): Promise<ProxiedStack> {
+    let self: ProxiedStack | undefined;
+    let names: readonly [string, string][] = [];
+    const proxy = await startCallProxy({
+      aws: endpoint,
+      onKill: () => self?.kill.abort(),
+      ...(options.beforeCall ? { beforeCall: options.beforeCall } : {}),
+      // Only a call that changes something can break an invariant: after a read the state is the one checked
+      // after the call before, so checking after every change is checking at every instant.
+      afterCall: async (call) => {
+        if (!isRead(call)) await self?.check(`after call #${call.seq} ${call.label}`);
+      },
+      normalize: (text) => names.reduce((out, [from, to]) => out.replaceAll(from, to), text),
+    });
+    try {
+      const stack = await createStack(endpoint, {
+        repos: options.repos ?? MATRIX_REPOS,
+        ...(options.lambdaTimeoutSeconds === undefined
+          ? {}
+          : { lambdaTimeoutSeconds: options.lambdaTimeoutSeconds }),
+        existingKeys: start === "adopted" ? 1 : 2,
+        seedReposWithExistingKey: true,
+        lambdaEnv: { AWS_ENDPOINT_URL: proxy.url, AKM_GITHUB_API_URL: proxy.githubUrl },
+      });
+      proxy.setGitHubTarget(stack.github.url);
+      names = [
+        [stack.bucket, "{bucket}"],
+        [stack.user.userName, "{user}"],
+      ];
+      const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+      const held = start === "adopted" ? stack.existingKeys[0] : await managedStart(stack, secrets);
+      self = new ProxiedStack(
+        stack,
+        proxy,
+        held?.accessKeyId ?? "",
+        held?.secretAccessKey ?? "",
+        secrets,
+        new S3Client(awsClientConfig(endpoint)),
+      );
+      return self;
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
+  }
+
+  /** Checks the invariants now: the function is blocked in the proxy, so this is an instant of the rotation. */
+  async check(when: string): Promise<void> {
+    const keys = await this.stack.keys();
+    this.maxKeys = Math.max(this.maxKeys, keys.length);
+    if (keys.length > 2) this.breaches.push(`${when}: ${keys.length} access keys`);
+    for (const repo of this.stack.repos) {
+      const held = this.stack.secretValues(repo);
+      const key = keys.find((k) => k.accessKeyId === held.accessKeyId);
+      if (key?.status !== "Active") {
+        this.breaches.push(
+          `R1 ${when}: ${repo} holds ${held.accessKeyId}, which is ${key ? key.status : "deleted"}`,
+        );
+      }
+      if (held.accessKeyId && (await this.#issuedSecret(held.accessKeyId)) !== held.secretAccessKey) {
+        this.mismatchedPairs.push(`${when}: ${repo}`);
+      }
+    }
+  }
+
+  async #issuedSecret(accessKeyId: string): Promise<string | undefined> {
+    if (accessKeyId === this.oldKey) return this.oldSecret;
+    if (!this.#issued.has(accessKeyId))
+      this.#issued.set(accessKeyId, await this.stack.issuedSecretOf(accessKeyId));
+    return this.#issued.get(accessKeyId);
+  }
+
+  /**
+   * Runs the Rotate runbook with `fault` armed (or none). The grace period is not waited for (its aws:sleep is
+   * skipped), so Retire leaves the old key Active, as during a real grace period. Only the Rotate step's calls
+   * count: the fault is disarmed when the runbook reaches its grace-period wait.
+   */
+  async rotate(fault?: CallFault): Promise<{ run: RunbookRun; rotateCalls: number }> {
+    this.kill = new AbortController();
+    this.proxy.reset();
+    if (fault) this.proxy.arm(fault);
+    else this.proxy.disarm();
+    let rotateCalls: number | undefined;
+    try {
+      const run = await this.stack.runRunbook(
+        "Rotate",
+        {},
+        {
+          killLambda: this.kill.signal,
+          sleep: "skip",
+          onSleep: () => {
+            rotateCalls = this.proxy.calls.length;
+            this.proxy.disarm();
+          },
+        },
+      );
+      return { run, rotateCalls: rotateCalls ?? this.proxy.calls.length };
+    } finally {
+      this.proxy.disarm();
+    }
+  }
+
+  /** The end state, in roles. */
+  async endState(newKey: string | undefined): Promise<EndState> {
+    const role = (id: string | undefined) =>
+      id === undefined ? "none" : id === this.oldKey ? "old" : id === newKey ? "new" : "other";
+    const keys = await this.stack.keys();
+    const repos: Record<string, string> = {};
+    for (const repo of this.stack.repos) {
+      const held = this.stack.secretValues(repo);
+      const matches =
+        held.accessKeyId !== undefined &&
+        (await this.#issuedSecret(held.accessKeyId)) === held.secretAccessKey;
+      repos[repo] = `${role(held.accessKeyId)}${matches ? "" : " (secret does not match)"}`;
+    }
+    const { SecretString = "{}" } = await this.secrets.send(
+      new GetSecretValueCommand({ SecretId: this.stack.stateSecretArn }),
+    );
+    const state = JSON.parse(SecretString) as {
+      current?: { accessKeyId: string; secretAccessKey?: string };
+      previous?: { accessKeyId: string };
+      pending?: unknown;
+      creating?: unknown;
+      holdings?: Record<string, { accessKeyId: string }>;
+    };
+    const currentSecretOk =
+      state.current?.secretAccessKey !== undefined &&
+      state.current.secretAccessKey === (await this.#issuedSecret(state.current.accessKeyId));
+    const holdings = this.stack.repos.map((repo) => role(state.holdings?.[repo]?.accessKeyId)).join(",");
+    return {
+      keys: keys.map((key) => `${role(key.accessKeyId)}:${key.status}`),
+      repos,
+      state: [
+        `current=${role(state.current?.accessKeyId)}${currentSecretOk ? "" : " (secret lost)"}`,
+        `previous=${role(state.previous?.accessKeyId)}`,
+        `pending=${state.pending ? "yes" : "no"}`,
+        `creating=${state.creating ? "yes" : "no"}`,
+        `holdings=${holdings}`,
+      ].join(" "),
+      lock: (await this.#lockHeld()) ? "held" : "released",
+    };
+  }
+
+  async #lockHeld(): Promise<boolean> {
+    try {
+      await this.s3.send(
+        new GetObjectCommand({ Bucket: this.stack.bucket, Key: `${this.stack.configKey}.lock` }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === "NoSuchKey") return false;
+      throw error;
+    }
+  }
+
+  /** Secret hygiene and GitHub's contract, as useStacks checks after every test. */
+  async hygiene(): Promise<string[]> {
+    return [
+      ...(await this.stack.secretLeaks()),
+      ...this.stack.r1Failures.map((failure) => `R1 (stack check): ${failure}`),
+      ...this.stack.github.violations.map((violation) => `GitHub would refuse: ${violation}`),
+    ];
+  }
+
+  /**
+   * Closes the stack and deletes the bulk of what it created in moto (secrets and their versions, object
+   * versions, access keys). The matrix creates hundreds of stacks in the shared server, and moto's state dump
+   * (read by every suite's secret-leak scan) slows down with everything it holds. The user and the bucket
+   * stay: deleting them breaks moto's state dump (moto 5.2.5) for every later test.
+   */
+  async close(): Promise<void> {
+    await this.proxy.close();
+    await this.stack.close();
+    try {
+      await this.#deleteAwsResources();
+    } catch {
+      // Best effort: a leftover only costs moto memory.
+    } finally {
+      this.secrets.destroy();
+      this.s3.destroy();
+    }
+  }
+
+  async #deleteAwsResources(): Promise<void> {
+    const { stack } = this;
+    for (const secretId of [stack.stateSecretArn, stack.tokenSecretArn]) {
+      await this.secrets.send(
+        new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }),
+      );
+    }
+    const { Versions = [], DeleteMarkers = [] } = await this.s3.send(
+      new ListObjectVersionsCommand({ Bucket: stack.bucket }),
+    );
+    const objects = [...Versions, ...DeleteMarkers].map((v) => ({
+      Key: v.Key ?? "",
+      VersionId: v.VersionId,
+    }));
+    if (objects.length > 0) {
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: objects } }));
+    }
+    const iam = new IAMClient(awsClientConfig(stack.endpoint));
+    try {
+      for (const key of await stack.keys()) {
+        await iam.send(
+          new DeleteAccessKeyCommand({ UserName: stack.user.userName, AccessKeyId: key.accessKeyId }),
+        );
+      }
+    } finally {
+      iam.destroy();
+    }
+  }
+}
+
+/**
+ * Turns a stack with two pre-existing keys into the state a completed, retired rotation leaves: the repositories
+ * and the rotation state hold the second key as current; the first is Inactive and past its grace period.
+ */
+async function managedStart(
+  stack: Stack,
+  secrets: SecretsManagerClient,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const [retired, current] = stack.existingKeys;
+  if (!retired || !current) throw new Error("faults-matrix: the managed start needs two keys");
+  const iam = new IAMClient(awsClientConfig(stack.endpoint));
+  try {
+    await iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: stack.user.userName,
+        AccessKeyId: retired.accessKeyId,
+        Status: "Inactive",
+      }),
+    );
+  } finally {
+    iam.destroy();
+  }
+  const keyIdName = stack.env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
+  const secretName = stack.env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
+  for (const full of stack.repos) {
+    const [owner = "", name = ""] = full.split("/");
+    stack.github.setSecret(owner, name, keyIdName, current.accessKeyId);
+    stack.github.setSecret(owner, name, secretName, current.secretAccessKey);
+  }
+  const dayAgo = new Date(Date.now() - 24 * 60 * 60_000).toISOString();
+  const state = {
+    ...emptyState(new Date()),
+    current: {
+      accessKeyId: current.accessKeyId,
+      secretAccessKey: new SecretValue(current.secretAccessKey),
+      createdAt: dayAgo,
+      origin: "created" as const,
+    },
+    previous: { accessKeyId: retired.accessKeyId, origin: "created" as const, retireAfter: dayAgo },
+    holdings: Object.fromEntries(
+      stack.repos.map((repo) => [repo, { accessKeyId: current.accessKeyId, writtenAt: dayAgo }]),
+    ),
+  };
+  await secrets.send(
+    new PutSecretValueCommand({ SecretId: stack.stateSecretArn, SecretString: serializeState(state) }),
+  );
+  return current;
+}
+
+/** The fault-free rotation: its calls (the boundaries) and its end state (the reference). */
+export interface Reference {
+  readonly start: StartState;
+  readonly boundaries: readonly Boundary[];
+  readonly end: EndState;
+}
+
+export async function recordReference(endpoint: string, start: StartState): Promise<Reference> {
+  const stack = await ProxiedStack.open(endpoint, start);
+  try {
+    const { run, rotateCalls } = await stack.rotate();
+    if (run.execution.status !== "Success") {
+      throw new Error(`the fault-free rotation failed: ${run.execution.failureMessage ?? "(no message)"}`);
+    }
+    const problems = [...stack.breaches, ...(await stack.hygiene())];
+    if (problems.length > 0)
+      throw new Error(`the fault-free rotation broke invariants: ${problems.join("; ")}`);
+    const boundaries = stack.proxy.calls
+      .slice(0, rotateCalls)
+      .map((call) => ({ seq: call.seq, label: call.label, occurrence: call.occurrence }));
+    const end = await stack.endState(String(run.execution.outputs["Rotate.NewAccessKeyId"] ?? ""));
+    return { start, boundaries, end };
+  } finally {
+    await stack.close();
+  }
+}
+
+export interface ScenarioResult {
+  readonly start: StartState;
+  readonly boundary: Boundary;
+  readonly effect: FaultEffect;
+  /** The fault happened (the call was reached). */
+  readonly fired: boolean;
+  /** How the faulted run ended (execution status, and the Rotate step's answer). */
+  readonly faultedRun: string;
+  readonly converged: boolean;
+  /** Rotate executions after the faulted one until one succeeded. */
+  readonly reruns: number;
+  /** The faulted run left a repository with a key ID and secret that do not belong together. */
+  readonly leftMismatchedPair: boolean;
+  readonly maxKeys: number;
+  /** The end state is the fault-free rotation's (keys, repositories, rotation state, lock). */
+  readonly endMatches: boolean;
+  /** Keys at the end that are neither the old nor the new one (orphans). */
+  readonly orphans: number;
+  /** The end state lost a secret: a repository's pair does not match IAM, or the state's key has no secret. */
+  readonly lostSecret: boolean;
+  /** Everything that went wrong; empty when the scenario passed. */
+  readonly problems: readonly string[];
+}
+
+const IN_PROGRESS = /another rotation is in progress/i;
+
+/** One fault at one boundary, then reruns until success; never throws for what it finds. */
+export async function runScenario(
+  endpoint: string,
+  reference: Reference,
+  boundary: Boundary,
+  effect: FaultEffect,
+): Promise<ScenarioResult> {
+  try {
+    return await scenario(endpoint, reference, boundary, effect);
+  } catch (error) {
+    // A broken harness (not a broken rotation) still must not hide the other scenarios' results.
+    const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    return {
+      start: reference.start,
+      boundary,
+      effect,
+      fired: false,
+      faultedRun: "(harness error)",
+      converged: false,
+      reruns: 0,
+      leftMismatchedPair: false,
+      maxKeys: 0,
+      endMatches: false,
+      orphans: 0,
+      lostSecret: false,
+      problems: [`harness error: ${why}`],
+    };
+  }
+}
+
+async function scenario(
+  endpoint: string,
+  reference: Reference,
+  boundary: Boundary,
+  effect: FaultEffect,
+): Promise<ScenarioResult> {
+  const stack = await ProxiedStack.open(endpoint, reference.start);
+  const problems: string[] = [];
+  try {
+    const faulted = await stack.rotate({
+      at: { label: boundary.label, occurrence: boundary.occurrence },
+      effect,
+    });
+    const fired = stack.proxy.fired !== undefined;
+    if (!fired) problems.push("the fault never fired: the rotation did not reach this call");
+    const killed = faulted.run.invocations.some((invocation) => invocation.outcome === "killed");
+    if (effect === "kill" && fired && !killed) problems.push("the Lambda was not killed");
+    const faultedRun = `${faulted.run.execution.status}${faulted.run.lastResult ? ` (${faulted.run.lastResult.status})` : killed ? " (killed)" : ""}`;
+    const leftMismatchedPair = await pairsMismatched(stack);
+
+    let reruns = 0;
+    let last = faulted.run;
+    let leaseLeft = killed;
+    while (!succeeded(last) && reruns < MAX_RERUNS) {
+      // A killed run cannot release its lease; a user re-running after it waits for the lease to expire.
+      if (leaseLeft) stack.stack.advanceClock(LOCK_TTL_MS + 60_000);
+      reruns++;
+      last = (await stack.rotate()).run;
+      leaseLeft = IN_PROGRESS.test(last.execution.failureMessage ?? "");
+    }
+    const converged = succeeded(last);
+    if (!converged) {
+      problems.push(
+        `did not converge in ${MAX_RERUNS} reruns; last run: ${last.execution.failureMessage ?? last.execution.status}`,
+      );
+    }
+    const newKey = String(last.execution.outputs["Rotate.NewAccessKeyId"] ?? "");
+    const end = await stack.endState(newKey || undefined);
+    let endMatches = true;
+    for (const field of ["keys", "repos", "state", "lock"] as const) {
+      const got = JSON.stringify(end[field]);
+      const want = JSON.stringify(reference.end[field]);
+      if (got !== want) {
+        endMatches = false;
+        problems.push(`end state ${field}: ${got}, fault-free: ${want}`);
+      }
+    }
+    problems.push(...stack.breaches, ...(await stack.hygiene()));
+    return {
+      start: reference.start,
+      boundary,
+      effect,
+      fired,
+      faultedRun,
+      converged,
+      reruns,
+      leftMismatchedPair,
+      maxKeys: stack.maxKeys,
+      endMatches,
+      orphans: end.keys.filter((key) => key.startsWith("other")).length,
+      lostSecret:
+        end.state.includes("secret lost") ||
+        Object.values(end.repos).some((held) => held.includes("does not match")),
+      problems,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+function succeeded(run: RunbookRun): boolean {
+  return run.execution.status === "Success";
+}
+
+async function pairsMismatched(stack: ProxiedStack): Promise<boolean> {
+  const before = stack.mismatchedPairs.length;
+  await stack.check("after the faulted run");
+  const after = stack.mismatchedPairs.length;
+  stack.mismatchedPairs.splice(before);
+  return after > before;
+}
+
+/** Calls that change nothing: AWS Get / List / Head actions, STS GetCallerIdentity, GitHub GETs. */
+export function isRead(call: ProxiedCall): boolean {
+  return /^(Get|List|Head|GET)/.test(call.action) || call.action === "GET";
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the results. */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+const EFFECTS: Readonly<Record<FaultEffect, string>> = {
+  kill: "Process killed right after the call took effect",
+  error: "Call answered HTTP 500 (every retry)",
+  drop: "Connection dropped after the call took effect (every retry)",
+};
+
+/** Figures for the reliability report (`.tmp/reliability/<suite>.json`) and the printed table. */
+export function summarize(
+  references: readonly Reference[],
+  results: readonly ScenarioResult[],
+): { label: string; value: string }[] {
+  const rows: { label: string; value: string }[] = [];
+  for (const reference of references) {
+    const github = reference.boundaries.filter((b) => b.label.startsWith("github:")).length;
+    rows.push({
+      label: `Calls of a ${START_STATES[reference.start]}, 3 repositories: AWS + GitHub`,
+      value: `${reference.boundaries.length - github} + ${github}`,
+    });
+  }
+  const passed = (r: ScenarioResult) => r.converged && r.problems.length === 0;
+  const reruns = (of: readonly ScenarioResult[]) => {
+    const counts = of.map((r) => r.reruns);
+    return `${Math.max(...counts)} / ${(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(2)}`;
+  };
+  for (const effect of Object.keys(EFFECTS) as FaultEffect[]) {
+    const of = results.filter((r) => r.effect === effect);
+    if (of.length === 0) continue;
+    rows.push({
+      label: `${EFFECTS[effect]}: faults injected / converged`,
+      value: `${of.length} / ${of.filter(passed).length}`,
+    });
+    rows.push({ label: `${EFFECTS[effect]}: reruns needed, max / mean`, value: reruns(of) });
+  }
+  const mismatched = results.filter((r) => r.leftMismatchedPair);
+  rows.push(
+    {
+      label: "All faults: injected / converged",
+      value: `${results.length} / ${results.filter(passed).length}`,
+    },
+    { label: "All faults: reruns needed, max / mean", value: reruns(results) },
+    {
+      label: "End state equal to the fault-free rotation's (keys, repositories, state, lock)",
+      value: `${results.filter((r) => r.endMatches).length} / ${results.length}`,
+    },
+    {
+      label: "R1 breaches: a listed repository on a key that is not Active (checked after every call)",
+      value: String(results.filter((r) => r.problems.some((p) => p.startsWith("R1"))).length),
+    },
+    { label: "Most access keys at any instant", value: String(Math.max(...results.map((r) => r.maxKeys))) },
+    { label: "Orphaned keys at the end", value: String(results.reduce((n, r) => n + r.orphans, 0)) },
+    { label: "Lost secrets at the end", value: String(results.filter((r) => r.lostSecret).length) },
+    {
+      label: "Faults that left a repository with a mismatched key ID / secret pair until the rerun",
+      value: `${mismatched.length}${mismatched.length ? ` (${(Object.keys(EFFECTS) as FaultEffect[]).map((e) => `${e} ${mismatched.filter((r) => r.effect === e).length}`).join(", ")})` : ""}`,
+    },
+  );
+  return rows;
+}
