@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { AkmError } from "../errors.ts";
+import { MAX_CONFIG_BYTES } from "../config/repos-config.ts";
+import { AkmError, ConfigError } from "../errors.ts";
 import type { ConfigDocument, ConfigStore } from "../ports.ts";
 import { awsErrorCode } from "./aws-error-code.ts";
 import { awsFailure, isAccessDenied } from "./aws-failure.ts";
@@ -30,6 +31,15 @@ export class S3ConfigStore implements ConfigStore {
   async read(): Promise<ConfigDocument | undefined> {
     try {
       const response = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key }));
+      // Refuse an oversized object before reading it: reading first could exhaust the function's memory.
+      if ((response.ContentLength ?? 0) > MAX_CONFIG_BYTES) {
+        (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        throw new ConfigError(
+          this.location,
+          [`the file is ${response.ContentLength} bytes, larger than the ${MAX_CONFIG_BYTES} bytes accepted`],
+          "Upload a repos.json that lists only the repositories to update (at most 5,000).",
+        );
+      }
       const text = (await response.Body?.transformToString("utf-8")) ?? "";
       return { text, version: response.ETag };
     } catch (error) {

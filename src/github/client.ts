@@ -122,7 +122,42 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     request.headers.accept = "application/vnd.github+json";
     request.headers["x-github-api-version"] = API_VERSION;
   });
+  // Outermost: GitHub documents 429 (and 403) with `retry-after` as a rate limit even when the message does
+  // not say "secondary rate limit", which is all plugin-throttling recognises. Wait as told, with the same
+  // retry count, time budget and write back-off as the limits the plugin handles.
+  client.hook.wrap("request", async (request, options) => {
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        return await request(options);
+      } catch (error) {
+        const retryAfter = unrecognisedRetryAfter(error);
+        if (retryAfter === undefined) throw error;
+        const label = { method: options.method, url: options.url };
+        if (!waits.allow("rate limit (retry-after)", retryAfter, 0, label, retryCount)) throw error;
+        pacer.backOff(retryAfter * settings.secondMs);
+        await delay(retryAfter * settings.secondMs);
+      }
+    }
+  });
   return client;
+}
+
+// How plugin-throttling recognises rate limits; an answer it recognised was already waited for.
+const SECONDARY_MESSAGE = /\bsecondary rate\b/i;
+
+/** `retry-after` seconds of a 403/429 that plugin-throttling did not treat as a rate limit, else undefined. */
+function unrecognisedRetryAfter(error: unknown): number | undefined {
+  const failure = error as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, string | number | undefined> };
+  };
+  if (failure.status !== 403 && failure.status !== 429) return undefined;
+  const headers = failure.response?.headers ?? {};
+  if (String(headers["x-ratelimit-remaining"]) === "0") return undefined;
+  if (SECONDARY_MESSAGE.test(failure.message ?? "")) return undefined;
+  const seconds = Number(headers["retry-after"]);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 /** The limits with every duration multiplied by `factor` (tests shrink time with `secondMs`). */

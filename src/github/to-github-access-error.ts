@@ -112,14 +112,17 @@ function permissionFix(call: GitHubCall): string {
 
 /**
  * Primary limits answer 403/429 with `x-ratelimit-remaining: 0`; secondary limits answer 403/429
- * with a message naming them.
+ * with a message naming them or with `retry-after` (older answers say "abuse detection").
  * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
  */
 function isRateLimited(error: HttpFailure): boolean {
   if (error.status === 429) return true;
   if (error.status !== 403) return false;
+  const headers = error.response?.headers;
   return (
-    error.response?.headers?.["x-ratelimit-remaining"] === "0" || /rate limit/i.test(githubMessage(error))
+    headers?.["x-ratelimit-remaining"] === "0" ||
+    headers?.["retry-after"] !== undefined ||
+    /rate limit/i.test(githubMessage(error))
   );
 }
 

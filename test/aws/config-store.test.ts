@@ -29,6 +29,18 @@ describe("S3ConfigStore", () => {
     expect(location).toBe("s3://my-bucket/config/repos.json");
   });
 
+  it("refuses a repos.json larger than 1 MiB without reading it, naming its size", async () => {
+    // Prepare
+    const { bucket, store } = await storeInNewBucket();
+    await putObjectText(endpoint, bucket, KEY, " ".repeat(1024 * 1024 + 1));
+
+    // Act
+    const read = store.read();
+
+    // Assess
+    await expect(read).rejects.toThrowError(/1048577 bytes, larger than the 1048576 bytes accepted/);
+  });
+
   it("reads nothing when the object does not exist", async () => {
     // Prepare
     const { store } = await storeInNewBucket();

@@ -2,10 +2,8 @@
  * GitHub misbehaving, at the adapter (GitHubSecretsTarget over the production client against the emulator),
  * for what the end-to-end suite (github-faults.test.ts) cannot show in reasonable time or at all: variants of
  * rate-limit answers, with the client's `secondMs` at 1 ms so every wait GitHub asks for lasts milliseconds.
- *
- * One case is a known bug, kept executable with `it.fails` so it turns red the day the client is fixed (then
- * drop the `.fails`): GitHub documents 429 as a secondary-rate-limit answer and says to wait `retry-after`
- * seconds, but a 429 whose message does not say "secondary rate limit" is not retried at all.
+ * GitHub documents 429 as a secondary-rate-limit answer and says to wait `retry-after` seconds, also when
+ * the message does not say "secondary rate limit".
  * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
  */
 import { randomUUID } from "node:crypto";
@@ -25,7 +23,7 @@ import { writeFigures } from "./figures.ts";
 const PUBLIC_KEY_ROUTE = "/repos/{owner}/{repo}/actions/secrets/public-key";
 
 let github: GitHubEmulator;
-const tally = { tried: 0, asDocumented: 0, knownBugs: [] as string[] };
+const tally = { tried: 0, asDocumented: 0 };
 
 beforeAll(async () => {
   github = await startGitHubEmulator();
@@ -36,7 +34,6 @@ afterAll(async () => {
   writeFigures("github-client-faults", [
     { label: "Rate-limit answer variants tried at the adapter", value: String(tally.tried) },
     { label: "… handled as GitHub documents", value: String(tally.asDocumented) },
-    { label: "Known bugs (kept as it.fails)", value: tally.knownBugs.join("; ") || "none" },
   ]);
 });
 
@@ -83,14 +80,11 @@ describe("GitHub client and rate-limit answers GitHub documents", () => {
     tally.asDocumented++;
   });
 
-  // Known bug (src/github/client.ts): a 429 is in plugin-retry's doNotRetry list, and plugin-throttling only
-  // retries a 403/429 whose message matches /secondary rate/ or whose x-ratelimit-remaining is "0". A plain
-  // 429 with retry-after therefore fails at once, reported as "rate-limited ... for longer than one run may
-  // wait" although the client never waited. Remove `.fails` once the client honours retry-after on any 429.
-  it.fails("waits for retry-after after a plain 429 that does not name the secondary rate limit, then succeeds", async () => {
+  // plugin-throttling only recognises a 403/429 whose message matches /secondary rate/ or whose
+  // x-ratelimit-remaining is "0"; the client waits for retry-after on the others itself.
+  it("waits for retry-after after a plain 429 that does not name the secondary rate limit, then succeeds", async () => {
     // Prepare
     tally.tried++;
-    tally.knownBugs.push("plain 429 with retry-after is not retried");
     const { repo, target, statuses } = arrange({ status: 429, headers: { "retry-after": "1" } });
 
     // Act
