@@ -148,7 +148,7 @@ function invalidEvent(event: unknown, issues: readonly v.BaseIssue<unknown>[]): 
   const problems = issues.map((issue) => `${v.getDotPath(issue) ?? "(event)"}: ${issue.message}`);
   return new RunReport(reportAction, false).finish(
     "Failed",
-    `Invalid input: ${problems.join("; ")}.`,
+    "Invalid input: nothing was read or changed.",
     new AkmError(`The runbook sent parameters this function does not accept (${problems.join("; ")}).`, {
       fix: "Check the runbook parameters (e.g. GITHUBOWNER and GITHUBREPO must be valid GitHub names) and run it again.",
       fault: "user",
