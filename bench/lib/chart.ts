@@ -48,9 +48,10 @@ function panelSvg(panel: Panel, offsetX: number): string {
   const [y0, y1] = [Math.log10(yTicks[0] as number), Math.log10(yTicks.at(-1) as number)];
   const w = PANEL_W - M.left - M.right;
   const h = PANEL_H - M.top - M.bottom;
-  const px = (x: number) => offsetX + M.left + ((Math.log10(x) - x0) / (x1 - x0 || 1)) * w;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  const px = (x: number) => round(offsetX + M.left + ((Math.log10(x) - x0) / (x1 - x0 || 1)) * w);
   const py = (y: number) =>
-    M.top + h - ((Math.log10(Math.max(y, yTicks[0] as number)) - y0) / (y1 - y0 || 1)) * h;
+    round(M.top + h - ((Math.log10(Math.max(y, yTicks[0] as number)) - y0) / (y1 - y0 || 1)) * h);
   const parts: string[] = [];
   parts.push(
     `<text x="${offsetX + PANEL_W / 2}" y="20" text-anchor="middle" font-weight="bold">${escapeXml(panel.title)}</text>`,

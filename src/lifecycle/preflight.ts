@@ -3,6 +3,7 @@ import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
 import type { ConfigStore, RepoPublicKey, SecretsTarget } from "../ports.ts";
+import { assertStateFits } from "./state-size.ts";
 
 export interface PreflightResult {
   readonly config: ReposConfig;
@@ -59,6 +60,7 @@ export async function preflight(
   toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
 ): Promise<PreflightResult> {
   const { config } = await loadReposConfig(store);
+  assertStateFits(config, store.location);
   await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const failures: RepoFailure[] = [];

@@ -145,7 +145,8 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
     if (sync.remaining > 0) return inProgress(report, sync, `writing key ${pending.accessKeyId}`);
 
     // Promote: the new key is current; the old one stays active for the grace period (R2).
-    const retireAfter = new Date(deps.clock.now().getTime() + settings.graceMinutes * 60_000).toISOString();
+    // Whole seconds: the runbook's aws:sleep takes it as its Timestamp (YYYY-MM-DDThh:mm:ssZ).
+    const retireAfter = isoSeconds(new Date(deps.clock.now().getTime() + settings.graceMinutes * 60_000));
     const old = state.current;
     state = await save({
       ...state,

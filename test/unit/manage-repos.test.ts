@@ -83,3 +83,19 @@ describe("repository list runbooks", () => {
     expect(store.writes).toBe(0);
   });
 });
+
+describe("the size of the repository list", () => {
+  it("refuses to add a repository when the rotation state for the list could no longer be saved", async () => {
+    const repos = Array.from({ length: 700 }, (_, i) => ({
+      owner: "a-rather-long-organization-name",
+      name: `service-${i}`,
+    }));
+    const store = new MemoryConfigStore(repos);
+
+    const result = await addRepo(store, { owner: "acme", name: "one-more" });
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("more than the 65536 bytes a Secrets Manager secret holds");
+    expect(store.writes).toBe(0);
+  });
+});

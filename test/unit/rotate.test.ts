@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
+import { isoSeconds } from "../../src/lifecycle/run-report.ts";
 import { type FakeWorld, fakeWorld } from "../support/fakes.ts";
 
 const FAR_FUTURE = new Date("2100-01-01T00:00:00Z");
@@ -68,7 +69,7 @@ describe("rotate from the possible start states", () => {
     expect(result.status).toBe("Succeeded");
     expect(result.oldAccessKeyId).toBe(old.accessKeyId);
     expect(world.iam.status(old.accessKeyId)).toBe("Active");
-    expect(result.retireAfter).toBe(new Date(world.clock.now().getTime() + 30 * 60_000).toISOString());
+    expect(result.retireAfter).toBe(isoSeconds(new Date(world.clock.now().getTime() + 30 * 60_000)));
     expectEveryRepoHolds(world, result.newAccessKeyId);
     expect(result.summary).toContain("Adopted the existing active key");
     expect(r1).toEqual([]);
@@ -448,5 +449,23 @@ describe("two rotations at once", () => {
     const result = await run(world, { owner: "manual", dryRun: true });
 
     expect(result.status).toBe("Succeeded");
+  });
+});
+
+describe("a repository list too large for the rotation state", () => {
+  it("is refused in preflight, before any IAM change, so a save can never fail after a key is created", async () => {
+    const world = fakeWorld(0);
+    world.config.text = JSON.stringify({
+      Repos: Array.from({ length: 700 }, (_, i) => ({
+        Owner: "a-rather-long-organization-name",
+        Name: `service-${i}`,
+      })),
+    });
+
+    const result = await run(world);
+
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("a Secrets Manager secret holds");
+    expect(world.iam.calls).toEqual([]);
   });
 });
