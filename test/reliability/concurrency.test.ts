@@ -18,7 +18,7 @@ import { type FigureRow, printTable, writeFigures } from "./figures.ts";
 const endpoint = inject("motoEndpoint");
 const FULL = process.env.AKM_FAULT_MATRIX === "full";
 /** Executions started at the same instant: pairs tried (each on a fresh stack). */
-const SIMULTANEOUS_PAIRS = FULL ? 12 : 2;
+const SIMULTANEOUS_PAIRS = FULL ? 6 : 2;
 const IN_PROGRESS = /another rotation is in progress/i;
 const LOCK_WRITE = "s3:PutObject repos.json.lock";
 
@@ -158,7 +158,7 @@ describe("two Rotate executions at once", () => {
     // Prepare: a budget of a few seconds per invocation (the function keeps 60 s of its timeout in reserve)
     // while GitHub asks for a second between writes, so five repositories need more than one invocation.
     const repos = ["acme/app-1", "acme/app-2", "acme/app-3", "acme/app-4", "acme/app-5"];
-    const stack = await ProxiedStack.open(endpoint, "adopted", { repos, lambdaTimeoutSeconds: 64 });
+    const stack = await ProxiedStack.open(endpoint, "adopted", { repos, lambdaTimeoutSeconds: 66 });
     try {
       let second: RunbookRun | undefined;
       let statusBefore: unknown;

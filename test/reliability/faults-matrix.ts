@@ -5,8 +5,9 @@
  * connection dropped after it took effect — and then re-runs Rotate as a user would until it succeeds.
  *
  * What must hold for every fault (checked by `runScenario`):
- * - at every call of every run (the proxy checks before the function sees the answer): each listed repository's
- *   key ID secret names an Active key (R1), and the user never has more than two keys;
+ * - after every call that changes something, in every run (the proxy checks before the function sees the
+ *   answer, so this is every instant of the rotation): each listed repository's key ID secret names an Active
+ *   key (R1), and the user never has more than two keys;
  * - the reruns converge (Rotate ends Success) within MAX_RERUNS;
  * - the end state is the fault-free rotation's: the old key Active (grace period), exactly one new key, every
  *   repository holding the new key with the secret IAM issued for it, the rotation state promoted with nothing
@@ -25,7 +26,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { SETTINGS_ENV } from "../../src/config/settings.ts";
+import { lockKey, SETTINGS_ENV } from "../../src/config/settings.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
 import { emptyState, serializeState } from "../../src/lifecycle/state.ts";
@@ -37,7 +38,7 @@ import {
   type ProxiedCall,
   startCallProxy,
 } from "../support/aws-proxy.ts";
-import { createStack, type RunbookRun, type Stack } from "../support/stack-fixture.ts";
+import { createStack, type KeyState, type RunbookRun, type Stack } from "../support/stack-fixture.ts";
 
 /** Every scenario rotates the key of three repositories. */
 export const MATRIX_REPOS = ["acme/app-one", "acme/app-two", "acme/app-three"] as const;
@@ -63,6 +64,17 @@ export interface Boundary {
   readonly seq: number;
   readonly label: string;
   readonly occurrence: number;
+  /** The call only reads (AWS Get / List / Head, GitHub GET): it changes nothing. */
+  readonly read: boolean;
+}
+
+/**
+ * The faults worth injecting at a boundary. A call that only reads changes nothing, so killing the process
+ * after it leaves exactly the state of the kill after the call before it, and dropping its answer is one
+ * more way of failing it (500 covers every call): `kill` and `drop` apply to the calls that change something.
+ */
+export function effectsAt(boundary: Boundary): FaultEffect[] {
+  return boundary.read ? ["error"] : ["kill", "error", "drop"];
 }
 
 export function boundaryName(boundary: Boundary): string {
@@ -71,7 +83,7 @@ export function boundaryName(boundary: Boundary): string {
 
 /** The end state of a rotation, with key IDs replaced by their roles so two stacks compare equal. */
 export interface EndState {
-  /** `old` (the adopted key) / `new` / `other`, with IAM status, oldest first. */
+  /** `old` (the key the repositories held at the start) / `new` / `other`, with IAM status, oldest first. */
   readonly keys: readonly string[];
   /** Repository → role of the key it holds, and whether its secret is the one IAM issued for that key. */
   readonly repos: Readonly<Record<string, string>>;
@@ -90,6 +102,7 @@ export class ProxiedStack {
   /** Aborted by the proxy when a `kill` fault fires: kills the Lambda process of the current run. */
   kill = new AbortController();
   #issued = new Map<string, string | undefined>();
+  #keys: KeyState[] | undefined;
 
   private constructor(
     readonly stack: Stack,
@@ -116,10 +129,11 @@ export class ProxiedStack {
       aws: endpoint,
       onKill: () => self?.kill.abort(),
       ...(options.beforeCall ? { beforeCall: options.beforeCall } : {}),
-      // Only a call that changes something can break an invariant: after a read the state is the one checked
-      // after the call before, so checking after every change is checking at every instant.
+      // Only a call that changes keys (IAM) or secrets (GitHub) can break an invariant; after any other call the
+      // state is the one checked after the call before, so checking after these is checking at every instant.
       afterCall: async (call) => {
-        if (!isRead(call)) await self?.check(`after call #${call.seq} ${call.label}`);
+        if (isRead(call) || (call.service !== "iam" && call.service !== "github")) return;
+        await self?.check(`after call #${call.seq} ${call.label}`, call.service === "iam");
       },
       normalize: (text) => names.reduce((out, [from, to]) => out.replaceAll(from, to), text),
     });
@@ -155,9 +169,13 @@ export class ProxiedStack {
     }
   }
 
-  /** Checks the invariants now: the function is blocked in the proxy, so this is an instant of the rotation. */
-  async check(when: string): Promise<void> {
-    const keys = await this.stack.keys();
+  /**
+   * Checks the invariants now: the function is blocked in the proxy, so this is an instant of the rotation.
+   * The key list is read again only when `keysChanged` (or never read yet): only IAM calls change it.
+   */
+  async check(when: string, keysChanged = true): Promise<void> {
+    if (keysChanged || this.#keys === undefined) this.#keys = await this.stack.keys();
+    const keys = this.#keys;
     this.maxKeys = Math.max(this.maxKeys, keys.length);
     if (keys.length > 2) this.breaches.push(`${when}: ${keys.length} access keys`);
     for (const repo of this.stack.repos) {
@@ -255,7 +273,7 @@ export class ProxiedStack {
   async #lockHeld(): Promise<boolean> {
     try {
       await this.s3.send(
-        new GetObjectCommand({ Bucket: this.stack.bucket, Key: `${this.stack.configKey}.lock` }),
+        new GetObjectCommand({ Bucket: this.stack.bucket, Key: lockKey(this.stack.configKey) }),
       );
       return true;
     } catch (error) {
@@ -390,7 +408,7 @@ export async function recordReference(endpoint: string, start: StartState): Prom
       throw new Error(`the fault-free rotation broke invariants: ${problems.join("; ")}`);
     const boundaries = stack.proxy.calls
       .slice(0, rotateCalls)
-      .map((call) => ({ seq: call.seq, label: call.label, occurrence: call.occurrence }));
+      .map((call) => ({ seq: call.seq, label: call.label, occurrence: call.occurrence, read: isRead(call) }));
     const end = await stack.endState(String(run.execution.outputs["Rotate.NewAccessKeyId"] ?? ""));
     return { start, boundaries, end };
   } finally {
@@ -560,9 +578,9 @@ export async function pool<T, R>(
 }
 
 const EFFECTS: Readonly<Record<FaultEffect, string>> = {
-  kill: "Process killed right after the call took effect",
-  error: "Call answered HTTP 500 (every retry)",
-  drop: "Connection dropped after the call took effect (every retry)",
+  kill: "Process killed right after the call took effect (each call that changes something)",
+  error: "Call answered HTTP 500, every retry too (each call)",
+  drop: "Connection dropped after the call took effect, every retry too (each call that changes something)",
 };
 
 /** Figures for the reliability report (`.tmp/reliability/<suite>.json`) and the printed table. */
@@ -573,9 +591,10 @@ export function summarize(
   const rows: { label: string; value: string }[] = [];
   for (const reference of references) {
     const github = reference.boundaries.filter((b) => b.label.startsWith("github:")).length;
+    const changing = reference.boundaries.filter((b) => !b.read).length;
     rows.push({
-      label: `Calls of a ${START_STATES[reference.start]}, 3 repositories: AWS + GitHub`,
-      value: `${reference.boundaries.length - github} + ${github}`,
+      label: `Calls of a ${START_STATES[reference.start]}, 3 repositories: AWS + GitHub (of which change something)`,
+      value: `${reference.boundaries.length - github} + ${github} (${changing})`,
     });
   }
   const passed = (r: ScenarioResult) => r.converged && r.problems.length === 0;

@@ -10,13 +10,18 @@
  * - `drop`: the call is forwarded and takes effect, then the connection is dropped without an answer, on every
  *   attempt: the function sees a network error although the change happened.
  *
- * A call is a logical request: its retries are attempts of the same call (the AWS SDK's `amz-sdk-invocation-id`;
- * for GitHub, the same method and path as the failed call just before). Calls are labelled from the request
- * (`X-Amz-Target`, the query protocol's `Action=`, S3's method and path, GitHub's method and path), so a fault
- * can target "the 2nd `secretsmanager:PutSecretValue state`" independently of the order of parallel calls.
+ * A call is a logical request: its retries are attempts of the same call (the AWS SDK's
+ * `amz-sdk-invocation-id`; for GitHub, the same method and path as a call whose last attempt failed). Calls are
+ * labelled from the request (`X-Amz-Target`, the query protocol's `Action=`, S3's method and path, GitHub's
+ * method and path), so a fault can target "the 2nd `secretsmanager:PutSecretValue state`" independently of the
+ * order of parallel calls.
+ *
+ * Conditional S3 writes (If-None-Match / If-Match) to one object are sent to moto one at a time: S3 makes them
+ * atomic, moto 5.2.5 does not (see `#oneAtATime`).
  */
 import { randomUUID } from "node:crypto";
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -129,12 +134,17 @@ class CallProxyServer implements CallProxy {
   #calls: ProxiedCall[] = [];
   #byInvocation = new Map<string, ProxiedCall>();
   #occurrences = new Map<string, number>();
-  /** The last GitHub call whose attempt failed: an identical request next is its retry. */
-  #lastFailedGitHub: { key: string; call: ProxiedCall } | undefined;
+  /**
+   * GitHub calls whose last attempt failed, by method and path: octokit sends no invocation ID, so the same
+   * request again is a retry (other requests may come in between, e.g. parallel reads).
+   */
+  #failedGitHub = new Map<string, ProxiedCall>();
   #armed: CallFault | undefined;
   #target: ProxiedCall | undefined;
   #fired: ProxiedCall | undefined;
   #killed = false;
+  /** The last conditional write to each object path, which the next one waits for. */
+  readonly #conditionalWrites = new Map<string, Promise<undefined>>();
   /** Requests (and answers) held back once the function is being killed; released only by close(). */
   #held: ServerResponse[] = [];
 
@@ -198,7 +208,7 @@ class CallProxyServer implements CallProxy {
     this.#calls = [];
     this.#byInvocation.clear();
     this.#occurrences.clear();
-    this.#lastFailedGitHub = undefined;
+    this.#failedGitHub.clear();
     this.#killed = false;
     this.#releaseHeld();
   }
@@ -233,14 +243,21 @@ class CallProxyServer implements CallProxy {
     if (effect === "error") {
       call.fault = "error";
       call.status = 500;
-      if (isGitHub) this.#lastFailedGitHub = { key: `${req.method} ${path}`, call };
+      if (isGitHub) this.#failedGitHub.set(`${req.method} ${path}`, call);
       this.#answerError(res, described);
       return;
     }
     const upstream = isGitHub
       ? `${this.#requireGitHub()}${path.slice(GITHUB_PREFIX.length)}`
       : `${this.#options.aws}${path}`;
-    const answer = await forward(req.method ?? "GET", upstream, req.headers, body);
+    const method = req.method ?? "GET";
+    const conditionalWrite =
+      !isGitHub &&
+      (method === "PUT" || method === "DELETE") &&
+      (req.headers["if-none-match"] !== undefined || req.headers["if-match"] !== undefined);
+    const answer = conditionalWrite
+      ? await this.#oneAtATime(path, () => forward(method, upstream, req.headers, body))
+      : await forward(method, upstream, req.headers, body);
     await this.#options.afterCall?.(call);
     if (effect === "kill") {
       call.fault = "kill";
@@ -253,7 +270,7 @@ class CallProxyServer implements CallProxy {
     if (effect === "drop") {
       call.fault = "drop";
       call.status = undefined;
-      if (isGitHub) this.#lastFailedGitHub = { key: `${req.method} ${path}`, call };
+      if (isGitHub) this.#failedGitHub.set(`${req.method} ${path}`, call);
       res.destroy();
       return;
     }
@@ -262,12 +279,28 @@ class CallProxyServer implements CallProxy {
       return;
     }
     call.status = answer.status;
-    if (isGitHub) {
-      this.#lastFailedGitHub =
-        answer.status >= 500 ? { key: `${req.method} ${path}`, call } : this.#lastFailedGitHub;
-    }
+    if (isGitHub && answer.status >= 500) this.#failedGitHub.set(`${req.method} ${path}`, call);
+    else if (isGitHub) this.#failedGitHub.delete(`${req.method} ${path}`);
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
+  }
+
+  /**
+   * S3 makes a conditional write atomic: of concurrent If-None-Match / If-Match writes to one object, one
+   * succeeds and the others get 412 (or 409). moto 5.2.5 checks the condition and then writes, so two writes
+   * arriving at the same instant can both succeed; the proxy sends them to moto one at a time, as S3 behaves.
+   */
+  #oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#conditionalWrites.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    this.#conditionalWrites.set(
+      key,
+      run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return run;
   }
 
   #requireGitHub(): string {
@@ -280,9 +313,7 @@ class CallProxyServer implements CallProxy {
     const retryOf =
       described.invocationId !== undefined
         ? this.#byInvocation.get(described.invocationId)
-        : this.#lastFailedGitHub?.key === `${method} ${path}`
-          ? this.#lastFailedGitHub.call
-          : undefined;
+        : this.#failedGitHub.get(`${method} ${path}`);
     if (retryOf) {
       retryOf.attempts++;
       return retryOf;
@@ -305,7 +336,6 @@ class CallProxyServer implements CallProxy {
     };
     this.#calls.push(call);
     if (described.invocationId !== undefined) this.#byInvocation.set(described.invocationId, call);
-    this.#lastFailedGitHub = undefined;
     return call;
   }
 
@@ -469,6 +499,9 @@ interface Answer {
 // Hop-by-hop headers are the proxy's own business on each side.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"]);
 
+/** Connections to moto and the emulator are reused: a new one per call costs moto a thread each. */
+const UPSTREAM_AGENT = new Agent({ keepAlive: true, maxSockets: 64 });
+
 /** Sends one request upstream and reads the whole answer. */
 function forward(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Answer> {
   const target = new URL(url);
@@ -479,7 +512,7 @@ function forward(method: string, url: string, headers: IncomingHttpHeaders, body
   outgoing.host = target.host;
   outgoing["content-length"] = String(body.length);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(target, { method, headers: outgoing, agent: false }, (res) => {
+    const req = httpRequest(target, { method, headers: outgoing, agent: UPSTREAM_AGENT }, (res) => {
       readAll(res).then((data) => {
         const answerHeaders: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(res.headers)) {

@@ -642,14 +642,16 @@ interface MotoAccessKey {
   readonly secretAccessKey: string;
 }
 
-const DATA_DUMP_ATTEMPTS = 5;
+const DATA_DUMP_ATTEMPTS = 20;
 
 /** Secret access keys moto issued to a user, from its internal state dump (only for hygiene checks). */
 async function motoAccessKeys(endpoint: string, userName: string): Promise<MotoAccessKey[]> {
-  // moto's state dump sometimes answers 500 while other suites change its state at the same moment: retry.
+  // moto's state dump answers 500 when another suite changes moto's state while it is being serialized
+  // ("dictionary changed size during iteration"): retry, a little later each time.
   let response = await fetch(`${endpoint}/moto-api/data.json`);
   for (let attempt = 1; !response.ok && attempt < DATA_DUMP_ATTEMPTS; attempt++) {
     await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     response = await fetch(`${endpoint}/moto-api/data.json`);
   }
   const data = (await response.json()) as {

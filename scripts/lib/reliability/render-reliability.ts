@@ -60,10 +60,11 @@ export function renderSection(suites: readonly SuiteFigures[], generatedOn: stri
     "",
     "Evidence that no fault leaves CI without a working key. `npm run test:faults` runs the reliability suites",
     "against the same moto server, GitHub emulator and template-extracted Lambda code (Node 24) as every other",
-    "test: the process is killed right after each AWS and GitHub call of a rotation, each call is failed (HTTP",
-    "500, or its connection dropped after it took effect), two rotations are started at once, and Rotate is",
-    "re-run until it succeeds. R1 (every listed repository's key ID names an Active key) and the two-key limit",
-    "are checked after every single call. `npm test` runs a sample of the same scenarios.",
+    "test. The crash matrix goes through every AWS and GitHub call of a rotation: each call is answered HTTP 500",
+    "(every retry too), and each call that changes something is also the last one before the process is killed,",
+    "and has its connection dropped after it took effect (a kill after a read leaves the same state as the kill",
+    "after the call before it). Rotate is then re-run until it succeeds. R1 (every listed repository's key ID",
+    "names an Active key) and the two-key limit are checked after every call. `npm test` runs a sample.",
     "",
   ];
   for (const suite of sortSuites(suites)) {
