@@ -129,12 +129,12 @@ describe("AwsIamKeys", () => {
     const { user, keys } = await keysOfNewUser();
 
     // Act
-    const attempt = keys.deactivate("AKIAUNKNOWNKEY000001");
+    const attempt = keys.deactivate("FAKEUNKNOWNKEY000001");
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(IamStateError);
     await expect(attempt).rejects.toThrow(
-      `access key AKIAUNKNOWNKEY000001 of IAM user ${user.userName} does not exist`,
+      `access key FAKEUNKNOWNKEY000001 of IAM user ${user.userName} does not exist`,
     );
   });
 

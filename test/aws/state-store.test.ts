@@ -21,24 +21,24 @@ function sampleState(currentSecret: string, pendingSecret: string): RotationStat
   return {
     schemaVersion: 1,
     current: {
-      accessKeyId: "AKIACURRENTKEY000001",
+      accessKeyId: "FAKECURRENTKEY000001",
       secretAccessKey: new SecretValue(currentSecret),
       createdAt: "2025-01-01T00:00:00.000Z",
       origin: "created",
     },
     pending: {
-      accessKeyId: "AKIAPENDINGKEY000001",
+      accessKeyId: "FAKEPENDINGKEY000001",
       secretAccessKey: new SecretValue(pendingSecret),
       createdAt: "2025-02-01T00:00:00.000Z",
       verifiedAt: undefined,
     },
     creating: undefined,
     previous: {
-      accessKeyId: "AKIAPREVIOUSKEY00001",
+      accessKeyId: "FAKEPREVIOUSKEY00001",
       origin: "adopted",
       retireAfter: "2025-02-01T01:00:00.000Z",
     },
-    holdings: { "octo/repo": { accessKeyId: "AKIACURRENTKEY000001", writtenAt: "2025-01-01T00:01:00.000Z" } },
+    holdings: { "octo/repo": { accessKeyId: "FAKECURRENTKEY000001", writtenAt: "2025-01-01T00:01:00.000Z" } },
     updatedAt: "2025-02-01T00:00:01.000Z",
   };
 }

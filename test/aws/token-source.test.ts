@@ -13,13 +13,13 @@ function sourceFor(secretId: string): SecretsManagerTokenSource {
 describe("SecretsManagerTokenSource", () => {
   it("returns the token without the whitespace pasted around it, as a SecretValue", async () => {
     // Prepare
-    const secretId = await createTokenSecret(endpoint, "  github_pat_11ABCDEFG0123456789_abcdefXYZ\n");
+    const secretId = await createTokenSecret(endpoint, "  fake-token-11ABCDEFG0123456789-abcdefXYZ\n");
 
     // Act
     const token = await sourceFor(secretId).token();
 
     // Assess
-    expect(token.reveal()).toBe("github_pat_11ABCDEFG0123456789_abcdefXYZ");
+    expect(token.reveal()).toBe("fake-token-11ABCDEFG0123456789-abcdefXYZ");
     expect(String(token)).toBe("[redacted]");
   });
 

@@ -100,7 +100,7 @@ describe("template parameters", () => {
     ["pGitHubSecretNameAwsKeyId", "1KEY", false],
     ["pGitHubApiUrl", "https://github.example.com/api/v3", true],
     ["pGitHubApiUrl", "http://api.github.com", false],
-    ["pGitHubToken", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", true],
+    ["pGitHubToken", "fake_token_abcdefghijklmnopqrstuvwxyz0123", true],
     ["pGitHubToken", "ghp_abc def", false],
     ["pSnsEmailAddress", "ops@example.com", true],
     ["pSnsEmailAddress", "a@b.com, c@d.com", false],
