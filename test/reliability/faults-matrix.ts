@@ -13,15 +13,9 @@
  *   repository holding the new key with the secret IAM issued for it, the rotation state promoted with nothing
  *   pending, and the lock released; no secret in any output; no request GitHub would refuse.
  */
-import { DeleteAccessKeyCommand, IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
+import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectVersionsCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import {
-  DeleteSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
@@ -101,7 +95,6 @@ export class ProxiedStack {
   maxKeys = 0;
   /** Aborted by the proxy when a `kill` fault fires: kills the Lambda process of the current run. */
   kill = new AbortController();
-  #issued = new Map<string, string | undefined>();
   #keys: KeyState[] | undefined;
 
   private constructor(
@@ -112,6 +105,8 @@ export class ProxiedStack {
     readonly oldSecret: string,
     readonly secrets: SecretsManagerClient,
     readonly s3: S3Client,
+    /** Keys the function created, with the secret IAM's CreateAccessKey answer carried. */
+    readonly issued: ReadonlyMap<string, string>,
   ) {}
 
   static async open(
@@ -125,13 +120,15 @@ export class ProxiedStack {
   ): Promise<ProxiedStack> {
     let self: ProxiedStack | undefined;
     let names: readonly [string, string][] = [];
+    const issued = new Map<string, string>();
     const proxy = await startCallProxy({
       aws: endpoint,
       onKill: () => self?.kill.abort(),
       ...(options.beforeCall ? { beforeCall: options.beforeCall } : {}),
       // Only a call that changes keys (IAM) or secrets (GitHub) can break an invariant; after any other call the
       // state is the one checked after the call before, so checking after these is checking at every instant.
-      afterCall: async (call) => {
+      afterCall: async (call, answer) => {
+        if (call.label === "iam:CreateAccessKey") remember(issued, answer.body.toString("utf8"));
         if (isRead(call) || (call.service !== "iam" && call.service !== "github")) return;
         await self?.check(`after call #${call.seq} ${call.label}`, call.service === "iam");
       },
@@ -146,6 +143,14 @@ export class ProxiedStack {
         existingKeys: start === "adopted" ? 1 : 2,
         seedReposWithExistingKey: true,
         lambdaEnv: { AWS_ENDPOINT_URL: proxy.url, AKM_GITHUB_API_URL: proxy.githubUrl },
+        // Every key the function creates passes through the proxy, so moto's slow state dump is not needed.
+        issuedAccessKeys: () => [
+          ...stack.existingKeys,
+          ...[...issued].map(([accessKeyId, secretAccessKey]) => ({
+            accessKeyId,
+            secretAccessKey,
+          })),
+        ],
       });
       proxy.setGitHubTarget(stack.github.url);
       names = [
@@ -161,6 +166,7 @@ export class ProxiedStack {
         held?.secretAccessKey ?? "",
         secrets,
         new S3Client(awsClientConfig(endpoint)),
+        issued,
       );
       return self;
     } catch (error) {
@@ -192,11 +198,10 @@ export class ProxiedStack {
     }
   }
 
+  /** The secret IAM issued for a key: a pre-existing key's, or the one in IAM's CreateAccessKey answer. */
   async #issuedSecret(accessKeyId: string): Promise<string | undefined> {
     if (accessKeyId === this.oldKey) return this.oldSecret;
-    if (!this.#issued.has(accessKeyId))
-      this.#issued.set(accessKeyId, await this.stack.issuedSecretOf(accessKeyId));
-    return this.#issued.get(accessKeyId);
+    return this.issued.get(accessKeyId) ?? (await this.stack.issuedSecretOf(accessKeyId));
   }
 
   /**
@@ -291,52 +296,11 @@ export class ProxiedStack {
     ];
   }
 
-  /**
-   * Closes the stack and deletes the bulk of what it created in moto (secrets and their versions, object
-   * versions, access keys). The matrix creates hundreds of stacks in the shared server, and moto's state dump
-   * (read by every suite's secret-leak scan) slows down with everything it holds. The user and the bucket
-   * stay: deleting them breaks moto's state dump (moto 5.2.5) for every later test.
-   */
   async close(): Promise<void> {
     await this.proxy.close();
     await this.stack.close();
-    try {
-      await this.#deleteAwsResources();
-    } catch {
-      // Best effort: a leftover only costs moto memory.
-    } finally {
-      this.secrets.destroy();
-      this.s3.destroy();
-    }
-  }
-
-  async #deleteAwsResources(): Promise<void> {
-    const { stack } = this;
-    for (const secretId of [stack.stateSecretArn, stack.tokenSecretArn]) {
-      await this.secrets.send(
-        new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }),
-      );
-    }
-    const { Versions = [], DeleteMarkers = [] } = await this.s3.send(
-      new ListObjectVersionsCommand({ Bucket: stack.bucket }),
-    );
-    const objects = [...Versions, ...DeleteMarkers].map((v) => ({
-      Key: v.Key ?? "",
-      VersionId: v.VersionId,
-    }));
-    if (objects.length > 0) {
-      await this.s3.send(new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: objects } }));
-    }
-    const iam = new IAMClient(awsClientConfig(stack.endpoint));
-    try {
-      for (const key of await stack.keys()) {
-        await iam.send(
-          new DeleteAccessKeyCommand({ UserName: stack.user.userName, AccessKeyId: key.accessKeyId }),
-        );
-      }
-    } finally {
-      iam.destroy();
-    }
+    this.secrets.destroy();
+    this.s3.destroy();
   }
 }
 
@@ -552,6 +516,13 @@ async function pairsMismatched(stack: ProxiedStack): Promise<boolean> {
   const after = stack.mismatchedPairs.length;
   stack.mismatchedPairs.splice(before);
   return after > before;
+}
+
+/** Keeps the key IAM issued, from the XML of a CreateAccessKey answer. */
+function remember(issued: Map<string, string>, xml: string): void {
+  const id = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(xml)?.[1];
+  const secret = /<SecretAccessKey>([^<]+)<\/SecretAccessKey>/.exec(xml)?.[1];
+  if (id && secret) issued.set(id, secret);
 }
 
 /** Calls that change nothing: AWS Get / List / Head actions, STS GetCallerIdentity, GitHub GETs. */

@@ -84,7 +84,7 @@ export interface CallProxyOptions {
    * Runs after every forwarded attempt took effect and before the function gets the answer — the function
    * is blocked meanwhile, so this sees every intermediate state of the rotation (e.g. to check invariants).
    */
-  readonly afterCall?: (call: ProxiedCall) => void | Promise<void>;
+  readonly afterCall?: (call: ProxiedCall, answer: UpstreamAnswer) => void | Promise<void>;
   /** Rewrites resource names in labels (e.g. a stack's unique bucket) so labels compare across stacks. */
   readonly normalize?: (text: string) => string;
 }
@@ -258,7 +258,7 @@ class CallProxyServer implements CallProxy {
     const answer = conditionalWrite
       ? await this.#oneAtATime(path, () => forward(method, upstream, req.headers, body))
       : await forward(method, upstream, req.headers, body);
-    await this.#options.afterCall?.(call);
+    await this.#options.afterCall?.(call, answer);
     if (effect === "kill") {
       call.fault = "kill";
       call.status = undefined;
@@ -490,7 +490,8 @@ function readAll(stream: IncomingMessage): Promise<Buffer> {
   });
 }
 
-interface Answer {
+/** What moto or the emulator answered to one attempt (before any fault decides what the function gets). */
+export interface UpstreamAnswer {
   readonly status: number;
   readonly headers: Record<string, string | string[]>;
   readonly body: Buffer;
@@ -503,7 +504,12 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "pr
 const UPSTREAM_AGENT = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** Sends one request upstream and reads the whole answer. */
-function forward(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Answer> {
+function forward(
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): Promise<UpstreamAnswer> {
   const target = new URL(url);
   const outgoing: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {

@@ -97,6 +97,12 @@ export interface StackOptions {
    * pointing at a fault-injecting proxy in front of moto and the emulator (test/support/aws-proxy.ts).
    */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
+  /**
+   * The secret access keys IAM has issued for the user so far, for the leak scan and `issuedSecretOf`. Default:
+   * read from moto's state dump, which gets slower with everything moto ever held. A proxy that saw every
+   * CreateAccessKey answer (test/reliability/faults-matrix.ts) knows them without it.
+   */
+  readonly issuedAccessKeys?: () => readonly StaticCredentials[];
 }
 
 export interface RunOptions {
@@ -387,7 +393,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
     /** Every secret access key moto holds for this user right now, and the secrets in the state secret. */
     const harvestSecrets = async (): Promise<void> => {
-      for (const key of await motoAccessKeys(endpoint, user.userName)) {
+      const issued = options.issuedAccessKeys?.() ?? (await motoAccessKeys(endpoint, user.userName));
+      for (const key of issued) {
         remember(key.secretAccessKey, `the secret of key ${key.accessKeyId}`);
       }
       const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: stateSecret.ARN }));
@@ -530,7 +537,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       },
 
       async issuedSecretOf(accessKeyId) {
-        const keys = await motoAccessKeys(endpoint, user.userName);
+        const keys = options.issuedAccessKeys?.() ?? (await motoAccessKeys(endpoint, user.userName));
         return keys.find((key) => key.accessKeyId === accessKeyId)?.secretAccessKey;
       },
 
@@ -646,8 +653,8 @@ const DATA_DUMP_ATTEMPTS = 20;
 
 /** Secret access keys moto issued to a user, from its internal state dump (only for hygiene checks). */
 async function motoAccessKeys(endpoint: string, userName: string): Promise<MotoAccessKey[]> {
-  // moto's state dump answers 500 when another suite changes moto's state while it is being serialized
-  // ("dictionary changed size during iteration"): retry, a little later each time.
+  // moto's state dump now and then answers 500 while other suites change moto's state: retry, a little later
+  // each time. (It also gets slower with every object moto ever tracked, deleted ones included.)
   let response = await fetch(`${endpoint}/moto-api/data.json`);
   for (let attempt = 1; !response.ok && attempt < DATA_DUMP_ATTEMPTS; attempt++) {
     await response.arrayBuffer();
