@@ -5,14 +5,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import {
   awsClientConfig,
   createConfigBucket,
   createIamUser,
+  createStackSecrets,
   MOTO_ACCOUNT_ID,
   MOTO_REGION,
   putObjectText,
@@ -86,27 +85,12 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
   if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) throw new Error("moto returned no access key");
   const existingKey = { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
 
-  const kms = new KMSClient(awsClientConfig(endpoint));
-  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: `bench ${user.userName}` }));
-  kms.destroy();
-  if (!KeyMetadata?.KeyId || !KeyMetadata.Arn) throw new Error("moto returned no KMS key");
-  const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
-  const tokenSecret = await secrets.send(
-    new CreateSecretCommand({
-      Name: `GHS-AKM-${user.userName}-GitHubToken-${MACHINE_USER}`,
-      SecretString: token,
-      KmsKeyId: KeyMetadata.Arn,
-    }),
-  );
-  const stateSecret = await secrets.send(
-    new CreateSecretCommand({
-      Name: `GHS-AKM-${user.userName}-RotationState`,
-      SecretString: "{}",
-      KmsKeyId: KeyMetadata.Arn,
-    }),
-  );
-  secrets.destroy();
-  if (!tokenSecret.ARN || !stateSecret.ARN) throw new Error("moto returned no secret ARN");
+  const stackSecrets = await createStackSecrets(endpoint, {
+    userName: user.userName,
+    machineUser: MACHINE_USER,
+    token,
+    keyDescription: `bench ${user.userName}`,
+  });
   const bucket = await createConfigBucket(endpoint, uniqueName("akm-bench"));
   const s3 = new S3Client(awsClientConfig(endpoint));
   await s3.send(
@@ -139,10 +123,10 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
     region: MOTO_REGION,
     accountId: MOTO_ACCOUNT_ID,
     resources: {
-      rGitHubTokenSecret: { ref: tokenSecret.ARN, arn: tokenSecret.ARN },
-      rRotationStateSecret: { ref: stateSecret.ARN, arn: stateSecret.ARN },
+      rGitHubTokenSecret: { ref: stackSecrets.tokenSecretArn, arn: stackSecrets.tokenSecretArn },
+      rRotationStateSecret: { ref: stackSecrets.stateSecretArn, arn: stackSecrets.stateSecretArn },
       rRepoConfigBucket: { ref: bucket, arn: `arn:aws:s3:::${bucket}` },
-      rKmsKey: { ref: KeyMetadata.KeyId, arn: KeyMetadata.Arn },
+      rKmsKey: { ref: stackSecrets.kmsKeyId, arn: stackSecrets.kmsKeyArn },
     },
   };
   const resolver = new IntrinsicResolver(template, context);
@@ -189,7 +173,7 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
     lambda,
     functionLogicalId: fn.logicalId,
     rotateRunbook: rotate.document,
-    stateSecretArn: stateSecret.ARN,
+    stateSecretArn: stackSecrets.stateSecretArn,
     close: () => github.close(),
   };
 }

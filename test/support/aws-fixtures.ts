@@ -169,3 +169,45 @@ export async function putObjectText(
   if (!ETag) throw new Error(`moto returned no ETag for s3://${bucket}/${key}`);
   return ETag;
 }
+
+export interface StackSecretsFixture {
+  readonly kmsKeyId: string;
+  readonly kmsKeyArn: string;
+  readonly tokenSecretArn: string;
+  readonly stateSecretArn: string;
+}
+
+/**
+ * The stack's two secrets as the template names them, under one customer KMS key: the GitHub token
+ * (`GHS-AKM-<user>-GitHubToken-<machine user>`) and the empty rotation state (`GHS-AKM-<user>-RotationState`).
+ */
+export async function createStackSecrets(
+  endpoint: string,
+  options: { userName: string; machineUser: string; token: string; keyDescription: string },
+): Promise<StackSecretsFixture> {
+  const kms = new KMSClient(awsClientConfig(endpoint));
+  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: options.keyDescription }));
+  kms.destroy();
+  if (!KeyMetadata?.KeyId || !KeyMetadata.Arn) throw new Error("aws-fixtures: moto returned no KMS key");
+  const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+  const create = async (Name: string, SecretString: string): Promise<string> => {
+    const { ARN } = await secrets.send(
+      new CreateSecretCommand({ Name, SecretString, KmsKeyId: KeyMetadata.Arn }),
+    );
+    if (!ARN) throw new Error(`aws-fixtures: moto returned no ARN for secret ${Name}`);
+    return ARN;
+  };
+  try {
+    return {
+      kmsKeyId: KeyMetadata.KeyId,
+      kmsKeyArn: KeyMetadata.Arn,
+      tokenSecretArn: await create(
+        `GHS-AKM-${options.userName}-GitHubToken-${options.machineUser}`,
+        options.token,
+      ),
+      stateSecretArn: await create(`GHS-AKM-${options.userName}-RotationState`, "{}"),
+    };
+  } finally {
+    secrets.destroy();
+  }
+}

@@ -29,7 +29,8 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
+import { listenOnLoopback } from "./loopback.ts";
 
 /** Path prefix under which the proxy serves GitHub: point the function's GitHub API URL at `url + GITHUB_PREFIX`. */
 export const GITHUB_PREFIX = "/github";
@@ -166,15 +167,8 @@ class CallProxyServer implements CallProxy {
     });
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(0, "127.0.0.1", () => {
-        const { port } = this.#server.address() as AddressInfo;
-        this.#origin = `http://127.0.0.1:${port}`;
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.#origin = await listenOnLoopback(this.#server);
   }
 
   get url(): string {

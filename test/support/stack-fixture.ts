@@ -11,18 +11,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from "@aws-sdk/client-iam";
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   PutBucketVersioningCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import {
-  CreateSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, expect } from "vitest";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
@@ -30,6 +25,7 @@ import {
   awsClientConfig,
   createConfigBucket,
   createIamUser,
+  createStackSecrets,
   type IamUserFixture,
   MOTO_ACCOUNT_ID,
   MOTO_REGION,
@@ -230,27 +226,13 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     existingKeys.push({ accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey });
   }
 
-  const kms = new KMSClient(awsClientConfig(endpoint));
-  const { KeyMetadata } = await kms.send(
-    new CreateKeyCommand({ Description: `aws-github-akm ${user.userName}` }),
-  );
-  if (!KeyMetadata?.KeyId || !KeyMetadata.Arn) throw new Error("stack-fixture: moto returned no KMS key");
+  const stackSecrets = await createStackSecrets(endpoint, {
+    userName: user.userName,
+    machineUser: MACHINE_USER,
+    token,
+    keyDescription: `aws-github-akm ${user.userName}`,
+  });
   const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
-  const tokenSecret = await secrets.send(
-    new CreateSecretCommand({
-      Name: `GHS-AKM-${user.userName}-GitHubToken-${MACHINE_USER}`,
-      SecretString: token,
-      KmsKeyId: KeyMetadata.Arn,
-    }),
-  );
-  const stateSecret = await secrets.send(
-    new CreateSecretCommand({
-      Name: `GHS-AKM-${user.userName}-RotationState`,
-      SecretString: "{}",
-      KmsKeyId: KeyMetadata.Arn,
-    }),
-  );
-  if (!tokenSecret.ARN || !stateSecret.ARN) throw new Error("stack-fixture: moto returned no secret ARN");
 
   const bucket = await createConfigBucket(endpoint, uniqueName("akm-config"));
   const s3 = new S3Client(awsClientConfig(endpoint));
@@ -292,10 +274,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       region: MOTO_REGION,
       accountId: MOTO_ACCOUNT_ID,
       resources: {
-        rGitHubTokenSecret: { ref: tokenSecret.ARN, arn: tokenSecret.ARN },
-        rRotationStateSecret: { ref: stateSecret.ARN, arn: stateSecret.ARN },
+        rGitHubTokenSecret: { ref: stackSecrets.tokenSecretArn, arn: stackSecrets.tokenSecretArn },
+        rRotationStateSecret: { ref: stackSecrets.stateSecretArn, arn: stackSecrets.stateSecretArn },
         rRepoConfigBucket: { ref: bucket, arn: `arn:aws:s3:::${bucket}` },
-        rKmsKey: { ref: KeyMetadata.KeyId, arn: KeyMetadata.Arn },
+        rKmsKey: { ref: stackSecrets.kmsKeyId, arn: stackSecrets.kmsKeyArn },
       },
     };
     const env = { ...lambdaEnvironment(template, fn, context, endpoint), ...options.lambdaEnv };
@@ -397,7 +379,9 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       for (const key of issued) {
         remember(key.secretAccessKey, `the secret of key ${key.accessKeyId}`);
       }
-      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: stateSecret.ARN }));
+      const { SecretString } = await secrets.send(
+        new GetSecretValueCommand({ SecretId: stackSecrets.stateSecretArn }),
+      );
       for (const match of (SecretString ?? "").matchAll(/"secretAccessKey"\s*:\s*"([^"]+)"/g)) {
         remember(match[1], "a secret kept in the rotation state");
       }
@@ -433,8 +417,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       repos,
       bucket,
       configKey,
-      tokenSecretArn: tokenSecret.ARN,
-      stateSecretArn: stateSecret.ARN,
+      tokenSecretArn: stackSecrets.tokenSecretArn,
+      stateSecretArn: stackSecrets.stateSecretArn,
       env,
       lambda: fn,
       existingKeys,
@@ -563,7 +547,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       async close() {
         github.setSecretWrittenHook(undefined);
         await github.close();
-        for (const client of [iam, kms, secrets, s3]) client.destroy();
+        for (const client of [iam, secrets, s3]) client.destroy();
       },
     };
     return stack;

@@ -3,8 +3,9 @@
  * response against GitHub's OpenAPI description, with fault injection and optional rate limits.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
+import { listenOnLoopback } from "../loopback.ts";
 import type { RequestLogEntry } from "./access-log.ts";
 import {
   defaultFaultMessage,
@@ -167,15 +168,8 @@ class EmulatorServer implements GitHubEmulator {
     });
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(0, "127.0.0.1", () => {
-        const { port } = this.#server.address() as AddressInfo;
-        this.#origin = `http://127.0.0.1:${port}`;
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.#origin = await listenOnLoopback(this.#server);
   }
 
   get url(): string {
