@@ -68,6 +68,7 @@ const LOOP_CONDITION: JsonObject = {
 
 const LOOP_ACTION: JsonObject = {
   if: { properties: { action: { const: "aws:loop" } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable.
   then: {
     description:
       "Iterates over a subset of steps: do while (LoopCondition, evaluated after the steps) or for each (Iterators).",
