@@ -119,6 +119,7 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
 
   // R1: write the new key everywhere and verify before the old one is touched.
   const sync = await syncKey(run, pending);
+  recordSync(run, sync);
   if (sync.failed > 0) {
     return outcome.finish(
       "Failed",
@@ -183,7 +184,8 @@ function handOnRetirement(run: RotationRun, previous: PreviousKey): RunOutcome {
 
 /** The InProgress outcome: what remains, and when the next invocation may continue. */
 function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutcome {
-  const window = run.outcome.budgetWindow;
+  const window = sync.budgetWindow;
+  recordSync(run, sync);
   const why = sync.resumeAt
     ? `GitHub's write budget${window ? ` (${window.limit} writes ${window.label})` : ""} is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
     : "the next invocation continues";
@@ -191,6 +193,14 @@ function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutc
     "InProgress",
     `Rotation in progress (${doing}): ${sync.remaining} repositor${sync.remaining === 1 ? "y remains" : "ies remain"}; ${why}.`,
   );
+}
+
+/** What remains of a sync, and when it may continue, for the outcome. */
+function recordSync(run: RotationRun, sync: SyncOutcome): void {
+  run.outcome.reposRemaining = sync.remaining;
+  run.outcome.resumeAt = sync.resumeAt;
+  run.outcome.budgetWindow = sync.budgetWindow;
+  run.outcome.eta = sync.eta;
 }
 
 type Room = { readonly ok: true } | { readonly unfinished: SyncOutcome } | { readonly retiring: PreviousKey };

@@ -4,7 +4,7 @@ import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { SecretValue } from "../domain/secret-value.ts";
 import { GitHubAccessError, toAkmError } from "../errors.ts";
 import { reposLacking } from "./holders.ts";
-import type { OutcomeRecorder } from "./outcome.ts";
+import type { BudgetWindow, OutcomeRecorder } from "./outcome.ts";
 import type { RotationDeps, RotationRun } from "./rotation-context.ts";
 import type { Holding, RotationState, WritingBatch } from "./state.ts";
 
@@ -30,6 +30,10 @@ export interface SyncOutcome {
   readonly attempted: number;
   /** Set when GitHub's write budget, not the step's time, stopped the sync: when it can continue. */
   readonly resumeAt: Date | undefined;
+  /** The GitHub limit that holds writes back until `resumeAt`. */
+  readonly budgetWindow: BudgetWindow | undefined;
+  /** When the remaining repositories would all be written, at best. */
+  readonly eta: Date | undefined;
 }
 
 /**
@@ -141,11 +145,15 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
         : "not reached in this step; continues next",
     });
   }
-  report.reposRemaining = remaining;
-  report.resumeAt = resumeAt;
-  report.budgetWindow = resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined;
-  report.eta = budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined;
-  return { state: run.state, failed, remaining, attempted: index, resumeAt };
+  return {
+    state: run.state,
+    failed,
+    remaining,
+    attempted: index,
+    resumeAt,
+    budgetWindow: resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
+    eta: budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined,
+  };
 }
 
 /** The write log as the state keeps it: epoch seconds, rounded up (a later time is the safe side). */
