@@ -1,7 +1,6 @@
 import { AkmError, toAkmError } from "../errors.ts";
-import type { HandlerResult } from "../handler-contract.ts";
+import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { LOCK_TTL_MS, type RotationDeps } from "./rotation-context.ts";
-import { RunReport } from "./run-report.ts";
 
 /**
  * Runs `work` only while holding the rotation lease, so two executions (a schedule overlapping a manual
@@ -13,13 +12,20 @@ export async function withRunLock(
   deps: RotationDeps,
   owner: string,
   action: "rotate" | "retire",
-  work: () => Promise<HandlerResult>,
-): Promise<HandlerResult> {
-  const report = new RunReport(action, false);
+  work: () => Promise<RunOutcome>,
+): Promise<RunOutcome> {
+  const report = new OutcomeRecorder(action, false);
   let holder: Awaited<ReturnType<RotationDeps["lock"]["acquire"]>>;
   try {
     holder = await deps.lock.acquire(owner, deps.clock.now(), LOCK_TTL_MS);
   } catch (error) {
+    // The lease may have been taken although its answer was lost: give it up again (a conditional delete
+    // that removes it only if this run holds it), so reruns do not wait for it to expire.
+    try {
+      await deps.lock.release(owner);
+    } catch (releaseError) {
+      deps.log(`could not release the rotation lock: ${toAkmError(releaseError, "Unlocking").message}`);
+    }
     return report.finish(
       "Failed",
       `${action} Failed: could not take the rotation lock.`,
@@ -42,7 +48,7 @@ export async function withRunLock(
     // scheduled run cannot take over and end this execution with "another rotation is in progress".
     const now = deps.clock.now();
     try {
-      await deps.lock.acquire(owner, now, Date.parse(result.resumeAt) - now.getTime() + LOCK_TTL_MS);
+      await deps.lock.acquire(owner, now, result.resumeAt.getTime() - now.getTime() + LOCK_TTL_MS);
     } catch (error) {
       deps.log(`could not extend the rotation lock: ${toAkmError(error, "Locking").message}`);
     }

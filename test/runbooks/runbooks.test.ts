@@ -92,6 +92,7 @@ const SAMPLE_RESULT = {
   oldAccessKeyId: "none",
   retireAfter: "2030-01-01T01:00:00Z",
   resumeAt: "2030-01-01T00:00:00Z",
+  eta: "none",
   progress: "no repositories",
   repoCounts: { total: 0, done: 0, failed: 0, mismatched: 0, remaining: 0 },
   failedRepos: [],
