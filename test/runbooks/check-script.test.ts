@@ -4,6 +4,7 @@
  * as events, the return value as the Payload output).
  */
 import { describe, expect, it } from "vitest";
+import type { HandlerResult } from "../../src/handler-contract.ts";
 import { type PythonOutcome, runPythonHandler } from "../support/runbook-simulator.ts";
 import { isObject, type JsonObject, loadTemplate, resolveIntrinsics } from "../template/dist.ts";
 
@@ -37,12 +38,13 @@ const ANSWER = {
   oldAccessKeyId: "none",
   retireAfter: "2030-01-01T01:00:00Z",
   resumeAt: "2030-01-01T00:00:00Z",
+  eta: "none",
   progress: "2 of 2 repositories done",
   repoCounts: { total: 2, done: 2, failed: 0, mismatched: 0, remaining: 0 },
   failedRepos: [],
-};
+} satisfies HandlerResult;
 const STRING_FIELDS = Object.entries(ANSWER)
-  .filter(([key, value]) => typeof value === "string" && key !== "action")
+  .filter(([key, value]) => typeof value === "string" && !["action", "eta"].includes(key))
   .map(([key]) => key);
 
 describe("the check step of every runbook", () => {

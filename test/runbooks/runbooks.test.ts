@@ -34,6 +34,7 @@ interface Step {
   onFailure?: string;
   maxAttempts?: number;
   timeoutSeconds?: number;
+  description?: string;
 }
 interface Runbook extends CheckedDocument {
   schemaVersion: string;
