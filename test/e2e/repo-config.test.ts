@@ -22,7 +22,7 @@ describe("Get-RepoList runbook", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    const summary = String(execution.outputs["ListRepos.Summary"]);
+    const summary = String(execution.outputs["CheckListRepos.Summary"]);
     expect(summary).toContain("2 repositories");
     for (const repo of REPOS) expect(summary).toContain(repo);
   });
@@ -56,7 +56,7 @@ describe("Add-RepoConfig runbook", () => {
     expect(execution.status).toBe("Success");
     expect(listed((await stack.readConfig())?.body)).toEqual([...REPOS, "octo-org/docs"]);
     const list = await stack.runRunbook("Get-RepoList");
-    expect(list.execution.outputs["ListRepos.Summary"]).toContain("octo-org/docs");
+    expect(list.execution.outputs["CheckListRepos.Summary"]).toContain("octo-org/docs");
   });
 
   it("succeeds without touching the object when the repository is already listed", async () => {
@@ -72,7 +72,7 @@ describe("Add-RepoConfig runbook", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    expect(execution.outputs["AddRepo.Summary"]).toContain("already listed");
+    expect(execution.outputs["CheckAddRepo.Summary"]).toContain("already listed");
     expect(await stack.readConfig()).toEqual(before);
   });
 
@@ -169,7 +169,7 @@ describe("Delete-RepoConfig runbook", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    expect(execution.outputs["DeleteRepo.Summary"]).toContain("not listed");
+    expect(execution.outputs["CheckDeleteRepo.Summary"]).toContain("not listed");
     expect(await stack.readConfig()).toEqual(before);
   });
 
