@@ -42,7 +42,10 @@ describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation
     const checks = execution.steps.filter((step) => step.stepName === "CheckRotate");
     expect(checks.map((step) => step.outputs.Next)).toEqual(["again", "done"]);
     const first = checks[0]?.outputs ?? {};
-    expect((invocations[0]?.result as HandlerResult).repoCounts).toMatchObject({ done: 2, remaining: 2 });
+    expect((invocations[0]?.result as HandlerResult | undefined)?.repoCounts).toMatchObject({
+      done: 2,
+      remaining: 2,
+    });
     expect(first.Progress).toMatch(
       /^2 of 4 repositories done, 2 remaining; GitHub's write budget is used up, resumes at /,
     );

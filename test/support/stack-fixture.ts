@@ -124,6 +124,10 @@ export interface RunOptions {
     readonly index: number;
     readonly previous: LambdaInvocation | undefined;
   }) => void | Promise<void>;
+  /** Whether an invoke step fails on FunctionError, which AWS does not document (SimulatorHooks.functionError). */
+  readonly functionError?: "fail-step" | "continue";
+  /** Every aws:loop stops after this many iterations instead of its MaxIterations (SimulatorHooks). */
+  readonly loopMaxIterations?: number;
 }
 
 /** One runbook execution and everything the function printed during it. */
@@ -438,6 +442,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
           execution = await runAutomation(runbook.document, runParameters, {
             region: MOTO_REGION,
             accountId: MOTO_ACCOUNT_ID,
+            ...(runOptions.functionError === undefined ? {} : { functionError: runOptions.functionError }),
+            ...(runOptions.loopMaxIterations === undefined
+              ? {}
+              : { loopMaxIterations: runOptions.loopMaxIterations }),
             now: () => new Date(Date.now() + clockOffsetMs),
             onSleep: async (request) => {
               sleeps.push(request);
