@@ -185,16 +185,12 @@ describe("the rotation schedule", () => {
     expect(target.RoleArn).toEqual({ "Fn::GetAtt": ["rEventsRuleRotateRole", "Arn"] });
   });
 
-  it("passes every Rotate runbook parameter as a list, rotating for real as the runbook role", () => {
+  it("passes every Rotate runbook parameter as a list, rotating for real (the runbook's role is its assumeRole)", () => {
     const input = JSON.parse(String(resolveIntrinsics(target.Input as Json))) as Record<string, unknown>;
     const runbook = resource(template, "rAkmSsmAutomation").Properties.Content as { parameters: JsonObject };
     expect(Object.keys(input).sort()).toEqual(Object.keys(runbook.parameters).sort());
     for (const value of Object.values(input)) expect(value).toEqual([expect.any(String)]);
-    expect(input).toEqual({
-      DryRun: ["false"],
-      ReplaceOlderKey: ["false"],
-      AutomationAssumeRole: [resolveIntrinsics({ "Fn::GetAtt": ["rSsmRole", "Arn"] })],
-    });
+    expect(input).toEqual({ DryRun: ["false"], ReplaceOlderKey: ["false"] });
   });
 });
 
