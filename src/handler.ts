@@ -12,6 +12,8 @@ import { StsIdentityProbe } from "./aws/identity-probe.ts";
 import { S3RunLock } from "./aws/s3-run-lock.ts";
 import { SecretsManagerStateStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
+import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
+import { answerRunbookDefaultVersions, runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
 import { loadSettings, lockKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
@@ -58,7 +60,18 @@ function log(line: string): void {
   console.log(redactSecrets(line));
 }
 
-export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult> {
+// --- CloudFormation custom resource (branch defaultver): templates/40-runbooks.yaml rRunbookDefaultVersions
+// invokes this function too, with a request that names a ResponseURL; src/cfn/ answers it there.
+export async function handler(event: CfnRequestShape, context: LambdaContext): Promise<AnswerOutcome>;
+export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult>;
+export async function handler(
+  event: unknown,
+  context: LambdaContext,
+): Promise<HandlerResult | AnswerOutcome> {
+  if (isCustomResourceRequest(event)) {
+    return answerRunbookDefaultVersions(event, context, runbookDefaultVersionsDeps(log));
+  }
+  // --- end of the custom resource dispatch
   const parsed = v.safeParse(HandlerEvent, event);
   if (!parsed.success) return invalidEvent(event, parsed.issues);
   const input = parsed.output;
