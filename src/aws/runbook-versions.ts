@@ -115,16 +115,32 @@ export interface SsmDocumentSender {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
  * The waits double from the first: 1 + 2 + 4 + 8 + 16 = 31 s at most, well within the function's timeout.
  */
-export const ACCESS_DENIED_RETRY = { attempts: 6, firstWaitMs: 1_000 } as const;
+export const ACCESS_DENIED_RETRY: AccessDeniedRetry = { attempts: 6, firstWaitMs: 1_000 };
 
-/** DocumentVersionStore over SSM DescribeDocument and UpdateDocumentDefaultVersion. */
+/** How often, and after how long a first wait, a denied call is tried again. */
+export interface AccessDeniedRetry {
+  readonly attempts: number;
+  readonly firstWaitMs: number;
+}
+
+/**
+ * DocumentVersionStore over SSM DescribeDocument and UpdateDocumentDefaultVersion. `retry` defaults to
+ * ACCESS_DENIED_RETRY (for the custom resource, which runs right after the grant changes); a rotation's
+ * check can pass `{ attempts: 1, firstWaitMs: 0 }` not to wait.
+ */
 export class SsmDocumentVersions implements DocumentVersionStore {
   readonly #ssm: SsmDocumentSender;
   readonly #clock: Pick<Clock, "sleep">;
+  readonly #retry: AccessDeniedRetry;
 
-  constructor(ssm: SsmDocumentSender, clock: Pick<Clock, "sleep">) {
+  constructor(
+    ssm: SsmDocumentSender,
+    clock: Pick<Clock, "sleep">,
+    retry: AccessDeniedRetry = ACCESS_DENIED_RETRY,
+  ) {
     this.#ssm = ssm;
     this.#clock = clock;
+    this.#retry = retry;
   }
 
   async versions(name: string): Promise<DocumentVersions> {
@@ -150,12 +166,12 @@ export class SsmDocumentVersions implements DocumentVersionStore {
   }
 
   async #call<T>(action: string, name: string, send: () => Promise<T>): Promise<T> {
-    let waitMs: number = ACCESS_DENIED_RETRY.firstWaitMs;
+    let waitMs = this.#retry.firstWaitMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await send();
       } catch (error) {
-        if (isAccessDenied(error) && attempt < ACCESS_DENIED_RETRY.attempts) {
+        if (isAccessDenied(error) && attempt < this.#retry.attempts) {
           await this.#clock.sleep(waitMs);
           waitMs *= 2;
           continue;

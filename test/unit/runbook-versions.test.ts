@@ -167,6 +167,18 @@ describe("the SSM adapter", () => {
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(31_000);
   });
 
+  it("does not wait at all when told not to retry (a rotation's own check)", async () => {
+    const clock = new FakeClock();
+    const ssm = new FakeSsm({ "R-Rotate": ["1", "1"] }, [serviceError("AccessDeniedException")]);
+
+    const error = await new SsmDocumentVersions(ssm, clock, { attempts: 1, firstWaitMs: 0 })
+      .versions("R-Rotate")
+      .catch((e: unknown) => e);
+
+    expect((error as AkmError).message).toContain("was denied");
+    expect(clock.sleeps).toEqual([]);
+  });
+
   it("says which runbook does not exist, without retrying", async () => {
     const clock = new FakeClock();
     const ssm = new FakeSsm({});
