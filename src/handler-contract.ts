@@ -45,7 +45,20 @@ const Flag = (parameter: string) =>
     v.transform((value) => value === true || String(value).toLowerCase() === "true"),
   );
 
-const ExecutionId = v.string((issue) => `executionId must be a string, not ${jsonTypeOf(issue.input)}`);
+/**
+ * The Automation execution ID (`{{ automation:EXECUTION_ID }}`, a UUID such as
+ * 4105a4fc-f944-11e6-9d32-0a1b2c3d4e5f), or "manual" for a direct invocation. It names the lock's owner and
+ * appears in messages, so nothing else is accepted.
+ */
+const EXECUTION_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|manual)$/i;
+const ExecutionId = v.pipe(
+  v.string((issue) => `executionId must be a string, not ${jsonTypeOf(issue.input)}`),
+  v.regex(
+    EXECUTION_ID,
+    (issue) =>
+      `executionId must be an Automation execution ID (a UUID) or "manual", not ${quote(String(issue.input))}`,
+  ),
+);
 
 export const RotateEvent = eventObject({
   action: v.literal("rotate"),

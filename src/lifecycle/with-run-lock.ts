@@ -1,3 +1,4 @@
+import { quote } from "../config/repos-config.ts";
 import { AkmError, toAkmError } from "../errors.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { LOCK_TTL_MS, type RotationDeps } from "./rotation-context.ts";
@@ -33,11 +34,14 @@ export async function withRunLock(
     );
   }
   if (holder) {
+    // The lease object is data anyone with write access to the bucket could have written: quoted and cut short.
+    const by = quote(holder.owner);
+    const until = quote(holder.expiresAt);
     return report.finish(
       "Failed",
-      `Another rotation is in progress (execution ${holder.owner}, since ${holder.acquiredAt}); this run changed nothing.`,
-      new AkmError(`The rotation lock is held by execution ${holder.owner} until ${holder.expiresAt}.`, {
-        fix: `Wait for that execution to end (Systems Manager → Automation → Executions), then run this runbook again. If it crashed, its lock expires at ${holder.expiresAt}.`,
+      `Another rotation is in progress (execution ${by}, since ${quote(holder.acquiredAt)}); this run changed nothing.`,
+      new AkmError(`The rotation lock is held by execution ${by} until ${until}.`, {
+        fix: `Wait for that execution to end (Systems Manager → Automation → Executions), then run this runbook again. If it crashed, its lock expires at ${until}.`,
         fault: "transient",
       }),
     );

@@ -427,7 +427,7 @@ describe("two rotations at once", () => {
     const manual = await run(world, { owner: "manual" });
 
     expect(manual.status).toBe("Failed");
-    expect(manual.summary).toContain("Another rotation is in progress (execution scheduled");
+    expect(manual.summary).toContain(`Another rotation is in progress (execution "scheduled"`);
     expect(world.iam.keys).toHaveLength(1);
 
     const finished = await run(world, { owner: "scheduled" });
