@@ -230,7 +230,7 @@ describe.concurrent("Rotate runbook when GitHub fails or rate-limits for a while
     expect(newKey).not.toBe("");
     // Assess: the next run
     expect(second.execution.status).toBe("Success");
-    expect(second.execution.outputs["Rotate.NewAccessKeyId"]).toBe(newKey);
+    expect(second.execution.outputs["CheckRotateResult.NewAccessKeyId"]).toBe(newKey);
     for (const repo of stack.repos) expect(stack.secretValues(repo).accessKeyId).toBe(newKey);
     expect(attempts(stack, SECRET_ROUTE, "PUT", "octo-org/api"), "api is not written again").toHaveLength(
       apiPutsAfterFirst,
@@ -351,7 +351,7 @@ describe.concurrent("Rotate runbook when GitHub's answers go wrong in transit", 
     expect(statuses(attempts(stack, SECRET_ROUTE, "PUT", "octo-org/api"))).toEqual([201, 422, 201]);
     expect(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/api"), "fetched again once").toHaveLength(2);
     const { accessKeyId, secretAccessKey } = stack.secretValues("octo-org/api");
-    expect(accessKeyId).toBe(execution.outputs["Rotate.NewAccessKeyId"]);
+    expect(accessKeyId).toBe(execution.outputs["CheckRotateResult.NewAccessKeyId"]);
     expect(secretAccessKey).toBe(await stack.issuedSecretOf(accessKeyId ?? ""));
   });
 
