@@ -38,7 +38,7 @@ describe("Rotate runbook on a user without access keys", () => {
     }
   });
 
-  it("reports the new key and every repository in the execution's outputs", async () => {
+  it("reports the new key in the execution's outputs and every repository's result in CheckRotate's", async () => {
     // Prepare
     const stack = await createStack({ repos: ["octo-org/api", "octo-org/web", "someone-else/tooling"] });
 
