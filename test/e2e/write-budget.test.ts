@@ -58,6 +58,7 @@ describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation
     // Ten minutes, plus the few seconds the client keeps in hand for GitHub counting a write on arrival.
     expect(budgetWaits[0]?.ms).toBeLessThanOrEqual(10 * 60_000 + GITHUB_WRITE_LIMITS.marginMs);
     expect(checks[1]?.outputs.Progress).toBe("4 of 4 repositories done");
+    expect(execution.outputs["CheckRotateResult.Progress"]).toBe("4 of 4 repositories done");
     const newKey = execution.outputs["CheckRotateResult.NewAccessKeyId"];
     for (const repo of REPOS) {
       expect(stack.secretValues(repo).accessKeyId).toBe(newKey);
