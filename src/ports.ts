@@ -11,7 +11,11 @@ import type { RotationState } from "./lifecycle/state.ts";
 export interface IamKeys {
   /** Confirms the user exists and its ARN matches the configured one (throws IamStateError otherwise). */
   checkUser(): Promise<void>;
-  list(): Promise<AccessKeyInfo[]>;
+  /**
+   * The user's keys, oldest first. `expected`: keys known to exist (created by an earlier invocation moments
+   * ago); a listing that lacks one is retried for a while, as IAM may not list a new key at once.
+   */
+  list(expected?: readonly string[]): Promise<AccessKeyInfo[]>;
   create(): Promise<NewAccessKey>;
   deactivate(accessKeyId: string): Promise<void>;
   delete(accessKeyId: string): Promise<void>;

@@ -6,7 +6,7 @@ import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "../../src/domai
 import type { RepoRef } from "../../src/domain/repo.ts";
 import { repoLabel } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
-import { GitHubAccessError, IamStateError } from "../../src/errors.ts";
+import { GitHubAccessError, IamStateError, KeyNotAcceptedError } from "../../src/errors.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
 import { parseState, type RotationState, serializeState } from "../../src/lifecycle/state.ts";
 import type {
@@ -152,12 +152,13 @@ export class FakeProbe implements IdentityProbe {
   ) {}
 
   async callerArn(key: AccessKeyPair): Promise<string> {
+    // The errors StsIdentityProbe throws for these answers (test/aws/identity-probe.test.ts proves it on moto).
     if (this.notYetPropagated > 0) {
       this.notYetPropagated--;
-      throw new Error("InvalidClientTokenId");
+      throw new KeyNotAcceptedError(key.accessKeyId, "InvalidClientTokenId");
     }
     if (this.iam.secretOf(key.accessKeyId) !== key.secretAccessKey.reveal())
-      throw new Error("SignatureDoesNotMatch");
+      throw new KeyNotAcceptedError(key.accessKeyId, "SignatureDoesNotMatch");
     return this.arn;
   }
 }
