@@ -46,10 +46,13 @@ export class ConfigError extends AkmError {
   }
 }
 
-/** The Lambda's environment or an event does not match what the template wires in. */
+/**
+ * The Lambda's environment or an event does not match what the template wires in (a tool fault), or stack
+ * parameters that passed the form contradict each other (`fault: "user"`).
+ */
 export class SettingsError extends AkmError {
-  constructor(message: string, fix: string) {
-    super(message, { fix, fault: "tool" });
+  constructor(message: string, fix: string, fault: Fault = "tool") {
+    super(message, { fix, fault });
     this.name = "SettingsError";
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import { useStacks } from "../support/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
@@ -60,6 +61,34 @@ describe("Rotate runbook preflight", () => {
     expect(execution.failureMessage).toMatch(/secrets/i);
     expect(await stack.keys()).toEqual([]);
   });
+});
+
+describe("Rotate runbook with secret names GitHub takes for one secret", () => {
+  it.each([
+    ["AWS_ACCESS_KEY_ID", "aws_access_key_id"],
+    ["AWS_KEY", "aws_key"],
+  ])(
+    "fails naming both parameters when they are %s and %s, before any key or secret changes",
+    async (keyId, secretKey) => {
+      // Prepare
+      const stack = await createStack({
+        existingKeys: 1,
+        lambdaEnv: { [SETTINGS_ENV.secretNameKeyId]: keyId, [SETTINGS_ENV.secretNameSecretKey]: secretKey },
+      });
+      const before = await stack.keys();
+
+      // Act
+      const { execution } = await stack.runRunbook("Rotate");
+
+      // Assess
+      expect(execution.status).toBe("Failed");
+      expect(execution.failureMessage).toContain("pGitHubSecretNameAwsKeyId");
+      expect(execution.failureMessage).toContain("pGitHubSecretNameAwsKey ");
+      expect(execution.failureMessage).toContain("case-insensitively");
+      expect(await stack.keys()).toEqual(before);
+      expect(stack.github.requests).toEqual([]);
+    },
+  );
 });
 
 describe("Rotate runbook with a broken repos.json", () => {

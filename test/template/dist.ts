@@ -28,7 +28,9 @@ export interface Template {
   readonly Description: string;
   readonly Metadata: JsonObject;
   readonly Parameters: Record<string, JsonObject>;
+  readonly Rules?: Record<string, JsonObject>;
   readonly Mappings: Record<string, JsonObject>;
+  readonly Conditions?: Record<string, Json>;
   readonly Resources: Record<string, Resource>;
   readonly Outputs: Record<string, JsonObject>;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isObject, loadTemplate } from "./dist.ts";
+import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
+import { isObject, type Json, loadTemplate } from "./dist.ts";
 
 const { template } = loadTemplate();
 
@@ -106,6 +107,43 @@ describe("template parameters", () => {
     ["pSnsEmailAddress", "a@b.com, c@d.com", false],
   ] as const)("pattern of %s: %j accepted = %s", (id, value, accepted) => {
     expect(matches(String(parameter(id).AllowedPattern), value)).toBe(accepted);
+  });
+});
+
+/** Evaluates a rule assertion (Fn::Not, Fn::Equals, Ref) for the given parameter values, as CloudFormation does. */
+function evaluate(node: Json, values: Record<string, string>): unknown {
+  if (!isObject(node)) return node;
+  if ("Ref" in node) return values[String(node.Ref)] ?? parameter(String(node.Ref)).Default;
+  if ("Fn::Not" in node) return !evaluate((node["Fn::Not"] as Json[])[0] ?? null, values);
+  if ("Fn::Equals" in node) {
+    const [a = null, b = null] = node["Fn::Equals"] as Json[];
+    return evaluate(a, values) === evaluate(b, values);
+  }
+  throw new Error(`evaluate: unsupported rule function ${Object.keys(node).join(", ")}`);
+}
+
+describe("GitHub secret names in the form", () => {
+  it.each(["pGitHubSecretNameAwsKeyId", "pGitHubSecretNameAwsKey"])(
+    "checks %s with GitHub's naming rule, the same pattern the function uses",
+    (id) => {
+      expect(parameter(id).AllowedPattern).toBe(SECRET_NAME_PATTERN);
+    },
+  );
+
+  it.each([
+    [{}, true],
+    [{ pGitHubSecretNameAwsKey: "AWS_ACCESS_KEY_ID" }, false],
+    [{ pGitHubSecretNameAwsKeyId: "AWS_KEY", pGitHubSecretNameAwsKey: "AWS_KEY" }, false],
+    [{ pGitHubSecretNameAwsKeyId: "KEY_ID", pGitHubSecretNameAwsKey: "SECRET_KEY" }, true],
+  ] as const)("a rule refuses two identical names before any change: %j passes = %s", (values, passes) => {
+    const assertions = (template.Rules?.SecretNamesDiffer?.Assertions ?? []) as Json[];
+    expect(assertions).toHaveLength(1);
+    const [assertion] = assertions;
+    if (!isObject(assertion)) throw new Error("the rule has no assertion");
+    expect(evaluate(assertion.Assert ?? null, values)).toBe(passes);
+    expect(String(assertion.AssertDescription)).toMatch(
+      /pGitHubSecretNameAwsKeyId and pGitHubSecretNameAwsKey/,
+    );
   });
 });
 
