@@ -62,6 +62,11 @@ export interface RepoPublicKey {
 export interface SecretsTarget {
   /** Confirms the token is accepted; returns the login it belongs to. */
   whoAmI(): Promise<string>;
+  /**
+   * Throws (GitHubAccessError, repo named) when anything GitHub can tell before a write says the write would
+   * fail: the repository is missing or invisible, archived, or the token or its user may not write secrets.
+   */
+  checkWritable(repo: RepoRef): Promise<void>;
   publicKey(repo: RepoRef): Promise<RepoPublicKey>;
   /** Seals `value` for the repo and PUTs it. */
   writeSecret(repo: RepoRef, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;

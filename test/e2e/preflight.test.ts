@@ -63,6 +63,63 @@ describe("Rotate runbook preflight", () => {
   });
 });
 
+describe("Rotate runbook preflight: everything that would make a write fail", () => {
+  it("fails naming an archived repository, with unarchive it or remove it from the list, before any key exists", async () => {
+    // Prepare
+    const stack = await createStack({
+      existingKeys: 1,
+      repos: ["octo-org/api", "octo-org/legacy"],
+      archivedRepos: ["octo-org/legacy"],
+    });
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("octo-org/legacy is archived");
+    expect(execution.failureMessage).toContain("Unarchive it or remove it from the list");
+    expect(execution.failureMessage).not.toContain("octo-org/api:");
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.requests.filter((r) => r.method === "PUT")).toEqual([]);
+  });
+
+  it("rotates once the archived repository is removed from the list", async () => {
+    // Prepare
+    const stack = await createStack({
+      repos: ["octo-org/api", "octo-org/legacy"],
+      archivedRepos: ["octo-org/legacy"],
+    });
+    await stack.runRunbook("Rotate");
+    await stack.runRunbook("Delete-RepoConfig", { GITHUBOWNER: "octo-org", GITHUBREPO: "legacy" });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(await stack.keys()).toHaveLength(1);
+  });
+
+  it("fails naming the role a classic token's machine user lacks, before any key exists", async () => {
+    // Prepare
+    const stack = await createStack({
+      repos: ["octo-org/api"],
+      tokenGrant: { kind: "classic", scopes: ["repo"], role: "write" },
+    });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("has the write role on octo-org/api");
+    expect(execution.failureMessage).toContain("needs the admin role");
+    expect(await stack.keys()).toEqual([]);
+  });
+});
+
 describe("Rotate runbook with secret names GitHub takes for one secret", () => {
   it.each([
     ["AWS_ACCESS_KEY_ID", "aws_access_key_id"],

@@ -211,6 +211,8 @@ export class FakeGitHub implements SecretsTarget {
   tokenValid = true;
   /** Repos (owner/name) whose writes fail until removed. */
   readonly failingWrites = new Set<string>();
+  /** Repos (owner/name) that are archived: checkWritable refuses them, and so do their writes. */
+  readonly archived = new Set<string>();
   /** Called after each write, to check invariants at every instant. */
   onWrite: ((repo: string) => void) | undefined;
 
@@ -225,6 +227,16 @@ export class FakeGitHub implements SecretsTarget {
     if (!this.tokenValid)
       throw new GitHubAccessError("GitHub rejected the token (401).", { status: 401, fix: "New token." });
     return "machine-user";
+  }
+
+  async checkWritable(repo: RepoRef): Promise<void> {
+    const label = repoLabel(repo);
+    if (this.archived.has(label)) {
+      throw new GitHubAccessError(`${label} is archived. Nothing was changed.`, {
+        repo: label,
+        fix: "Unarchive it or remove it from the list.",
+      });
+    }
   }
 
   async publicKey(repo: RepoRef): Promise<RepoPublicKey> {
@@ -248,7 +260,7 @@ export class FakeGitHub implements SecretsTarget {
   ): Promise<void> {
     const label = repoLabel(repo);
     if (publicKey.keyId !== `kid-${label}`) throw new Error("wrong public key for repo");
-    if (this.failingWrites.has(label)) {
+    if (this.failingWrites.has(label) || this.archived.has(label)) {
       throw new GitHubAccessError(`GitHub refused PUT secret ${name} on ${label} (403).`, {
         status: 403,
         repo: label,
