@@ -17,6 +17,7 @@ export const SETTINGS_ENV = {
   secretNameSecretKey: "AKM_SECRET_NAME_SECRET_KEY",
   githubApiUrl: "AKM_GITHUB_API_URL",
   graceMinutes: "AKM_GRACE_MINUTES",
+  githubCaBundleKey: "AKM_GITHUB_CA_BUNDLE_KEY",
 } as const;
 
 export interface Settings {
@@ -30,6 +31,11 @@ export interface Settings {
   readonly secretNameSecretKey: string;
   readonly githubApiUrl: string;
   readonly graceMinutes: number;
+  /**
+   * S3 key, in `configBucket`, of a PEM file with CA certificates GitHub requests also trust (a GitHub Enterprise
+   * Server with a private CA); undefined when the stack parameter pGitHubCaBundleKey is empty.
+   */
+  readonly githubCaBundleKey: string | undefined;
 }
 
 /** The stack parameters behind the settings a user chooses, for messages. */
@@ -52,6 +58,10 @@ const SettingsSchema = v.object({
   secretNameSecretKey: SecretName,
   githubApiUrl: v.pipe(v.string(), v.url()),
   graceMinutes: v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.maxValue(10080)),
+  githubCaBundleKey: v.pipe(
+    v.string(),
+    v.transform((key) => (key === "" ? undefined : key)),
+  ),
 });
 
 /** Reads and validates the Lambda environment once, at cold start. */
@@ -60,6 +70,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   for (const [field, name] of Object.entries(SETTINGS_ENV)) raw[field] = env[name];
   raw.githubApiUrl ??= "https://api.github.com";
   raw.graceMinutes ??= "60";
+  raw.githubCaBundleKey ??= "";
   checkSecretNames(raw);
   const result = v.safeParse(SettingsSchema, raw);
   if (!result.success) {

@@ -76,7 +76,10 @@ export function tlsCertificateFault(error: unknown): TlsCertificateFault | undef
           : WRONG_HOST.has(code)
             ? "wrong-host"
             : "invalid";
-      return { code, reason: typeof message === "string" ? message : code, problem };
+      // Node adds "; if the root CA is installed locally, try running Node.js with --use-system-ca", which is
+      // no fix inside Lambda: the message names the real one.
+      const reason = typeof message === "string" ? (message.split("; if ")[0] ?? message) : code;
+      return { code, reason, problem };
     }
     current = cause;
   }

@@ -24,6 +24,9 @@ const NEW_PARAMETERS = [
   { id: "pSolutionName", type: "String", default: "github-akm" },
   { id: "pGraceMinutes", type: "Number", default: 60 },
   { id: "pGitHubApiUrl", type: "String", default: "https://api.github.com" },
+  { id: "pGitHubCaBundleKey", type: "String", default: "" },
+  { id: "pVpcSubnetIds", type: "String", default: "" },
+  { id: "pVpcSecurityGroupIds", type: "String", default: "" },
 ] as const;
 
 function parameter(id: string) {
@@ -105,6 +108,14 @@ describe("template parameters", () => {
     ["pGitHubToken", "ghp_abc def", false],
     ["pSnsEmailAddress", "ops@example.com", true],
     ["pSnsEmailAddress", "a@b.com, c@d.com", false],
+    ["pGitHubCaBundleKey", "", true],
+    ["pGitHubCaBundleKey", "certs/github-ca.pem", true],
+    ["pGitHubCaBundleKey", "certs/*.pem", false],
+    ["pVpcSubnetIds", "", true],
+    ["pVpcSubnetIds", "subnet-0abc1234,subnet-0123456789abcdef0", true],
+    ["pVpcSubnetIds", "subnet-0abc1234, subnet-0def5678", false],
+    ["pVpcSecurityGroupIds", "sg-0abc1234", true],
+    ["pVpcSecurityGroupIds", "vpc-0abc1234", false],
   ] as const)("pattern of %s: %j accepted = %s", (id, value, accepted) => {
     expect(matches(String(parameter(id).AllowedPattern), value)).toBe(accepted);
   });
