@@ -120,6 +120,55 @@ describe("Rotate runbook preflight: everything that would make a write fail", ()
   });
 });
 
+describe("Rotate runbook preflight: organization policies GitHub enforces with 403", () => {
+  it("says it is the organization's IP allow list, and how to get a fixed address, before any key exists", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    stack.github.addFault({
+      route: "repos/get",
+      status: 403,
+      times: Number.POSITIVE_INFINITY,
+      message:
+        "Although you appear to have the correct authorization credentials, the `octo-org` organization has an IP allow list enabled, and your IP address is not permitted to access this resource.",
+    });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain(
+      "octo-org has an IP allow list and the function's IP address is not on it",
+    );
+    expect(execution.failureMessage).toContain("pVpcSubnetIds");
+    expect(execution.failureMessage).not.toContain("lacks permission");
+    expect(await stack.keys()).toEqual([]);
+  });
+
+  it("says the token is not authorized for SAML single sign-on and gives GitHub's whole link", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    const link = `https://github.com/orgs/octo-org/sso?authorization_request=${"A1B2C3D4".repeat(16)}`;
+    stack.github.addFault({
+      route: "repos/get",
+      status: 403,
+      times: Number.POSITIVE_INFINITY,
+      headers: { "x-github-sso": `required; url=${link}` },
+      message:
+        "Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.",
+    });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("octo-org enforces SAML single sign-on");
+    expect(execution.failureMessage).toContain(`open ${link} signed in as the machine user`);
+    expect(await stack.keys()).toEqual([]);
+  });
+});
+
 describe("Rotate runbook with secret names GitHub takes for one secret", () => {
   it.each([
     ["AWS_ACCESS_KEY_ID", "aws_access_key_id"],
