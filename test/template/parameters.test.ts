@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { OWNER_PATTERN } from "../../src/config/repos-config.ts";
 import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
 import { isObject, type Json, loadTemplate } from "./dist.ts";
 
@@ -104,6 +105,11 @@ describe("template parameters", () => {
     ["pGitHubSecretNameAwsKeyId", "1KEY", false],
     ["pGitHubApiUrl", "https://github.example.com/api/v3", true],
     ["pGitHubApiUrl", "http://api.github.com", false],
+    ["pGitHubMachineUserName", "ci-bot", true],
+    ["pGitHubMachineUserName", "alice_acme", true],
+    ["pGitHubMachineUserName", "acme_admin", true],
+    ["pGitHubMachineUserName", "alice_ab", false],
+    ["pGitHubMachineUserName", "-bot", false],
     ["pGitHubToken", "fake_token_abcdefghijklmnopqrstuvwxyz0123", true],
     ["pGitHubToken", "ghp_abc def", false],
     ["pSnsEmailAddress", "ops@example.com", true],
@@ -132,6 +138,12 @@ function evaluate(node: Json, values: Record<string, string>): unknown {
   }
   throw new Error(`evaluate: unsupported rule function ${Object.keys(node).join(", ")}`);
 }
+
+describe("the machine user's login in the form", () => {
+  it("is checked with the login rule repos.json owners follow (Enterprise Managed Users included)", () => {
+    expect(parameter("pGitHubMachineUserName").AllowedPattern).toBe(OWNER_PATTERN.source);
+  });
+});
 
 describe("GitHub secret names in the form", () => {
   it.each(["pGitHubSecretNameAwsKeyId", "pGitHubSecretNameAwsKey"])(
