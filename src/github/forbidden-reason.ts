@@ -54,7 +54,7 @@ function namedOwner(message: string, context: ForbiddenContext): string {
 }
 
 /** `url=…` of an `X-GitHub-SSO: required; url=https://github.com/orgs/ORG/sso?authorization_request=…` header. */
-function ssoUrl(headers: Readonly<Record<string, unknown>>): string | undefined {
+export function ssoUrl(headers: Readonly<Record<string, unknown>>): string | undefined {
   const value = headers["x-github-sso"];
   if (typeof value !== "string") return undefined;
   return /(?:^|;)\s*url=(\S+)/.exec(value)?.[1];

@@ -1,7 +1,7 @@
 import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
-import { forbiddenReason, tokenNeeds } from "./forbidden-reason.ts";
+import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
 
 /** One request to GitHub, described for error messages. */
@@ -90,13 +90,25 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
       );
       return new GitHubAccessError(`${refused}: ${reason.what}.`, { ...base, fix: reason.fix });
     }
-    case 404:
-      return call.repo === undefined
-        ? new GitHubAccessError(`${refused}: this is not the GitHub REST API.`, { ...base, fix: API_URL_FIX })
-        : new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
-            ...base,
-            fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}`,
-          });
+    case 404: {
+      if (call.repo === undefined) {
+        return new GitHubAccessError(`${refused}: this is not the GitHub REST API.`, {
+          ...base,
+          fix: API_URL_FIX,
+        });
+      }
+      // A classic token not yet authorized for an organization's SAML SSO may get 404 instead of 403, with the
+      // same X-GitHub-SSO link. https://docs.github.com/en/rest/authentication/authenticating-to-the-rest-api
+      const sso = ssoUrl(error.response.headers ?? {});
+      const ssoFix =
+        sso === undefined
+          ? ""
+          : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
+      return new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
+        ...base,
+        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}${ssoFix}`,
+      });
+    }
     default:
       return new GitHubAccessError(`${refused}.`, {
         ...base,

@@ -170,6 +170,16 @@ describe("GitHub's 403 answers, each with its own message and fix", () => {
     expect(error.fix).toContain("admin role on acme/app");
   });
 
+  it("a 404 that carries GitHub's SSO link adds it whole to the fix", () => {
+    const error = toGitHubAccessError(
+      answer(404, "Not Found", { "x-github-sso": `required; url=${SSO_URL}` }),
+      CALL,
+    );
+
+    expect(error.message).toMatch(/: the repository does not exist or the token cannot see it\.$/);
+    expect(error.fix).toContain(`opening ${SSO_URL} signed in as the machine user`);
+  });
+
   it("a rate limit stays a transient fault, whatever the message", () => {
     const error = toGitHubAccessError(
       answer(403, "API rate limit exceeded for user ID 1.", { "x-ratelimit-remaining": "0" }),

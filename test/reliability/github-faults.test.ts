@@ -176,7 +176,9 @@ describe.concurrent("Rotate runbook when GitHub refuses the token or a repositor
       "403 is not retried",
     ).toEqual([403]);
     // Preflight reads the repository itself first (is it there, archived, writable?), then its public key.
-    expect(statuses(attempts(stack, REPO_ROUTE, "GET", "octo-org/gone")), "404 is not retried").toEqual([404]);
+    expect(statuses(attempts(stack, REPO_ROUTE, "GET", "octo-org/gone")), "404 is not retried").toEqual([
+      404,
+    ]);
     expect(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/gone")).toEqual([]);
     expect(attempts(stack, SECRET_ROUTE, "PUT")).toEqual([]);
   });
