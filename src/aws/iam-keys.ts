@@ -242,8 +242,15 @@ export class AwsIamKeys implements IamKeys {
         ),
       );
     } catch (error) {
-      // A run that crashed after deleting but before saving its state retries the delete; the goal holds.
-      if (awsErrorCode(error) === "NoSuchEntity" && (await this.#userExists())) return;
+      // A run that crashed after deleting but before saving its state retries the delete; the goal holds
+      // (unless IAM still lists the key after every retry: then it is not gone).
+      if (
+        awsErrorCode(error) === "NoSuchEntity" &&
+        (await this.#userExists()) &&
+        !(await this.#isListed(accessKeyId))
+      ) {
+        return;
+      }
       throw this.#keyFailure(error, "iam:DeleteAccessKey", accessKeyId);
     }
   }
