@@ -41,6 +41,27 @@ describe("Get-RepoList runbook", () => {
   });
 });
 
+describe("Enterprise Managed Users", () => {
+  it("adds and rotates a repository owned by the managed user alice_acme", async () => {
+    // Prepare
+    const stack = await createStack({
+      repos: ["octo-org/api"],
+      githubRepos: ["octo-org/api", "alice_acme/app"],
+    });
+
+    // Act
+    const added = await stack.runRunbook("Add-RepoConfig", { GITHUBOWNER: "alice_acme", GITHUBREPO: "app" });
+    const rotated = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(added.execution.status).toBe("Success");
+    expect(listed((await stack.readConfig())?.body)).toEqual(["octo-org/api", "alice_acme/app"]);
+    expect(rotated.execution.status).toBe("Success");
+    const [key] = await stack.keys();
+    expect(stack.secretValues("alice_acme/app").accessKeyId).toBe(key?.accessKeyId);
+  });
+});
+
 describe("Add-RepoConfig runbook", () => {
   it("adds a repository, which Get-RepoList then shows", async () => {
     // Prepare

@@ -32,6 +32,7 @@ import { writeFigures } from "./figures.ts";
 const endpoint = inject("motoEndpoint");
 
 const USER_ROUTE = "/user";
+const REPO_ROUTE = "/repos/{owner}/{repo}";
 const PUBLIC_KEY_ROUTE = "/repos/{owner}/{repo}/actions/secrets/public-key";
 const SECRET_ROUTE = "/repos/{owner}/{repo}/actions/secrets/{secret_name}";
 /** GitHub's 403 message when a fine-grained token lacks the permission an endpoint needs. */
@@ -163,7 +164,7 @@ describe.concurrent("Rotate runbook when GitHub refuses the token or a repositor
       "GitHub preflight failed for 2 repositories: octo-org/locked, octo-org/gone. Nothing was changed.",
     );
     expect(message).toMatch(
-      /octo-org\/locked: failed — .*403 .*the token lacks permission\. Fix: Give the token .*"Secrets: Read and write"/,
+      /octo-org\/locked: failed — .*403 .*the fine-grained token lacks a permission the request needs \(GitHub asks for secrets=read\)\. Fix: Edit the fine-grained token .*"Secrets" to "Read and write"/,
     );
     expect(message).toMatch(
       /octo-org\/gone: failed — .*404 .*does not exist or the token cannot see it\. Fix: Check Owner and Name of octo-org\/gone in repos\.json/,
@@ -174,9 +175,11 @@ describe.concurrent("Rotate runbook when GitHub refuses the token or a repositor
       statuses(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/locked")),
       "403 is not retried",
     ).toEqual([403]);
-    expect(statuses(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/gone")), "404 is not retried").toEqual(
-      [404],
-    );
+    // Preflight reads the repository itself first (is it there, archived, writable?), then its public key.
+    expect(statuses(attempts(stack, REPO_ROUTE, "GET", "octo-org/gone")), "404 is not retried").toEqual([
+      404,
+    ]);
+    expect(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/gone")).toEqual([]);
     expect(attempts(stack, SECRET_ROUTE, "PUT")).toEqual([]);
   });
 });

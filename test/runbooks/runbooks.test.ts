@@ -480,6 +480,13 @@ describe.each(["rAkmSsmAddRepoConfig", "rAkmSsmDeleteRepoConfig"] as const)("run
     );
   });
 
+  it.each(["alice_acme", "octo_admin", "octo-org"])(
+    "accepts the owner %j, an Enterprise Managed User's too",
+    (owner) => {
+      expect(ownerPattern.test(owner)).toBe(true);
+    },
+  );
+
   it.each(["-leading", "trailing-", "has space", "a/b", "x".repeat(40)])(
     "rejects the owner %j early",
     (owner) => {

@@ -37,6 +37,7 @@ import {
   type GitHubEmulator,
   type SecretWrittenEvent,
   startGitHubEmulator,
+  type TokenGrant,
 } from "./github-emulator/index.ts";
 import {
   type CfnTemplate,
@@ -74,6 +75,10 @@ export interface StackOptions {
   readonly tokenRepos?: "all" | readonly string[];
   /** `read` cannot write secrets (GitHub answers 403). Default `write`. */
   readonly tokenPermission?: "write" | "read";
+  /** The token's type, scopes and its user's role (default: a fine-grained token of an admin). */
+  readonly tokenGrant?: Pick<TokenGrant, "kind" | "scopes" | "role">;
+  /** Repositories (of `githubRepos`) that are archived: GitHub refuses writes to them. */
+  readonly archivedRepos?: readonly string[];
   /** Active access keys the user has before the stack manages it (created oldest first). */
   readonly existingKeys?: number;
   /** The pGraceMinutes stack parameter (default: the template's). */
@@ -257,7 +262,12 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       login: MACHINE_USER,
       repos: options.tokenRepos ?? githubRepos,
       permission: options.tokenPermission ?? "write",
+      ...options.tokenGrant,
     });
+    for (const full of options.archivedRepos ?? []) {
+      const [owner = "", name = ""] = full.split("/");
+      github.archiveRepo(owner, name);
+    }
 
     const parameters: Record<string, string> = {
       pIamUserName: user.userName,

@@ -115,6 +115,26 @@ describe("the Lambda function", () => {
       [SETTINGS_ENV.secretNameSecretKey]: { Ref: "pGitHubSecretNameAwsKey" },
       [SETTINGS_ENV.githubApiUrl]: { Ref: "pGitHubApiUrl" },
       [SETTINGS_ENV.graceMinutes]: { Ref: "pGraceMinutes" },
+      [SETTINGS_ENV.githubCaBundleKey]: { Ref: "pGitHubCaBundleKey" },
+    });
+  });
+
+  it("runs in the VPC only when fixed egress is asked for, with the given subnets and security groups", () => {
+    expect(fn.VpcConfig).toEqual({
+      "Fn::If": [
+        "HasFixedEgress",
+        {
+          SubnetIds: { "Fn::Split": [",", { Ref: "pVpcSubnetIds" }] },
+          SecurityGroupIds: { "Fn::Split": [",", { Ref: "pVpcSecurityGroupIds" }] },
+        },
+        { Ref: "AWS::NoValue" },
+      ],
+    });
+    expect(template.Conditions?.HasFixedEgress).toEqual({
+      "Fn::And": [
+        { "Fn::Not": [{ "Fn::Equals": [{ Ref: "pVpcSubnetIds" }, ""] }] },
+        { "Fn::Not": [{ "Fn::Equals": [{ Ref: "pVpcSecurityGroupIds" }, ""] }] },
+      ],
     });
   });
 
