@@ -130,3 +130,23 @@ export function toAkmError(error: unknown, context: string): AkmError {
     cause: error,
   });
 }
+
+/**
+ * A refusal that is also a security event: the key was about to go somewhere it must not (a repository of an owner
+ * pAllowedGitHubOwners does not list, one GitHub says was renamed, transferred or re-created). Nothing is changed,
+ * and besides the run's own answer the stack's alert topic is told (`alert`: one line for the e-mail's subject
+ * context, never a secret), because a direct invocation has no runbook whose failure would alert anyone.
+ */
+export class KeyDestinationRefusedError extends AkmError {
+  /** The repositories refused, `owner/name` as listed. */
+  readonly repos: readonly string[];
+  /** What happened, for the alert e-mail. */
+  readonly alert: string;
+
+  constructor(message: string, details: { repos: readonly string[]; alert: string; fix: string }) {
+    super(message, { fix: details.fix, fault: "user" });
+    this.name = "KeyDestinationRefusedError";
+    this.repos = details.repos;
+    this.alert = details.alert;
+  }
+}

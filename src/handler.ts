@@ -5,11 +5,13 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
 import * as v from "valibot";
 import { S3ConfigStore } from "./aws/config-store.ts";
 import { AwsIamKeys } from "./aws/iam-keys.ts";
 import { StsIdentityProbe } from "./aws/identity-probe.ts";
 import { S3RunLock } from "./aws/s3-run-lock.ts";
+import { SnsAlertSink } from "./aws/sns-alerts.ts";
 import { SecretsManagerStateStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
@@ -45,6 +47,7 @@ interface Wiring {
   readonly iam: IAMClient;
   readonly s3: S3Client;
   readonly secrets: SecretsManagerClient;
+  readonly sns: SNSClient;
 }
 
 let wiring: Wiring | undefined;
@@ -55,6 +58,7 @@ function wire(): Wiring {
     iam: new IAMClient({}),
     s3: new S3Client({}),
     secrets: new SecretsManagerClient({}),
+    sns: new SNSClient({}),
   };
   return wiring;
 }
@@ -79,9 +83,31 @@ export async function handler(
   if (isCustomResourceRequest(event)) {
     return answerRunbookDefaultVersions(event, context, runbookDefaultVersionsDeps(log));
   }
-  const outcome = await run(event, context);
+  const outcome = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);
   return renderAnswer(outcome, systemClock.now());
+}
+
+/**
+ * Sends the alerts the run asked for to the stack's topic, once the run is over. A failed send does not hide the
+ * run's own result: the summary says the alert could not be sent (and the log has why).
+ */
+async function deliverAlerts(outcome: RunOutcome): Promise<RunOutcome> {
+  if (outcome.alerts.length === 0 || wiring === undefined) return outcome;
+  const sink = new SnsAlertSink(wiring.sns, wiring.settings.alertTopicArn);
+  const subject = `aws-github-akm alert for IAM user ${wiring.settings.iamUserName}`;
+  const failures: string[] = [];
+  for (const alert of outcome.alerts) {
+    try {
+      await sink.send(subject, alert);
+      log(`alert sent: ${alert}`);
+    } catch (error) {
+      const akm = toAkmError(error, "Sending an alert");
+      log(`alert not sent: ${akm.message}`);
+      failures.push(`The alert to the stack's SNS topic could not be sent (${akm.message}). Fix: ${akm.fix}`);
+    }
+  }
+  return failures.length === 0 ? outcome : { ...outcome, notes: [...outcome.notes, ...failures] };
 }
 
 async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> {
@@ -101,9 +127,9 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
   const config = new S3ConfigStore(w.s3, w.settings.configBucket, w.settings.configKey);
   switch (input.action) {
     case "list-repos":
-      return listRepos(config);
+      return listRepos(config, w.settings.allowedOwners);
     case "add-repo":
-      return addRepo(config, { owner: input.owner, name: input.name });
+      return addRepo(config, { owner: input.owner, name: input.name }, w.settings.allowedOwners);
     case "delete-repo":
       return deleteRepo(config, { owner: input.owner, name: input.name });
     case "rotate":

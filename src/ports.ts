@@ -58,15 +58,30 @@ export interface RepoPublicKey {
   readonly key: string;
 }
 
+/** Who the GitHub token belongs to, and when it stops working. */
+export interface TokenOwner {
+  /** The login of the token's user (`GET /user`). */
+  readonly login: string;
+  /** When GitHub says the token expires; undefined for a token without an expiry date. */
+  readonly expiresAt: Date | undefined;
+}
+
+/** What identifies a repository on GitHub beyond its name, which can change hands. */
+export interface RepoIdentity {
+  /** GitHub's numeric repository ID: it survives renames and transfers, and a re-created repository gets a new one. */
+  readonly id: number;
+}
+
 /** GitHub Actions secrets of repositories. Errors are GitHubAccessError with the repo named. */
 export interface SecretsTarget {
-  /** Confirms the token is accepted; returns the login it belongs to. */
-  whoAmI(): Promise<string>;
+  /** Confirms the token is accepted; returns the login it belongs to and its expiry. */
+  whoAmI(): Promise<TokenOwner>;
   /**
    * Throws (GitHubAccessError, repo named) when anything GitHub can tell before a write says the write would
-   * fail: the repository is missing or invisible, archived, or the token or its user may not write secrets.
+   * fail: the repository is missing or invisible, moved (renamed or transferred: GitHub redirects), archived, or
+   * the token or its user may not write secrets. Returns the repository's identity.
    */
-  checkWritable(repo: RepoRef): Promise<void>;
+  checkWritable(repo: RepoRef): Promise<RepoIdentity>;
   publicKey(repo: RepoRef): Promise<RepoPublicKey>;
   /** Seals `value` for the repo and PUTs it. */
   writeSecret(repo: RepoRef, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;
@@ -109,6 +124,12 @@ export interface RunLock {
   acquire(owner: string, now: Date, ttlMs: number): Promise<LockHolder | undefined>;
   /** Gives the lease up if `owner` still holds it. */
   release(owner: string): Promise<void>;
+}
+
+/** The stack's alert topic: security events (a refused repository, a changed list, an expiring token). */
+export interface AlertSink {
+  /** Publishes one alert; `subject` is clipped to what SNS accepts. Never given a secret. */
+  send(subject: string, message: string): Promise<void>;
 }
 
 /** Time, injectable so tests need no sleeps. */

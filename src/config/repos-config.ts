@@ -2,7 +2,9 @@ import * as v from "valibot";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { ConfigError } from "../errors.ts";
+import { OWNER_PATTERN, OWNER_RULE } from "./github-login.ts";
 import { type DuplicateJsonKey, jsonDuplicateKeys, jsonErrorOffset } from "./json-error-offset.ts";
+import { foreignOwnersError, type OwnerAllowList } from "./owner-allow-list.ts";
 
 /**
  * repos.json, the list of repositories whose Actions secrets receive the key.
@@ -16,6 +18,8 @@ export interface ReposConfig {
   readonly repos: readonly RepoRef[];
 }
 
+export { OWNER_PATTERN, OWNER_RULE };
+
 /** Largest accepted document; far above any real list, small enough to parse inside one Lambda step. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_REPOS = 5000;
@@ -24,21 +28,9 @@ export const MAX_LISTED_PROBLEMS = 20;
 /** Longest excerpt of the user's text quoted in a message. */
 const MAX_QUOTED_CHARS = 60;
 
-/**
- * GitHub logins: 1–39 alphanumerics or single hyphens, not at either end. Enterprise Managed Users add an underscore
- * and their enterprise's short code (3–8 alphanumerics) to the normalized identity-provider name, e.g.
- * `mona-cat_octo`, and the setup user is `SHORTCODE_admin`; the whole login stays within 39 characters.
- * https://docs.github.com/en/enterprise-cloud@latest/admin/managing-iam/iam-configuration-reference/username-considerations-for-external-authentication
- * Organizations have no underscore; a managed user may own repositories, so an owner may have one.
- */
-export const OWNER_PATTERN =
-  /^(?=[A-Za-z0-9_-]{1,39}$)[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*(?:_[A-Za-z0-9]{3,8})?$/;
 // Repository names: 1–100 of A–Z a–z 0–9 . _ -, and not "." or "..".
 export const NAME_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 
-/** What a valid owner is, for messages: "Owner must be " + OWNER_RULE. */
-export const OWNER_RULE =
-  "a GitHub user or organization name: 1–39 letters, digits or single hyphens, not starting or ending with a hyphen (an Enterprise Managed User's login ends with _ and the enterprise's short code, e.g. alice_acme)";
 export const NAME_RULE =
   'a GitHub repository name: 1–100 of letters, digits, ".", "_" or "-" (not "." or "..")';
 
@@ -100,8 +92,17 @@ const Document = v.pipe(
 const FORMAT_FIX =
   'Edit repos.json so it reads like {"Repos":[{"Owner":"my-org","Name":"my-repo"}]}, or use the Add-RepoConfig runbook.';
 
-/** Parses and validates repos.json text; every problem is reported at once, each with its JSON path. */
-export function parseReposConfig(text: string, location: string): ReposConfig {
+/**
+ * Parses and validates repos.json text; every problem is reported at once, each with its JSON path (ConfigError).
+ * With `allowedOwners` (pAllowedGitHubOwners), a well-formed list that names a repository of another owner is
+ * refused too (KeyDestinationRefusedError, naming each entry): wherever the key could be written from the list.
+ * Without it the list is only read (Delete-RepoConfig must be able to remove such an entry).
+ */
+export function parseReposConfig(
+  text: string,
+  location: string,
+  allowedOwners?: OwnerAllowList,
+): ReposConfig {
   if (Buffer.byteLength(text, "utf8") > MAX_CONFIG_BYTES) {
     throw new ConfigError(location, [`the file is larger than ${MAX_CONFIG_BYTES} bytes`], FORMAT_FIX);
   }
@@ -136,6 +137,14 @@ export function parseReposConfig(text: string, location: string): ReposConfig {
       capped(duplicates.map((d) => `${d.label} is listed more than once (entries ${d.indexes.join(", ")})`)),
       "Remove the repeated entries (owner and name are compared case-insensitively, as GitHub does).",
     );
+  }
+  if (allowedOwners !== undefined) {
+    const foreign = repos.flatMap((repo, index) =>
+      allowedOwners.allows(repo.owner) ? [] : [{ repo, where: `Repos[${index}]` }],
+    );
+    if (foreign.length > 0) {
+      throw foreignOwnersError(`The repository list ${location}`, foreign, allowedOwners);
+    }
   }
   return { repos };
 }

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { SettingsError } from "../errors.ts";
+import { OwnerAllowList } from "./owner-allow-list.ts";
 import { SECRET_NAME_PATTERN, sameSecretName, secretNameProblem } from "./secret-name.ts";
 
 /**
@@ -18,6 +19,9 @@ export const SETTINGS_ENV = {
   githubApiUrl: "AKM_GITHUB_API_URL",
   graceMinutes: "AKM_GRACE_MINUTES",
   githubCaBundleKey: "AKM_GITHUB_CA_BUNDLE_KEY",
+  allowedOwners: "AKM_ALLOWED_GITHUB_OWNERS",
+  machineUserName: "AKM_GITHUB_MACHINE_USER_NAME",
+  alertTopicArn: "AKM_ALERT_TOPIC_ARN",
 } as const;
 
 export interface Settings {
@@ -36,6 +40,12 @@ export interface Settings {
    * Server with a private CA); undefined when the stack parameter pGitHubCaBundleKey is empty.
    */
   readonly githubCaBundleKey: string | undefined;
+  /** pAllowedGitHubOwners: the only owners whose repositories may receive the key. */
+  readonly allowedOwners: OwnerAllowList;
+  /** pGitHubMachineUserName: the login the token should belong to (a different owner is warned about). */
+  readonly machineUserName: string;
+  /** The stack's SNS topic: list changes and refused destinations are announced there. */
+  readonly alertTopicArn: string;
 }
 
 /** The stack parameters behind the settings a user chooses, for messages. */
@@ -57,6 +67,14 @@ const SettingsSchema = v.object({
   secretNameKeyId: SecretName,
   secretNameSecretKey: SecretName,
   githubApiUrl: v.pipe(v.string(), v.url()),
+  allowedOwners: v.pipe(
+    v.string(),
+    v.transform((value) => OwnerAllowList.parse(value)),
+    v.check((parsed) => parsed instanceof OwnerAllowList),
+    v.transform((parsed) => parsed as OwnerAllowList),
+  ),
+  machineUserName: NonEmpty,
+  alertTopicArn: v.pipe(v.string(), v.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/)),
   graceMinutes: v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.maxValue(10080)),
   githubCaBundleKey: v.pipe(
     v.string(),
@@ -72,6 +90,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   raw.graceMinutes ??= "60";
   raw.githubCaBundleKey ??= "";
   checkSecretNames(raw);
+  checkApiUrl(raw.githubApiUrl);
   const result = v.safeParse(SettingsSchema, raw);
   if (!result.success) {
     const names = result.issues.map((issue) => {
@@ -114,6 +133,27 @@ function checkSecretNames(raw: Record<string, string | undefined>): void {
       "user",
     );
   }
+}
+
+/**
+ * The token travels with every GitHub request, so the API URL must be `https://` — the form's pattern says so, and
+ * this checks it again at run time, where a hand-edited environment could have changed it. The one exception is a
+ * loopback address (127.0.0.0/8, ::1, localhost): such a request never leaves the machine it runs on (the tests'
+ * local GitHub emulator speaks plain HTTP).
+ */
+function checkApiUrl(value: string | undefined): void {
+  if (value === undefined || !URL.canParse(value)) return; // missing or malformed: the schema reports it
+  const url = new URL(value);
+  if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname))) return;
+  throw new SettingsError(
+    `The GitHub API URL (${SETTINGS_ENV.githubApiUrl} = ${JSON.stringify(value)}) is not an https:// URL, so the GitHub token would travel unencrypted. Nothing was changed.`,
+    "Update the stack with an https:// URL in pGitHubApiUrl: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.",
+    "user",
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** The rotation lock lives beside repos.json, so the function needs no extra bucket or table. */

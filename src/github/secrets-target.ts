@@ -1,7 +1,7 @@
 import { type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
 import type { SecretValue } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
-import type { RepoPublicKey, SecretsTarget } from "../ports.ts";
+import type { RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
 import type { GitHubClient } from "./client.ts";
 import { tokenNeeds } from "./forbidden-reason.ts";
 import { decodePublicKey, sealSecret } from "./seal.ts";
@@ -12,6 +12,7 @@ import {
   isHttpFailure,
   toGitHubAccessError,
 } from "./to-github-access-error.ts";
+import { parseTokenExpiration, TOKEN_EXPIRATION_HEADER } from "./token-expiration.ts";
 
 export interface GitHubSecretsTargetOptions {
   /** One client per run (see `createGitHubClient`). */
@@ -38,13 +39,14 @@ export class GitHubSecretsTarget implements SecretsTarget {
     this.#tokenSecretName = options.tokenSecretName;
   }
 
-  async whoAmI(): Promise<string> {
+  /** `GET /user`: the token's login, and its expiry from GitHub's `GitHub-Authentication-Token-Expiration`. */
+  async whoAmI(): Promise<TokenOwner> {
     const call = this.#call("GET /user");
-    const { data } = await this.#send(call, () => this.#client.request("GET /user"));
+    const { data, headers } = await this.#send(call, () => this.#client.request("GET /user"));
     const login = stringField(data, "login");
     if (login === undefined) throw unexpectedAnswer(call, "no login");
     this.#machineUser = login;
-    return login;
+    return { login, expiresAt: parseTokenExpiration(headers[TOKEN_EXPIRATION_HEADER]) };
   }
 
   /**
@@ -54,12 +56,14 @@ export class GitHubSecretsTarget implements SecretsTarget {
    * token's own permissions show only when it is used, so `publicKey` (which needs "Secrets" read) and the first
    * write check those. https://docs.github.com/en/rest/repos/repos#get-a-repository
    */
-  async checkWritable(repo: RepoRef): Promise<void> {
+  async checkWritable(repo: RepoRef): Promise<RepoIdentity> {
     const call = this.#call("GET repository", repo);
     const { data, headers } = await this.#send(call, () =>
       this.#client.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.name }),
     );
     const label = repoLabel(repo);
+    if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
+    const identity = { id: data.id };
     if (data.archived === true) {
       throw new GitHubAccessError(
         `${label} is archived, so GitHub refuses to write its secrets ("Repository was archived so is read-only."). Nothing was changed.`,
@@ -75,7 +79,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
       .split(",")
       .map((scope) => scope.trim())
       .filter((scope) => scope !== "");
-    if (scopes.length === 0) return;
+    if (scopes.length === 0) return identity;
     const user =
       this.#machineUser === undefined ? "the machine user" : `the machine user ${this.#machineUser}`;
     if (!scopes.includes("repo") && !(data.private === false && scopes.includes("public_repo"))) {
@@ -96,6 +100,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
         },
       );
     }
+    return identity;
   }
 
   publicKey(repo: RepoRef): Promise<RepoPublicKey> {

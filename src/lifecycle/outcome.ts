@@ -36,6 +36,11 @@ export interface RunOutcome {
   /** One entry per repository this invocation looked at, in list order. */
   readonly repos: readonly RepoResult[];
   readonly reposRemaining: number;
+  /**
+   * Messages for the stack's alert topic (SNS), sent by the handler after the run: security events such as a
+   * refused repository, a changed list or an expiring token. Names and IDs only, never a secret.
+   */
+  readonly alerts: readonly string[];
 }
 
 /**
@@ -47,6 +52,7 @@ export class OutcomeRecorder {
   readonly #dryRun: boolean;
   readonly #notes: string[] = [];
   readonly #repos = new Map<string, RepoResult>();
+  readonly #alerts: string[] = [];
   newAccessKeyId: string | undefined;
   oldAccessKeyId: string | undefined;
   retireAfter: Date | undefined;
@@ -64,6 +70,11 @@ export class OutcomeRecorder {
 
   note(line: string): void {
     this.#notes.push(line);
+  }
+
+  /** Asks for a message to the stack's alert topic (the handler sends it once the run is over). */
+  alert(message: string): void {
+    this.#alerts.push(message);
   }
 
   /** Records (or replaces) the result for one repository. */
@@ -94,6 +105,7 @@ export class OutcomeRecorder {
       budgetWindow: this.budgetWindow,
       repos: [...this.#repos.values()],
       reposRemaining: this.reposRemaining,
+      alerts: [...this.#alerts],
     };
   }
 }

@@ -1,13 +1,18 @@
+import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
-import type { ConfigStore, RepoPublicKey, SecretsTarget } from "../ports.ts";
+import type { ConfigStore, RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
 import { assertStateFits } from "./state-size.ts";
 
 export interface PreflightResult {
   readonly config: ReposConfig;
   readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+  /** Who the token belongs to and when it expires. */
+  readonly token: TokenOwner;
+  /** GitHub's identity of each repository checked, by slug. */
+  readonly identities: ReadonlyMap<string, RepoIdentity>;
 }
 
 export interface RepoFailure {
@@ -34,9 +39,13 @@ export class PreflightError extends AkmError {
   }
 }
 
-/** Reads and validates repos.json; a missing or invalid list stops the run before any change. */
+/**
+ * Reads and validates repos.json; a missing or invalid list stops the run before any change. With
+ * `allowedOwners`, a repository of an owner it does not list does too (see `parseReposConfig`).
+ */
 export async function loadReposConfig(
   store: ConfigStore,
+  allowedOwners?: OwnerAllowList,
 ): Promise<{ config: ReposConfig; version: string | undefined }> {
   const document = await store.read();
   if (!document) {
@@ -46,30 +55,36 @@ export async function loadReposConfig(
       `Upload repos.json to ${store.location} (format: {"Repos":[{"Owner":"my-org","Name":"my-repo"}]}) or run the Add-RepoConfig runbook.`,
     );
   }
-  return { config: parseReposConfig(document.text, store.location), version: document.version };
+  return {
+    config: parseReposConfig(document.text, store.location, allowedOwners),
+    version: document.version,
+  };
 }
 
 /**
- * R5: everything that can be checked without touching IAM is checked first — the repository list, the token,
- * and for every repository whatever would make its write fail (missing, archived, no right to write secrets:
- * `SecretsTarget.checkWritable`) and its Actions public key (one fetch per repo, reused for the writes), so no
- * key is created for a rotation that cannot finish. `toWrite` narrows the per-repository checks (a resumed
- * rotation's key exists already; it fetches each key when it writes the repository).
+ * R5: everything that can be checked without touching IAM is checked first — the repository list (only owners
+ * pAllowedGitHubOwners lists: `allowedOwners`), the token, and for every repository whatever would make its write
+ * fail or send the key astray (missing, moved, archived, no right to write secrets: `SecretsTarget.checkWritable`)
+ * and its Actions public key (one fetch per repo, reused for the writes), so no key is created for a rotation that
+ * cannot finish. `toWrite` narrows the per-repository checks (a resumed rotation's key exists already; it fetches
+ * each key when it writes the repository).
  */
 export async function preflight(
   store: ConfigStore,
   github: SecretsTarget,
+  allowedOwners: OwnerAllowList,
   toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
 ): Promise<PreflightResult> {
-  const { config } = await loadReposConfig(store);
+  const { config } = await loadReposConfig(store, allowedOwners);
   assertStateFits(config, store.location);
-  await github.whoAmI();
+  const token = await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
+  const identities = new Map<string, RepoIdentity>();
   const failures: RepoFailure[] = [];
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
   await forEachLimited(toWrite(config.repos), 4, async (repo) => {
     try {
-      await github.checkWritable(repo);
+      identities.set(repoSlug(repo), await github.checkWritable(repo));
       publicKeys.set(repoSlug(repo), await github.publicKey(repo));
     } catch (error) {
       failures.push({ repo, error: toAkmError(error, `Checking ${repoLabel(repo)} on GitHub`) });
@@ -80,7 +95,7 @@ export async function preflight(
     failures.sort((a, b) => (order.get(repoSlug(a.repo)) ?? 0) - (order.get(repoSlug(b.repo)) ?? 0));
     throw new PreflightError(failures);
   }
-  return { config, publicKeys };
+  return { config, publicKeys, token, identities };
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

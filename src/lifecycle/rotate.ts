@@ -1,6 +1,7 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
 import { nameRepos, repoLabel } from "../domain/repo.ts";
-import { AkmError, IamStateError, toAkmError } from "../errors.ts";
+import { AkmError, IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
+import { githubApiNote } from "./github-api-note.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
 import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
@@ -8,6 +9,7 @@ import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
 import { emptyState, type PreviousKey } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
+import { tokenWarnings } from "./token-check.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
@@ -26,15 +28,26 @@ export async function rotate(deps: RotationDeps, options: RotateOptions): Promis
 async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<RunOutcome> {
   const outcome = new OutcomeRecorder("rotate", options.dryRun);
   const { settings } = deps;
+  outcome.note(githubApiNote(settings.githubApiUrl));
   try {
     const stored = await deps.state.load();
     // R5: nothing below changes IAM until the config, the token and every repository check out. A resumed
     // rotation (its new key exists already) reads each remaining repository's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
     const resuming = stored?.pending !== undefined;
-    const { config, publicKeys } = await preflight(deps.config, deps.github, (repos) =>
-      resuming ? [] : repos,
+    const { config, publicKeys, token } = await preflight(
+      deps.config,
+      deps.github,
+      settings.allowedOwners,
+      (repos) => (resuming ? [] : repos),
     );
+    for (const warning of tokenWarnings(
+      token,
+      settings.machineUserName,
+      settings.tokenSecretId,
+      deps.clock.now(),
+    ))
+      outcome.note(warning);
     await deps.iam.checkUser();
     const loaded = stored ?? emptyState(deps.clock.now());
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
@@ -75,6 +88,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     return await finishRotation(run);
   } catch (error) {
     const akm = toAkmError(error, "Rotate");
+    if (akm instanceof KeyDestinationRefusedError) outcome.alert(akm.alert);
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
         outcome.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });

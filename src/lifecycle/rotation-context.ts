@@ -1,3 +1,4 @@
+import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import type {
   Clock,
@@ -37,6 +38,14 @@ export interface RotationDeps {
 export interface RotationSettings {
   readonly iamUserName: string;
   readonly iamUserArn: string;
+  /** pAllowedGitHubOwners: a listed repository of any other owner stops the run before any change. */
+  readonly allowedOwners: OwnerAllowList;
+  /** pGitHubMachineUserName: the login the token should belong to. */
+  readonly machineUserName: string;
+  /** The Secrets Manager secret holding the GitHub token, named where a new token should go. */
+  readonly tokenSecretId: string;
+  /** The GitHub API the key goes through, named in every rotation summary. */
+  readonly githubApiUrl: string;
   readonly secretNameKeyId: string;
   readonly secretNameSecretKey: string;
   readonly graceMinutes: number;

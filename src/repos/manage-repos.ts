@@ -1,3 +1,8 @@
+import {
+  ALLOWED_OWNERS_PARAMETER,
+  foreignOwnersError,
+  type OwnerAllowList,
+} from "../config/owner-allow-list.ts";
 import { parseReposConfig, renderReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
@@ -7,12 +12,36 @@ import { loadReposConfig } from "../lifecycle/preflight.ts";
 import { assertStateFits } from "../lifecycle/state-size.ts";
 import type { ConfigStore } from "../ports.ts";
 
-/** Get-RepoList: shows the repositories in repos.json. */
-export async function listRepos(store: ConfigStore): Promise<RunOutcome> {
+/**
+ * Get-RepoList: shows the repositories in repos.json. A repository of an owner pAllowedGitHubOwners does not list
+ * is shown as failed, and the run ends Failed: no rotation runs while the list names it.
+ */
+export async function listRepos(store: ConfigStore, allowedOwners: OwnerAllowList): Promise<RunOutcome> {
   const report = new OutcomeRecorder("list-repos", false);
   try {
     const { config } = await loadReposConfig(store);
-    for (const repo of config.repos) report.repo({ repo: repoLabel(repo), result: "listed", detail: "" });
+    for (const repo of config.repos) {
+      const allowed = allowedOwners.allows(repo.owner);
+      report.repo({
+        repo: repoLabel(repo),
+        result: allowed ? "listed" : "failed",
+        detail: allowed
+          ? ""
+          : `its owner is not in ${ALLOWED_OWNERS_PARAMETER} (${allowedOwners.describe()}): no rotation runs until it is removed`,
+      });
+    }
+    const foreign = allowedOwners.foreign(config.repos);
+    if (foreign.length > 0) {
+      return report.finish(
+        "Failed",
+        `${config.repos.length} repositories listed in ${store.location}; ${foreign.length} of them belong to owners the stack does not allow:`,
+        foreignOwnersError(
+          `The repository list ${store.location}`,
+          foreign.map((repo) => ({ repo, where: `Repos[${config.repos.indexOf(repo)}]` })),
+          allowedOwners,
+        ),
+      );
+    }
     return report.finish("Succeeded", `${config.repos.length} repositories listed in ${store.location}:`);
   } catch (error) {
     return report.finish("Failed", "Get-RepoList Failed.", toAkmError(error, "Reading the repository list"));
@@ -22,8 +51,25 @@ export async function listRepos(store: ConfigStore): Promise<RunOutcome> {
 /**
  * Add-RepoConfig: appends a repository. Adding one that is already listed (case-insensitively, as GitHub
  * compares names) is a successful no-op. A missing repos.json is created; an invalid one is left untouched.
+ * A repository of an owner `allowedOwners` (pAllowedGitHubOwners) does not list is refused before the list is
+ * read, and the refusal is alerted: the runbook and a direct invocation of the function both end here.
  */
-export async function addRepo(store: ConfigStore, repo: RepoRef): Promise<RunOutcome> {
+export async function addRepo(
+  store: ConfigStore,
+  repo: RepoRef,
+  allowedOwners: OwnerAllowList,
+): Promise<RunOutcome> {
+  if (!allowedOwners.allows(repo.owner)) {
+    const report = new OutcomeRecorder("add-repo", false);
+    const refused = foreignOwnersError(
+      "Add-RepoConfig",
+      [{ repo, where: "GITHUBOWNER/GITHUBREPO" }],
+      allowedOwners,
+      false,
+    );
+    report.alert(refused.alert);
+    return report.finish("Failed", `Add-RepoConfig Failed; ${store.location} was not changed.`, refused);
+  }
   return editRepos(store, "add-repo", repo, (repos, present) =>
     present ? undefined : [...repos, { owner: repo.owner, name: repo.name }],
   );

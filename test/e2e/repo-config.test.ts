@@ -99,7 +99,7 @@ describe("Add-RepoConfig runbook", () => {
 
   it("creates repos.json when it does not exist yet", async () => {
     // Prepare
-    const stack = await createStack({ reposJson: null });
+    const stack = await createStack({ reposJson: null, allowedOwners: ["octo-org"] });
 
     // Act
     const { execution } = await stack.runRunbook("Add-RepoConfig", {
@@ -145,7 +145,7 @@ describe("Add-RepoConfig runbook", () => {
 
   it("leaves an invalid repos.json exactly as it is", async () => {
     // Prepare
-    const stack = await createStack({ reposJson: '{"Repos": [' });
+    const stack = await createStack({ reposJson: '{"Repos": [', allowedOwners: ["octo-org"] });
     const before = await stack.readConfig();
 
     // Act

@@ -2,6 +2,7 @@
  * In-memory implementations of the ports, for unit tests of the pure lifecycle logic only.
  * Integration tests use moto and the GitHub emulator instead.
  */
+import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "../../src/domain/access-key.ts";
 import type { RepoRef } from "../../src/domain/repo.ts";
 import { repoLabel } from "../../src/domain/repo.ts";
@@ -18,10 +19,12 @@ import type {
   IamKeys,
   IdentityProbe,
   LockHolder,
+  RepoIdentity,
   RepoPublicKey,
   RunLock,
   SecretsTarget,
   StateStore,
+  TokenOwner,
 } from "../../src/ports.ts";
 import { renderAnswer } from "../../src/render-answer.ts";
 
@@ -218,21 +221,32 @@ export class FakeGitHub implements SecretsTarget {
   readonly archived = new Set<string>();
   /** Called after each write, to check invariants at every instant. */
   onWrite: ((repo: string) => void) | undefined;
+  /** Who the token belongs to, and when it expires (GET /user). */
+  tokenOwner: TokenOwner = { login: "machine-user", expiresAt: undefined };
+  /** GitHub's repository IDs, by owner/name. */
+  readonly ids = new Map<string, number>();
+  #nextId = 1001;
 
   constructor(private readonly clock: FakeClock) {}
 
   addRepo(owner: string, name: string): RepoRef {
     this.repos.set(`${owner}/${name}`, { values: new Map(), updatedAt: new Map() });
+    this.ids.set(`${owner}/${name}`, this.#nextId++);
     return { owner, name };
   }
 
-  async whoAmI(): Promise<string> {
-    if (!this.tokenValid)
-      throw new GitHubAccessError("GitHub rejected the token (401).", { status: 401, fix: "New token." });
-    return "machine-user";
+  /** The repository was deleted and a new one made under the same name: it has a new ID and no secrets. */
+  recreateRepo(owner: string, name: string): void {
+    this.addRepo(owner, name);
   }
 
-  async checkWritable(repo: RepoRef): Promise<void> {
+  async whoAmI(): Promise<TokenOwner> {
+    if (!this.tokenValid)
+      throw new GitHubAccessError("GitHub rejected the token (401).", { status: 401, fix: "New token." });
+    return this.tokenOwner;
+  }
+
+  async checkWritable(repo: RepoRef): Promise<RepoIdentity> {
     const label = repoLabel(repo);
     if (this.archived.has(label)) {
       throw new GitHubAccessError(`${label} is archived. Nothing was changed.`, {
@@ -240,6 +254,7 @@ export class FakeGitHub implements SecretsTarget {
         fix: "Unarchive it or remove it from the list.",
       });
     }
+    return { id: this.ids.get(label) ?? 0 };
   }
 
   async publicKey(repo: RepoRef): Promise<RepoPublicKey> {
@@ -347,6 +362,10 @@ export function fakeWorld(repoCount = 3, graceMinutes = 60): FakeWorld {
     settings: {
       iamUserName: "deploy-bot",
       iamUserArn: USER_ARN,
+      allowedOwners: OwnerAllowList.of("acme", "a-rather-long-organization-name"),
+      machineUserName: "machine-user",
+      tokenSecretId: "GHS-AKM-deploy-bot-GitHubToken-machine-user",
+      githubApiUrl: "https://api.github.com",
       secretNameKeyId: "AWS_ACCESS_KEY_ID",
       secretNameSecretKey: "AWS_SECRET_ACCESS_KEY",
       graceMinutes,

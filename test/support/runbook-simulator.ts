@@ -288,7 +288,12 @@ export class IntrinsicResolver {
   #ref(name: string): unknown {
     if (name === "AWS::NoValue") return NO_VALUE;
     if (name in this.#pseudo) return this.#pseudo[name];
-    if (name in this.#parameters) return this.#parameters[name];
+    if (name in this.#parameters) {
+      // A list parameter's Ref is the list of its comma-separated values.
+      const type = String(this.#template.Parameters?.[name]?.Type ?? "String");
+      const value = this.#parameters[name] ?? "";
+      return type === "CommaDelimitedList" || type.startsWith("List<") ? value.split(",") : value;
+    }
     const resource = this.#template.Resources[name];
     if (resource === undefined) throw new Error(`runbook-simulator: Ref to unknown name ${name}.`);
     return this.#resources[name]?.ref ?? physicalId(name);

@@ -21,6 +21,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { afterEach, expect } from "vitest";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
+import { type AlertTopic, createAlertTopic, type ReceivedAlert } from "./alert-topic.ts";
 import {
   awsClientConfig,
   createConfigBucket,
@@ -71,6 +72,8 @@ export interface StackOptions {
   readonly reposJson?: string | null;
   /** Repositories that exist on the emulated GitHub (default: `repos`). */
   readonly githubRepos?: readonly string[];
+  /** The pAllowedGitHubOwners stack parameter (default: every owner of `repos` and `githubRepos`). */
+  readonly allowedOwners?: readonly string[];
   /** Repositories the token may reach (default: `githubRepos`). */
   readonly tokenRepos?: "all" | readonly string[];
   /** `read` cannot write secrets (GitHub answers 403). Default `write`. */
@@ -175,6 +178,9 @@ export interface Stack {
   readonly sleeps: readonly SleepRequest[];
   /** R1 breaches: at a secret write (from the emulator's hook) or after a run. */
   readonly r1Failures: readonly string[];
+  /** Every notification the stack's SNS alert topic received so far. */
+  readonly alerts: readonly ReceivedAlert[];
+  readonly alertTopicArn: string;
   /** The most access keys the user had at any secret write or after any run. */
   readonly maxKeysSeen: number;
   /** A runbook of the template, as deployed for this stack (document `GHS-AKM-<user>-<name>`). */
@@ -244,6 +250,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
   const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
 
   const bucket = await createConfigBucket(endpoint, uniqueName("akm-config"));
+  const alertTopic: AlertTopic = await createAlertTopic(endpoint, uniqueName("akm-alerts"));
   const s3 = new S3Client(awsClientConfig(endpoint));
   // As the template's bucket: versioned, so every edit of the list stays recoverable.
   await s3.send(
@@ -275,6 +282,11 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       pRepoConfigBucketName: bucket,
       pGitHubToken: token,
       pGitHubMachineUserName: MACHINE_USER,
+      pAllowedGitHubOwners: (
+        options.allowedOwners ?? [
+          ...new Set([...repos, ...githubRepos].map((full) => full.split("/")[0] ?? "")),
+        ]
+      ).join(","),
       pSnsEmailAddress: "alerts@example.com",
       // The emulator speaks http on loopback; a real stack's parameter only accepts https.
       pGitHubApiUrl: github.url,
@@ -292,6 +304,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         rRotationStateSecret: { ref: stackSecrets.stateSecretArn, arn: stackSecrets.stateSecretArn },
         rRepoConfigBucket: { ref: bucket, arn: `arn:aws:s3:::${bucket}` },
         rKmsKey: { ref: stackSecrets.kmsKeyId, arn: stackSecrets.kmsKeyArn },
+        rSnsTopic: { ref: alertTopic.topicArn, arn: alertTopic.topicArn },
       },
     };
     const env = { ...lambdaEnvironment(template, fn, context, endpoint), ...options.lambdaEnv };
@@ -439,6 +452,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       everyStdoutStderr,
       sleeps,
       r1Failures,
+      alerts: alertTopic.received,
+      alertTopicArn: alertTopic.topicArn,
       get maxKeysSeen() {
         return maxKeysSeen;
       },
@@ -551,6 +566,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
             text,
           ]),
           ...capturedTexts.map((text, i): [string, string] => [`runbook execution or error ${i + 1}`, text]),
+          ...alertTopic.received.map((alert, i): [string, string] => [
+            `alert ${i + 1}`,
+            `${alert.subject ?? ""}\n${alert.message}`,
+          ]),
           ...extraTexts.map((text, i): [string, string] => [`extra text ${i + 1}`, text]),
         ];
         const leaks: string[] = [];
@@ -565,12 +584,14 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       async close() {
         github.setSecretWrittenHook(undefined);
         await github.close();
+        await alertTopic.close();
         for (const client of [iam, secrets, s3]) client.destroy();
       },
     };
     return stack;
   } catch (error) {
     await github.close();
+    await alertTopic.close();
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OWNER_PATTERN } from "../../src/config/repos-config.ts";
+import { OWNER_PATTERN } from "../../src/config/github-login.ts";
 import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
 import { isObject, type Json, loadTemplate } from "./dist.ts";
 
@@ -20,7 +20,11 @@ const ORIGINAL_PARAMETERS = [
   { id: "pGitHubSecretNameAwsKey", type: "String", default: "AWS_SECRET_ACCESS_KEY", label: undefined },
 ] as const;
 
-// New parameters must have defaults, or updating an existing stack would ask for values.
+// The one new parameter without a default: updating an original stack asks for it (README "Upgrading"), because
+// which GitHub accounts may receive the key is not something a default can decide.
+const REQUIRED_NEW_PARAMETERS = [{ id: "pAllowedGitHubOwners", type: "CommaDelimitedList" }] as const;
+
+// Every other new parameter has a default, so updating an existing stack asks for nothing else.
 const NEW_PARAMETERS = [
   { id: "pSolutionName", type: "String", default: "github-akm" },
   { id: "pGraceMinutes", type: "Number", default: 60 },
@@ -52,9 +56,14 @@ describe("template parameters", () => {
     expect(parameter(p.id).Default).toBe(p.default);
   });
 
+  it.each(REQUIRED_NEW_PARAMETERS)("adds $id without a default, so an upgrade asks for it", (p) => {
+    expect(parameter(p.id).Type).toBe(p.type);
+    expect(parameter(p.id).Default).toBeUndefined();
+  });
+
   it("declares no other parameters", () => {
     expect(Object.keys(template.Parameters).sort()).toEqual(
-      [...ORIGINAL_PARAMETERS, ...NEW_PARAMETERS].map((p) => p.id).sort(),
+      [...ORIGINAL_PARAMETERS, ...NEW_PARAMETERS, ...REQUIRED_NEW_PARAMETERS].map((p) => p.id).sort(),
     );
   });
 
@@ -122,6 +131,12 @@ describe("template parameters", () => {
     ["pVpcSubnetIds", "subnet-0abc1234, subnet-0def5678", false],
     ["pVpcSecurityGroupIds", "sg-0abc1234", true],
     ["pVpcSecurityGroupIds", "vpc-0abc1234", false],
+    // CloudFormation applies a CommaDelimitedList's pattern to each value.
+    ["pAllowedGitHubOwners", "octo-org", true],
+    ["pAllowedGitHubOwners", "alice_acme", true],
+    ["pAllowedGitHubOwners", " octo-org", false],
+    ["pAllowedGitHubOwners", "", false],
+    ["pAllowedGitHubOwners", "octo-org/api", false],
   ] as const)("pattern of %s: %j accepted = %s", (id, value, accepted) => {
     expect(matches(String(parameter(id).AllowedPattern), value)).toBe(accepted);
   });
@@ -142,6 +157,12 @@ function evaluate(node: Json, values: Record<string, string>): unknown {
 describe("the machine user's login in the form", () => {
   it("is checked with the login rule repos.json owners follow (Enterprise Managed Users included)", () => {
     expect(parameter("pGitHubMachineUserName").AllowedPattern).toBe(OWNER_PATTERN.source);
+  });
+});
+
+describe("the allowed owners in the form", () => {
+  it("checks each owner with the login rule the function applies to the list", () => {
+    expect(parameter("pAllowedGitHubOwners").AllowedPattern).toBe(OWNER_PATTERN.source);
   });
 });
 

@@ -116,6 +116,9 @@ describe("the Lambda function", () => {
       [SETTINGS_ENV.githubApiUrl]: { Ref: "pGitHubApiUrl" },
       [SETTINGS_ENV.graceMinutes]: { Ref: "pGraceMinutes" },
       [SETTINGS_ENV.githubCaBundleKey]: { Ref: "pGitHubCaBundleKey" },
+      [SETTINGS_ENV.allowedOwners]: { "Fn::Join": [",", { Ref: "pAllowedGitHubOwners" }] },
+      [SETTINGS_ENV.machineUserName]: { Ref: "pGitHubMachineUserName" },
+      [SETTINGS_ENV.alertTopicArn]: { Ref: "rSnsTopic" },
     });
   });
 

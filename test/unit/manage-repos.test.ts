@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import { renderAnswer } from "../../src/render-answer.ts";
 import { addRepo, deleteRepo, listRepos } from "../../src/repos/manage-repos.ts";
 import { MemoryConfigStore } from "../support/fakes.ts";
+
+/** pAllowedGitHubOwners of these tests. */
+const ALLOWED = OwnerAllowList.of("acme", "a-rather-long-organization-name");
 
 describe("repository list runbooks", () => {
   it("lists the repositories in repos.json", async () => {
@@ -10,7 +14,7 @@ describe("repository list runbooks", () => {
       { owner: "acme", name: "web" },
     ]);
 
-    const result = await answer(listRepos, store);
+    const result = await answer(listRepos, store, ALLOWED);
 
     expect(result.status).toBe("Succeeded");
     expect(result.repos.map((r) => r.repo)).toEqual(["acme/api", "acme/web"]);
@@ -19,7 +23,7 @@ describe("repository list runbooks", () => {
   it("adds a repository and keeps the original format", async () => {
     const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
 
-    const result = await answer(addRepo, store, { owner: "acme", name: "web" });
+    const result = await answer(addRepo, store, { owner: "acme", name: "web" }, ALLOWED);
 
     expect(result.status).toBe("Succeeded");
     expect(JSON.parse(store.text ?? "")).toEqual({
@@ -33,7 +37,7 @@ describe("repository list runbooks", () => {
   it("treats adding a repository that is already listed (in any letter case) as a no-op success", async () => {
     const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
 
-    const result = await answer(addRepo, store, { owner: "ACME", name: "Api" });
+    const result = await answer(addRepo, store, { owner: "ACME", name: "Api" }, ALLOWED);
 
     expect(result.status).toBe("Succeeded");
     expect(result.summary).toContain("already listed");
@@ -43,7 +47,7 @@ describe("repository list runbooks", () => {
   it("creates repos.json when adding to a list that does not exist yet", async () => {
     const store = new MemoryConfigStore();
 
-    const result = await answer(addRepo, store, { owner: "acme", name: "api" });
+    const result = await answer(addRepo, store, { owner: "acme", name: "api" }, ALLOWED);
 
     expect(result.status).toBe("Succeeded");
     expect(store.writes).toBe(1);
@@ -68,7 +72,7 @@ describe("repository list runbooks", () => {
     const store = new MemoryConfigStore();
     store.text = '{"Repos": [oops]}';
 
-    const added = await answer(addRepo, store, { owner: "acme", name: "api" });
+    const added = await answer(addRepo, store, { owner: "acme", name: "api" }, ALLOWED);
 
     expect(added.status).toBe("Failed");
     expect(added.summary).toContain("not valid JSON");
@@ -85,6 +89,75 @@ describe("repository list runbooks", () => {
   });
 });
 
+describe("repositories of owners the stack does not allow (pAllowedGitHubOwners)", () => {
+  it("refuses to add one, leaves the list untouched, and asks for an alert naming it", async () => {
+    // Prepare
+    const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
+    const before = store.text;
+
+    // Act
+    const outcome = await addRepo(store, { owner: "evil-corp", name: "harvest" }, ALLOWED);
+
+    // Assess
+    const result = renderAnswer(outcome, new Date("2026-01-01T00:00:00Z"));
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain('"evil-corp/harvest" (owner "evil-corp")');
+    expect(result.summary).toContain("pAllowedGitHubOwners does not allow");
+    expect(result.summary).toContain("acme, a-rather-long-organization-name");
+    expect(result.summary).toContain("nothing was changed");
+    expect(store.text).toBe(before);
+    expect(store.writes).toBe(0);
+    expect(outcome.alerts).toHaveLength(1);
+    expect(outcome.alerts[0]).toContain("evil-corp/harvest");
+  });
+
+  it("compares owners ignoring letter case, as GitHub does", async () => {
+    // Prepare
+    const store = new MemoryConfigStore([{ owner: "acme", name: "api" }]);
+
+    // Act
+    const result = await answer(addRepo, store, { owner: "ACME", name: "web" }, ALLOWED);
+
+    // Assess
+    expect(result.status).toBe("Succeeded");
+    expect(store.writes).toBe(1);
+  });
+
+  it("shows one that is already listed as failed in Get-RepoList, which then fails naming it", async () => {
+    // Prepare
+    const store = new MemoryConfigStore([
+      { owner: "acme", name: "api" },
+      { owner: "evil-corp", name: "harvest" },
+    ]);
+
+    // Act
+    const result = await answer(listRepos, store, ALLOWED);
+
+    // Assess
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain('Repos[1] "evil-corp/harvest"');
+    expect(result.repos).toEqual([
+      { repo: "acme/api", result: "listed", detail: "" },
+      expect.objectContaining({ repo: "evil-corp/harvest", result: "failed" }),
+    ]);
+  });
+
+  it("lets Delete-RepoConfig remove one that is already listed", async () => {
+    // Prepare
+    const store = new MemoryConfigStore([
+      { owner: "acme", name: "api" },
+      { owner: "evil-corp", name: "harvest" },
+    ]);
+
+    // Act
+    const result = await answer(deleteRepo, store, { owner: "evil-corp", name: "harvest" });
+
+    // Assess
+    expect(result.status).toBe("Succeeded");
+    expect(JSON.parse(store.text ?? "")).toEqual({ Repos: [{ Name: "api", Owner: "acme" }] });
+  });
+});
+
 describe("the size of the repository list", () => {
   it("refuses to add a repository when the rotation state for the list could no longer be saved", async () => {
     const repos = Array.from({ length: 700 }, (_, i) => ({
@@ -93,7 +166,7 @@ describe("the size of the repository list", () => {
     }));
     const store = new MemoryConfigStore(repos);
 
-    const result = await answer(addRepo, store, { owner: "acme", name: "one-more" });
+    const result = await answer(addRepo, store, { owner: "acme", name: "one-more" }, ALLOWED);
 
     expect(result.status).toBe("Failed");
     expect(result.summary).toContain("more than the 65536 bytes a Secrets Manager secret holds");

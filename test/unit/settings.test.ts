@@ -14,6 +14,9 @@ function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     [SETTINGS_ENV.configKey]: "repos.json",
     [SETTINGS_ENV.secretNameKeyId]: "AWS_ACCESS_KEY_ID",
     [SETTINGS_ENV.secretNameSecretKey]: "AWS_SECRET_ACCESS_KEY",
+    [SETTINGS_ENV.allowedOwners]: "octo-org,alice_acme",
+    [SETTINGS_ENV.machineUserName]: "machine",
+    [SETTINGS_ENV.alertTopicArn]: "arn:aws:sns:eu-west-1:123456789012:akm-alerts",
     ...overrides,
   };
 }
@@ -73,6 +76,69 @@ describe("GitHub secret names in the settings", () => {
     expect(error.message).toBe(
       `The GitHub secret name pGitHubSecretNameAwsKey (AKM_SECRET_NAME_SECRET_KEY = ${JSON.stringify(name)}) ${problem}.`,
     );
+  });
+});
+
+describe("the allowed owners in the settings", () => {
+  it("reads the comma-separated list the template joins from pAllowedGitHubOwners", () => {
+    // Act
+    const settings = loadSettings(env());
+
+    // Assess
+    expect(settings.allowedOwners.describe()).toBe("octo-org, alice_acme");
+    expect(settings.allowedOwners.allows("Octo-Org")).toBe(true);
+  });
+
+  it.each(["", "octo-org,not a login"])("refuses %j, naming the variable", (value) => {
+    // Act
+    const error = refusal({ [SETTINGS_ENV.allowedOwners]: value });
+
+    // Assess
+    expect(error.message).toContain(SETTINGS_ENV.allowedOwners);
+  });
+
+  it("refuses an environment without the list (a function not deployed from the template)", () => {
+    // Act
+    const variables = env();
+    delete variables[SETTINGS_ENV.allowedOwners];
+    let error: unknown;
+    try {
+      loadSettings(variables);
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).message).toContain(SETTINGS_ENV.allowedOwners);
+  });
+});
+
+describe("the GitHub API URL in the settings", () => {
+  it.each([
+    "https://api.github.com",
+    "https://github.example.com/api/v3",
+    "http://127.0.0.1:4321",
+    "http://localhost:8080/api/v3",
+  ])("accepts %s (plain http only on loopback, where nothing leaves the machine)", (url) => {
+    expect(loadSettings(env({ [SETTINGS_ENV.githubApiUrl]: url })).githubApiUrl).toBe(url);
+  });
+
+  it.each([
+    "http://api.github.com",
+    "http://github.example.com/api/v3",
+    "http://10.0.0.1",
+    "ftp://example.com",
+  ])("refuses %s as a user fault: the token would travel unencrypted", (url) => {
+    // Act
+    const error = refusal({ [SETTINGS_ENV.githubApiUrl]: url });
+
+    // Assess
+    expect(error.fault).toBe("user");
+    expect(error.message).toBe(
+      `The GitHub API URL (AKM_GITHUB_API_URL = ${JSON.stringify(url)}) is not an https:// URL, so the GitHub token would travel unencrypted. Nothing was changed.`,
+    );
+    expect(error.fix).toContain("pGitHubApiUrl");
   });
 });
 
