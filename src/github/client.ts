@@ -5,6 +5,7 @@ import { type ThrottlingOptions, throttling } from "@octokit/plugin-throttling";
 import type { SecretValue } from "../domain/secret-value.ts";
 import { systemClock } from "../ports.ts";
 import { type GitHubLog, type OctokitLog, octokitLog } from "./github-log.ts";
+import { GitHubRedirect, isRedirectStatus } from "./github-redirect.ts";
 import { tlsCertificateFault } from "./tls-certificate-fault.ts";
 import { GITHUB_WRITE_LIMITS, type WriteLimits, WritePacer } from "./write-pacer.ts";
 
@@ -84,7 +85,8 @@ export type GitHubClient = InstanceType<typeof GitHubOctokit>;
  * retries 5xx answers, dropped connections and timeouts a bounded number of times; never retries
  * other 4xx answers; and paces writes within GitHub's limits for content-creating requests — a second
  * apart on average, 80 a minute, 500 an hour — slowing down after a secondary rate limit (the WritePacer,
- * plugged in as plugin-throttling's write group).
+ * plugged in as plugin-throttling's write group). It never follows a redirect (see GitHubRedirect): every 3xx
+ * answer fails the request, so neither the token nor a sealed key reaches a location the list does not name.
  * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
@@ -142,8 +144,15 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   client.hook.wrap("request", async (request, options) => {
     for (let retryCount = 0; ; retryCount++) {
       try {
-        return await request(options);
+        const response = await request(options);
+        // fetch runs with redirect "manual", so Octokit hands a 3xx back as if it were an answer. Outermost, so
+        // neither plugin retries it: a redirect is an answer, not a fault.
+        if (isRedirectStatus(response.status)) {
+          throw new GitHubRedirect(response.status, response.headers, response.data);
+        }
+        return response;
       } catch (error) {
+        if (error instanceof GitHubRedirect) throw error;
         const retryAfter = unrecognisedRetryAfter(error);
         if (retryAfter === undefined) throw error;
         const label = { method: options.method, url: options.url };
@@ -219,11 +228,16 @@ function rateLimitWaits(settings: Tunables, log: OctokitLog) {
   };
 }
 
-/** `fetch` with a fresh timeout per attempt (a single `request.signal` would stay aborted for retries). */
+/**
+ * `fetch` with a fresh timeout per attempt (a single `request.signal` would stay aborted for retries) that never
+ * follows a redirect: with `redirect: "manual"` fetch returns the 3xx answer itself (fetch follows redirects by
+ * default, to any origin), and the client's outermost hook turns it into a GitHubRedirect.
+ * https://developer.mozilla.org/en-US/docs/Web/API/RequestInit#redirect
+ */
 function fetchWithTimeout(timeoutMs: number): typeof fetch {
   return (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return fetch(input, { ...init, signal });
+    return fetch(input, { ...init, redirect: "manual", signal });
   };
 }

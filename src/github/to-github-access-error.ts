@@ -2,6 +2,7 @@ import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
 import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
+import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
 
 /** One request to GitHub, described for error messages. */
@@ -62,6 +63,7 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
       { ...repo, fault: "transient", fix: TRANSIENT_FIX },
     );
   }
+  if (isRedirectStatus(error.status)) return redirectError(error, call);
   const base = { status: error.status, ...repo };
   const answer = `${error.status} ${githubMessage(error)}`.trim();
   if (isRateLimited(error)) {
@@ -125,6 +127,44 @@ export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}
 
 function rejectedTokenFix(tokenSecretName: string): string {
   return `The GitHub token was rejected (expired or revoked). Create a new token and store it in the secret ${tokenSecretName} (Secrets Manager). ${tokenNeeds(undefined, undefined)}`;
+}
+
+/** Longest part of a redirect's `Location` quoted in a message. */
+const MAX_LOCATION_CHARS = 200;
+
+/**
+ * A redirect is never followed (src/github/github-redirect.ts). For a repository, GitHub redirects the old name of
+ * a renamed or transferred repository to `…/repositories/{id}`: the list names a repository that is not there any
+ * more, and its new name is for the user to confirm. Anything else is a server that answers from another address.
+ */
+function redirectError(error: HttpFailure, call: GitHubCall): GitHubAccessError {
+  const location = error.response?.headers?.location;
+  const shown =
+    typeof location === "string"
+      ? JSON.stringify(
+          location.length > MAX_LOCATION_CHARS ? `${location.slice(0, MAX_LOCATION_CHARS)}…` : location,
+        ).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      : "(no Location)";
+  const answered = `GitHub answered ${call.action}${call.repo === undefined ? "" : ` on ${call.repo}`} with ${error.status}, a redirect to ${shown}`;
+  const id = redirectRepositoryId(location);
+  if (call.repo !== undefined && id !== undefined) {
+    return new GitHubAccessError(
+      `${call.repo} was renamed or transferred: ${answered}, GitHub's repository ID ${id}. Redirects are never followed, so nothing was sent there. Nothing was changed.`,
+      {
+        status: error.status,
+        repo: call.repo,
+        fix: `Moved to repository ID ${id}: update the list. Find its new owner/name on GitHub, check that it is still yours, then replace ${call.repo} in the list (Delete-RepoConfig for ${call.repo}, Add-RepoConfig for the new name) and run Rotate again.`,
+      },
+    );
+  }
+  return new GitHubAccessError(
+    `${answered}. The function never follows redirects (the token would go along, maybe to another server or over plain http), so the request was not sent there.`,
+    {
+      status: error.status,
+      ...(call.repo === undefined ? {} : { repo: call.repo }),
+      fix: `${API_URL_FIX} Use the address the server answers at directly, without a redirect.`,
+    },
+  );
 }
 
 /** The stack parameter that adds CA certificates for GitHub requests (src/config/settings.ts). */

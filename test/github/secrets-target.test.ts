@@ -108,10 +108,10 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
       const { target } = arrange({ grant: { login: "machine-user" } });
 
       // Act
-      const login = await target.whoAmI();
+      const owner = await target.whoAmI();
 
       // Assess
-      expect(login).toBe("machine-user");
+      expect(owner).toEqual({ login: "machine-user", expiresAt: undefined });
     });
 
     it("writes a secret that GitHub decrypts to the written value and reports its update time", async () => {
@@ -333,7 +333,7 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
       expect(error.fix).toContain('tick the "repo" scope');
     });
 
-    it("passes a repository an admin's token can write, classic or fine-grained", async () => {
+    it("passes a repository an admin's token can write, classic or fine-grained, with its GitHub ID", async () => {
       // Prepare
       const classic = arrange({ grant: { kind: "classic" } });
       const fineGrained = arrange();
@@ -345,7 +345,10 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
       ]);
 
       // Assess
-      await expect(checks).resolves.toEqual([undefined, undefined]);
+      await expect(checks).resolves.toEqual([
+        { id: github.repoId(classic.repo.owner, classic.repo.name) },
+        { id: github.repoId(fineGrained.repo.owner, fineGrained.repo.name) },
+      ]);
     });
 
     it("names GitHub's answer when a machine user without admin rights reads the public key", async () => {

@@ -85,7 +85,7 @@ describe("a GitHub server whose certificate comes from a private CA", () => {
     const added = trustCaBundle(`# the private CA\n${pki.caPem}`, "s3://bucket/github-ca.pem");
 
     // Act
-    const login = await target(server.url).whoAmI();
+    const { login } = await target(server.url).whoAmI();
 
     // Assess
     expect(added).toBe(1);

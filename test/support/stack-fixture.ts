@@ -190,6 +190,8 @@ export interface Stack {
     parameters?: Readonly<Record<string, unknown>>,
     options?: RunOptions,
   ): Promise<RunbookRun>;
+  /** Invokes the stack's function directly with `event` (as `aws lambda invoke` or EventBridge would). */
+  invokeFunction(event: unknown): Promise<LambdaInvocation>;
   /** The user's keys as IAM lists them, oldest first. */
   keys(): Promise<KeyState[]>;
   /** An extra write hook, run after the R1 check of each secret write (undefined removes it). */
@@ -372,6 +374,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       maxKeysSeen = Math.max(maxKeysSeen, keys.length);
       const problems: string[] = [];
       for (const full of githubRepos) {
+        const [owner = "", name = ""] = full.split("/");
+        if (!github.hasRepo(owner, name)) continue; // moved or deleted by the test
         const keyId = secretValues(full).accessKeyId;
         if (keyId === undefined || !repos.includes(full)) continue;
         const key = keys.find((k) => k.accessKeyId === keyId);
@@ -509,6 +513,13 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         const lastResult =
           last && last.functionError === undefined ? (last.result as HandlerResult | undefined) : undefined;
         return { execution, invocations, lastResult };
+      },
+
+      async invokeFunction(event) {
+        const invocation = await invoke(event, undefined, undefined);
+        everyStdoutStderr.push(invocation.logs);
+        capturedTexts.push(JSON.stringify(invocation.result ?? null));
+        return invocation;
       },
 
       keys: listKeys,

@@ -3,8 +3,11 @@
  * dropped connections) for a chosen number of matching requests.
  */
 
-/** Statuses a fault may answer with; each gets a GitHub-style error body. */
-export type FaultStatus = 401 | 403 | 404 | 409 | 422 | 429 | 500 | 502 | 503;
+/**
+ * Statuses a fault may answer with; each gets a GitHub-style error body. The redirects (give them a `location`
+ * header) stand for a server that answers from elsewhere: GitHub says any request may be redirected.
+ */
+export type FaultStatus = 301 | 302 | 307 | 308 | 401 | 403 | 404 | 409 | 422 | 429 | 500 | 502 | 503;
 
 /** What a fault applies to and what it does. Omitted matchers match everything. */
 export interface FaultRule {
@@ -50,9 +53,15 @@ export interface FaultTarget {
   readonly repo: string | undefined;
 }
 
-const FAULT_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 409, 422, 429, 500, 502, 503]);
+const FAULT_STATUSES: ReadonlySet<number> = new Set([
+  301, 302, 307, 308, 401, 403, 404, 409, 422, 429, 500, 502, 503,
+]);
 
 const DEFAULT_MESSAGES: Readonly<Record<FaultStatus, string>> = {
+  301: "Moved Permanently",
+  302: "Found",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
   401: "Bad credentials",
   403: "Forbidden",
   404: "Not Found",

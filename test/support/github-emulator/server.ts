@@ -18,7 +18,13 @@ import { type HandlerResult, handlerFor, type SecretWrittenEvent } from "./handl
 import { type EmulatorLimits, RateLimiter } from "./limits.ts";
 import { GitHubOpenApi, type OpenApiOperation } from "./openapi.ts";
 import { type EmulatorResponse, errorResponse, requestIdFor, standardHeaders } from "./responses.ts";
-import { EmulatorState, type RepoPublicKey, type SecretMeta, type TokenGrant } from "./state.ts";
+import {
+  EmulatorState,
+  type RepoPublicKey,
+  type RepoRecord,
+  type SecretMeta,
+  type TokenGrant,
+} from "./state.ts";
 
 /** Called after each successful secret PUT, before GitHub's answer is sent. Throwing records a failure. */
 export type SecretWrittenHook = (event: SecretWrittenEvent) => void | Promise<void>;
@@ -61,6 +67,18 @@ export interface GitHubEmulator {
    * every write to it 403 "Repository was archived so is read-only.".
    */
   archiveRepo(owner: string, repo: string, archived?: boolean): void;
+  /**
+   * Renames a repository (`to.owner` unchanged) or transfers it (another owner): it keeps its ID, key pair and
+   * secrets, and requests to its old name get GitHub's redirect — 301 for GET, 307 for other methods, `Location`
+   * `…/repositories/{id}/…` — until a repository is created under the old name (`addRepo`).
+   */
+  moveRepo(owner: string, repo: string, to: { readonly owner: string; readonly name: string }): void;
+  /** Deletes a repository (with its redirects); `addRepo` under the same name then makes a new one, with a new ID. */
+  deleteRepo(owner: string, repo: string): void;
+  /** GitHub's numeric ID of the repository now under this name. */
+  repoId(owner: string, repo: string): number;
+  /** Whether a repository is under this name now (not moved away, not deleted). */
+  hasRepo(owner: string, repo: string): boolean;
   /** Gives the repository a new key pair; PUTs sealed for the old key id then get 422. */
   rotateRepoPublicKey(owner: string, repo: string): RepoPublicKey;
   /** Stores a secret directly, as if written earlier (no request, no hook). */
@@ -82,6 +100,24 @@ export interface GitHubEmulator {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const REDIRECT_DOCS =
+  "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects";
+
+/**
+ * GitHub documents 301 for `GET /repos/{owner}/{repo}` (checked against that operation); for every other request it
+ * says any request may be redirected, so those answers are checked as GitHub's error envelope.
+ * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#follow-redirects
+ */
+function redirectCheck(exchange: Exchange, operation: OpenApiOperation): OpenApiOperation | "envelope" {
+  return operation.raw.responses[exchange.method === "GET" ? "301" : "307"] === undefined
+    ? "envelope"
+    : operation;
+}
+
+/** `2026-06-03 19:52:44 UTC`, the form GitHub sends the token's expiration in. */
+function tokenExpirationHeader(at: Date): string {
+  return `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
 const GENERIC_DOCS = "https://docs.github.com/rest";
 
 /** Starts an emulator on an OS-chosen port of 127.0.0.1. */
@@ -100,6 +136,8 @@ type Exchange = Mutable<Omit<RequestLogEntry, "status" | "dropped" | "timestamp"
   readonly requestId: string;
   /** `X-OAuth-Scopes` for a classic token's answers (GitHub lists the token's scopes there). */
   oauthScopes?: string;
+  /** `GitHub-Authentication-Token-Expiration` for the answers to a token with an expiration date. */
+  tokenExpiration?: string;
   /** Set once the exchange is logged, so a failure while answering cannot log it twice. */
   finished: boolean;
 };
@@ -216,6 +254,18 @@ class EmulatorServer implements GitHubEmulator {
   rotateRepoPublicKey(owner: string, repo: string): RepoPublicKey {
     return this.state.rotatePublicKey(this.state.requireRepo(owner, repo));
   }
+  moveRepo(owner: string, repo: string, to: { readonly owner: string; readonly name: string }): void {
+    this.state.moveRepo(owner, repo, to);
+  }
+  deleteRepo(owner: string, repo: string): void {
+    this.state.deleteRepo(owner, repo);
+  }
+  repoId(owner: string, repo: string): number {
+    return this.state.requireRepo(owner, repo).id;
+  }
+  hasRepo(owner: string, repo: string): boolean {
+    return this.state.findRepo(owner, repo) !== undefined;
+  }
   setSecret(owner: string, repo: string, name: string, value: string): void {
     this.state.putSecret(this.state.requireRepo(owner, repo), name, value);
   }
@@ -319,13 +369,17 @@ class EmulatorServer implements GitHubEmulator {
     if (owner !== undefined && repo !== undefined) exchange.repo = `${owner}/${repo}`;
 
     const token = bearerToken(req.headers.authorization);
-    const grant = token === undefined || token === "" ? undefined : this.state.grantFor(token);
+    const known = token === undefined || token === "" ? undefined : this.state.grantFor(token);
+    // An expired token is refused like a revoked one.
+    const grant =
+      known?.expiresAt !== undefined && known.expiresAt.getTime() <= this.now() ? undefined : known;
     if (grant === undefined) {
       const message = token === undefined ? "Requires authentication" : "Bad credentials";
       return { response: errorResponse(401, message, GENERIC_DOCS), check: operation };
     }
     exchange.login = grant.login;
     if (grant.kind === "classic") exchange.oauthScopes = (grant.scopes ?? ["repo"]).join(", ");
+    if (grant.expiresAt !== undefined) exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
 
     if (body === "too-large") {
       this.#violate(exchange, `request body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -372,6 +426,12 @@ class EmulatorServer implements GitHubEmulator {
       };
     }
 
+    const moved =
+      owner === undefined || repo === undefined ? undefined : this.state.redirectFor(grant, owner, repo);
+    if (moved !== undefined) {
+      return { response: this.#redirect(exchange, moved), check: redirectCheck(exchange, operation) };
+    }
+
     const result = handler({
       state: this.state,
       operation,
@@ -411,6 +471,26 @@ class EmulatorServer implements GitHubEmulator {
     return { response, check: "envelope" };
   }
 
+  /**
+   * GitHub's answer to a request for a renamed or transferred repository's old name: 301 for GET (and HEAD), 307
+   * for other methods, `Location` the same request under `/repositories/{id}`.
+   * https://developer.github.com/changes/2015-04-17-preview-repository-redirects/
+   */
+  #redirect(exchange: Exchange, repo: RepoRecord): EmulatorResponse {
+    const permanent = exchange.method === "GET" || exchange.method === "HEAD";
+    const rest = exchange.path.split("/").slice(4).join("/");
+    const location = `${this.url}/repositories/${repo.id}${rest === "" ? "" : `/${rest}`}`;
+    return {
+      status: permanent ? 301 : 307,
+      body: {
+        message: permanent ? "Moved Permanently" : "Temporary Redirect",
+        url: location,
+        documentation_url: REDIRECT_DOCS,
+      },
+      headers: { location },
+    };
+  }
+
   async #runHook(event: SecretWrittenEvent): Promise<void> {
     if (this.#hook === undefined) return;
     try {
@@ -439,6 +519,9 @@ class EmulatorServer implements GitHubEmulator {
       ...standardHeaders(exchange.requestId),
       ...this.#limiter.headers(exchange.login),
       ...(exchange.oauthScopes === undefined ? {} : { "x-oauth-scopes": exchange.oauthScopes }),
+      ...(exchange.tokenExpiration === undefined
+        ? {}
+        : { "github-authentication-token-expiration": exchange.tokenExpiration }),
       ...(text === undefined
         ? {}
         : {
@@ -458,7 +541,13 @@ class EmulatorServer implements GitHubEmulator {
     this.#inFlight--;
     if (exchange.finished) return;
     exchange.finished = true;
-    const { requestId: _requestId, finished: _finished, oauthScopes: _oauthScopes, ...entry } = exchange;
+    const {
+      requestId: _requestId,
+      finished: _finished,
+      oauthScopes: _oauthScopes,
+      tokenExpiration: _tokenExpiration,
+      ...entry
+    } = exchange;
     this.#requests.push({
       ...entry,
       status,

@@ -27,6 +27,11 @@ export interface TokenGrant {
   readonly scopes?: readonly string[];
   /** The owner's role on the repositories (default: `admin` with `write` permission, else `read`); secrets need admin. */
   readonly role?: RepoRole;
+  /**
+   * When the token expires: every answer then carries `GitHub-Authentication-Token-Expiration`, and after that
+   * instant GitHub answers 401 Bad credentials. Undefined: a token without an expiration date (no header).
+   */
+  readonly expiresAt?: Date;
 }
 
 /** The token owner's role on the repositories the grant reaches. */
@@ -77,9 +82,12 @@ class StoredSecret {
 }
 
 export interface RepoRecord {
-  readonly owner: string;
-  readonly name: string;
+  /** Current owner and name; a rename or transfer changes them (the ID stays). */
+  owner: string;
+  name: string;
   readonly id: number;
+  /** Earlier `owner/name`s (lower-case): GitHub redirects them here until another repository takes the name. */
+  readonly formerNames: Set<string>;
   readonly private: boolean;
   readonly createdAt: string;
   /** Every key id this repository ever handed out, current one included. */
@@ -122,6 +130,8 @@ export class EmulatorState {
   readonly #repos = new Map<string, RepoRecord>();
   readonly #tokens = new Map<string, TokenGrant>();
   readonly #users = new Map<string, UserRecord>();
+  /** Former `owner/name`s (lower-case) of renamed or transferred repositories, to the repository now. */
+  readonly #redirects = new Map<string, RepoRecord>();
   #nextId = 1_000_001;
   #nextKeySerial = 0n;
 
@@ -132,15 +142,21 @@ export class EmulatorState {
     return new EmulatorState(now);
   }
 
-  /** Adds a repository (idempotent: an existing one, matched case-insensitively, is returned unchanged). */
+  /**
+   * Adds a repository (idempotent: an existing one, matched case-insensitively, is returned unchanged). A name that
+   * redirected to a renamed or transferred repository belongs to the new one from now on (GitHub drops the redirect).
+   */
   addRepo(owner: string, name: string, options: { readonly private?: boolean } = {}): RepoRecord {
     const existing = this.#repos.get(repoKey(owner, name));
     if (existing !== undefined) return existing;
+    this.#redirects.get(repoKey(owner, name))?.formerNames.delete(repoKey(owner, name));
+    this.#redirects.delete(repoKey(owner, name));
     const keyPair = this.#newKeyPair();
     const repo: RepoRecord = {
       owner,
       name,
       id: this.#nextId++,
+      formerNames: new Set(),
       private: options.private ?? true,
       createdAt: githubTimestamp(this.now()),
       issuedKeyIds: new Set([keyPair.keyId]),
@@ -154,6 +170,49 @@ export class EmulatorState {
 
   findRepo(owner: string, name: string): RepoRecord | undefined {
     return this.#repos.get(repoKey(owner, name));
+  }
+
+  /**
+   * Renames and/or transfers a repository: it keeps its ID, key pair and secrets; its old name redirects to it
+   * (GitHub: 301 for GET, 307 for other methods) until a repository is created under that name.
+   */
+  moveRepo(owner: string, name: string, to: { readonly owner: string; readonly name: string }): RepoRecord {
+    const repo = this.requireRepo(owner, name);
+    const target = repoKey(to.owner, to.name);
+    if (this.#repos.has(target)) {
+      throw new Error(
+        `github-emulator: cannot move ${owner}/${name} to ${to.owner}/${to.name}: that name is taken`,
+      );
+    }
+    const old = repoKey(repo.owner, repo.name);
+    this.#repos.delete(old);
+    repo.formerNames.add(old);
+    this.#redirects.set(old, repo);
+    // A repository moved back to an old name answers there again.
+    this.#redirects.delete(target);
+    repo.formerNames.delete(target);
+    repo.owner = to.owner;
+    repo.name = to.name;
+    this.#repos.set(target, repo);
+    return repo;
+  }
+
+  /** Deletes a repository and every redirect to it. */
+  deleteRepo(owner: string, name: string): void {
+    const repo = this.requireRepo(owner, name);
+    this.#repos.delete(repoKey(owner, name));
+    for (const former of repo.formerNames) this.#redirects.delete(former);
+  }
+
+  /**
+   * The repository an old name redirects to, when the name is not a repository any more and the grant reaches the
+   * repository (GitHub answers 404 alike for a missing and an invisible repository).
+   */
+  redirectFor(grant: TokenGrant, owner: string, name: string): RepoRecord | undefined {
+    if (this.#repos.has(repoKey(owner, name))) return undefined;
+    const repo = this.#redirects.get(repoKey(owner, name));
+    if (repo === undefined) return undefined;
+    return this.accessibleRepo(grant, repo.owner, repo.name) === undefined ? undefined : repo;
   }
 
   /** Like findRepo, but fails with a message naming the repository (for the test-facing API). */
@@ -189,13 +248,17 @@ export class EmulatorState {
     return user;
   }
 
-  /** The repository if it exists and the grant reaches it; GitHub does not tell the two cases apart (404). */
+  /**
+   * The repository if it exists and the grant reaches it; GitHub does not tell the two cases apart (404). A grant
+   * that names a repository by an earlier name still reaches it (GitHub binds a token to the repository, not to
+   * its name).
+   */
   accessibleRepo(grant: TokenGrant, owner: string, name: string): RepoRecord | undefined {
     const repo = this.findRepo(owner, name);
     if (repo === undefined) return undefined;
     if (grant.repos === "all") return repo;
-    const wanted = repoKey(owner, name);
-    return grant.repos.some((full) => full.toLowerCase() === wanted) ? repo : undefined;
+    const names = new Set([repoKey(repo.owner, repo.name), ...repo.formerNames]);
+    return grant.repos.some((full) => names.has(full.toLowerCase())) ? repo : undefined;
   }
 
   publicKey(repo: RepoRecord): RepoPublicKey {
