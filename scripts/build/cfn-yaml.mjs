@@ -31,31 +31,38 @@ export class LambdaBundleRef {
   }
 }
 
-// Functions whose short form takes a scalar, a list or a mapping, by their long-form key.
-const FUNCTIONS = {
-  "!Base64": "Fn::Base64",
-  "!Cidr": "Fn::Cidr",
-  "!FindInMap": "Fn::FindInMap",
-  "!GetAZs": "Fn::GetAZs",
-  "!ImportValue": "Fn::ImportValue",
-  "!Join": "Fn::Join",
-  "!Select": "Fn::Select",
-  "!Split": "Fn::Split",
-  "!Sub": "Fn::Sub",
-  "!Transform": "Fn::Transform",
-  "!And": "Fn::And",
-  "!Equals": "Fn::Equals",
-  "!If": "Fn::If",
-  "!Not": "Fn::Not",
-  "!Or": "Fn::Or",
-};
+// CloudFormation's intrinsic functions whose short form (!Sub x) is a one-key object ({"Fn::Sub": x}), with
+// a scalar, a list or a mapping argument; Length and ToJsonString come with the AWS::LanguageExtensions
+// transform. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
+// This is the project's one table of them: the scripts (scripts/lib/template/parse-cfn-yaml.ts) and the tests
+// (test/support/lambda-runner.ts) import it from here.
+const FUNCTIONS = [
+  "And",
+  "Base64",
+  "Cidr",
+  "Equals",
+  "FindInMap",
+  "GetAZs",
+  "If",
+  "ImportValue",
+  "Join",
+  "Length",
+  "Not",
+  "Or",
+  "Select",
+  "Split",
+  "Sub",
+  "ToJsonString",
+  "Transform",
+];
 
 /**
- * The custom tags. Resolvers see nested nodes already resolved, so `!Sub [..., {X: !Ref Y}]`
- * turns into plain nested objects.
- * @param {string} file where placeholders come from, refined to file:line by locatePlaceholders
+ * YAML tags for CloudFormation's short forms (!Ref, !GetAtt, !Sub, ...), resolved to the long form that
+ * deployed templates, diffs and the build's output use. Resolvers see nested nodes already resolved, so
+ * `!Sub [..., {X: !Ref Y}]` turns into plain nested objects.
+ * @returns {import("yaml").Tags}
  */
-function cfnTags(file) {
+export function cfnIntrinsicTags() {
   /** @type {import("yaml").Tags} */
   const tags = [
     { tag: "!Ref", resolve: (value) => ({ Ref: value }) },
@@ -69,15 +76,27 @@ function cfnTags(file) {
       },
     },
     { tag: "!GetAtt", collection: "seq", resolve: (seq) => ({ "Fn::GetAtt": seq.toJSON() }) },
+  ];
+  for (const name of FUNCTIONS) {
+    const key = `Fn::${name}`;
+    tags.push({ tag: `!${name}`, resolve: (value) => ({ [key]: value }) });
+    tags.push({ tag: `!${name}`, collection: "seq", resolve: (seq) => ({ [key]: seq.toJSON() }) });
+    tags.push({ tag: `!${name}`, collection: "map", resolve: (map) => ({ [key]: map.toJSON() }) });
+  }
+  return tags;
+}
+
+/**
+ * The build's tags: CloudFormation's, plus the two placeholders.
+ * @param {string} file where placeholders come from, refined to file:line by locatePlaceholders
+ * @returns {import("yaml").Tags}
+ */
+function cfnTags(file) {
+  return [
+    ...cfnIntrinsicTags(),
     { tag: "!Runbook", resolve: (value) => new RunbookRef(value, file) },
     { tag: "!LambdaBundle", resolve: () => new LambdaBundleRef(file) },
   ];
-  for (const [tag, key] of Object.entries(FUNCTIONS)) {
-    tags.push({ tag, resolve: (value) => ({ [key]: value }) });
-    tags.push({ tag, collection: "seq", resolve: (seq) => ({ [key]: seq.toJSON() }) });
-    tags.push({ tag, collection: "map", resolve: (map) => ({ [key]: map.toJSON() }) });
-  }
-  return tags;
 }
 
 /**

@@ -1,0 +1,5 @@
+// Types for the TypeScript scripts and tests that share the build's CloudFormation YAML tags.
+import type { Tags } from "yaml";
+
+/** YAML tags for CloudFormation's short-form intrinsics, resolved to their long (JSON) form. */
+export function cfnIntrinsicTags(): Tags;
