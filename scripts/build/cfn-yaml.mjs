@@ -4,10 +4,11 @@
 // {"Fn::Sub": ...}) while parsing, so the rest of the build and the tests only ever see plain data
 // and the generated template needs no custom YAML tags to be read back.
 //
-// Two more tags belong to this build, not to CloudFormation; they mark where generated content goes:
-//   !Runbook <name>   the parsed runbook/<name>.yaml (an SSM document's Content)
-//   !LambdaBundle     the esbuild bundle of src/handler.ts (the function's Code.ZipFile)
-// scripts/build/template.mjs replaces them, and fails unless every runbook is used once and the
+// Three more tags belong to this build, not to CloudFormation:
+//   !Runbook <name>    the parsed runbook/<name>.yaml (an SSM document's Content)
+//   !LambdaBundle      the esbuild bundle of src/handler.ts (the function's Code.ZipFile)
+//   !SafeIamUserName   the expression of the IAM user name as resource names carry it (see safeIamUserName)
+// scripts/build/template.mjs replaces the first two, and fails unless every runbook is used once and the
 // bundle placed once.
 
 import { readFile } from "node:fs/promises";
@@ -87,7 +88,29 @@ export function cfnIntrinsicTags() {
 }
 
 /**
- * The build's tags: CloudFormation's, plus the two placeholders.
+ * IAM allows + = , @ in user names; SSM document names, EventBridge rule names, log group names, secret names
+ * (no comma) and tag values (no comma) do not. Resource names therefore carry the user name with each of
+ * these four characters replaced by "_". Any other name comes out unchanged, so the names of a stack of the
+ * original tool stay the same and an upgrade updates them in place. Fn::Split inside Fn::Join is
+ * documented for property values ("Supported functions" of Fn::Join and Fn::Split:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-join.html).
+ * Conditions cannot use Fn::Split (only Ref, Fn::FindInMap and condition functions are documented there), so
+ * the replacement is unconditional.
+ */
+export const IAM_ONLY_NAME_CHARACTERS = ["+", "=", ",", "@"];
+
+/** The long-form expression `!SafeIamUserName` stands for: Ref pIamUserName with + = , @ turned into _. */
+export function safeIamUserName() {
+  /** @type {unknown} */
+  let expression = { Ref: "pIamUserName" };
+  for (const character of IAM_ONLY_NAME_CHARACTERS) {
+    expression = { "Fn::Join": ["_", { "Fn::Split": [character, expression] }] };
+  }
+  return expression;
+}
+
+/**
+ * The build's tags: CloudFormation's, plus the build's own.
  * @param {string} file where placeholders come from, refined to file:line by locatePlaceholders
  * @returns {import("yaml").Tags}
  */
@@ -96,6 +119,7 @@ function cfnTags(file) {
     ...cfnIntrinsicTags(),
     { tag: "!Runbook", resolve: (value) => new RunbookRef(value, file) },
     { tag: "!LambdaBundle", resolve: () => new LambdaBundleRef(file) },
+    { tag: "!SafeIamUserName", resolve: () => safeIamUserName() },
   ];
 }
 
@@ -125,7 +149,7 @@ export async function readCfnYaml(path, root) {
     throw new Error(
       `build: cannot read ${file}:\n${lines.join("\n")}\n` +
         "Fix the YAML there; CloudFormation short-form tags (!Ref, !Sub, !GetAtt, ...) and the build's " +
-        "!Runbook and !LambdaBundle are the only tags understood.",
+        "!Runbook, !LambdaBundle and !SafeIamUserName are the only tags understood.",
     );
   }
   // Tag resolvers only see values, so placeholders get their line from the node ranges here.
