@@ -138,6 +138,15 @@ describe("npm run diff", () => {
     expect(run.stdout).toMatch(/^REPLACED \(.*\): none$/m);
   });
 
+  it("says which parameters it could not resolve names with, and how to give them", async () => {
+    // Act
+    const run = await runCli(diffCommand, ["--template", ORIGINAL_STACK_FIXTURE]);
+
+    // Assess
+    expect(run.stdout).toMatch(/Names built from .*pIamUserName.* are compared as written/);
+    expect(run.stdout).toContain("Give --param NAME=VALUE (or use --stack)");
+  });
+
   it("prints the upgrade summary before the full diff", async () => {
     // Act
     const run = await runCli(diffCommand, ["--template", ORIGINAL_STACK_FIXTURE]);

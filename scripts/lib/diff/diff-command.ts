@@ -66,6 +66,15 @@ export const diffCommand: Command = {
 
     const diff = compareTemplates(current.template, dist.template, current.values);
     context.stdout(`Comparing ${current.source} with ${relative(context.projectRoot, dist.path)}.`);
+    const unresolved = Object.keys(section(current.template, "Parameters")).filter(
+      (name) => !(name in current.values),
+    );
+    if (current.stackValues === undefined && unresolved.length > 0) {
+      context.stdout(
+        `Names built from ${unresolved.join(", ")} are compared as written (no value given): a change of ` +
+          "spelling may show as a replacement. Give --param NAME=VALUE (or use --stack) to compare them resolved.",
+      );
+    }
     context.stdout("");
     if (current.stackValues !== undefined) {
       for (const line of renderRefused(templateParameters(dist.template, dist.path), current.stackValues)) {
