@@ -38,7 +38,8 @@ const HELP = `Usage: npm run run -- --document NAME --region REGION [--param NAM
 
 Starts an execution of one of the stack's Automation runbooks and, with --wait, follows it to the end:
 each step's status as it changes, then the outputs (Summary, ...) and, if it did not succeed, the failure
-message. The runbooks are GHS-AKM-<IamUserName>-Rotate, -Get-RepoList, -Add-RepoConfig and -Delete-RepoConfig.
+message. The runbooks are GHS-AKM-<IamUserName>-Rotate, -Get-RepoList, -Add-RepoConfig and -Delete-RepoConfig
+(with each + = , @ of the user name written as _).
 
 Options:
   --document NAME        runbook name (or ARN), e.g. GHS-AKM-ci-deployer-Rotate
