@@ -96,7 +96,8 @@ export type RunStatus = "Succeeded" | "Failed" | "InProgress";
 
 export interface RepoResult {
   readonly repo: string;
-  readonly result: "written" | "already-current" | "would-write" | "failed" | "skipped";
+  /** `mismatched`: the new secret key was written but not the key ID (listed first, with the failed ones). */
+  readonly result: "written" | "already-current" | "would-write" | "mismatched" | "failed" | "skipped";
   readonly detail: string;
 }
 

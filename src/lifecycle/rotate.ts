@@ -6,6 +6,7 @@ import type { HandlerResult } from "../handler-contract.ts";
 import type { RepoPublicKey } from "../ports.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
 import { PreflightError, preflight } from "./preflight.ts";
+import { pruneHoldings } from "./prune-holdings.ts";
 import { reconcile } from "./reconcile.ts";
 import type { RotateOptions, RotationDeps } from "./rotation-context.ts";
 import { isoSeconds, RunReport } from "./run-report.ts";
@@ -55,7 +56,8 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
       return planOnly(report, state, rec.deleteNow, rec.spareInactive, keys, config.repos, deps);
 
     const save = async (next: RotationState): Promise<RotationState> => {
-      const stamped = { ...next, updatedAt: deps.clock.now().toISOString() };
+      // Repositories dropped from the list are forgotten once they cannot hold a live key.
+      const stamped = { ...pruneHoldings(next, config.repos), updatedAt: deps.clock.now().toISOString() };
       await deps.state.save(stamped);
       return stamped;
     };
@@ -125,7 +127,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
     if (sync.failed > 0) {
       return report.finish(
         "Failed",
-        `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated. ${report.oldAccessKeyId ? `The old key ${report.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
+        `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${report.oldAccessKeyId ? `The old key ${report.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
       );
     }
     if (sync.remaining > 0 && sync.attempted === 0 && !sync.resumeAt) {

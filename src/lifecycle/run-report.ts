@@ -37,8 +37,12 @@ export class RunReport {
     else this.#repos.push(result);
   }
 
+  /** Repositories not updated, the mismatched ones (new secret key, old key ID) first. */
   get failedRepos(): readonly RepoResult[] {
-    return this.#repos.filter((r) => r.result === "failed");
+    return [
+      ...this.#repos.filter((r) => r.result === "mismatched"),
+      ...this.#repos.filter((r) => r.result === "failed"),
+    ];
   }
 
   /** Renders the result; `headline` is the first line of the summary. */
@@ -58,7 +62,10 @@ export class RunReport {
       lines.push(
         `Repositories (${done} done, ${this.failedRepos.length} failed, ${this.reposRemaining} remaining):`,
       );
-      for (const r of this.#repos) lines.push(`- ${r.repo}: ${r.result}${r.detail ? ` — ${r.detail}` : ""}`);
+      const failed = this.failedRepos;
+      for (const r of [...failed, ...this.#repos.filter((r) => !failed.includes(r))]) {
+        lines.push(`- ${r.repo}: ${r.result}${r.detail ? ` — ${r.detail}` : ""}`);
+      }
     }
     return {
       status,
@@ -73,7 +80,10 @@ export class RunReport {
       progress,
       resumeAt: status === "InProgress" && this.resumeAt ? isoSeconds(this.resumeAt) : "",
       eta: status === "InProgress" && this.eta ? isoSeconds(this.eta) : "",
-      repos: this.#repos.map((r) => ({ ...r, detail: redactSecrets(r.detail) })),
+      repos: [...this.failedRepos, ...this.#repos.filter((r) => !this.failedRepos.includes(r))].map((r) => ({
+        ...r,
+        detail: redactSecrets(r.detail),
+      })),
     };
   }
 

@@ -5,6 +5,7 @@ import { SecretValue } from "../domain/secret-value.ts";
 import { GitHubAccessError, toAkmError } from "../errors.ts";
 import type { RepoPublicKey } from "../ports.ts";
 import { reposLacking } from "./holders.ts";
+import { MismatchedPairError } from "./mismatched-pair-error.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import type { RunReport } from "./run-report.ts";
 import type { Holding, RotationState, WritingBatch } from "./state.ts";
@@ -22,10 +23,21 @@ const RESUME_MARGIN_MS = 1_000;
 const DEFAULT_SAVE_EVERY = 25;
 /** Each repository gets two secrets, written back to back. */
 export const WRITES_PER_REPO = 2;
+/**
+ * Once a repository's secret key is written, its key ID write is tried this often (the GitHub client retries
+ * each attempt too) before the repository is reported mismatched: until its key ID is written it holds the
+ * new secret key with the old key ID, and CI cannot authenticate.
+ */
+const KEY_ID_ATTEMPTS = 4;
+/** Waits before the key ID write's 2nd, 3rd and 4th attempt. */
+const KEY_ID_RETRY_DELAYS_MS = [2_000, 8_000, 30_000];
 
 export interface SyncOutcome {
   readonly state: RotationState;
+  /** Repositories not updated, the mismatched ones included. */
   readonly failed: number;
+  /** Repositories left holding the new secret key with the old key ID (a subset of `failed`). */
+  readonly mismatched: number;
   readonly remaining: number;
   /** Repositories attempted (written or failed) by this call. */
   readonly attempted: number;
@@ -60,6 +72,7 @@ export async function syncKey(
   let state = initial;
   const fresh: Record<string, Holding> = {};
   let failed = 0;
+  let mismatched = 0;
   const persist = async (writing: WritingBatch | undefined): Promise<void> => {
     state = await save({
       ...state,
@@ -117,13 +130,7 @@ export async function syncKey(
         if (wait > 0) await deps.clock.sleep(wait);
       }
       const startedAt = deps.clock.now();
-      await deps.github.writeSecret(repo, publicKey, settings.secretNameSecretKey, key.secretAccessKey);
-      await deps.github.writeSecret(
-        repo,
-        publicKey,
-        settings.secretNameKeyId,
-        new SecretValue(key.accessKeyId, false),
-      );
+      await writePair(deps, repo, publicKey, key, startedAt);
       await confirmUpdated(deps, repo, names, startedAt);
       fresh[repoSlug(repo)] = { accessKeyId: key.accessKeyId, writtenAt: deps.clock.now().toISOString() };
       report.repo({
@@ -135,8 +142,10 @@ export async function syncKey(
     } catch (error) {
       failed++;
       const akm = toAkmError(error, `Writing the secrets of ${label}`);
-      report.repo({ repo: label, result: "failed", detail: akm.describe() });
-      deps.log(`failed to write ${label}: ${akm.message}`);
+      const pair = error instanceof MismatchedPairError;
+      if (pair) mismatched++;
+      report.repo({ repo: label, result: pair ? "mismatched" : "failed", detail: akm.describe() });
+      deps.log(`${pair ? "left mismatched" : "failed to write"} ${label}: ${akm.message}`);
     }
   }
   if (dirty) await persist(undefined);
@@ -154,7 +163,60 @@ export async function syncKey(
   report.resumeAt = resumeAt;
   report.budgetWindow = resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined;
   report.eta = budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined;
-  return { state, failed, remaining, attempted: index, resumeAt };
+  return { state, failed, mismatched, remaining, attempted: index, resumeAt };
+}
+
+/**
+ * Writes the secret key, then the key ID. A key ID write that fails after the secret key was written — or after
+ * a secret key write that failed on the way back but took effect, as GitHub's `updated_at` shows — is retried
+ * (bounded, KEY_ID_ATTEMPTS), so a passing fault does not leave the pair mismatched until the next schedule.
+ * Throws MismatchedPairError when the key ID still could not be written.
+ */
+async function writePair(
+  deps: RotationDeps,
+  repo: RepoRef,
+  publicKey: RepoPublicKey,
+  key: AccessKeyPair,
+  startedAt: Date,
+): Promise<void> {
+  const { settings } = deps;
+  try {
+    await deps.github.writeSecret(repo, publicKey, settings.secretNameSecretKey, key.secretAccessKey);
+  } catch (error) {
+    if (!(await writtenSince(deps, repo, settings.secretNameSecretKey, startedAt))) throw error;
+    deps.log(`${settings.secretNameSecretKey} of ${repoLabel(repo)} was written although its answer failed`);
+  }
+  const keyId = new SecretValue(key.accessKeyId, false);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.github.writeSecret(repo, publicKey, settings.secretNameKeyId, keyId);
+      return;
+    } catch (error) {
+      const akm = toAkmError(error, `Writing ${settings.secretNameKeyId} of ${repoLabel(repo)}`);
+      if (attempt >= KEY_ID_ATTEMPTS || akm.fault === "user") {
+        throw new MismatchedPairError(repoLabel(repo), settings, key.accessKeyId, attempt, akm);
+      }
+      deps.log(
+        `retrying ${settings.secretNameKeyId} of ${repoLabel(repo)} (attempt ${attempt}): ${akm.message}`,
+      );
+      await deps.clock.sleep(KEY_ID_RETRY_DELAYS_MS[attempt - 1] ?? 30_000);
+    }
+  }
+}
+
+/** True when GitHub reports `name` updated after `startedAt` (see RESUME_MARGIN_MS); false when unsure. */
+async function writtenSince(
+  deps: RotationDeps,
+  repo: RepoRef,
+  name: string,
+  startedAt: Date,
+): Promise<boolean> {
+  try {
+    const updatedAt = await deps.github.secretUpdatedAt(repo, name);
+    return updatedAt !== undefined && updatedAt.getTime() >= startedAt.getTime() + RESUME_MARGIN_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** The write log as the state keeps it: epoch seconds, rounded up (a later time is the safe side). */

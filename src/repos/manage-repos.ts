@@ -5,7 +5,6 @@ import { toAkmError } from "../errors.ts";
 import type { HandlerResult } from "../handler-contract.ts";
 import { loadReposConfig } from "../lifecycle/preflight.ts";
 import { RunReport } from "../lifecycle/run-report.ts";
-import { assertStateFits } from "../lifecycle/state-size.ts";
 import type { ConfigStore } from "../ports.ts";
 
 /** Get-RepoList: shows the repositories in repos.json. */
@@ -67,7 +66,6 @@ async function editRepos(
         undefined,
       );
     }
-    assertStateFits({ repos: next }, store.location);
     await store.write(renderReposConfig({ repos: next }), document?.version);
     return report.finish(
       "Succeeded",
