@@ -37,9 +37,10 @@ interface Stored {
  *   key everywhere; holdings, the batch and the verification name the key they belong to, so they never
  *   attach to another one.
  * - While the progress object does not exist yet (a new stack, or a state written by an earlier release, all
- *   in the secret), it is created first — with what was stored so far when the secret also has to change — so
- *   that no secret write can drop progress that exists nowhere else. Then the secret is rewritten with the
- *   keys only.
+ *   in the secret), it is created first, so that no secret write can drop progress that exists nowhere else.
+ *   When the save changes the keys too, it is created with what was stored so far (an intent before
+ *   CreateAccessKey stays recorded until the key's secret is stored), and then the order above applies. The
+ *   secret of an earlier release is rewritten with the keys only.
  * Writing the progress first in general would be wrong: a key whose secret never reached Secrets Manager
  * would be recorded as made, with its intent gone, and be taken for a key created by hand.
  */
