@@ -153,10 +153,14 @@ describe("the rotation state split over the secret and the progress object", () 
       expect(world.iam.status(old.accessKeyId), label).toBe("Active");
       const state = await world.state.load();
       expect(state?.current?.accessKeyId, label).toBe(result.newAccessKeyId);
-      expect(state?.current?.secretAccessKey?.reveal(), label).toBe(world.iam.secretOf(result.newAccessKeyId));
+      expect(state?.current?.secretAccessKey?.reveal(), label).toBe(
+        world.iam.secretOf(result.newAccessKeyId),
+      );
       expect(state?.pending, label).toBeUndefined();
       for (const [repo] of world.github.repos) {
-        expect(world.github.value(repo, "AWS_ACCESS_KEY_ID"), `${label}: ${repo}`).toBe(result.newAccessKeyId);
+        expect(world.github.value(repo, "AWS_ACCESS_KEY_ID"), `${label}: ${repo}`).toBe(
+          result.newAccessKeyId,
+        );
         expect(state?.holdings[repo]?.accessKeyId, `${label}: ${repo}`).toBe(result.newAccessKeyId);
       }
     }
@@ -182,7 +186,13 @@ describe("the rotation state split over the secret and the progress object", () 
     expect(plain(reloaded)).toEqual(plain(loaded));
     const stored = JSON.parse(secret.text ?? "{}");
     expect(stored.schemaVersion).toBe(2);
-    expect(Object.keys(stored).sort()).toEqual(["current", "pending", "previous", "schemaVersion", "updatedAt"]);
+    expect(Object.keys(stored).sort()).toEqual([
+      "current",
+      "pending",
+      "previous",
+      "schemaVersion",
+      "updatedAt",
+    ]);
     expect(progress.text).toContain('"octo/two"');
   });
 
@@ -298,7 +308,9 @@ describe("the rotation state split over the secret and the progress object", () 
       `The rotation progress in ${world.state.progress.location} does not match the expected format (`,
     );
     expect(brokenProgress.summary).toContain("Restore the object's previous version (S3 console");
-    expect(brokenSecret.summary).toContain(`The rotation state in ${world.state.secret.location} is not valid JSON.`);
+    expect(brokenSecret.summary).toContain(
+      `The rotation state in ${world.state.secret.location} is not valid JSON.`,
+    );
     expect(brokenSecret.summary).toContain("Make the previous version current again");
     expect(world.iam.keys).toHaveLength(keys);
     expect(world.state.secret.text).toBe("{not json");
