@@ -45,7 +45,20 @@ const Flag = (parameter: string) =>
     v.transform((value) => value === true || String(value).toLowerCase() === "true"),
   );
 
-const ExecutionId = v.string((issue) => `executionId must be a string, not ${jsonTypeOf(issue.input)}`);
+/**
+ * The Automation execution ID (`{{ automation:EXECUTION_ID }}`, a UUID such as
+ * 4105a4fc-f944-11e6-9d32-0a1b2c3d4e5f), or "manual" for a direct invocation. It names the lock's owner and
+ * appears in messages, so nothing else is accepted.
+ */
+const EXECUTION_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|manual)$/i;
+const ExecutionId = v.pipe(
+  v.string((issue) => `executionId must be a string, not ${jsonTypeOf(issue.input)}`),
+  v.regex(
+    EXECUTION_ID,
+    (issue) =>
+      `executionId must be an Automation execution ID (a UUID) or "manual", not ${quote(String(issue.input))}`,
+  ),
+);
 
 export const RotateEvent = eventObject({
   action: v.literal("rotate"),
@@ -54,8 +67,16 @@ export const RotateEvent = eventObject({
   executionId: v.optional(ExecutionId, "manual"),
 });
 
+/** After the Rotate loop: what this execution's rotation reached, and what the runbook does next. */
+export const RotateResultEvent = eventObject({
+  action: v.literal("rotate-result"),
+  dryRun: v.optional(Flag("DryRun"), false),
+  executionId: v.optional(ExecutionId, "manual"),
+});
+
 export const RetireEvent = eventObject({
   action: v.literal("retire"),
+  dryRun: v.optional(Flag("DryRun"), false),
   executionId: v.optional(ExecutionId, "manual"),
 });
 
@@ -69,7 +90,15 @@ export const AddRepoEvent = eventObject({ action: v.literal("add-repo"), owner: 
 
 export const DeleteRepoEvent = eventObject({ action: v.literal("delete-repo"), owner: Owner, name: Name });
 
-const ACTIONS = ["rotate", "retire", "list-repos", "add-repo", "delete-repo"] as const;
+export const ACTIONS = [
+  "rotate",
+  "rotate-result",
+  "retire",
+  "list-repos",
+  "add-repo",
+  "delete-repo",
+] as const;
+export type Action = (typeof ACTIONS)[number];
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -80,10 +109,14 @@ export const HandlerEvent = v.pipe(
     isObject,
     (issue) => `the event must be an object, not ${jsonTypeOf(issue.input)}`,
   ),
-  v.variant("action", [RotateEvent, RetireEvent, ListReposEvent, AddRepoEvent, DeleteRepoEvent], (issue) => {
-    const actions = ACTIONS.map((a) => `"${a}"`).join(", ");
-    return `action must be one of ${actions}, not ${issue.input === undefined ? "missing" : jsonTypeOf(issue.input)}`;
-  }),
+  v.variant(
+    "action",
+    [RotateEvent, RotateResultEvent, RetireEvent, ListReposEvent, AddRepoEvent, DeleteRepoEvent],
+    (issue) => {
+      const actions = ACTIONS.map((a) => `"${a}"`).join(", ");
+      return `action must be one of ${actions}, not ${issue.input === undefined ? "missing" : jsonTypeOf(issue.input)}`;
+    },
+  ),
 );
 export type HandlerEvent = v.InferOutput<typeof HandlerEvent>;
 
@@ -94,36 +127,74 @@ export type HandlerEvent = v.InferOutput<typeof HandlerEvent>;
  */
 export type RunStatus = "Succeeded" | "Failed" | "InProgress";
 
+/**
+ * What the runbook does next; never empty, so a branch or loop condition never reads "" (the Automation
+ * docs leave the value of an empty or unmatched output undefined: see shared/reference/platform-facts.md).
+ * - rotate: `again` (invoke again once `resumeAt` has passed) | `done` | `failed`
+ * - rotate-result: `retire` (sleep until `retireAfter`, then Retire) | `continues` (the rotation is unfinished
+ *   after the loop's last iteration; the next execution resumes it) | `done` | `failed`
+ * - retire, list-repos, add-repo, delete-repo: `done` | `failed`
+ */
+export type Next = "again" | "retire" | "continues" | "done" | "failed";
+
+/** Per-repository results (the outcome's; the answer carries only counts and the first failures). */
+export type RepoResultKind =
+  | "written"
+  | "already-current"
+  | "would-write"
+  | "failed"
+  | "mismatched"
+  | "skipped"
+  | "listed";
+
 export interface RepoResult {
   readonly repo: string;
-  /** `mismatched`: the new secret key was written but not the key ID (listed first, with the failed ones). */
-  readonly result: "written" | "already-current" | "would-write" | "mismatched" | "failed" | "skipped";
+  readonly result: RepoResultKind;
   readonly detail: string;
 }
 
+export interface RepoCounts {
+  readonly total: number;
+  /** Hold the key (written now or before). */
+  readonly done: number;
+  readonly failed: number;
+  /** Hold a new secret beside an old key ID (a write failed between the two): named first. */
+  readonly mismatched: number;
+  readonly remaining: number;
+}
+
+/** `YYYY-MM-DDThh:mm:ssZ`, the aws:sleep Timestamp form; a past time means "no wait". */
+export type SleepTimestamp = string;
+
+/** At most this many failed repositories are named in the answer; the log has every one. */
+export const MAX_FAILED_REPOS = 20;
+/** The summary's limit in UTF-8 bytes (the runbook's failure message). */
+export const MAX_SUMMARY_BYTES = 4000;
+
+/**
+ * The function's answer (the step's `Payload`). Small at any list size (< 32 KB at 10,000 repositories;
+ * the Payload output is capped at 200 KB): counts and the first failures, never per-repository lists.
+ */
 export interface HandlerResult {
+  readonly next: Next;
   readonly status: RunStatus;
-  /** Human-readable, multi-line; access key IDs and repo names only, never a secret. */
+  /** Human-readable, multi-line, at most MAX_SUMMARY_BYTES; access key IDs and repo names only, never a secret. */
   readonly summary: string;
-  readonly action: HandlerEvent["action"];
+  readonly action: Action;
   readonly dryRun: boolean;
+  /** An access key ID, or "none". */
   readonly newAccessKeyId: string;
+  /** An access key ID, or "none". */
   readonly oldAccessKeyId: string;
-  /** ISO time after which the old key may be deactivated; "" when there is none. */
-  readonly retireAfter: string;
-  readonly reposDone: number;
-  readonly reposRemaining: number;
-  /**
-   * One line for the runbook output: done / failed / remaining repositories and the ETA, e.g.
-   * "120 of 500 repositories hold key AKIA…, 380 remaining; estimated done at 2026-…Z". "" without repositories.
-   */
-  readonly progress: string;
-  /**
-   * InProgress only: when GitHub's write budget lets the rotation continue (ISO 8601 to the second, for the
-   * runbook's aws:sleep). "" means invoke again at once.
-   */
-  readonly resumeAt: string;
-  /** Estimated time every listed repository holds the new key (ISO 8601); "" when done or unknown. */
+  /** When the old key may be deactivated; the answer's own time when there is nothing to wait for. */
+  readonly retireAfter: SleepTimestamp;
+  /** When the next invocation may continue (GitHub's write budget); the answer's own time for "at once". */
+  readonly resumeAt: SleepTimestamp;
+  /** Estimated time every listed repository holds the new key, or "none". */
   readonly eta: string;
-  readonly repos: readonly RepoResult[];
+  /** One line: done / failed / remaining repositories ("no repositories" without any). */
+  readonly progress: string;
+  readonly repoCounts: RepoCounts;
+  /** The first MAX_FAILED_REPOS failed repositories, mismatched ones first. */
+  readonly failedRepos: readonly RepoResult[];
 }

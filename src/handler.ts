@@ -19,13 +19,15 @@ import { AkmError, toAkmError } from "./errors.ts";
 import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { WritePacer } from "./github/write-pacer.ts";
-import { HandlerEvent, type HandlerResult } from "./handler-contract.ts";
+import { ACTIONS, HandlerEvent, type HandlerResult } from "./handler-contract.ts";
+import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
 import type { RotationDeps } from "./lifecycle/rotation-context.ts";
-import { RunReport } from "./lifecycle/run-report.ts";
+import { rotationResult } from "./lifecycle/rotation-result.ts";
 import { SplitStateStore } from "./lifecycle/split-state-store.ts";
 import { systemClock } from "./ports.ts";
+import { renderAnswer, repoLogLines } from "./render-answer.ts";
 import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
 
 /** The part of the Lambda context we use. */
@@ -60,7 +62,18 @@ function log(line: string): void {
   console.log(redactSecrets(line));
 }
 
+/**
+ * The Lambda handler: validates the runbook's event, runs the action, and renders its outcome as the answer
+ * the runbook reads (src/handler-contract.ts), once. Never throws for a run that failed: the answer says so
+ * (`next: "failed"`) and the runbook ends the execution Failed with its summary.
+ */
 export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult> {
+  const outcome = await run(event, context);
+  for (const line of repoLogLines(outcome)) log(line);
+  return renderAnswer(outcome, systemClock.now());
+}
+
+async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> {
   const parsed = v.safeParse(HandlerEvent, event);
   if (!parsed.success) return invalidEvent(event, parsed.issues);
   const input = parsed.output;
@@ -68,7 +81,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<H
   try {
     w = wire();
   } catch (error) {
-    return new RunReport(input.action, false).finish(
+    return new OutcomeRecorder(input.action, false).finish(
       "Failed",
       "Configuration error.",
       toAkmError(error, "Startup"),
@@ -83,26 +96,41 @@ export async function handler(event: unknown, context: LambdaContext): Promise<H
     case "delete-repo":
       return deleteRepo(config, { owner: input.owner, name: input.name });
     case "rotate":
+    case "rotate-result":
     case "retire": {
       const deps = await rotationDeps(w, config);
       if (deps instanceof AkmError) {
-        return new RunReport(input.action, false).finish("Failed", `${input.action} Failed.`, deps);
+        return new OutcomeRecorder(input.action, input.dryRun).finish(
+          "Failed",
+          `${input.action} Failed.`,
+          deps,
+        );
       }
       log(`${input.action} started (execution ${input.executionId})`);
-      const result =
-        input.action === "rotate"
-          ? await rotate(deps, {
-              owner: input.executionId,
-              dryRun: input.dryRun,
-              replaceOlderKey: input.replaceOlderKey,
-              deadline: new Date(
-                Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS),
-              ),
-            })
-          : await retire(deps, input.executionId);
-      log(`${input.action} finished: ${result.status}`);
-      return result;
+      const outcome = await dispatchRotation(deps, input, context);
+      log(`${input.action} finished: ${outcome.status} (next: ${outcome.next})`);
+      return outcome;
     }
+  }
+}
+
+function dispatchRotation(
+  deps: RotationDeps,
+  input: Extract<HandlerEvent, { action: "rotate" | "rotate-result" | "retire" }>,
+  context: LambdaContext,
+): Promise<RunOutcome> {
+  const options = { owner: input.executionId, dryRun: input.dryRun };
+  switch (input.action) {
+    case "rotate":
+      return rotate(deps, {
+        ...options,
+        replaceOlderKey: input.replaceOlderKey,
+        deadline: new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS)),
+      });
+    case "rotate-result":
+      return rotationResult(deps, options);
+    case "retire":
+      return retire(deps, options);
   }
 }
 
@@ -147,15 +175,14 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
   }
 }
 
-function invalidEvent(event: unknown, issues: readonly v.BaseIssue<unknown>[]): HandlerResult {
+function invalidEvent(event: unknown, issues: readonly v.BaseIssue<unknown>[]): RunOutcome {
   const action =
     typeof event === "object" && event !== null && "action" in event && typeof event.action === "string"
       ? event.action
       : "";
-  const known = ["rotate", "retire", "list-repos", "add-repo", "delete-repo"] as const;
-  const reportAction = known.find((a) => a === action) ?? "rotate";
+  const reportAction = ACTIONS.find((a) => a === action) ?? "rotate";
   const problems = issues.map((issue) => `${v.getDotPath(issue) ?? "(event)"}: ${issue.message}`);
-  return new RunReport(reportAction, false).finish(
+  return new OutcomeRecorder(reportAction, false).finish(
     "Failed",
     "Invalid input: nothing was read or changed.",
     new AkmError(`The runbook sent parameters this function does not accept (${problems.join("; ")}).`, {

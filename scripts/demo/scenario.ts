@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { HandlerResult, RepoResult } from "../../src/handler-contract.ts";
+import { parseRepoLogLines } from "../../src/render-answer.ts";
 import type { KeyState, RunbookName, RunbookRun, Stack } from "../../test/support/stack-fixture.ts";
 import type { CellInput, Output } from "./output.ts";
 import { DemoFailure } from "./prerequisites.ts";
@@ -96,7 +97,7 @@ class Scenario {
 
   async #getRepoList(): Promise<void> {
     const run = await this.#runbook(1, "Get-RepoList: the repositories in repos.json", "Get-RepoList");
-    const listed = run.lastResult?.repos.map((repo) => repo.repo) ?? [];
+    const listed = parseRepoLogLines(run.invocations.at(-1)?.logs ?? "").map((repo) => repo.repo);
     this.out.line(`${listed.length} repositories: ${listed.join(", ")}`, 2);
     for (const repo of this.stack.repos) {
       if (!listed.includes(repo)) this.#problems.push(`Get-RepoList did not list ${repo}`);
@@ -349,7 +350,7 @@ function rotateResults(run: RunbookRun): RepoResult[] {
     if (invocation.functionError !== undefined) continue;
     const result = invocation.result as HandlerResult | null;
     if (result?.action !== "rotate") continue;
-    for (const repo of result.repos) byRepo.set(repo.repo, repo);
+    for (const repo of parseRepoLogLines(invocation.logs)) byRepo.set(repo.repo, repo);
   }
   return [...byRepo.values()];
 }

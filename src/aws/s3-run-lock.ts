@@ -44,12 +44,21 @@ export class S3RunLock implements RunLock {
     return (await this.#read())?.lease ?? this.#unknownHolder(now);
   }
 
+  /**
+   * Deletes the lease only if `owner` holds it, with a conditional delete (`If-Match` on the ETag read), so a
+   * lease another run took over in between is never removed. Conditional deletes:
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html (If-Match).
+   */
   async release(owner: string): Promise<void> {
     const current = await this.#read();
     if (current?.lease?.owner !== owner) return;
     try {
-      await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key }));
+      await this.#s3.send(
+        new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key, IfMatch: current.etag }),
+      );
     } catch (error) {
+      const code = awsErrorCode(error);
+      if (code !== undefined && LOST.has(code)) return; // changed or gone since read: not ours to delete
       throw awsFailure(error, { action: "s3:DeleteObject", resource: this.#location() });
     }
   }

@@ -1,5 +1,6 @@
 // tweetsodium's package `main` is a UMD/CommonJS build that assigns its exports through an alias of
 // `module.exports`, so Node cannot see named exports: import the module object as the default.
+import { createPublicKey, diffieHellman, generateKeyPairSync } from "node:crypto";
 import tweetsodium from "tweetsodium";
 import type { SecretValue } from "../domain/secret-value.ts";
 
@@ -19,12 +20,35 @@ export class InvalidPublicKeyError extends Error {
   }
 }
 
-/** Decodes a repository public key, or throws `InvalidPublicKeyError` (never echoing the key). */
+/**
+ * Decodes a repository public key, or throws `InvalidPublicKeyError` (never echoing the key): not base64, not
+ * 32 bytes, or a point of small order. A sealed box for a small-order point (all zeros, 1, p−1, p, p+1, the two
+ * points of order 8, and their encodings with the top bit set) has a shared secret anyone can compute, so the
+ * secret would be readable by anyone who sees the encrypted value; libsodium refuses such keys too
+ * (crypto_box_seal fails). The check is RFC 7748 §6.1's: X25519 with our own ephemeral key must not give the
+ * all-zero value (every clamped scalar is a multiple of the cofactor 8, so exactly the small-order points give
+ * it); node:crypto's X25519 (OpenSSL) refuses to derive it, https://nodejs.org/api/crypto.html#cryptodiffiehellmanoptions.
+ */
 export function decodePublicKey(publicKeyBase64: string): Uint8Array {
   if (!BASE64_ORIGINAL.test(publicKeyBase64)) throw new InvalidPublicKeyError("not standard base64");
   const bytes = Buffer.from(publicKeyBase64, "base64");
   if (bytes.length !== PUBLIC_KEY_BYTES) throw new InvalidPublicKeyError(`${bytes.length} bytes`);
+  if (hasSmallOrder(bytes)) throw new InvalidPublicKeyError("a point of small order, which no real key is");
   return new Uint8Array(bytes);
+}
+
+function hasSmallOrder(point: Buffer): boolean {
+  const publicKey = createPublicKey({
+    key: { kty: "OKP", crv: "X25519", x: point.toString("base64url") },
+    format: "jwk",
+  });
+  const { privateKey } = generateKeyPairSync("x25519");
+  try {
+    const shared = diffieHellman({ privateKey, publicKey });
+    return shared.every((byte) => byte === 0);
+  } catch {
+    return true; // OpenSSL refuses to derive the all-zero secret
+  }
 }
 
 /**

@@ -1,62 +1,72 @@
-import { repoLabel } from "../domain/repo.ts";
+import { nameRepos } from "../domain/repo.ts";
 import { toAkmError } from "../errors.ts";
-import type { HandlerResult } from "../handler-contract.ts";
 import { holdersOf } from "./holders.ts";
+import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { loadReposConfig } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
-import { RunReport } from "./run-report.ts";
 import { withRunLock } from "./with-run-lock.ts";
+
+/** Who retires: the Automation execution ID (the lease owner), and whether only to say what would happen. */
+export interface RetireOptions {
+  readonly owner: string;
+  readonly dryRun: boolean;
+}
 
 /**
  * R2: after the grace period, deactivates the previous key — only if no listed repository can still hold
  * it (R1). The key is deleted by the next rotation, so an inactive key can be re-activated by hand meanwhile.
+ * A dry run reads the same things and says what it would do, without the lock and without any change.
  */
-export async function retire(deps: RotationDeps, owner: string): Promise<HandlerResult> {
-  return withRunLock(deps, owner, "retire", () => retireOnce(deps));
+export async function retire(deps: RotationDeps, options: RetireOptions): Promise<RunOutcome> {
+  if (options.dryRun) return retireOnce(deps, true);
+  return withRunLock(deps, options.owner, "retire", () => retireOnce(deps, false));
 }
 
-async function retireOnce(deps: RotationDeps): Promise<HandlerResult> {
-  const report = new RunReport("retire", false);
+async function retireOnce(deps: RotationDeps, dryRun: boolean): Promise<RunOutcome> {
+  const outcome = new OutcomeRecorder("retire", dryRun);
   try {
     const state = await deps.state.load();
     const previous = state?.previous;
-    report.newAccessKeyId = state?.current?.accessKeyId ?? "";
+    outcome.newAccessKeyId = state?.current?.accessKeyId;
     if (!state || !previous) {
-      return report.finish("Succeeded", "Nothing to retire: there is no previous key.");
+      return outcome.finish(
+        "Succeeded",
+        `${dryRun ? "Dry run: nothing was changed. " : ""}Nothing to retire: there is no previous key.`,
+      );
     }
-    report.oldAccessKeyId = previous.accessKeyId;
-    report.retireAfter = previous.retireAfter;
+    outcome.oldAccessKeyId = previous.accessKeyId;
+    outcome.retireAfter = new Date(previous.retireAfter);
     const now = deps.clock.now();
     if (now.getTime() < Date.parse(previous.retireAfter)) {
-      return report.finish(
+      return outcome.finish(
         "Succeeded",
-        `The previous key ${previous.accessKeyId} stays active until ${previous.retireAfter} (grace period); the next rotation retires it.`,
+        `${dryRun ? "Dry run: nothing was changed. " : ""}The previous key ${previous.accessKeyId} stays active until ${previous.retireAfter} (grace period); the next rotation retires it.`,
       );
     }
     const { config } = await loadReposConfig(deps.config);
     const holders = holdersOf(previous, config.repos, state.holdings);
     if (holders.length > 0) {
-      return report.finish(
+      return outcome.finish(
         "Failed",
-        `Retire Failed: the previous key ${previous.accessKeyId} may still be used by ${holders.map(repoLabel).join(", ")}, so it stays active. Run Rotate: it writes the current key to these repositories first.`,
+        `Retire Failed: the previous key ${previous.accessKeyId} may still be used by ${nameRepos(holders)}, so it stays active. Run Rotate: it writes the current key to these repositories first.`,
       );
     }
     const keys = await deps.iam.list();
     const key = keys.find((k) => k.accessKeyId === previous.accessKeyId);
     if (!key) {
-      return report.finish(
+      return outcome.finish(
         "Succeeded",
         `The previous key ${previous.accessKeyId} no longer exists; nothing to do.`,
       );
     }
-    if (key.status === "Active") await deps.iam.deactivate(previous.accessKeyId);
-    return report.finish(
+    if (key.status === "Active" && !dryRun) await deps.iam.deactivate(previous.accessKeyId);
+    return outcome.finish(
       "Succeeded",
-      `Deactivated the previous key ${previous.accessKeyId}; every listed repository holds ${report.newAccessKeyId}. The next rotation deletes it.`,
+      `${dryRun ? "Dry run: would have deactivated" : "Deactivated"} the previous key ${previous.accessKeyId}; every listed repository holds ${outcome.newAccessKeyId ?? "(none)"}. The next rotation deletes it.`,
     );
   } catch (error) {
     const akm = toAkmError(error, "Retire");
     deps.log(`retire failed: ${akm.name}: ${akm.message}`);
-    return report.finish("Failed", `Retire Failed (${akm.fault} fault).`, akm);
+    return outcome.finish("Failed", `Retire Failed (${akm.fault} fault).`, akm);
   }
 }

@@ -1,33 +1,30 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
-import type { RepoRef } from "../domain/repo.ts";
-import { repoLabel } from "../domain/repo.ts";
+import { nameRepos, repoLabel } from "../domain/repo.ts";
 import { AkmError, IamStateError, toAkmError } from "../errors.ts";
-import type { HandlerResult } from "../handler-contract.ts";
-import type { RepoPublicKey } from "../ports.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
+import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
-import { pruneHoldings } from "./prune-holdings.ts";
-import { reconcile } from "./reconcile.ts";
-import type { RotateOptions, RotationDeps } from "./rotation-context.ts";
-import { isoSeconds, RunReport } from "./run-report.ts";
-import { emptyState, type PreviousKey, type RotationState } from "./state.ts";
+import { type Reconciliation, reconcile } from "./reconcile.ts";
+import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
+import { emptyState, type PreviousKey } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
 /**
  * One Rotate step: preflight → reconcile → (clean up) → create + persist → verify → write every
- * repository → promote. Safe to call again after a crash or an InProgress/Failed result at any point:
+ * repository → promote. Safe to call again after a crash or an InProgress/Failed outcome at any point:
  * every step is either observable in IAM/GitHub or recorded in the state store before the next one.
+ * Returns what happened as data; the handler renders it.
  */
-export async function rotate(deps: RotationDeps, options: RotateOptions): Promise<HandlerResult> {
+export async function rotate(deps: RotationDeps, options: RotateOptions): Promise<RunOutcome> {
   // A dry run only reads, so it needs no lock and may run beside a real rotation.
   if (options.dryRun) return rotateOnce(deps, options);
   return withRunLock(deps, options.owner, "rotate", () => rotateOnce(deps, options));
 }
 
-async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<HandlerResult> {
-  const report = new RunReport("rotate", options.dryRun);
+async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<RunOutcome> {
+  const outcome = new OutcomeRecorder("rotate", options.dryRun);
   const { settings } = deps;
   try {
     const stored = await deps.state.load();
@@ -47,137 +44,126 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
       replaceOlderKey: options.replaceOlderKey,
       userName: settings.iamUserName,
     });
-    for (const note of rec.notes) report.note(note);
-    let state = rec.state;
-    report.oldAccessKeyId = state.current?.accessKeyId ?? "";
-    report.newAccessKeyId = state.pending?.accessKeyId ?? "";
+    for (const note of rec.notes) outcome.note(note);
+    const run = startRun(deps, outcome, {
+      deadline: options.deadline,
+      repos: config.repos,
+      publicKeys,
+      state: rec.state,
+    });
+    outcome.oldAccessKeyId = run.state.current?.accessKeyId;
+    outcome.newAccessKeyId = run.state.pending?.accessKeyId;
 
-    if (options.dryRun)
-      return planOnly(report, state, rec.deleteNow, rec.spareInactive, keys, config.repos, deps);
+    if (options.dryRun) return planOnly(run, rec, keys);
 
-    const save = async (next: RotationState): Promise<RotationState> => {
-      // Repositories dropped from the list are forgotten once they cannot hold a live key.
-      const stamped = { ...pruneHoldings(next, config.repos), updatedAt: deps.clock.now().toISOString() };
-      await deps.state.save(stamped);
-      return stamped;
-    };
-    if (state !== loaded) state = await save(state);
-
+    if (run.state !== loaded) await run.save(run.state);
     for (const cleanup of rec.deleteNow) {
       await deps.iam.delete(cleanup.accessKeyId);
-      report.note(`Deleted key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
+      outcome.note(`Deleted key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
     }
 
-    if (!state.pending) {
-      const room = await makeRoom(
-        deps,
-        state,
-        rec.spareInactive,
-        config.repos,
-        publicKeys,
-        options.deadline,
-        report,
-        save,
-      );
+    if (!run.state.pending) {
+      const room = await makeRoom(run, rec.spareInactive);
       if ("unfinished" in room) {
-        return inProgress(report, room.unfinished, "writing the current key to new repositories first");
+        return inProgress(run, room.unfinished, "writing the current key to new repositories first");
       }
-      if ("retiring" in room) return handOnRetirement(report, room.state, room.retiring);
-      state = room.state;
-      // R3: record the intent first, then the secret right after CreateAccessKey, before any other call.
-      state = await save({ ...state, creating: { startedAt: deps.clock.now().toISOString() } });
-      const created = await deps.iam.create();
-      state = await save({
-        ...state,
-        creating: undefined,
-        pending: {
-          accessKeyId: created.accessKeyId,
-          secretAccessKey: created.secretAccessKey,
-          createdAt: created.createdAt.toISOString(),
-          verifiedAt: undefined,
-        },
-      });
-      report.newAccessKeyId = created.accessKeyId;
-      report.note(`Created key ${created.accessKeyId}.`);
-      deps.log(`created access key ${created.accessKeyId}`);
+      if ("retiring" in room) return handOnRetirement(run, room.retiring);
+      await createKey(run);
     } else {
-      report.note(`Resuming the unfinished rotation to key ${state.pending.accessKeyId}.`);
+      outcome.note(`Resuming the unfinished rotation to key ${run.state.pending.accessKeyId}.`);
     }
-
-    const pending = state.pending;
-    if (!pending) throw new Error("pending key missing after creation");
-    if (!pending.verifiedAt) {
-      await verifyKey(deps.probe, pending, settings.iamUserArn, deps.clock, settings.verify);
-      state = await save({ ...state, pending: { ...pending, verifiedAt: deps.clock.now().toISOString() } });
-      report.note(`Verified key ${pending.accessKeyId} with STS GetCallerIdentity.`);
-    }
-
-    // R1: write the new key everywhere and verify before the old one is touched.
-    const sync = await syncKey(
-      deps,
-      state,
-      pending,
-      config.repos,
-      publicKeys,
-      options.deadline,
-      report,
-      save,
-    );
-    state = sync.state;
-    if (sync.failed > 0) {
-      return report.finish(
-        "Failed",
-        `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${report.oldAccessKeyId ? `The old key ${report.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
-      );
-    }
-    if (sync.remaining > 0 && sync.attempted === 0 && !sync.resumeAt) {
-      // The runbook loops while we answer InProgress; without progress it would loop forever.
-      return report.finish(
-        "Failed",
-        "Rotation Failed: the step's time ran out before any repository could be written.",
-        new AkmError(
-          "The Lambda invocation had no time left for writing secrets after preparing the rotation.",
-          {
-            fix: "Run Rotate again: the new key is saved and verified, so the next run starts writing at once.",
-            fault: "transient",
-          },
-        ),
-      );
-    }
-    if (sync.remaining > 0) return inProgress(report, sync, `writing key ${pending.accessKeyId}`);
-
-    // Promote: the new key is current; the old one stays active for the grace period (R2).
-    // Whole seconds: the runbook's aws:sleep takes it as its Timestamp (YYYY-MM-DDThh:mm:ssZ).
-    const retireAfter = isoSeconds(new Date(deps.clock.now().getTime() + settings.graceMinutes * 60_000));
-    const old = state.current;
-    state = await save({
-      ...state,
-      current: {
-        accessKeyId: pending.accessKeyId,
-        secretAccessKey: pending.secretAccessKey,
-        createdAt: pending.createdAt,
-        origin: "created",
-      },
-      pending: undefined,
-      previous: old ? { accessKeyId: old.accessKeyId, origin: old.origin, retireAfter } : undefined,
-    });
-    report.retireAfter = old ? retireAfter : "";
-    return report.finish(
-      "Succeeded",
-      old
-        ? `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
-        : `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}.`,
-    );
+    return await finishRotation(run);
   } catch (error) {
     const akm = toAkmError(error, "Rotate");
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
-        report.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });
+        outcome.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });
       }
     }
     deps.log(`rotate failed: ${akm.name}: ${akm.message}`);
-    return report.finish("Failed", `Rotation Failed (${akm.fault} fault).`, akm);
+    return outcome.finish("Failed", `Rotation Failed (${akm.fault} fault).`, akm);
   }
+}
+
+/** R3: records the intent first, then the new key's secret right after CreateAccessKey, before any other call. */
+async function createKey(run: RotationRun): Promise<void> {
+  const { deps, outcome } = run;
+  await run.save({ ...run.state, creating: { startedAt: deps.clock.now().toISOString() } });
+  const created = await deps.iam.create();
+  await run.save({
+    ...run.state,
+    creating: undefined,
+    pending: {
+      accessKeyId: created.accessKeyId,
+      secretAccessKey: created.secretAccessKey,
+      createdAt: created.createdAt.toISOString(),
+      verifiedAt: undefined,
+    },
+  });
+  outcome.newAccessKeyId = created.accessKeyId;
+  outcome.note(`Created key ${created.accessKeyId}.`);
+  deps.log(`created access key ${created.accessKeyId}`);
+}
+
+/** Verify → write every repository (R1) → promote, or stop InProgress / Failed with what remains. */
+async function finishRotation(run: RotationRun): Promise<RunOutcome> {
+  const { deps, outcome } = run;
+  const { settings } = deps;
+  const pending = run.state.pending;
+  if (!pending) throw new Error("pending key missing after creation");
+  if (!pending.verifiedAt) {
+    await verifyKey(deps.probe, pending, settings.iamUserArn, deps.clock, settings.verify);
+    await run.save({ ...run.state, pending: { ...pending, verifiedAt: deps.clock.now().toISOString() } });
+    outcome.note(`Verified key ${pending.accessKeyId} with STS GetCallerIdentity.`);
+  }
+
+  // R1: write the new key everywhere and verify before the old one is touched.
+  const sync = await syncKey(run, pending);
+  recordSync(run, sync);
+  if (sync.failed > 0) {
+    return outcome.finish(
+      "Failed",
+      `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
+    );
+  }
+  if (sync.remaining > 0 && sync.attempted === 0 && !sync.resumeAt) {
+    // The runbook loops while we answer InProgress; without progress it would only use up its iterations.
+    return outcome.finish(
+      "Failed",
+      "Rotation Failed: the step's time ran out before any repository could be written.",
+      new AkmError(
+        "The Lambda invocation had no time left for writing secrets after preparing the rotation.",
+        {
+          fix: "Run Rotate again: the new key is saved and verified, so the next run starts writing at once.",
+          fault: "transient",
+        },
+      ),
+    );
+  }
+  if (sync.remaining > 0) return inProgress(run, sync, `writing key ${pending.accessKeyId}`);
+
+  // Promote: the new key is current; the old one stays active for the grace period (R2).
+  // Whole seconds: the runbook's aws:sleep takes it as its Timestamp (YYYY-MM-DDThh:mm:ssZ).
+  const retireAfter = isoSeconds(new Date(deps.clock.now().getTime() + settings.graceMinutes * 60_000));
+  const old = run.state.current;
+  await run.save({
+    ...run.state,
+    current: {
+      accessKeyId: pending.accessKeyId,
+      secretAccessKey: pending.secretAccessKey,
+      createdAt: pending.createdAt,
+      origin: "created",
+    },
+    pending: undefined,
+    previous: old ? { accessKeyId: old.accessKeyId, origin: old.origin, retireAfter } : undefined,
+  });
+  outcome.retireAfter = old ? new Date(retireAfter) : undefined;
+  return outcome.finish(
+    "Succeeded",
+    old
+      ? `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
+      : `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}.`,
+  );
 }
 
 /**
@@ -185,31 +171,39 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<H
  * succeeds and its runbook waits for the grace period and retires the old key (in case the run that
  * promoted the key died before its own runbook could).
  */
-function handOnRetirement(report: RunReport, state: RotationState, previous: PreviousKey): HandlerResult {
-  report.oldAccessKeyId = previous.accessKeyId;
-  report.newAccessKeyId = state.current?.accessKeyId ?? "";
-  report.retireAfter = previous.retireAfter;
-  return report.finish(
+function handOnRetirement(run: RotationRun, previous: PreviousKey): RunOutcome {
+  const { outcome } = run;
+  outcome.oldAccessKeyId = previous.accessKeyId;
+  outcome.newAccessKeyId = run.state.current?.accessKeyId;
+  outcome.retireAfter = new Date(previous.retireAfter);
+  return outcome.finish(
     "Succeeded",
-    `No new rotation: every listed repository holds key ${report.newAccessKeyId}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
+    `No new rotation: every listed repository holds key ${outcome.newAccessKeyId ?? "(none)"}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
   );
 }
 
-/** The InProgress answer: what remains, and when the next invocation may continue. */
-function inProgress(report: RunReport, sync: SyncOutcome, doing: string): HandlerResult {
+/** The InProgress outcome: what remains, and when the next invocation may continue. */
+function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutcome {
+  const window = sync.budgetWindow;
+  recordSync(run, sync);
   const why = sync.resumeAt
-    ? `GitHub's write budget${budgetLabel(report)} is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
+    ? `GitHub's write budget${window ? ` (${window.limit} writes ${window.label})` : ""} is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
     : "the next invocation continues";
-  return report.finish(
+  return run.outcome.finish(
     "InProgress",
     `Rotation in progress (${doing}): ${sync.remaining} repositor${sync.remaining === 1 ? "y remains" : "ies remain"}; ${why}.`,
   );
 }
 
-function budgetLabel(report: RunReport): string {
-  const window = report.budgetWindow;
-  return window ? ` (${window.limit} writes ${window.label})` : "";
+/** What remains of a sync, and when it may continue, for the outcome. */
+function recordSync(run: RotationRun, sync: SyncOutcome): void {
+  run.outcome.reposRemaining = sync.remaining;
+  run.outcome.resumeAt = sync.resumeAt;
+  run.outcome.budgetWindow = sync.budgetWindow;
+  run.outcome.eta = sync.eta;
 }
+
+type Room = { readonly ok: true } | { readonly unfinished: SyncOutcome } | { readonly retiring: PreviousKey };
 
 /**
  * Before a new key can be created there must be a free slot (IAM allows two keys). The previous key
@@ -217,59 +211,40 @@ function budgetLabel(report: RunReport): string {
  * Writing the current key to repositories added since needs GitHub's write budget too; when the step's time
  * or the budget runs out first, the caller answers InProgress and the next invocation continues.
  */
-async function makeRoom(
-  deps: RotationDeps,
-  initial: RotationState,
-  spareInactive: readonly AccessKeyInfo[],
-  repos: readonly RepoRef[],
-  publicKeys: ReadonlyMap<string, RepoPublicKey>,
-  deadline: Date,
-  report: RunReport,
-  save: (state: RotationState) => Promise<RotationState>,
-): Promise<
-  { state: RotationState } | { unfinished: SyncOutcome } | { state: RotationState; retiring: PreviousKey }
-> {
-  let state = initial;
-  const previous = state.previous;
+async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[]): Promise<Room> {
+  const { deps, outcome } = run;
+  const previous = run.state.previous;
   if (previous) {
-    let holders = holdersOf(previous, repos, state.holdings);
-    const current = state.current;
+    let holders = holdersOf(previous, run.repos, run.state.holdings);
+    const current = run.state.current;
     if (holders.length > 0 && current?.secretAccessKey) {
       // Repositories added since the last rotation get the current key first, so the old one can go.
-      const catchUp = await syncKey(
-        deps,
-        state,
-        { accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey },
-        repos,
-        publicKeys,
-        deadline,
-        report,
-        save,
-      );
-      state = catchUp.state;
+      const catchUp = await syncKey(run, {
+        accessKeyId: current.accessKeyId,
+        secretAccessKey: current.secretAccessKey,
+      });
       if (catchUp.failed === 0 && catchUp.remaining > 0 && (catchUp.attempted > 0 || catchUp.resumeAt)) {
         return { unfinished: catchUp };
       }
-      holders = holdersOf(previous, repos, state.holdings);
+      holders = holdersOf(previous, run.repos, run.state.holdings);
     }
     if (holders.length > 0) {
       throw new IamStateError(
-        `The previous key ${previous.accessKeyId} may still be used by ${holders.map(repoLabel).join(", ")}, so it cannot be retired to make room for a new key.`,
+        `The previous key ${previous.accessKeyId} may still be used by ${nameRepos(holders)}, so it cannot be retired to make room for a new key.`,
         "Fix the failed repositories listed above and run Rotate again.",
       );
     }
-    const now = deps.clock.now();
-    if (now.getTime() < Date.parse(previous.retireAfter)) {
+    if (deps.clock.now().getTime() < Date.parse(previous.retireAfter)) {
       // The last rotation is complete but its old key is in its grace period. The run that promoted it may
       // have died before its runbook reached Retire, so this one takes the retirement over instead of failing.
-      return { state, retiring: previous };
+      return { retiring: previous };
     }
     await deps.iam.deactivate(previous.accessKeyId);
     await deps.iam.delete(previous.accessKeyId);
-    report.note(
+    outcome.note(
       `Deleted the previous key ${previous.accessKeyId} (grace period over, no listed repository holds it).`,
     );
-    state = await save({ ...state, previous: undefined });
+    await run.save({ ...run.state, previous: undefined });
   }
   const keys = await deps.iam.list();
   if (keys.length >= 2) {
@@ -281,64 +256,59 @@ async function makeRoom(
       );
     }
     await deps.iam.delete(spare.accessKeyId);
-    report.note(
+    outcome.note(
       `Deleted the inactive key ${spare.accessKeyId} to make room (inactive keys cannot be in use).`,
     );
   }
-  return { state };
+  return { ok: true };
 }
 
-function planOnly(
-  report: RunReport,
-  state: RotationState,
-  deleteNow: readonly { accessKeyId: string; reason: string }[],
-  spareInactive: readonly AccessKeyInfo[],
-  keys: readonly AccessKeyInfo[],
-  repos: readonly RepoRef[],
-  deps: RotationDeps,
-): HandlerResult {
-  report.note(`Current keys: ${keys.map((k) => `${k.accessKeyId} (${k.status})`).join(", ") || "(none)"}.`);
-  for (const cleanup of deleteNow) report.note(`Would delete key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
+/** DryRun: what a rotation would do now, from the same reconciliation; changes nothing. */
+function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKeyInfo[]): RunOutcome {
+  const { deps, outcome, state, repos } = run;
+  outcome.note(`Current keys: ${keys.map((k) => `${k.accessKeyId} (${k.status})`).join(", ") || "(none)"}.`);
+  for (const cleanup of rec.deleteNow)
+    outcome.note(`Would delete key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
   if (state.previous) {
-    report.note(
+    outcome.note(
       `Would delete the previous key ${state.previous.accessKeyId} once its grace period ends (${state.previous.retireAfter}).`,
     );
   }
-  if (spareInactive.length > 0 && keys.length - deleteNow.length >= 2 && !state.previous) {
-    report.note(`Would delete the inactive key ${spareInactive[0]?.accessKeyId} to make room.`);
+  if (rec.spareInactive.length > 0 && keys.length - rec.deleteNow.length >= 2 && !state.previous) {
+    outcome.note(`Would delete the inactive key ${rec.spareInactive[0]?.accessKeyId} to make room.`);
   }
   const target = state.pending?.accessKeyId;
-  if (target) report.note(`Would resume the unfinished rotation to key ${target}.`);
-  else report.note("Would create a new access key and verify it with STS.");
-  const lacking = target ? reposLacking(target, repos, state.holdings) : repos;
+  if (target) outcome.note(`Would resume the unfinished rotation to key ${target}.`);
+  else outcome.note("Would create a new access key and verify it with STS.");
+  const lacking = new Set(target ? reposLacking(target, repos, state.holdings) : repos);
   for (const repo of repos) {
-    const needs = lacking.includes(repo);
-    report.repo({
+    const needs = lacking.has(repo);
+    outcome.repo({
       repo: repoLabel(repo),
       result: needs ? "would-write" : "already-current",
       detail: needs ? `${deps.settings.secretNameSecretKey} and ${deps.settings.secretNameKeyId}` : "",
     });
   }
-  report.reposRemaining = lacking.length;
-  if (deps.writeBudget && lacking.length > 0) {
+  outcome.reposRemaining = lacking.size;
+  if (deps.writeBudget && lacking.size > 0) {
     const seconds =
-      (deps.writeBudget.finishAt(lacking.length, WRITES_PER_REPO).getTime() - deps.clock.now().getTime()) /
+      (deps.writeBudget.finishAt(lacking.size, WRITES_PER_REPO).getTime() - deps.clock.now().getTime()) /
       1000;
-    report.note(
-      `Writing ${lacking.length} repositor${lacking.length === 1 ? "y" : "ies"} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per repository, one a second on average, at most 500 an hour).`,
+    outcome.note(
+      `Writing ${lacking.size} repositor${lacking.size === 1 ? "y" : "ies"} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per repository, one a second on average, at most 500 an hour).`,
     );
   }
   const old = state.current?.accessKeyId;
-  report.note(
+  outcome.note(
     old
       ? `Would keep the old key ${old} active for ${deps.settings.graceMinutes} minutes after every repository holds the new key, then deactivate it.`
       : "No old key to retire.",
   );
-  return report.finish("Succeeded", "Dry run: preflight passed; nothing was changed. Plan:");
+  return outcome.finish("Succeeded", "Dry run: preflight passed; nothing was changed. Plan:");
 }
 
 /** "45 s", "12 min", "1 h 10 min". */
-function describeDuration(seconds: number): string {
+export function describeDuration(seconds: number): string {
   if (seconds < 90) return `${Math.max(1, Math.ceil(seconds))} s`;
   const minutes = Math.ceil(seconds / 60);
   if (minutes < 60) return `${minutes} min`;

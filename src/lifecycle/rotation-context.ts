@@ -1,13 +1,18 @@
+import type { RepoRef } from "../domain/repo.ts";
 import type {
   Clock,
   ConfigStore,
   IamKeys,
   IdentityProbe,
+  RepoPublicKey,
   RunLock,
   SecretsTarget,
   StateStore,
   WriteBudget,
 } from "../ports.ts";
+import type { OutcomeRecorder } from "./outcome.ts";
+import { pruneHoldings } from "./prune-holdings.ts";
+import type { RotationState } from "./state.ts";
 import type { VerifyOptions } from "./verify-key.ts";
 
 /** Everything a rotation needs, injected so the logic runs the same in the Lambda and in tests. */
@@ -51,4 +56,54 @@ export interface RotateOptions {
   readonly replaceOlderKey: boolean;
   /** Stop starting new repositories after this instant and return InProgress (step time budget). */
   readonly deadline: Date;
+}
+
+/**
+ * One invocation's working context, shared by the steps of a rotation (make room, create, verify, sync,
+ * promote) instead of long parameter lists. `state` is the latest saved state; `save` stamps, persists and
+ * adopts the next one.
+ */
+export interface RotationRun {
+  readonly deps: RotationDeps;
+  readonly outcome: OutcomeRecorder;
+  /** Stop starting new repositories after this instant (the step's time budget). */
+  readonly deadline: Date;
+  /** The listed repositories, in list order. */
+  readonly repos: readonly RepoRef[];
+  /** Actions public keys read in preflight, by repository slug (a resumed rotation reads them as it writes). */
+  readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+  state: RotationState;
+  save(next: RotationState): Promise<RotationState>;
+}
+
+/**
+ * Creates the run context; `save` prunes the holdings of repositories no longer listed that cannot hold a live
+ * key (src/lifecycle/prune-holdings.ts), stamps `updatedAt` from the clock, persists, and becomes `run.state`.
+ */
+export function startRun(
+  deps: RotationDeps,
+  outcome: OutcomeRecorder,
+  init: {
+    readonly deadline: Date;
+    readonly repos: readonly RepoRef[];
+    readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+    readonly state: RotationState;
+  },
+): RotationRun {
+  const run: RotationRun = {
+    deps,
+    outcome,
+    deadline: init.deadline,
+    repos: init.repos,
+    publicKeys: init.publicKeys,
+    state: init.state,
+    async save(next) {
+      // Repositories dropped from the list are forgotten once they cannot hold a live key.
+      const stamped = { ...pruneHoldings(next, init.repos), updatedAt: deps.clock.now().toISOString() };
+      await deps.state.save(stamped);
+      run.state = stamped;
+      return stamped;
+    },
+  };
+  return run;
 }

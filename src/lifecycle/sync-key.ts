@@ -6,8 +6,8 @@ import { GitHubAccessError, toAkmError } from "../errors.ts";
 import type { RepoPublicKey } from "../ports.ts";
 import { reposLacking } from "./holders.ts";
 import { MismatchedPairError } from "./mismatched-pair-error.ts";
-import type { RotationDeps } from "./rotation-context.ts";
-import type { RunReport } from "./run-report.ts";
+import type { BudgetWindow, OutcomeRecorder } from "./outcome.ts";
+import type { RotationDeps, RotationRun } from "./rotation-context.ts";
 import type { Holding, RotationState, WritingBatch } from "./state.ts";
 
 /** GitHub's clock and ours may differ; an `updated_at` this much older than our write still counts. */
@@ -43,6 +43,10 @@ export interface SyncOutcome {
   readonly attempted: number;
   /** Set when GitHub's write budget, not the step's time, stopped the sync: when it can continue. */
   readonly resumeAt: Date | undefined;
+  /** The GitHub limit that holds writes back until `resumeAt`. */
+  readonly budgetWindow: BudgetWindow | undefined;
+  /** When the remaining repositories would all be written, at best. */
+  readonly eta: Date | undefined;
 }
 
 /**
@@ -56,42 +60,34 @@ export interface SyncOutcome {
  * in batches; each save also names the repositories the next batch may write, so a run that resumes after a
  * crash checks those repositories' `updated_at` instead of writing them again.
  */
-export async function syncKey(
-  deps: RotationDeps,
-  initial: RotationState,
-  key: AccessKeyPair,
-  repos: readonly RepoRef[],
-  publicKeys: ReadonlyMap<string, RepoPublicKey>,
-  deadline: Date | undefined,
-  report: RunReport,
-  save: (state: RotationState) => Promise<RotationState>,
-): Promise<SyncOutcome> {
+export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<SyncOutcome> {
+  const { deps, repos, publicKeys, deadline, outcome: report } = run;
   const { settings, writeBudget: budget } = deps;
   const saveEvery = settings.saveEvery ?? DEFAULT_SAVE_EVERY;
   const names = [settings.secretNameSecretKey, settings.secretNameKeyId];
-  let state = initial;
   const fresh: Record<string, Holding> = {};
   let failed = 0;
   let mismatched = 0;
   const persist = async (writing: WritingBatch | undefined): Promise<void> => {
-    state = await save({
-      ...state,
-      holdings: { ...state.holdings, ...fresh },
-      githubWrites: budget ? writeLog(budget.recent()) : (state.githubWrites ?? []),
+    await run.save({
+      ...run.state,
+      holdings: { ...run.state.holdings, ...fresh },
+      githubWrites: budget ? writeLog(budget.recent()) : (run.state.githubWrites ?? []),
       writing,
     });
   };
 
   for (const repo of repos) {
-    if (!reposLacking(key.accessKeyId, [repo], state.holdings).length) {
+    if (!reposLacking(key.accessKeyId, [repo], run.state.holdings).length) {
       report.repo({ repo: repoLabel(repo), result: "already-current", detail: `holds ${key.accessKeyId}` });
     }
   }
-  let todo = reposLacking(key.accessKeyId, repos, state.holdings);
+  let todo = reposLacking(key.accessKeyId, repos, run.state.holdings);
   let dirty = false;
-  if (state.writing) {
-    if (state.writing.accessKeyId === key.accessKeyId) {
-      const recovered = await recoverBatch(deps, state.writing, todo, names, report);
+  const writing = run.state.writing;
+  if (writing) {
+    if (writing.accessKeyId === key.accessKeyId) {
+      const recovered = await recoverBatch(deps, writing, todo, names, report);
       Object.assign(fresh, recovered);
       todo = todo.filter((repo) => !(repoSlug(repo) in recovered));
     }
@@ -103,8 +99,8 @@ export async function syncKey(
   let batchLeft = 0;
   for (; index < todo.length; index++) {
     const repo = todo[index] as RepoRef;
-    if (deadline && deps.clock.now().getTime() >= deadline.getTime()) break;
-    if (budget && deadline) {
+    if (deps.clock.now().getTime() >= deadline.getTime()) break;
+    if (budget) {
       const ready = budget.readyAt(WRITES_PER_REPO);
       if (ready.getTime() > deadline.getTime()) {
         // Held back past the step's end by a minute or hour limit: the runbook waits for it. By the mere
@@ -159,11 +155,16 @@ export async function syncKey(
         : "not reached in this step; continues next",
     });
   }
-  report.reposRemaining = remaining;
-  report.resumeAt = resumeAt;
-  report.budgetWindow = resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined;
-  report.eta = budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined;
-  return { state, failed, mismatched, remaining, attempted: index, resumeAt };
+  return {
+    state: run.state,
+    failed,
+    mismatched,
+    remaining,
+    attempted: index,
+    resumeAt,
+    budgetWindow: resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
+    eta: budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined,
+  };
 }
 
 /**
@@ -239,7 +240,7 @@ async function recoverBatch(
   batch: WritingBatch,
   todo: readonly RepoRef[],
   names: readonly string[],
-  report: RunReport,
+  report: OutcomeRecorder,
 ): Promise<Record<string, Holding>> {
   const recovered: Record<string, Holding> = {};
   const inBatch = new Set(batch.repos);

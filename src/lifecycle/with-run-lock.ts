@@ -1,7 +1,7 @@
+import { quote } from "../config/repos-config.ts";
 import { AkmError, toAkmError } from "../errors.ts";
-import type { HandlerResult } from "../handler-contract.ts";
+import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { LOCK_TTL_MS, type RotationDeps } from "./rotation-context.ts";
-import { RunReport } from "./run-report.ts";
 
 /**
  * Runs `work` only while holding the rotation lease, so two executions (a schedule overlapping a manual
@@ -13,13 +13,20 @@ export async function withRunLock(
   deps: RotationDeps,
   owner: string,
   action: "rotate" | "retire",
-  work: () => Promise<HandlerResult>,
-): Promise<HandlerResult> {
-  const report = new RunReport(action, false);
+  work: () => Promise<RunOutcome>,
+): Promise<RunOutcome> {
+  const report = new OutcomeRecorder(action, false);
   let holder: Awaited<ReturnType<RotationDeps["lock"]["acquire"]>>;
   try {
     holder = await deps.lock.acquire(owner, deps.clock.now(), LOCK_TTL_MS);
   } catch (error) {
+    // The lease may have been taken although its answer was lost: give it up again (a conditional delete
+    // that removes it only if this run holds it), so reruns do not wait for it to expire.
+    try {
+      await deps.lock.release(owner);
+    } catch (releaseError) {
+      deps.log(`could not release the rotation lock: ${toAkmError(releaseError, "Unlocking").message}`);
+    }
     return report.finish(
       "Failed",
       `${action} Failed: could not take the rotation lock.`,
@@ -27,11 +34,14 @@ export async function withRunLock(
     );
   }
   if (holder) {
+    // The lease object is data anyone with write access to the bucket could have written: quoted and cut short.
+    const by = quote(holder.owner);
+    const until = quote(holder.expiresAt);
     return report.finish(
       "Failed",
-      `Another rotation is in progress (execution ${holder.owner}, since ${holder.acquiredAt}); this run changed nothing.`,
-      new AkmError(`The rotation lock is held by execution ${holder.owner} until ${holder.expiresAt}.`, {
-        fix: `Wait for that execution to end (Systems Manager → Automation → Executions), then run this runbook again. If it crashed, its lock expires at ${holder.expiresAt}.`,
+      `Another rotation is in progress (execution ${by}, since ${quote(holder.acquiredAt)}); this run changed nothing.`,
+      new AkmError(`The rotation lock is held by execution ${by} until ${until}.`, {
+        fix: `Wait for that execution to end (Systems Manager → Automation → Executions), then run this runbook again. If it crashed, its lock expires at ${until}.`,
         fault: "transient",
       }),
     );
@@ -42,7 +52,7 @@ export async function withRunLock(
     // scheduled run cannot take over and end this execution with "another rotation is in progress".
     const now = deps.clock.now();
     try {
-      await deps.lock.acquire(owner, now, Date.parse(result.resumeAt) - now.getTime() + LOCK_TTL_MS);
+      await deps.lock.acquire(owner, now, result.resumeAt.getTime() - now.getTime() + LOCK_TTL_MS);
     } catch (error) {
       deps.log(`could not extend the rotation lock: ${toAkmError(error, "Locking").message}`);
     }

@@ -1,19 +1,17 @@
-import { parseReposConfig, renderReposConfig } from "../config/repos-config.ts";
+import { MAX_REPOS, parseReposConfig, renderReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
-import { toAkmError } from "../errors.ts";
-import type { HandlerResult } from "../handler-contract.ts";
+import { ConfigError, toAkmError } from "../errors.ts";
+import { OutcomeRecorder, type RunOutcome } from "../lifecycle/outcome.ts";
 import { loadReposConfig } from "../lifecycle/preflight.ts";
-import { RunReport } from "../lifecycle/run-report.ts";
 import type { ConfigStore } from "../ports.ts";
 
 /** Get-RepoList: shows the repositories in repos.json. */
-export async function listRepos(store: ConfigStore): Promise<HandlerResult> {
-  const report = new RunReport("list-repos", false);
+export async function listRepos(store: ConfigStore): Promise<RunOutcome> {
+  const report = new OutcomeRecorder("list-repos", false);
   try {
     const { config } = await loadReposConfig(store);
-    for (const repo of config.repos)
-      report.repo({ repo: repoLabel(repo), result: "skipped", detail: "listed" });
+    for (const repo of config.repos) report.repo({ repo: repoLabel(repo), result: "listed", detail: "" });
     return report.finish("Succeeded", `${config.repos.length} repositories listed in ${store.location}:`);
   } catch (error) {
     return report.finish("Failed", "Get-RepoList Failed.", toAkmError(error, "Reading the repository list"));
@@ -24,14 +22,14 @@ export async function listRepos(store: ConfigStore): Promise<HandlerResult> {
  * Add-RepoConfig: appends a repository. Adding one that is already listed (case-insensitively, as GitHub
  * compares names) is a successful no-op. A missing repos.json is created; an invalid one is left untouched.
  */
-export async function addRepo(store: ConfigStore, repo: RepoRef): Promise<HandlerResult> {
+export async function addRepo(store: ConfigStore, repo: RepoRef): Promise<RunOutcome> {
   return editRepos(store, "add-repo", repo, (repos, present) =>
     present ? undefined : [...repos, { owner: repo.owner, name: repo.name }],
   );
 }
 
 /** Delete-RepoConfig: removes a repository; removing one that is not listed is a successful no-op. */
-export async function deleteRepo(store: ConfigStore, repo: RepoRef): Promise<HandlerResult> {
+export async function deleteRepo(store: ConfigStore, repo: RepoRef): Promise<RunOutcome> {
   return editRepos(store, "delete-repo", repo, (repos, present) =>
     present ? repos.filter((r) => repoSlug(r) !== repoSlug(repo)) : undefined,
   );
@@ -42,8 +40,8 @@ async function editRepos(
   action: "add-repo" | "delete-repo",
   repo: RepoRef,
   edit: (repos: readonly RepoRef[], present: boolean) => readonly RepoRef[] | undefined,
-): Promise<HandlerResult> {
-  const report = new RunReport(action, false);
+): Promise<RunOutcome> {
+  const report = new OutcomeRecorder(action, false);
   const label = repoLabel(repo);
   try {
     const document = await store.read();
@@ -64,6 +62,15 @@ async function editRepos(
         "Failed",
         `Delete-RepoConfig Failed: ${label} is the last repository in ${store.location}; an empty list would make every rotation fail.`,
         undefined,
+      );
+    }
+    if (next.length > MAX_REPOS) {
+      throw new ConfigError(
+        store.location,
+        [
+          `adding ${label} would list ${next.length} repositories, more than the ${MAX_REPOS} one stack rotates`,
+        ],
+        "Split the repositories over several stacks, each with its own IAM user.",
       );
     }
     await store.write(renderReposConfig({ repos: next }), document?.version);

@@ -78,3 +78,69 @@ describe("sealSecret", () => {
     expect(act).toThrow(/base64-encoded 32-byte X25519 key/);
   });
 });
+
+/** The X25519 points of small order (RFC 7748; cr.yp.to/ecdh.html#validate), as little-endian u-coordinates. */
+const P = 2n ** 255n - 19n;
+const SMALL_ORDER_U = [
+  0n,
+  1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+  P - 1n,
+  P,
+  P + 1n,
+];
+
+function encodeU(u: bigint, topBit = false): string {
+  const bytes = new Uint8Array(32);
+  let rest = u;
+  for (let i = 0; i < 32; i++) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  if (topBit) bytes[31] = (bytes[31] as number) | 0x80;
+  return Buffer.from(bytes).toString("base64");
+}
+
+/** Whether libsodium's crypto_box_seal accepts the key (it fails for keys it refuses). */
+function libsodiumAccepts(publicKeyBase64: string): boolean {
+  try {
+    sodium.crypto_box_seal("x", sodium.from_base64(publicKeyBase64, sodium.base64_variants.ORIGINAL));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function weAccept(publicKeyBase64: string): boolean {
+  try {
+    sealSecret(new SecretValue("x"), publicKeyBase64);
+    return true;
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidPublicKeyError);
+    expect(String(error)).not.toContain(publicKeyBase64);
+    return false;
+  }
+}
+
+describe("public keys that must not be sealed for", () => {
+  it("refuses every small-order point, with and without the top bit set, as libsodium does", () => {
+    for (const u of SMALL_ORDER_U) {
+      for (const topBit of [false, true]) {
+        const key = encodeU(u, topBit);
+
+        expect(libsodiumAccepts(key), `libsodium, u=${u} top=${topBit}`).toBe(false);
+        expect(weAccept(key), `sealSecret, u=${u} top=${topBit}`).toBe(false);
+      }
+    }
+  });
+
+  it("agrees with libsodium on random and real keys", () => {
+    const keys = [
+      ...Array.from({ length: 50 }, () => keyPair().publicKeyBase64),
+      ...Array.from({ length: 50 }, () => Buffer.from(sodium.randombytes_buf(32)).toString("base64")),
+    ];
+
+    for (const key of keys) expect(weAccept(key), key).toBe(libsodiumAccepts(key));
+  });
+});

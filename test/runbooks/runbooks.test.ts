@@ -58,19 +58,19 @@ function step(doc: Runbook, name: string): Step {
 // Every field of HandlerResult, from a sample object TypeScript checks against the contract: a field added
 // to or removed from HandlerResult breaks the build of this test until the list is updated.
 const SAMPLE_RESULT = {
+  next: "done",
   status: "Succeeded",
   summary: "",
   action: "rotate",
   dryRun: false,
-  newAccessKeyId: "",
-  oldAccessKeyId: "",
+  newAccessKeyId: "none",
+  oldAccessKeyId: "none",
   retireAfter: "",
-  reposDone: 0,
-  reposRemaining: 0,
-  progress: "",
   resumeAt: "",
-  eta: "",
-  repos: [],
+  eta: "none",
+  progress: "",
+  repoCounts: { total: 0, done: 0, failed: 0, mismatched: 0, remaining: 0 },
+  failedRepos: [],
 } satisfies HandlerResult;
 const RESULT_TYPES: Record<string, string> = Object.fromEntries(
   Object.entries(SAMPLE_RESULT).map(([key, value]) => [
@@ -81,7 +81,9 @@ const RESULT_TYPES: Record<string, string> = Object.fromEntries(
         ? "Boolean"
         : Array.isArray(value)
           ? "MapList"
-          : "String",
+          : typeof value === "object"
+            ? "StringMap"
+            : "String",
   ]),
 );
 

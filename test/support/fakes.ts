@@ -7,6 +7,8 @@ import type { RepoRef } from "../../src/domain/repo.ts";
 import { repoLabel } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import { GitHubAccessError, IamStateError, StateStoreError } from "../../src/errors.ts";
+import type { HandlerResult } from "../../src/handler-contract.ts";
+import type { RunOutcome } from "../../src/lifecycle/outcome.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
 import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import type { RotationState } from "../../src/lifecycle/state.ts";
@@ -25,6 +27,7 @@ import type {
   StateStore,
   VersionedText,
 } from "../../src/ports.ts";
+import { renderAnswer } from "../../src/render-answer.ts";
 
 export class FakeClock implements Clock {
   #now: number;
@@ -409,4 +412,12 @@ export function fakeWorld(repoCount = 3, graceMinutes = 60): FakeWorld {
     },
   };
   return { clock, iam, probe, state, config, github, repos, logs, lock, deps };
+}
+
+/** The handler's answer for an outcome (rendered as the Lambda renders it), plus the per-repository results. */
+export type TestAnswer = HandlerResult & { readonly repos: RunOutcome["repos"] };
+
+/** Renders `outcome` at the fake clock's time, as the handler does, keeping the per-repository results. */
+export function answerOf(clock: Clock, outcome: RunOutcome): TestAnswer {
+  return { ...renderAnswer(outcome, clock.now()), repos: outcome.repos };
 }

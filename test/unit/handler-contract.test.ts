@@ -30,3 +30,22 @@ describe("runbook events", () => {
     expect(result.summary).toContain("Invalid input");
   });
 });
+
+describe("execution IDs", () => {
+  it("accepts an Automation execution ID or manual, and refuses anything else before reading anything", async () => {
+    const ok = v.safeParse(HandlerEvent, {
+      action: "retire",
+      executionId: "4105a4fc-f944-11e6-9d32-0a1b2c3d4e5f",
+    });
+    const manual = v.safeParse(HandlerEvent, { action: "retire", executionId: "manual" });
+
+    const result = await handler({ action: "retire", executionId: "x\u0000; rm -rf /".repeat(20) }, context);
+
+    expect(ok.success).toBe(true);
+    expect(manual.success).toBe(true);
+    expect(result.next).toBe("failed");
+    expect(result.summary).toContain("executionId must be an Automation execution ID");
+    expect(result.summary).toContain("\\u0000");
+    expect(result.summary.length).toBeLessThan(1000);
+  });
+});

@@ -1,22 +1,26 @@
 import { describe, expect, it } from "vitest";
-import type { HandlerResult } from "../../src/handler-contract.ts";
+import { isoSeconds } from "../../src/lifecycle/outcome.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
-import { isoSeconds } from "../../src/lifecycle/run-report.ts";
-import { type FakeWorld, fakeWorld } from "../support/fakes.ts";
+import { answerOf, type FakeWorld, fakeWorld, type TestAnswer } from "../support/fakes.ts";
 
 const FAR_FUTURE = new Date("2100-01-01T00:00:00Z");
 
-function run(
+async function run(
   world: FakeWorld,
   options: { dryRun?: boolean; replaceOlderKey?: boolean; deadline?: Date; owner?: string } = {},
-) {
-  return rotate(world.deps, {
+): Promise<TestAnswer> {
+  const outcome = await rotate(world.deps, {
     owner: options.owner ?? "exec-1",
     dryRun: options.dryRun ?? false,
     replaceOlderKey: options.replaceOlderKey ?? false,
     deadline: options.deadline ?? FAR_FUTURE,
   });
+  return answerOf(world.clock, outcome);
+}
+
+async function runRetire(world: FakeWorld, owner: string): Promise<TestAnswer> {
+  return answerOf(world.clock, await retire(world.deps, { owner, dryRun: false }));
 }
 
 /** R1 at every instant: each repo's key-ID secret names a key that is Active in IAM. */
@@ -38,7 +42,7 @@ function expectEveryRepoHolds(world: FakeWorld, accessKeyId: string): void {
   }
 }
 
-function expectNoSecretIn(world: FakeWorld, ...results: HandlerResult[]): void {
+function expectNoSecretIn(world: FakeWorld, ...results: TestAnswer[]): void {
   const text = JSON.stringify(results) + world.logs.join("\n");
   for (const key of world.iam.keys) expect(text).not.toContain(key.secret);
 }
@@ -53,8 +57,9 @@ describe("rotate from the possible start states", () => {
     expect(result.status).toBe("Succeeded");
     expect(world.iam.keys).toHaveLength(1);
     expectEveryRepoHolds(world, result.newAccessKeyId);
-    expect(result.reposDone).toBe(3);
-    expect(result.retireAfter).toBe("");
+    expect(result.repoCounts.done).toBe(3);
+    expect(result.oldAccessKeyId).toBe("none");
+    expect(result.retireAfter).toBe(isoSeconds(world.clock.now()));
     expect(r1).toEqual([]);
     expectNoSecretIn(world, result);
   });
@@ -122,12 +127,12 @@ describe("grace period and retirement (R2)", () => {
     const old = world.iam.addKey("Active");
     const first = await run(world);
 
-    const early = await retire(world.deps, "exec-1");
+    const early = await runRetire(world, "exec-1");
     expect(early.status).toBe("Succeeded");
     expect(world.iam.status(old.accessKeyId)).toBe("Active");
 
     world.clock.advance(61 * 60_000);
-    const retired = await retire(world.deps, "exec-1");
+    const retired = await runRetire(world, "exec-1");
     expect(retired.status).toBe("Succeeded");
     expect(world.iam.status(old.accessKeyId)).toBe("Inactive");
     expect(world.iam.status(first.newAccessKeyId)).toBe("Active");
@@ -167,7 +172,7 @@ describe("grace period and retirement (R2)", () => {
     expect(world.iam.keys.map((k) => k.status)).toEqual(["Active", "Active"]);
     expectEveryRepoHolds(world, first.newAccessKeyId);
     world.clock.advance(50 * 60_000);
-    expect((await retire(world.deps, "exec-2")).status).toBe("Succeeded");
+    expect((await runRetire(world, "exec-2")).status).toBe("Succeeded");
     expect(world.iam.status(old.accessKeyId)).toBe("Inactive");
   });
 
@@ -180,7 +185,7 @@ describe("grace period and retirement (R2)", () => {
       Repos: [...world.repos, added].map((r) => ({ Owner: r.owner, Name: r.name })),
     });
 
-    const blocked = await retire(world.deps, "exec-1");
+    const blocked = await runRetire(world, "exec-1");
     expect(blocked.status).toBe("Failed");
     expect(blocked.summary).toContain("acme/late-comer");
 
@@ -313,8 +318,8 @@ describe("a repository that cannot be written (R5) and resuming", () => {
     const partial = await run(world, { deadline });
 
     expect(partial.status).toBe("InProgress");
-    expect(partial.reposDone).toBe(2);
-    expect(partial.reposRemaining).toBe(2);
+    expect(partial.repoCounts.done).toBe(2);
+    expect(partial.repoCounts.remaining).toBe(2);
     const writesBefore = world.github.writes.length;
     const done = await run(world);
     expect(done.status).toBe("Succeeded");
@@ -422,7 +427,7 @@ describe("two rotations at once", () => {
     const manual = await run(world, { owner: "manual" });
 
     expect(manual.status).toBe("Failed");
-    expect(manual.summary).toContain("Another rotation is in progress (execution scheduled");
+    expect(manual.summary).toContain(`Another rotation is in progress (execution "scheduled"`);
     expect(world.iam.keys).toHaveLength(1);
 
     const finished = await run(world, { owner: "scheduled" });

@@ -1,28 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import { StateStoreError } from "../../src/errors.ts";
-import type { HandlerResult } from "../../src/handler-contract.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
 import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import { emptyState, type RotationState } from "../../src/lifecycle/state.ts";
 import {
+  answerOf,
   type FakeWorld,
   fakeWorld,
   MemoryKeyStore,
   MemoryProgressStore,
+  type TestAnswer,
   type WriteFault,
 } from "../support/fakes.ts";
 
 const FAR_FUTURE = new Date("2100-01-01T00:00:00Z");
 const HOUR = 60 * 60_000;
 
-function run(world: FakeWorld): Promise<HandlerResult> {
-  return rotate(world.deps, { owner: "exec-1", dryRun: false, replaceOlderKey: false, deadline: FAR_FUTURE });
+async function run(world: FakeWorld): Promise<TestAnswer> {
+  const outcome = await rotate(world.deps, {
+    owner: "exec-1",
+    dryRun: false,
+    replaceOlderKey: false,
+    deadline: FAR_FUTURE,
+  });
+  return answerOf(world.clock, outcome);
 }
 
 /** Rotate as the runbook does after a failure: again, up to `reruns` more times, until it succeeds. */
-async function runUntilSucceeded(world: FakeWorld, reruns: number): Promise<HandlerResult> {
+async function runUntilSucceeded(world: FakeWorld, reruns: number): Promise<TestAnswer> {
   let result = await run(world);
   for (let i = 0; i < reruns && result.status !== "Succeeded"; i++) result = await run(world);
   return result;
@@ -86,7 +93,7 @@ describe("the rotation state split over the secret and the progress object", () 
     // Act
     const first = await run(world);
     const afterFirst = world.state.secret.writes;
-    await retire(world.deps, "exec-1");
+    await retire(world.deps, { owner: "exec-1", dryRun: false });
     world.clock.advance(2 * HOUR);
     const second = await run(world);
 
@@ -258,7 +265,7 @@ describe("the rotation state split over the secret and the progress object", () 
     const world = fakeWorld(2, 0);
     world.iam.addKey("Active");
     await run(world);
-    await retire(world.deps, "exec-1");
+    await retire(world.deps, { owner: "exec-1", dryRun: false });
     const writes = world.state.secret.writes;
     const state = (await world.state.load()) as RotationState;
 

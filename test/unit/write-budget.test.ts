@@ -2,14 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { RepoRef } from "../../src/domain/repo.ts";
 import type { SecretValue } from "../../src/domain/secret-value.ts";
 import { type WriteLimits, WritePacer } from "../../src/github/write-pacer.ts";
-import type { HandlerResult } from "../../src/handler-contract.ts";
 import { parseProgressDocument, serializeProgressDocument } from "../../src/lifecycle/progress-document.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
 import type { RotationState } from "../../src/lifecycle/state.ts";
 import { emptyProgress } from "../../src/lifecycle/state-parts.ts";
 import type { RepoPublicKey, SecretsTarget } from "../../src/ports.ts";
-import { type FakeWorld, fakeWorld } from "../support/fakes.ts";
+import { answerOf, type FakeWorld, fakeWorld, type TestAnswer } from "../support/fakes.ts";
 
 const MINUTE = 60_000;
 const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:state";
@@ -27,7 +26,7 @@ const SIX_AN_HOUR: WriteLimits = {
 
 interface Invocations {
   /** Runs one Rotate invocation the way the Lambda does: a fresh write budget and GitHub client each time. */
-  invoke(): Promise<HandlerResult>;
+  invoke(): Promise<TestAnswer>;
   /** Fake time of every write GitHub received, in order. */
   readonly writeTimes: number[];
 }
@@ -53,12 +52,13 @@ function invocations(world: FakeWorld, limits: WriteLimits): Invocations {
         },
       };
       const deps: RotationDeps = { ...world.deps, github, writeBudget: pacer };
-      return rotate(deps, {
+      const outcome = await rotate(deps, {
         owner: "exec-1",
         dryRun: false,
         replaceOlderKey: false,
         deadline: new Date(world.clock.now().getTime() + STEP_MS),
       });
+      return answerOf(world.clock, outcome);
     },
   };
 }
@@ -93,8 +93,8 @@ describe("a rotation larger than GitHub's hourly write budget", () => {
 
     // Assess
     expect(first.status).toBe("InProgress");
-    expect(first.reposDone).toBe(3);
-    expect(first.reposRemaining).toBe(2);
+    expect(first.repoCounts.done).toBe(3);
+    expect(first.repoCounts.remaining).toBe(2);
     expect(first.summary).toMatch(
       /write budget \(6 writes per hour\) is used up; the rotation continues at /,
     );
@@ -103,7 +103,8 @@ describe("a rotation larger than GitHub's hourly write budget", () => {
     );
     expect(Date.parse(first.resumeAt) - (runs.writeTimes[0] as number)).toBeGreaterThanOrEqual(HOUR);
     expect(Date.parse(first.resumeAt) - (runs.writeTimes[0] as number)).toBeLessThan(HOUR + 2_000);
-    expect(early).toMatchObject({ status: "InProgress", resumeAt: first.resumeAt, reposDone: 3 });
+    expect(early).toMatchObject({ status: "InProgress", next: "again", resumeAt: first.resumeAt });
+    expect(early.repoCounts.done).toBe(3);
     expect(last.status).toBe("Succeeded");
     expect(writesPerRepo(world)).toEqual({
       "acme/service-1": 2,
@@ -170,7 +171,8 @@ describe("a dry run", () => {
     const pacer = new WritePacer({ clock: world.clock });
 
     // Act
-    const plan = await rotate(
+    const plan = await rotateAnswer(
+      world,
       { ...world.deps, writeBudget: pacer },
       {
         owner: "exec-1",
@@ -217,7 +219,7 @@ describe("resuming after a crash between writes and the batched save", () => {
     const writesBefore = world.github.writes.length;
 
     // Act
-    const resumed = await rotate(world.deps, {
+    const resumed = await rotateAnswer(world, world.deps, {
       owner: "exec-1",
       dryRun: false,
       replaceOlderKey: false,
@@ -343,4 +345,13 @@ function maxInWindow(times: readonly number[], periodMs: number): number {
     most = Math.max(most, last - first + 1);
   }
   return most;
+}
+
+/** One Rotate invocation rendered as the handler renders it. */
+async function rotateAnswer(
+  world: FakeWorld,
+  deps: RotationDeps,
+  options: Parameters<typeof rotate>[1],
+): Promise<TestAnswer> {
+  return answerOf(world.clock, await rotate(deps, options));
 }

@@ -1,0 +1,77 @@
+import { nameRepos } from "../domain/repo.ts";
+import { toAkmError } from "../errors.ts";
+import { reposLacking } from "./holders.ts";
+import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
+import { loadReposConfig } from "./preflight.ts";
+import type { RotationDeps } from "./rotation-context.ts";
+
+export interface RotationResultOptions {
+  /** The Automation execution ID (the lease owner of its Rotate steps). */
+  readonly owner: string;
+  readonly dryRun: boolean;
+}
+
+/**
+ * After the Rotate loop: reads what the rotation reached and tells the runbook what comes next, without
+ * changing IAM or GitHub. The runbook cannot read the loop's inner outputs after the loop (the aws:loop page,
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html, documents none),
+ * so this step asks the state instead:
+ * - `continues`: a key is still being written (the loop's 100 iterations ran out first); the lease is given
+ *   up so that the next execution — the schedule's, or a manual one — resumes it;
+ * - `retire`: a previous key waits for its grace period (`retireAfter`), then the Retire step;
+ * - `done`: nothing left to do.
+ * A dry run answers `retire` with the current time, so the dry run passes through the wait and the Retire
+ * step too (both change nothing), and a deployment's first dry run exercises every step.
+ */
+export async function rotationResult(
+  deps: RotationDeps,
+  options: RotationResultOptions,
+): Promise<RunOutcome> {
+  const outcome = new OutcomeRecorder("rotate-result", options.dryRun);
+  try {
+    const state = await deps.state.load();
+    outcome.newAccessKeyId = state?.pending?.accessKeyId ?? state?.current?.accessKeyId;
+    outcome.oldAccessKeyId = state?.pending ? state.current?.accessKeyId : state?.previous?.accessKeyId;
+    if (options.dryRun) {
+      outcome.next = "retire";
+      outcome.retireAfter = deps.clock.now();
+      return outcome.finish(
+        "Succeeded",
+        "Dry run: nothing was changed. The plan is in the Rotate step's output; the dry run goes on through the grace-period wait (no wait) and a Retire that changes nothing.",
+      );
+    }
+    const { config } = await loadReposConfig(deps.config);
+    const target = state?.pending ?? state?.current;
+    const lacking = target ? reposLacking(target.accessKeyId, config.repos, state?.holdings ?? {}) : [];
+    if (state?.pending || (state?.current?.secretAccessKey && lacking.length > 0)) {
+      outcome.next = "continues";
+      outcome.reposRemaining = lacking.length;
+      try {
+        await deps.lock.release(options.owner);
+      } catch (error) {
+        deps.log(`could not release the rotation lock: ${toAkmError(error, "Unlocking").message}`);
+      }
+      return outcome.finish(
+        "Succeeded",
+        `Rotation continues at the next run: ${lacking.length} of ${config.repos.length} listed repositories do not hold key ${target?.accessKeyId} yet (${nameRepos(lacking)}). This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes where it stopped. The old key stays active until every repository holds the new one.`,
+      );
+    }
+    const previous = state?.previous;
+    if (previous) {
+      outcome.next = "retire";
+      outcome.retireAfter = new Date(previous.retireAfter);
+      return outcome.finish(
+        "Succeeded",
+        `Rotation Succeeded: every listed repository (${config.repos.length}) holds key ${state?.current?.accessKeyId}. The old key ${previous.accessKeyId} is deactivated after ${previous.retireAfter}.`,
+      );
+    }
+    return outcome.finish(
+      "Succeeded",
+      `Rotation Succeeded: every listed repository (${config.repos.length}) holds key ${state?.current?.accessKeyId ?? "(none)"}; there is no old key to retire.`,
+    );
+  } catch (error) {
+    const akm = toAkmError(error, "Reading the rotation's result");
+    deps.log(`rotate-result failed: ${akm.name}: ${akm.message}`);
+    return outcome.finish("Failed", `Rotation result unknown (${akm.fault} fault).`, akm);
+  }
+}

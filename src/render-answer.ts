@@ -1,0 +1,172 @@
+import { redactSecrets } from "./domain/secret-value.ts";
+import {
+  type HandlerResult,
+  MAX_FAILED_REPOS,
+  MAX_SUMMARY_BYTES,
+  type RepoCounts,
+  type RepoResult,
+} from "./handler-contract.ts";
+import { isoSeconds, type RunOutcome } from "./lifecycle/outcome.ts";
+
+/**
+ * Renders a run's outcome as the runbook's answer, once, at the edge.
+ *
+ * The answer stays small at any list size: counts, the first `MAX_FAILED_REPOS` failures and a summary of at
+ * most `MAX_SUMMARY_BYTES` (the runbook raises it as the failure message). Every timestamp a sleep reads is a
+ * real `YYYY-MM-DDThh:mm:ssZ` — `now` when there is nothing to wait for, since aws:sleep proceeds at once for a
+ * time in the past (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-sleep.html).
+ * Known secret values are scrubbed from every text on the way out.
+ */
+export function renderAnswer(outcome: RunOutcome, now: Date): HandlerResult {
+  const counts = repoCounts(outcome);
+  const progress = progressLine(outcome, counts);
+  const failed = failedFirst(outcome.repos).filter((r) => r.result === "failed" || r.result === "mismatched");
+  return {
+    next: outcome.next,
+    status: outcome.status,
+    summary: summaryText(outcome, counts, progress),
+    action: outcome.action,
+    dryRun: outcome.dryRun,
+    newAccessKeyId: outcome.newAccessKeyId ?? "none",
+    oldAccessKeyId: outcome.oldAccessKeyId ?? "none",
+    retireAfter: isoSeconds(outcome.retireAfter ?? now),
+    resumeAt: isoSeconds(outcome.resumeAt && outcome.resumeAt > now ? outcome.resumeAt : now),
+    eta: outcome.eta ? isoSeconds(outcome.eta) : "none",
+    progress,
+    repoCounts: counts,
+    failedRepos: failed
+      .slice(0, MAX_FAILED_REPOS)
+      .map((r) => ({ ...r, detail: clip(redactSecrets(r.detail), 300) })),
+  };
+}
+
+const REPO_LOG_PREFIX = "repo-result ";
+
+/**
+ * One line per repository for the function's log (the answer carries only counts and failures): the prefix
+ * `repo-result ` and a JSON object `{ repo, result, detail }`, which CloudWatch Logs Insights parses.
+ */
+export function repoLogLines(outcome: RunOutcome): string[] {
+  return outcome.repos.map((r) => `${REPO_LOG_PREFIX}${JSON.stringify(r)}`);
+}
+
+/** The per-repository results in a function log written by `repoLogLines` (later lines win per repository). */
+export function parseRepoLogLines(logs: string): RepoResult[] {
+  const byRepo = new Map<string, RepoResult>();
+  for (const line of logs.split("\n")) {
+    const at = line.indexOf(REPO_LOG_PREFIX);
+    if (at === -1) continue;
+    try {
+      const parsed = JSON.parse(line.slice(at + REPO_LOG_PREFIX.length)) as RepoResult;
+      if (typeof parsed.repo === "string" && typeof parsed.result === "string")
+        byRepo.set(parsed.repo, parsed);
+    } catch {
+      // not one of ours
+    }
+  }
+  return [...byRepo.values()];
+}
+
+function repoCounts(outcome: RunOutcome): RepoCounts {
+  const count = (...kinds: RepoResult["result"][]) =>
+    outcome.repos.filter((r) => kinds.includes(r.result)).length;
+  return {
+    total: outcome.repos.length,
+    done: count("written", "already-current"),
+    failed: count("failed"),
+    mismatched: count("mismatched"),
+    remaining: outcome.reposRemaining,
+  };
+}
+
+/** "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2". */
+function progressLine(outcome: RunOutcome, counts: RepoCounts): string {
+  if (counts.total === 0) return "no repositories";
+  const parts = [`${counts.done} of ${counts.total} repositor${counts.total === 1 ? "y" : "ies"} done`];
+  if (counts.mismatched > 0) parts.push(`${counts.mismatched} mismatched`);
+  if (counts.failed > 0) parts.push(`${counts.failed} failed`);
+  if (counts.remaining > 0) parts.push(`${counts.remaining} remaining`);
+  let text = parts.join(", ");
+  if (outcome.status === "InProgress" && outcome.resumeAt) {
+    text += `; GitHub's write budget is used up, resumes at ${isoSeconds(outcome.resumeAt)}`;
+  }
+  if (outcome.status === "InProgress" && outcome.eta)
+    text += `; estimated done at ${isoSeconds(outcome.eta)}`;
+  return text;
+}
+
+function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string): string {
+  const head = [outcome.headline];
+  if (outcome.error) head.push(`Error: ${outcome.error.message}`, `Fix: ${outcome.error.fix}`);
+  if (outcome.newAccessKeyId || outcome.oldAccessKeyId) {
+    head.push(
+      `New key: ${outcome.newAccessKeyId ?? "(none)"}; old key: ${outcome.oldAccessKeyId ?? "(none)"}.`,
+    );
+  }
+  head.push(...outcome.notes);
+  if (counts.total > 0) {
+    head.push(`Progress: ${progress}.`);
+    head.push(
+      `Repositories (${counts.done} done, ${counts.mismatched > 0 ? `${counts.mismatched} mismatched, ` : ""}${counts.failed} failed, ${counts.remaining} remaining):`,
+    );
+  }
+  const repoLines = failedFirst(outcome.repos).map(repoLine);
+  return fitLines(
+    head.map((line) => redactSecrets(line)),
+    repoLines.map((line) => redactSecrets(line)),
+  );
+}
+
+/** Mismatched repositories first, then failed ones, then the rest in list order. */
+function failedFirst(repos: readonly RepoResult[]): RepoResult[] {
+  const rank = (r: RepoResult) => (r.result === "mismatched" ? 0 : r.result === "failed" ? 1 : 2);
+  return [...repos].sort((a, b) => rank(a) - rank(b));
+}
+
+function repoLine(r: RepoResult): string {
+  return `- ${r.repo}: ${r.result}${r.detail ? ` — ${r.detail}` : ""}`;
+}
+
+const encoder = new TextEncoder();
+const bytes = (text: string) => encoder.encode(text).length;
+
+/**
+ * Joins the head lines and as many repository lines as fit in MAX_SUMMARY_BYTES; the rest is counted
+ * ("… and 9,980 more repositories: see the function's log"). A head that alone is too long is cut.
+ */
+function fitLines(head: readonly string[], repoLines: readonly string[]): string {
+  const reserve = 120;
+  let text = clipBytes(head.join("\n"), MAX_SUMMARY_BYTES - reserve);
+  let used = bytes(text);
+  let shown = 0;
+  for (const line of repoLines) {
+    const size = bytes(line) + 1;
+    if (used + size > MAX_SUMMARY_BYTES - reserve) break;
+    text += `\n${line}`;
+    used += size;
+    shown++;
+  }
+  const hidden = repoLines.length - shown;
+  if (hidden > 0) {
+    text += `\n… and ${hidden.toLocaleString("en-US")} more repositor${hidden === 1 ? "y" : "ies"}: every one is in the function's log.`;
+  }
+  return text;
+}
+
+/** Cuts `text` to at most `limit` UTF-8 bytes on a character boundary, marking the cut with "…". */
+function clipBytes(text: string, limit: number): string {
+  if (bytes(text) <= limit) return text;
+  let cut = "";
+  let size = 0;
+  for (const char of text) {
+    const charSize = bytes(char);
+    if (size + charSize + 3 > limit) break;
+    cut += char;
+    size += charSize;
+  }
+  return `${cut}…`;
+}
+
+function clip(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+}
