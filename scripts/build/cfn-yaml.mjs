@@ -4,9 +4,12 @@
 // {"Fn::Sub": ...}) while parsing, so the rest of the build and the tests only ever see plain data
 // and the generated template needs no custom YAML tags to be read back.
 //
-// Two more tags belong to this build, not to CloudFormation; they mark where generated content goes:
-//   !Runbook <name>   the parsed runbook/<name>.yaml (an SSM document's Content)
-//   !LambdaBundle     the esbuild bundle of src/handler.ts (the function's Code.ZipFile)
+// Three more tags belong to this build, not to CloudFormation; they mark where generated content goes:
+//   !Runbook <name>       the parsed runbook/<name>.yaml (an SSM document's Content)
+//   !LambdaBundle         the esbuild bundle of src/handler.ts (the function's Code.ZipFile)
+//   !RunbookFingerprint   what changes whenever any runbook's content can change (scripts/build/
+//                         runbook-fingerprint.mjs): a property of the custom resource that sets the
+//                         runbooks' default versions, so CloudFormation updates it after every such change
 // scripts/build/template.mjs replaces them, and fails unless every runbook is used once and the
 // bundle placed once.
 
@@ -25,6 +28,14 @@ export class RunbookRef {
 
 /** A `!LambdaBundle` placeholder, replaced by the Lambda bundle's source text. */
 export class LambdaBundleRef {
+  /** @param {string} where */
+  constructor(where) {
+    this.where = where;
+  }
+}
+
+/** A `!RunbookFingerprint` placeholder, replaced by the runbooks' digest and inputs. */
+export class RunbookFingerprintRef {
   /** @param {string} where */
   constructor(where) {
     this.where = where;
@@ -71,6 +82,7 @@ function cfnTags(file) {
     { tag: "!GetAtt", collection: "seq", resolve: (seq) => ({ "Fn::GetAtt": seq.toJSON() }) },
     { tag: "!Runbook", resolve: (value) => new RunbookRef(value, file) },
     { tag: "!LambdaBundle", resolve: () => new LambdaBundleRef(file) },
+    { tag: "!RunbookFingerprint", resolve: () => new RunbookFingerprintRef(file) },
   ];
   for (const [tag, key] of Object.entries(FUNCTIONS)) {
     tags.push({ tag, resolve: (value) => ({ [key]: value }) });
@@ -106,7 +118,7 @@ export async function readCfnYaml(path, root) {
     throw new Error(
       `build: cannot read ${file}:\n${lines.join("\n")}\n` +
         "Fix the YAML there; CloudFormation short-form tags (!Ref, !Sub, !GetAtt, ...) and the build's " +
-        "!Runbook and !LambdaBundle are the only tags understood.",
+        "!Runbook, !LambdaBundle and !RunbookFingerprint are the only tags understood.",
     );
   }
   // Tag resolvers only see values, so placeholders get their line from the node ranges here.
@@ -120,7 +132,11 @@ export async function readCfnYaml(path, root) {
  */
 function locatePlaceholders(node, file, lineCounter) {
   if (isScalar(node)) {
-    if (node.value instanceof RunbookRef || node.value instanceof LambdaBundleRef) {
+    if (
+      node.value instanceof RunbookRef ||
+      node.value instanceof LambdaBundleRef ||
+      node.value instanceof RunbookFingerprintRef
+    ) {
       const pos = node.range ? lineCounter.linePos(node.range[0]) : undefined;
       node.value.where = pos ? `${file}:${pos.line}` : file;
     }

@@ -4,7 +4,8 @@
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Document } from "yaml";
-import { LambdaBundleRef, RunbookRef, readCfnYaml } from "./cfn-yaml.mjs";
+import { LambdaBundleRef, RunbookFingerprintRef, RunbookRef, readCfnYaml } from "./cfn-yaml.mjs";
+import { runbookFingerprint } from "./runbook-fingerprint.mjs";
 
 /** Where the sources live and where the template goes, relative to the repository root. */
 export const TEMPLATE_DIR = "templates";
@@ -87,9 +88,10 @@ async function mergeTemplateParts(root) {
 }
 
 /**
- * Replaces the !Runbook and !LambdaBundle placeholders, returning a new tree.
+ * Replaces the !Runbook, !LambdaBundle and !RunbookFingerprint placeholders, returning a new tree.
  * @param {unknown} node
- * @param {{ runbooks: Map<string, unknown>, used: Set<string>, bundle: string, bundles: string[] }} ctx
+ * @param {{ runbooks: Map<string, unknown>, used: Set<string>, bundle: string, bundles: string[],
+ *           parameters: Record<string, any> }} ctx
  * @returns {unknown}
  */
 function fill(node, ctx) {
@@ -113,6 +115,9 @@ function fill(node, ctx) {
     ctx.bundles.push(node.where);
     return ctx.bundle;
   }
+  if (node instanceof RunbookFingerprintRef) {
+    return runbookFingerprint(ctx.runbooks, ctx.parameters, node.where);
+  }
   if (Array.isArray(node)) return node.map((item) => fill(item, ctx));
   if (node !== null && typeof node === "object") {
     /** @type {Record<string, unknown>} */
@@ -134,7 +139,13 @@ export async function assembleTemplate({ root, bundle }) {
   for (const path of await yamlFiles(RUNBOOK_DIR, root)) {
     runbooks.set(basename(path, ".yaml"), await readCfnYaml(path, root));
   }
-  const ctx = { runbooks, used: new Set(), bundle, bundles: /** @type {string[]} */ ([]) };
+  const ctx = {
+    runbooks,
+    used: new Set(),
+    bundle,
+    bundles: /** @type {string[]} */ ([]),
+    parameters: template.Parameters ?? {},
+  };
   const filled = /** @type {Record<string, any>} */ (fill(template, ctx));
   const unused = [...runbooks.keys()].filter((name) => !ctx.used.has(name));
   if (unused.length > 0) {

@@ -26,6 +26,7 @@ import {
   startAwsCallRecorder,
 } from "../support/aws-call-recorder.ts";
 import { awsClientConfig, MOTO_ACCOUNT_ID, MOTO_REGION, putObjectText } from "../support/aws-fixtures.ts";
+import { startCfnResponseServer } from "../support/cfn-response-server.ts";
 import {
   deployedContext,
   type Evaluation,
@@ -46,7 +47,14 @@ import {
   unusedGrants,
   usedGrants,
 } from "../support/iam-policy-eval.ts";
-import { loadRenderedTemplate, templateLambda } from "../support/lambda-runner.ts";
+import { invokeLambda, loadRenderedTemplate, templateLambda } from "../support/lambda-runner.ts";
+import {
+  createDocuments,
+  customResourceEvent,
+  runbookDocuments,
+  runbookStackContext,
+  updateDocuments,
+} from "../support/runbook-documents.ts";
 import {
   createStack,
   type RunbookName,
@@ -177,10 +185,43 @@ async function exercise(
   }
 }
 
+/**
+ * What CloudFormation does for the stack's runbooks on an update: a new version of each (moto's documents,
+ * created directly), then the custom resource rRunbookDefaultVersions, answered by the function through the
+ * recorder, which makes each latest version the default (test/e2e/runbook-default-versions.test.ts).
+ */
+async function setRunbookDefaultVersions(stack: Stack): Promise<void> {
+  const context = runbookStackContext(template, stack.user.userName);
+  const documents = runbookDocuments(template, context);
+  await createDocuments(endpoint, documents);
+  await updateDocuments(
+    endpoint,
+    documents.map((d) => ({ ...d, content: `${d.content}\n# next version\n` })),
+  );
+  const responses = await startCfnResponseServer();
+  try {
+    const requestId = "least-privilege-update";
+    const event = customResourceEvent(template, context, {
+      requestType: "Update",
+      responseUrl: responses.responseUrl(requestId),
+      requestId,
+      physicalResourceId: "runbook-default-versions",
+    });
+    await invokeLambda(event, { env: stack.env, timeoutMs: 60_000 });
+    const answer = JSON.parse(responses.received[0]?.body ?? "{}") as { Status?: string; Reason?: string };
+    if (answer.Status !== "SUCCESS") {
+      throw new Error(`least-privilege: the custom resource answered ${answer.Status}: ${answer.Reason}`);
+    }
+  } finally {
+    await responses.close();
+  }
+}
+
 async function runFlows(recorder: AwsCallRecorder): Promise<StackEvidence[]> {
   const one = (repo: string) => ({ GITHUBOWNER: "lp-repo-config", GITHUBREPO: repo });
   return [
-    await exercise(recorder, "first-rotation", {}, async (_stack, run) => {
+    await exercise(recorder, "first-rotation", {}, async (stack, run) => {
+      await setRunbookDefaultVersions(stack); // the stack update's custom resource
       await run("Rotate");
       await run("Rotate", { DryRun: true });
       await run("Get-RepoList");
@@ -306,6 +347,11 @@ function guardChecks(stack: StackEvidence, requests: StackRequests): GuardCheck[
     "kms:GenerateDataKey of the progress object through S3",
     (r) => r.action === "kms:GenerateDataKey" && String(r.context["kms:ViaService"]).startsWith("s3."),
   );
+  const setDefault = pick(
+    lambda,
+    "ssm:UpdateDocumentDefaultVersion",
+    (r) => r.action === "ssm:UpdateDocumentDefaultVersion",
+  );
   const createKey = pick(lambda, "iam:CreateAccessKey", (r) => r.action === "iam:CreateAccessKey");
   const readToken = pick(
     lambda,
@@ -383,6 +429,19 @@ function guardChecks(stack: StackEvidence, requests: StackRequests): GuardCheck[
     {
       guard: "function role: the access keys of its one user only",
       request: { ...createKey, resource: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/someone-else` },
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: sets the default version of the stack's runbooks, no other document's",
+      request: {
+        ...setDefault,
+        resource: setDefault.resource.replace(/document\/.*$/, "document/AWS-RunPatchBaseline"),
+      },
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: reads the runbooks' versions, never changes their content",
+      request: { ...setDefault, action: "ssm:UpdateDocument" },
       expected: "ImplicitlyDenied",
     },
     {
@@ -659,6 +718,8 @@ describe("the flows the evidence comes from", () => {
       "s3:PutObject",
       "secretsmanager:GetSecretValue",
       "secretsmanager:PutSecretValue",
+      "ssm:DescribeDocument",
+      "ssm:UpdateDocumentDefaultVersion",
     ]);
   });
 });

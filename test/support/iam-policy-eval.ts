@@ -404,6 +404,13 @@ export function iamRequestsForCall(
     case "s3:ListObjectsV2":
     case "s3:ListObjects":
       return [request("s3:ListBucket", `arn:aws:s3:::${param("Bucket")}`)];
+    case "ssm:DescribeDocument":
+    case "ssm:UpdateDocumentDefaultVersion":
+      // Systems Manager authorizes document actions against the document's ARN (Service Authorization
+      // Reference, "Actions, resources, and condition keys for AWS Systems Manager": resource type document).
+      return [
+        request(`ssm:${call.operation}`, `arn:aws:ssm:${region}:${accountId}:document/${param("Name")}`),
+      ];
     default:
       throw new Error(
         `iam-policy-eval: no IAM mapping for ${source} yet; add the action(s) it needs to iamRequestsForCall.`,

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { BUNDLE_PATH, ROOT, TEMPLATE_PATH } from "./dist.ts";
 
 /** What the build reads: a copy of these builds exactly what the repository builds. */
@@ -71,6 +72,41 @@ describe("the build", () => {
     const result = build(dir);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("src/handler.ts does not exist");
+  });
+
+  it("changes the runbooks' fingerprint when a runbook's text changes, and only then", () => {
+    const fingerprint = (dir: string) => {
+      const template = parse(readFileSync(join(dir, "dist/aws-github-akm.template.yaml"), "utf8")) as {
+        Resources: Record<string, { Properties: { RunbookContent: { Sha256: string } } }>;
+      };
+      return template.Resources.rRunbookDefaultVersions?.Properties.RunbookContent.Sha256;
+    };
+    const dir = scratchCopy();
+    const path = join(dir, "runbook/get-repo-list.yaml");
+    const before = fingerprint(ROOT);
+
+    writeFileSync(path, `# a comment changes no content\n${readFileSync(path, "utf8")}`);
+    expect(build(dir).status).toBe(0);
+    const commentOnly = fingerprint(dir);
+    writeFileSync(path, readFileSync(path, "utf8").replace("Changes nothing.", "Changes nothing at all."));
+    expect(build(dir).status).toBe(0);
+    const edited = fingerprint(dir);
+
+    expect(commentOnly).toBe(before);
+    expect(edited).toMatch(/^[0-9a-f]{64}$/);
+    expect(edited).not.toBe(before);
+  });
+
+  it("refuses a runbook that would show a NoEcho parameter in the custom resource's properties", () => {
+    const dir = scratchCopy();
+    const path = join(dir, "runbook/get-repo-list.yaml");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: "${...}" is CloudFormation Fn::Sub syntax here.
+    writeFileSync(path, readFileSync(path, "utf8").replace("Changes nothing.", "Token ${pGitHubToken}."));
+    const result = build(dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /templates\/40-runbooks\.yaml:\d+: the runbooks use the NoEcho parameter\(s\) pGitHubToken/,
+    );
   });
 
   it("points at the file and line of a runbook the template asks for but does not have", () => {

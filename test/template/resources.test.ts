@@ -11,6 +11,7 @@ import {
   resolveIntrinsics,
   resource,
   resourcesOfType,
+  walk,
 } from "./dist.ts";
 
 const { template, bundle } = loadTemplate();
@@ -165,6 +166,59 @@ describe("runbook documents", () => {
         .map(([id]) => id)
         .sort(),
     ).toEqual(Object.keys(RUNBOOK_DOCUMENTS).sort());
+  });
+});
+
+describe("the runbooks' default versions (rRunbookDefaultVersions)", () => {
+  const custom = resource(template, "rRunbookDefaultVersions");
+  const props = custom.Properties;
+  const fingerprint = props.RunbookContent as { Sha256: Json; Inputs: Json[] };
+
+  it("is a custom resource served by the stack's own function, given up on after 5 minutes, not an hour", () => {
+    expect(custom.Type).toBe("Custom::RunbookDefaultVersions");
+    expect(props.ServiceToken).toEqual({ "Fn::GetAtt": ["rAkmFunction", "Arn"] });
+    expect(props.ServiceTimeout).toBe(300);
+    expect(resourcesOfType(template, "AWS::Lambda::Function")).toHaveLength(1);
+  });
+
+  it("names the four runbooks by Ref, so CloudFormation runs it after creating or updating them", () => {
+    expect(props.Documents).toEqual(Object.keys(RUNBOOK_DOCUMENTS).map((id) => ({ Ref: id })));
+  });
+
+  it("carries a digest of the runbooks' content", () => {
+    expect(fingerprint.Sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("carries every stack value the runbooks' content reads, so changing one updates it too", () => {
+    const read = new Set<string>();
+    for (const id of Object.keys(RUNBOOK_DOCUMENTS)) {
+      for (const { node } of walk(resource(template, id).Properties.Content as Json)) {
+        if (!isObject(node)) continue;
+        if (typeof node.Ref === "string") read.add(node.Ref);
+        const getAtt = node["Fn::GetAtt"];
+        if (Array.isArray(getAtt)) read.add(getAtt.join("."));
+        const sub = node["Fn::Sub"];
+        const text = Array.isArray(sub) ? sub[0] : sub;
+        for (const match of String(typeof text === "string" ? text : "").matchAll(/\$\{([^}!]+)\}/g)) {
+          read.add(String(match[1]));
+        }
+      }
+    }
+    const carried = fingerprint.Inputs.map((input) =>
+      isObject(input) && typeof input.Ref === "string"
+        ? input.Ref
+        : (((input as JsonObject)["Fn::GetAtt"] as string[]) ?? []).join("."),
+    );
+    expect(read.size).toBeGreaterThan(3);
+    expect(new Set(carried)).toEqual(read);
+  });
+
+  it("carries no NoEcho parameter (custom resource properties show in the stack's events)", () => {
+    const secret = Object.entries(template.Parameters)
+      .filter(([, parameter]) => parameter.NoEcho === true)
+      .map(([name]) => name);
+    expect(secret).toContain("pGitHubToken");
+    expect(JSON.stringify(props)).not.toMatch(new RegExp(secret.map((name) => `"${name}"`).join("|")));
   });
 });
 

@@ -9,6 +9,7 @@ import {
   policyStatements,
   resolveIntrinsics,
   resource,
+  resourcesOfType,
   SAMPLE_PARAMETERS,
   type Statement,
   walk,
@@ -108,6 +109,7 @@ describe("the function's role", () => {
         "ManageKeysOfOneUser",
         "ReadGitHubToken",
         "ReadWriteRepoList",
+        "SetRunbookDefaultVersions",
         "TellMissingRepoListFromDenied",
         "UseKeyThroughS3ForProgress",
         "UseKeyThroughSecretsManager",
@@ -189,6 +191,19 @@ describe("the function's role", () => {
     const listArn = resolveIntrinsics(s.ReadWriteRepoList?.Resource as Json);
     const key = SAMPLE_PARAMETERS.pRepoConfigKey as string;
     expect(lockArn).toBe(String(listArn).replace(new RegExp(`${key}$`), lockKey(key)));
+  });
+
+  it("reads and sets the default versions of the stack's four runbooks, and of no other document", () => {
+    expect(actions(s.SetRunbookDefaultVersions as Statement)).toEqual([
+      "ssm:DescribeDocument",
+      "ssm:UpdateDocumentDefaultVersion",
+    ]);
+    // The runbooks' own Name, as an ARN; Fn::Sub of names rather than Refs (a Ref would be a cycle).
+    const documentArns = resourcesOfType(template, "AWS::SSM::Document").map(([, document]) => ({
+      "Fn::Sub": `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${(document.Properties.Name as { "Fn::Sub": string })["Fn::Sub"]}`,
+    }));
+    expect(documentArns).toHaveLength(4);
+    expect(s.SetRunbookDefaultVersions?.Resource).toEqual(documentArns);
   });
 
   it("is assumable by Lambda only", () => {
