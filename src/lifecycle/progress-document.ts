@@ -5,13 +5,16 @@ import type { ProgressPart } from "./state-parts.ts";
 
 /**
  * The progress object's content: `ProgressPart` as compact JSON, bound to the secret that holds its keys.
- * Holdings are grouped by key ID, each repository mapped to the epoch second it was verified
- * (`{"AKIA…":{"octo/app":1767225600}}`): about 40 bytes a repository, so 10,000 repositories make some 400 KB.
+ * Holdings are grouped by key ID and owner, each repository mapped to the epoch second it was verified
+ * (`{"AKIA…":{"octo":{"app":1767225600}}}`): a repository costs its name and about 15 bytes, so 10,000
+ * repositories with 20-character names make some 350 KB.
  * The write log is its first time followed by the gaps between writes.
  */
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
 const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
 const Seconds = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** An owner or a repository name (of a lower-cased `owner/name` slug). */
+const Segment = v.pipe(v.string(), v.minLength(1), v.regex(/^[^/]+$/));
 
 const StoredProgress = v.strictObject({
   schemaVersion: v.literal(2),
@@ -20,7 +23,7 @@ const StoredProgress = v.strictObject({
   updatedAt: IsoDate,
   creating: v.optional(v.strictObject({ startedAt: IsoDate })),
   verified: v.optional(v.strictObject({ accessKeyId: KeyId, at: IsoDate })),
-  holdings: v.record(KeyId, v.record(v.pipe(v.string(), v.minLength(1)), Seconds)),
+  holdings: v.record(KeyId, v.record(Segment, v.record(Segment, Seconds))),
   githubWrites: v.optional(v.array(Seconds)),
   writing: v.optional(
     v.strictObject({
@@ -58,9 +61,11 @@ export function parseProgressDocument(text: string, location: string): ProgressD
   }
   const stored = result.output;
   const holdings: Record<string, Holding> = {};
-  for (const [accessKeyId, repos] of Object.entries(stored.holdings)) {
-    for (const [slug, seconds] of Object.entries(repos)) {
-      holdings[slug] = { accessKeyId, writtenAt: new Date(seconds * 1000).toISOString() };
+  for (const [accessKeyId, owners] of Object.entries(stored.holdings)) {
+    for (const [owner, repos] of Object.entries(owners)) {
+      for (const [name, seconds] of Object.entries(repos)) {
+        holdings[`${owner}/${name}`] = { accessKeyId, writtenAt: new Date(seconds * 1000).toISOString() };
+      }
     }
   }
   return {
@@ -83,11 +88,15 @@ export function restoreProgress(location: string): string {
 
 /** The progress object's text; `secret` binds it to the secret holding the keys. */
 export function serializeProgressDocument(progress: ProgressPart, secret: string): string {
-  const holdings: Record<string, Record<string, number>> = {};
+  const holdings: Record<string, Record<string, Record<string, number>>> = {};
   for (const slug of Object.keys(progress.holdings).sort()) {
     const holding = progress.holdings[slug] as Holding;
+    const cut = slug.indexOf("/");
+    const [owner, name] = [slug.slice(0, cut), slug.slice(cut + 1)];
     const byKey = holdings[holding.accessKeyId] ?? {};
-    byKey[slug] = Math.floor(Date.parse(holding.writtenAt) / 1000);
+    const byOwner = byKey[owner] ?? {};
+    byOwner[name] = Math.floor(Date.parse(holding.writtenAt) / 1000);
+    byKey[owner] = byOwner;
     holdings[holding.accessKeyId] = byKey;
   }
   const stored: v.InferInput<typeof StoredProgress> = {

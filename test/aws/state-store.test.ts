@@ -157,9 +157,11 @@ describe("the rotation state in Secrets Manager and S3", () => {
       new GetSecretValueCommand({ SecretId: stores.secretId }),
     );
     expect(SecretString).toContain(saved.pending?.secretAccessKey.reveal());
-    expect(SecretString).not.toContain("octo/repo");
+    expect(SecretString).not.toContain('"holdings"');
     const progress = await objectText(stores.bucket);
-    expect(progress).toContain("octo/repo");
+    expect(JSON.parse(progress).holdings.FAKEPENDINGKEY000001.octo.repo).toBe(
+      Date.parse("2025-02-01T00:01:00Z") / 1000,
+    );
     expect(progress).not.toContain(saved.pending?.secretAccessKey.reveal());
     expect(progress).not.toContain(saved.current?.secretAccessKey?.reveal());
   });
@@ -236,7 +238,7 @@ describe("the rotation state in Secrets Manager and S3", () => {
       new GetSecretValueCommand({ SecretId: stores.secretId }),
     );
     expect(JSON.parse(SecretString).schemaVersion).toBe(2);
-    expect(SecretString).not.toContain("octo/repo");
+    expect(SecretString).not.toContain('"holdings"');
   });
 
   it("resumes from the new keys and the previous progress when a run dies between the secret and the progress write", async () => {
