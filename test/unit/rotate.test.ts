@@ -507,3 +507,27 @@ describe("a list replaced by another one", () => {
     expect(state?.previous?.accessKeyId).toBe(one.newAccessKeyId);
   });
 });
+
+describe("a list of 10,000 repositories", () => {
+  it("rotates all of them: nothing in the list, the preflight or the state caps a stack below 10,000", async () => {
+    // Prepare: holdings saved every 1,000 repositories, to keep this test fast (the batch size is not a limit).
+    const world = fakeWorld(10_000);
+    const deps = { ...world.deps, settings: { ...world.deps.settings, saveEvery: 1_000 } };
+    world.iam.addKey("Active");
+
+    // Act
+    const outcome = await rotate(deps, {
+      owner: "exec-1",
+      dryRun: false,
+      replaceOlderKey: false,
+      deadline: FAR_FUTURE,
+    });
+
+    // Assess
+    const result = answerOf(world.clock, outcome);
+    expect(result.status).toBe("Succeeded");
+    expect(result.repoCounts).toMatchObject({ total: 10_000, done: 10_000, failed: 0, remaining: 0 });
+    expect(Object.keys((await world.state.load())?.holdings ?? {})).toHaveLength(10_000);
+    expect(world.state.secret.writes).toBe(3);
+  });
+});
