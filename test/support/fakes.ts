@@ -285,6 +285,18 @@ export class FakeGitHub implements SecretsTarget {
   readonly failingWrites = new Set<string>();
   /** Called after each write, to check invariants at every instant. */
   onWrite: ((repo: string) => void) | undefined;
+  /**
+   * Faults of single writes, consumed in order: the write of secret `name` to `repo` fails `times` times —
+   * `before` it takes effect, or `after` (the secret is stored, the answer is lost) — as a transient (5xx) or
+   * a user (403) fault.
+   */
+  readonly writeFaults: {
+    repo: string;
+    name: string;
+    times: number;
+    when: "before" | "after";
+    fault: "transient" | "user";
+  }[] = [];
 
   constructor(private readonly clock: FakeClock) {}
 
@@ -329,12 +341,23 @@ export class FakeGitHub implements SecretsTarget {
     }
     const stored = this.repos.get(label);
     if (!stored) throw new Error(`no repo ${label}`);
+    const fault = this.writeFaults.find((f) => f.repo === label && f.name === name && f.times > 0);
+    if (fault) fault.times--;
+    const refuse = () =>
+      new GitHubAccessError(`GitHub answered PUT secret ${name} on ${label} with an error.`, {
+        status: fault?.fault === "user" ? 403 : 502,
+        repo: label,
+        fix: fault?.fault === "user" ? "Grant the token access." : "Run Rotate again.",
+        fault: fault?.fault ?? "transient",
+      });
+    if (fault?.when === "before") throw refuse();
     // Each write takes a (fake) second, as the client paces writes one second apart.
     this.clock.advance(1000);
     stored.values.set(name, value.reveal());
     stored.updatedAt.set(name, this.clock.now());
     this.writes.push(`${label}:${name}`);
     this.onWrite?.(label);
+    if (fault?.when === "after") throw refuse();
   }
 
   async secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined> {
