@@ -10,7 +10,7 @@ export class MismatchedPairError extends AkmError {
     cause: AkmError,
   ) {
     super(
-      `${repo} holds a mismatched pair: its ${settings.secretNameSecretKey} is the new key's, but writing ${settings.secretNameKeyId} (${accessKeyId}) failed ${attempts === 1 ? "once" : `${attempts} times`} (${cause.message}), so workflows that use both cannot authenticate until it is written.`,
+      `${repo} holds a mismatched pair: its ${settings.secretNameSecretKey} is the new key's, but writing ${settings.secretNameKeyId} (${accessKeyId}) failed${attempts === 1 ? "" : ` ${attempts === 2 ? "twice" : `${attempts} times`}`} (${cause.message}), so workflows that use both cannot authenticate until it is written.`,
       {
         fix: `${cause.fix} Then run Rotate again at once: it writes both secrets of ${repo} again.`,
         fault: cause.fault,

@@ -24,13 +24,11 @@ const DEFAULT_SAVE_EVERY = 25;
 /** Each repository gets two secrets, written back to back. */
 export const WRITES_PER_REPO = 2;
 /**
- * Once a repository's secret key is written, its key ID write is tried this often (the GitHub client retries
- * each attempt too) before the repository is reported mismatched: until its key ID is written it holds the
- * new secret key with the old key ID, and CI cannot authenticate.
+ * A key ID write that failed (after the GitHub client's own retries) is tried once more, this long after the
+ * failure, before the step ends: until it is written, the repository holds the new secret key with the old key ID
+ * and its workflows cannot authenticate.
  */
-const KEY_ID_ATTEMPTS = 4;
-/** Waits before the key ID write's 2nd, 3rd and 4th attempt. */
-const KEY_ID_RETRY_DELAYS_MS = [2_000, 8_000, 30_000];
+const KEY_ID_RETRY_AFTER_MS = 10_000;
 
 export interface SyncOutcome {
   readonly state: RotationState;
@@ -94,6 +92,14 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     dirty = true;
   }
 
+  const written = (repo: RepoRef, detail: string): void => {
+    fresh[repoSlug(repo)] = { accessKeyId: key.accessKeyId, writtenAt: deps.clock.now().toISOString() };
+    report.repo({ repo: repoLabel(repo), result: "written", detail });
+    deps.log(`wrote ${key.accessKeyId} to ${repoLabel(repo)}`);
+  };
+  /** Repositories whose key ID write failed after their secret key was written, to try once more. */
+  const retries: { repo: RepoRef; publicKey: RepoPublicKey; startedAt: Date; failedAt: number }[] = [];
+
   let index = 0;
   let resumeAt: Date | undefined;
   let batchLeft = 0;
@@ -118,30 +124,56 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     }
     batchLeft--;
     const label = repoLabel(repo);
+    let publicKey: RepoPublicKey | undefined;
+    let startedAt = deps.clock.now();
     try {
-      const publicKey = publicKeys.get(repoSlug(repo)) ?? (await deps.github.publicKey(repo));
+      publicKey = publicKeys.get(repoSlug(repo)) ?? (await deps.github.publicKey(repo));
       if (budget) {
         // Both secrets go back to back, so their values disagree for one round trip only.
         const wait = budget.readyAt(WRITES_PER_REPO).getTime() - deps.clock.now().getTime();
         if (wait > 0) await deps.clock.sleep(wait);
       }
-      const startedAt = deps.clock.now();
+      startedAt = deps.clock.now();
       await writePair(deps, repo, publicKey, key, startedAt);
       await confirmUpdated(deps, repo, names, startedAt);
-      fresh[repoSlug(repo)] = { accessKeyId: key.accessKeyId, writtenAt: deps.clock.now().toISOString() };
-      report.repo({
-        repo: label,
-        result: "written",
-        detail: `now holds ${key.accessKeyId} (updated_at verified)`,
-      });
-      deps.log(`wrote ${key.accessKeyId} to ${label}`);
+      written(repo, `now holds ${key.accessKeyId} (updated_at verified)`);
     } catch (error) {
       failed++;
       const akm = toAkmError(error, `Writing the secrets of ${label}`);
       const pair = error instanceof MismatchedPairError;
-      if (pair) mismatched++;
+      if (pair) {
+        mismatched++;
+        if (akm.fault !== "user" && publicKey) {
+          retries.push({ repo, publicKey, startedAt, failedAt: deps.clock.now().getTime() });
+        }
+      }
       report.repo({ repo: label, result: pair ? "mismatched" : "failed", detail: akm.describe() });
       deps.log(`${pair ? "left mismatched" : "failed to write"} ${label}: ${akm.message}`);
+    }
+  }
+  for (const retry of retries) {
+    const label = repoLabel(retry.repo);
+    const at = Math.max(retry.failedAt + KEY_ID_RETRY_AFTER_MS, deps.clock.now().getTime());
+    if (at >= deadline.getTime()) {
+      deps.log(`no time left in this step to write ${settings.secretNameKeyId} of ${label} again`);
+      continue;
+    }
+    await deps.clock.sleep(at - deps.clock.now().getTime());
+    try {
+      const keyId = new SecretValue(key.accessKeyId, false);
+      await deps.github.writeSecret(retry.repo, retry.publicKey, settings.secretNameKeyId, keyId);
+      await confirmUpdated(deps, retry.repo, names, retry.startedAt);
+      failed--;
+      mismatched--;
+      written(
+        retry.repo,
+        `now holds ${key.accessKeyId} (its key ID written again after a failure; updated_at verified)`,
+      );
+    } catch (error) {
+      const akm = toAkmError(error, `Writing ${settings.secretNameKeyId} of ${label}`);
+      const pair = new MismatchedPairError(label, settings, key.accessKeyId, 2, akm);
+      report.repo({ repo: label, result: "mismatched", detail: pair.describe() });
+      deps.log(`left mismatched ${label}: ${pair.message}`);
     }
   }
   if (dirty) await persist(undefined);
@@ -168,10 +200,10 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
 }
 
 /**
- * Writes the secret key, then the key ID. A key ID write that fails after the secret key was written — or after
- * a secret key write that failed on the way back but took effect, as GitHub's `updated_at` shows — is retried
- * (bounded, KEY_ID_ATTEMPTS), so a passing fault does not leave the pair mismatched until the next schedule.
- * Throws MismatchedPairError when the key ID still could not be written.
+ * Writes the secret key, then the key ID. A secret key write that failed on the way back but took effect, as
+ * GitHub's `updated_at` shows, is followed by the key ID all the same, to complete the pair. Throws
+ * MismatchedPairError when the key ID write fails after the secret key was written (syncKey tries it once more
+ * before the step ends).
  */
 async function writePair(
   deps: RotationDeps,
@@ -187,21 +219,16 @@ async function writePair(
     if (!(await writtenSince(deps, repo, settings.secretNameSecretKey, startedAt))) throw error;
     deps.log(`${settings.secretNameSecretKey} of ${repoLabel(repo)} was written although its answer failed`);
   }
-  const keyId = new SecretValue(key.accessKeyId, false);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deps.github.writeSecret(repo, publicKey, settings.secretNameKeyId, keyId);
-      return;
-    } catch (error) {
-      const akm = toAkmError(error, `Writing ${settings.secretNameKeyId} of ${repoLabel(repo)}`);
-      if (attempt >= KEY_ID_ATTEMPTS || akm.fault === "user") {
-        throw new MismatchedPairError(repoLabel(repo), settings, key.accessKeyId, attempt, akm);
-      }
-      deps.log(
-        `retrying ${settings.secretNameKeyId} of ${repoLabel(repo)} (attempt ${attempt}): ${akm.message}`,
-      );
-      await deps.clock.sleep(KEY_ID_RETRY_DELAYS_MS[attempt - 1] ?? 30_000);
-    }
+  try {
+    await deps.github.writeSecret(
+      repo,
+      publicKey,
+      settings.secretNameKeyId,
+      new SecretValue(key.accessKeyId, false),
+    );
+  } catch (error) {
+    const akm = toAkmError(error, `Writing ${settings.secretNameKeyId} of ${repoLabel(repo)}`);
+    throw new MismatchedPairError(repoLabel(repo), settings, key.accessKeyId, 1, akm);
   }
 }
 

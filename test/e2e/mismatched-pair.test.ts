@@ -59,7 +59,8 @@ describe("Rotate runbook when a repository's key ID write fails after its secret
   });
 
   it("writes the key ID again within the execution when GitHub fails it for a while (502), leaving no mismatched pair", async () => {
-    // Prepare: the key ID PUT of two fails four times — the first attempt and the client's three retries.
+    // Prepare: the key ID PUT of two fails four times — the first attempt and the client's three retries; the
+    // function tries it once more after the other repositories.
     const stack = await createStack({ repos: REPOS, existingKeys: 1, seedReposWithExistingKey: true });
     stack.github.addFault({
       method: "PUT",
