@@ -46,10 +46,13 @@ export class ConfigError extends AkmError {
   }
 }
 
-/** The Lambda's environment or an event does not match what the template wires in. */
+/**
+ * The Lambda's environment or an event does not match what the template wires in (a tool fault), or stack
+ * parameters that passed the form contradict each other (`fault: "user"`).
+ */
 export class SettingsError extends AkmError {
-  constructor(message: string, fix: string) {
-    super(message, { fix, fault: "tool" });
+  constructor(message: string, fix: string, fault: Fault = "tool") {
+    super(message, { fix, fault });
     this.name = "SettingsError";
   }
 }
@@ -83,6 +86,28 @@ export class VerificationError extends AkmError {
   constructor(message: string, fix: string, cause?: unknown) {
     super(message, { fix, fault: "transient", cause });
     this.name = "VerificationError";
+  }
+}
+
+/**
+ * STS refused a key (InvalidClientTokenId, SignatureDoesNotMatch). A key IAM just created is refused like this
+ * for seconds while it propagates, so the lifecycle retries on this error with its injected clock; a key that
+ * stays refused becomes the run's VerificationError.
+ */
+export class KeyNotAcceptedError extends VerificationError {
+  readonly accessKeyId: string;
+  /** The AWS error code STS answered with. */
+  readonly code: string;
+
+  constructor(accessKeyId: string, code: string, cause?: unknown) {
+    super(
+      `AWS STS did not accept access key ${accessKeyId} (${code}).`,
+      "A new key can take up to a minute to work everywhere: re-run the runbook. If it keeps failing, check in the IAM console that the key exists and is Active.",
+      cause,
+    );
+    this.name = "KeyNotAcceptedError";
+    this.accessKeyId = accessKeyId;
+    this.code = code;
   }
 }
 

@@ -20,6 +20,7 @@ import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
+import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
 import { ACTIONS, HandlerEvent, type HandlerResult } from "./handler-contract.ts";
 import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
@@ -149,6 +150,9 @@ function dispatchRotation(
 async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationDeps | AkmError> {
   const { settings } = w;
   try {
+    if (settings.githubCaBundleKey !== undefined) {
+      await trustCaBundleFrom(new S3ConfigStore(w.s3, settings.configBucket, settings.githubCaBundleKey));
+    }
     const token = await new SecretsManagerTokenSource(w.secrets, settings.tokenSecretId).token();
     // One write budget per run, shared by the client (which waits for it) and the rotation (which plans
     // around it and keeps its hourly count in the state).

@@ -11,7 +11,11 @@ import type { RotationState } from "./lifecycle/state.ts";
 export interface IamKeys {
   /** Confirms the user exists and its ARN matches the configured one (throws IamStateError otherwise). */
   checkUser(): Promise<void>;
-  list(): Promise<AccessKeyInfo[]>;
+  /**
+   * The user's keys, oldest first. `expected`: keys known to exist (created by an earlier invocation moments
+   * ago); a listing that lacks one is retried for a while, as IAM may not list a new key at once.
+   */
+  list(expected?: readonly string[]): Promise<AccessKeyInfo[]>;
   create(): Promise<NewAccessKey>;
   deactivate(accessKeyId: string): Promise<void>;
   delete(accessKeyId: string): Promise<void>;
@@ -92,6 +96,11 @@ export interface RepoPublicKey {
 export interface SecretsTarget {
   /** Confirms the token is accepted; returns the login it belongs to. */
   whoAmI(): Promise<string>;
+  /**
+   * Throws (GitHubAccessError, repo named) when anything GitHub can tell before a write says the write would
+   * fail: the repository is missing or invisible, archived, or the token or its user may not write secrets.
+   */
+  checkWritable(repo: RepoRef): Promise<void>;
   publicKey(repo: RepoRef): Promise<RepoPublicKey>;
   /** Seals `value` for the repo and PUTs it. */
   writeSecret(repo: RepoRef, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;

@@ -112,7 +112,7 @@ class Scenario {
       DryRun: true,
     });
     const result = rotateResults(run);
-    out.block(preamble(String(run.execution.outputs["Rotate.Summary"] ?? "")));
+    out.block(preamble(rotateSummary(run)));
     out.line();
     out.table(
       ["repo", "holds now", "plan", "secrets"],
@@ -138,12 +138,12 @@ class Scenario {
     const sleepsBefore = stack.sleeps.length;
     const run = await this.#runbook(step, title, "Rotate", {});
     const outputs = run.execution.outputs;
-    const newKey = String(outputs["Rotate.NewAccessKeyId"] ?? "");
+    const newKey = String(outputs["CheckRotateResult.NewAccessKeyId"] ?? "");
     if (!/^AKIA[A-Z0-9]{16}$/.test(newKey))
       throw new DemoFailure(`Rotate reported no new key ID (got "${newKey}")`);
     this.#origins.set(newKey, origin);
 
-    out.block(preamble(String(outputs["Rotate.Summary"] ?? "")));
+    out.block(preamble(rotateSummary(run)));
     out.line();
     const keys = await stack.keys();
     const rows: CellInput[][] = [];
@@ -161,7 +161,8 @@ class Scenario {
     const sleeps = stack.sleeps.slice(sleepsBefore);
     const grace = sleeps.find((sleep) => sleep.stepName === GRACE_STEP);
     out.line();
-    for (const other of sleeps.filter((sleep) => sleep !== grace)) {
+    // WaitForWriteBudget runs in every loop iteration; it waits only when GitHub's write budget is used up.
+    for (const other of sleeps.filter((sleep) => sleep !== grace && sleep.ms >= 1000)) {
       out.line(`${other.stepName}: waits ${Math.round(other.ms / 1000)} s (simulated).`, 2);
     }
     if (grace === undefined) {
@@ -174,7 +175,7 @@ class Scenario {
       );
       out.line("simulated: the stack's clock moved forward instead of waiting.", 2);
     }
-    const retire = String(outputs["Retire.Summary"] ?? "(Retire did not run)");
+    const retire = String(outputs["CheckRetire.Summary"] ?? "(Retire did not run)");
     out.line(`Retire: ${retire.split("\n")[0] ?? ""}`, 2);
     out.line();
     this.#keysTable(await stack.keys());
@@ -187,7 +188,7 @@ class Scenario {
       GITHUBOWNER: owner,
       GITHUBREPO: name,
     });
-    this.out.block(String(run.execution.outputs["AddRepo.Summary"] ?? ""));
+    this.out.block(String(run.execution.outputs["CheckAddRepo.Summary"] ?? ""));
   }
 
   /** Runs one runbook, with a heading before and its status after; a run that does not succeed ends the demo. */
@@ -353,4 +354,10 @@ function rotateResults(run: RunbookRun): RepoResult[] {
     for (const repo of parseRepoLogLines(invocation.logs)) byRepo.set(repo.repo, repo);
   }
   return [...byRepo.values()];
+}
+
+/** The last Rotate invocation's summary (its check step's output): the plan, or what it wrote where. */
+function rotateSummary(run: RunbookRun): string {
+  const checks = run.execution.steps.filter((step) => step.stepName === "CheckRotate");
+  return String(checks.at(-1)?.outputs.Summary ?? "");
 }

@@ -8,9 +8,10 @@ import {
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import type { AccessKeyInfo, NewAccessKey } from "../domain/access-key.ts";
+import { type Backoff, BackoffExhausted, IAM_PROPAGATION_BACKOFF, withBackoff } from "../domain/backoff.ts";
 import { SecretValue } from "../domain/secret-value.ts";
 import { AkmError, IamStateError } from "../errors.ts";
-import type { IamKeys } from "../ports.ts";
+import { type Clock, type IamKeys, systemClock } from "../ports.ts";
 import { awsErrorCode } from "./aws-error-code.ts";
 import { awsFailure } from "./aws-failure.ts";
 
@@ -20,14 +21,73 @@ export interface IamUserRef {
   readonly userArn: string;
 }
 
-/** IamKeys over the IAM API, for the one user the stack manages. */
+/** How AwsIamKeys waits out IAM's eventual consistency. */
+export interface IamConsistencyOptions {
+  /** Times the waits (default: real time). */
+  readonly clock?: Clock;
+  /** Default: about a minute (IAM_PROPAGATION_BACKOFF). */
+  readonly backoff?: Backoff;
+}
+
+/** IAM's answer contradicts what it lists: a change has not reached every IAM server yet. Retried. */
+class NotYetConsistent extends Error {
+  constructor(readonly original: unknown) {
+    super("IAM has not propagated a recent change yet", { cause: original });
+    this.name = "NotYetConsistent";
+  }
+}
+
+/** A listing without a key the caller knows was created: IAM may not list it yet. Retried. */
+class IncompleteListing extends Error {
+  constructor(readonly keys: AccessKeyInfo[]) {
+    super("ListAccessKeys does not show a key created moments ago yet");
+    this.name = "IncompleteListing";
+  }
+}
+
+/**
+ * IamKeys over the IAM API, for the one user the stack manages.
+ *
+ * IAM is eventually consistent (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency):
+ * right after a key is created or deleted, one IAM call can answer as if the change had not happened while
+ * another already shows it. Every refusal that such a lag explains is retried within a bound (about a minute):
+ * CreateAccessKey's LimitExceeded while fewer than two keys are listed (a key deleted moments ago still counts),
+ * UpdateAccessKey/DeleteAccessKey's NoSuchEntity for a key that is still listed (a key created moments ago), and
+ * a listing that lacks a key the caller knows was created.
+ */
 export class AwsIamKeys implements IamKeys {
   readonly #iam: IAMClient;
   readonly #user: IamUserRef;
+  readonly #clock: Clock;
+  readonly #backoff: Backoff;
 
-  constructor(iam: IAMClient, user: IamUserRef) {
+  constructor(iam: IAMClient, user: IamUserRef, options: IamConsistencyOptions = {}) {
     this.#iam = iam;
     this.#user = user;
+    this.#clock = options.clock ?? systemClock;
+    this.#backoff = options.backoff ?? IAM_PROPAGATION_BACKOFF;
+  }
+
+  /** Runs `task`, retrying while it throws NotYetConsistent; after the last try, throws what IAM answered. */
+  async #untilConsistent<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await withBackoff(
+        this.#clock,
+        this.#backoff,
+        task,
+        (error) => error instanceof NotYetConsistent,
+      );
+    } catch (error) {
+      if (error instanceof BackoffExhausted && error.lastError instanceof NotYetConsistent) {
+        throw error.lastError.original;
+      }
+      throw error;
+    }
+  }
+
+  /** True when ListAccessKeys shows the key (so a NoSuchEntity for it is IAM lagging, not a deleted key). */
+  async #isListed(accessKeyId: string): Promise<boolean> {
+    return (await this.#listOnce()).some((key) => key.accessKeyId === accessKeyId);
   }
 
   async checkUser(): Promise<void> {
@@ -60,7 +120,32 @@ export class AwsIamKeys implements IamKeys {
     );
   }
 
-  async list(): Promise<AccessKeyInfo[]> {
+  /**
+   * The user's keys, oldest first. When `expected` names keys the caller knows exist (created by an earlier
+   * invocation moments ago), a listing that lacks one is retried within the bound; after it, the listing is
+   * returned as IAM gives it (the key may really have been deleted outside this tool).
+   */
+  async list(expected: readonly string[] = []): Promise<AccessKeyInfo[]> {
+    try {
+      return await withBackoff(
+        this.#clock,
+        this.#backoff,
+        async () => {
+          const keys = await this.#listOnce();
+          if (expected.every((id) => keys.some((key) => key.accessKeyId === id))) return keys;
+          throw new IncompleteListing(keys);
+        },
+        (error) => error instanceof IncompleteListing,
+      );
+    } catch (error) {
+      if (error instanceof BackoffExhausted && error.lastError instanceof IncompleteListing) {
+        return error.lastError.keys;
+      }
+      throw error;
+    }
+  }
+
+  async #listOnce(): Promise<AccessKeyInfo[]> {
     const keys: AccessKeyInfo[] = [];
     let marker: string | undefined;
     do {
@@ -95,7 +180,17 @@ export class AwsIamKeys implements IamKeys {
   async create(): Promise<NewAccessKey> {
     const { userName } = this.#user;
     try {
-      const { AccessKey: key } = await this.#iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+      const { AccessKey: key } = await this.#untilConsistent(async () => {
+        try {
+          return await this.#iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+        } catch (error) {
+          // IAM still counts a key deleted moments ago against the limit of two.
+          if (awsErrorCode(error) === "LimitExceeded" && (await this.#listOnce()).length < 2) {
+            throw new NotYetConsistent(error);
+          }
+          throw error;
+        }
+      });
       if (!key?.AccessKeyId || !key.SecretAccessKey) {
         throw new AkmError(`iam:CreateAccessKey for IAM user ${userName} returned no key.`, {
           fix: "Check the user's keys in the IAM console, delete any key no repository uses, and re-run the runbook.",
@@ -121,12 +216,16 @@ export class AwsIamKeys implements IamKeys {
 
   async deactivate(accessKeyId: string): Promise<void> {
     try {
-      await this.#iam.send(
-        new UpdateAccessKeyCommand({
-          UserName: this.#user.userName,
-          AccessKeyId: accessKeyId,
-          Status: "Inactive",
-        }),
+      await this.#untilConsistent(() =>
+        this.#sendForKey(accessKeyId, () =>
+          this.#iam.send(
+            new UpdateAccessKeyCommand({
+              UserName: this.#user.userName,
+              AccessKeyId: accessKeyId,
+              Status: "Inactive",
+            }),
+          ),
+        ),
       );
     } catch (error) {
       throw this.#keyFailure(error, "iam:UpdateAccessKey", accessKeyId);
@@ -135,13 +234,36 @@ export class AwsIamKeys implements IamKeys {
 
   async delete(accessKeyId: string): Promise<void> {
     try {
-      await this.#iam.send(
-        new DeleteAccessKeyCommand({ UserName: this.#user.userName, AccessKeyId: accessKeyId }),
+      await this.#untilConsistent(() =>
+        this.#sendForKey(accessKeyId, () =>
+          this.#iam.send(
+            new DeleteAccessKeyCommand({ UserName: this.#user.userName, AccessKeyId: accessKeyId }),
+          ),
+        ),
       );
     } catch (error) {
-      // A run that crashed after deleting but before saving its state retries the delete; the goal holds.
-      if (awsErrorCode(error) === "NoSuchEntity" && (await this.#userExists())) return;
+      // A run that crashed after deleting but before saving its state retries the delete; the goal holds
+      // (unless IAM still lists the key after every retry: then it is not gone).
+      if (
+        awsErrorCode(error) === "NoSuchEntity" &&
+        (await this.#userExists()) &&
+        !(await this.#isListed(accessKeyId))
+      ) {
+        return;
+      }
       throw this.#keyFailure(error, "iam:DeleteAccessKey", accessKeyId);
+    }
+  }
+
+  /** Sends a command about one key; NoSuchEntity for a key IAM still lists (created moments ago) is IAM lagging. */
+  async #sendForKey(accessKeyId: string, send: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (awsErrorCode(error) === "NoSuchEntity" && (await this.#isListed(accessKeyId))) {
+        throw new NotYetConsistent(error);
+      }
+      throw error;
     }
   }
 

@@ -1,10 +1,9 @@
 import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from "@aws-sdk/client-sts";
 import type { AccessKeyPair } from "../domain/access-key.ts";
-import { AkmError } from "../errors.ts";
+import { AkmError, KeyNotAcceptedError } from "../errors.ts";
 import type { IdentityProbe } from "../ports.ts";
 import { awsErrorCode } from "./aws-error-code.ts";
 import { awsFailure } from "./aws-failure.ts";
-import { KeyNotAcceptedError } from "./key-not-accepted-error.ts";
 
 /** Client settings shared with the Lambda's other clients; credentials always come from the probed key. */
 export type StsProbeConfig = Omit<STSClientConfig, "credentials">;

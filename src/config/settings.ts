@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { SettingsError } from "../errors.ts";
+import { SECRET_NAME_PATTERN, sameSecretName, secretNameProblem } from "./secret-name.ts";
 
 /**
  * The Lambda's configuration, wired in by the CloudFormation template as environment variables.
@@ -17,6 +18,7 @@ export const SETTINGS_ENV = {
   secretNameSecretKey: "AKM_SECRET_NAME_SECRET_KEY",
   githubApiUrl: "AKM_GITHUB_API_URL",
   graceMinutes: "AKM_GRACE_MINUTES",
+  githubCaBundleKey: "AKM_GITHUB_CA_BUNDLE_KEY",
 } as const;
 
 export interface Settings {
@@ -32,11 +34,21 @@ export interface Settings {
   readonly secretNameSecretKey: string;
   readonly githubApiUrl: string;
   readonly graceMinutes: number;
+  /**
+   * S3 key, in `configBucket`, of a PEM file with CA certificates GitHub requests also trust (a GitHub Enterprise
+   * Server with a private CA); undefined when the stack parameter pGitHubCaBundleKey is empty.
+   */
+  readonly githubCaBundleKey: string | undefined;
 }
 
+/** The stack parameters behind the settings a user chooses, for messages. */
+const PARAMETER_OF = {
+  secretNameKeyId: "pGitHubSecretNameAwsKeyId",
+  secretNameSecretKey: "pGitHubSecretNameAwsKey",
+} as const;
+
 const NonEmpty = v.pipe(v.string(), v.minLength(1));
-// GitHub secret names: letters, digits, underscores; not starting with a digit or GITHUB_.
-const SecretName = v.pipe(v.string(), v.regex(/^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]*$/i));
+const SecretName = v.pipe(v.string(), v.regex(new RegExp(SECRET_NAME_PATTERN)));
 
 const SettingsSchema = v.object({
   iamUserName: NonEmpty,
@@ -50,6 +62,10 @@ const SettingsSchema = v.object({
   secretNameSecretKey: SecretName,
   githubApiUrl: v.pipe(v.string(), v.url()),
   graceMinutes: v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.maxValue(10080)),
+  githubCaBundleKey: v.pipe(
+    v.string(),
+    v.transform((key) => (key === "" ? undefined : key)),
+  ),
 });
 
 /** Reads and validates the Lambda environment once, at cold start. */
@@ -58,6 +74,8 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   for (const [field, name] of Object.entries(SETTINGS_ENV)) raw[field] = env[name];
   raw.githubApiUrl ??= "https://api.github.com";
   raw.graceMinutes ??= "60";
+  raw.githubCaBundleKey ??= "";
+  checkSecretNames(raw);
   const result = v.safeParse(SettingsSchema, raw);
   if (!result.success) {
     const names = result.issues.map((issue) => {
@@ -70,6 +88,36 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     );
   }
   return { ...result.output, githubApiUrl: result.output.githubApiUrl.replace(/\/+$/, "") };
+}
+
+/**
+ * The two Actions secret names must each follow GitHub's rule and name two different secrets. GitHub compares
+ * names case-insensitively, so `AWS_KEY` and `aws_key` are one secret: each write would overwrite the other and
+ * CI would hold a key ID paired with itself. CloudFormation's form cannot compare two parameters ignoring case
+ * (the template's Rules catch identical text only), so this check runs before any change, at cold start.
+ */
+function checkSecretNames(raw: Record<string, string | undefined>): void {
+  for (const field of ["secretNameKeyId", "secretNameSecretKey"] as const) {
+    const name = raw[field];
+    if (name === undefined) continue; // a variable the template did not wire: the schema reports it
+    const problem = secretNameProblem(name);
+    if (problem !== undefined) {
+      throw new SettingsError(
+        `The GitHub secret name ${PARAMETER_OF[field]} (${SETTINGS_ENV[field]} = ${JSON.stringify(name)}) ${problem}.`,
+        `Update the stack with a valid name for ${PARAMETER_OF[field]}: letters, digits and underscores, not starting with a digit or GITHUB_.`,
+        "user",
+      );
+    }
+  }
+  const keyId = raw.secretNameKeyId;
+  const secretKey = raw.secretNameSecretKey;
+  if (keyId !== undefined && secretKey !== undefined && sameSecretName(keyId, secretKey)) {
+    throw new SettingsError(
+      `The stack parameters ${PARAMETER_OF.secretNameKeyId} (${JSON.stringify(keyId)}) and ${PARAMETER_OF.secretNameSecretKey} (${JSON.stringify(secretKey)}) name the same GitHub Actions secret: GitHub compares secret names case-insensitively, so the secret access key would overwrite the key ID. Nothing was changed.`,
+      `Update the stack so the two parameters name different secrets, e.g. the defaults AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
+      "user",
+    );
+  }
 }
 
 /** The rotation lock lives beside repos.json, so the function needs no extra bucket or table. */

@@ -5,6 +5,7 @@ import { type ThrottlingOptions, throttling } from "@octokit/plugin-throttling";
 import type { SecretValue } from "../domain/secret-value.ts";
 import { systemClock } from "../ports.ts";
 import { type GitHubLog, type OctokitLog, octokitLog } from "./github-log.ts";
+import { tlsCertificateFault } from "./tls-certificate-fault.ts";
 import { GITHUB_WRITE_LIMITS, type WriteLimits, WritePacer } from "./write-pacer.ts";
 
 export interface GitHubClientOptions {
@@ -59,7 +60,20 @@ const SECONDARY_FALLBACK_SECONDS = 60;
 // https://docs.github.com/en/rest/about-the-rest-api/api-versions
 const API_VERSION = "2022-11-28";
 
-const GitHubOctokit = Octokit.plugin(retry, throttling);
+/**
+ * Registered before plugin-retry, so its error hook sees a failure first: a TLS certificate that cannot be
+ * verified is a configuration fault, and retrying it (plugin-retry treats every failed fetch as a 500) would only
+ * delay the message by 1 + 4 + 9 s. plugin-retry reads the per-request `request.retries` before it decides.
+ * https://github.com/octokit/plugin-retry.js#usage
+ */
+function noRetryOnCertificateFault(octokit: Octokit): void {
+  octokit.hook.error("request", (error, options) => {
+    if (tlsCertificateFault(error) !== undefined) options.request = { ...options.request, retries: 0 };
+    throw error;
+  });
+}
+
+const GitHubOctokit = Octokit.plugin(noRetryOnCertificateFault, retry, throttling);
 
 /** Octokit with plugin-retry and plugin-throttling, configured by `createGitHubClient`. */
 export type GitHubClient = InstanceType<typeof GitHubOctokit>;

@@ -3,6 +3,7 @@ import type { SecretValue } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
 import type { RepoPublicKey, SecretsTarget } from "../ports.ts";
 import type { GitHubClient } from "./client.ts";
+import { tokenNeeds } from "./forbidden-reason.ts";
 import { decodePublicKey, sealSecret } from "./seal.ts";
 import {
   API_URL_FIX,
@@ -29,6 +30,8 @@ export class GitHubSecretsTarget implements SecretsTarget {
   readonly #client: GitHubClient;
   readonly #tokenSecretName: string;
   readonly #publicKeys = new Map<string, Promise<RepoPublicKey>>();
+  /** The token owner's login, once `whoAmI` has asked: messages name the user who needs a role. */
+  #machineUser: string | undefined;
 
   constructor(options: GitHubSecretsTargetOptions) {
     this.#client = options.client;
@@ -40,7 +43,59 @@ export class GitHubSecretsTarget implements SecretsTarget {
     const { data } = await this.#send(call, () => this.#client.request("GET /user"));
     const login = stringField(data, "login");
     if (login === undefined) throw unexpectedAnswer(call, "no login");
+    this.#machineUser = login;
     return login;
+  }
+
+  /**
+   * Everything GitHub's repository answer tells about a write failing: the repository exists and the token sees
+   * it, it is not archived (GitHub answers writes to an archived repository 403 "Repository was archived so is
+   * read-only."), and for a classic token, the `repo` scope and the machine user's admin role. A fine-grained
+   * token's own permissions show only when it is used, so `publicKey` (which needs "Secrets" read) and the first
+   * write check those. https://docs.github.com/en/rest/repos/repos#get-a-repository
+   */
+  async checkWritable(repo: RepoRef): Promise<void> {
+    const call = this.#call("GET repository", repo);
+    const { data, headers } = await this.#send(call, () =>
+      this.#client.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.name }),
+    );
+    const label = repoLabel(repo);
+    if (data.archived === true) {
+      throw new GitHubAccessError(
+        `${label} is archived, so GitHub refuses to write its secrets ("Repository was archived so is read-only."). Nothing was changed.`,
+        {
+          repo: label,
+          fix: `Unarchive it or remove it from the list: unarchive ${label} in its Settings → Danger Zone, or run the Delete-RepoConfig runbook for it. Then run Rotate again.`,
+        },
+      );
+    }
+    // Classic tokens (and OAuth tokens) list their scopes in X-OAuth-Scopes; fine-grained tokens have none.
+    // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps
+    const scopes = String(headers["x-oauth-scopes"] ?? "")
+      .split(",")
+      .map((scope) => scope.trim())
+      .filter((scope) => scope !== "");
+    if (scopes.length === 0) return;
+    const user =
+      this.#machineUser === undefined ? "the machine user" : `the machine user ${this.#machineUser}`;
+    if (!scopes.includes("repo") && !(data.private === false && scopes.includes("public_repo"))) {
+      throw new GitHubAccessError(
+        `The classic token in ${this.#tokenSecretName} has the scopes ${scopes.join(", ")} but not "repo", which writing the Actions secrets of ${label} needs. Nothing was changed.`,
+        {
+          repo: label,
+          fix: `Edit the token (GitHub → Settings → Developer settings → Personal access tokens → Tokens (classic)) and tick the "repo" scope, or store a new token with it in ${this.#tokenSecretName}. ${tokenNeeds(label, this.#machineUser)}`,
+        },
+      );
+    }
+    if (data.permissions !== undefined && data.permissions.admin !== true) {
+      throw new GitHubAccessError(
+        `GitHub reports that ${user} has the ${roleOf(data.permissions)} role on ${label}; writing Actions secrets needs the admin role (GitHub answers "Must have admin rights to Repository."). Nothing was changed.`,
+        {
+          repo: label,
+          fix: `Give ${user} the admin role on ${label} (repository Settings → Collaborators and teams, or a team with the admin role), or remove ${label} from the list. ${tokenNeeds(label, this.#machineUser)}`,
+        },
+      );
+    }
   }
 
   publicKey(repo: RepoRef): Promise<RepoPublicKey> {
@@ -148,7 +203,9 @@ export class GitHubSecretsTarget implements SecretsTarget {
     return {
       action,
       tokenSecretName: this.#tokenSecretName,
+      apiUrl: this.#client.request.endpoint.DEFAULTS.baseUrl,
       ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
+      ...(this.#machineUser === undefined ? {} : { machineUser: this.#machineUser }),
       ...extra,
     };
   }
@@ -165,6 +222,20 @@ export class GitHubSecretsTarget implements SecretsTarget {
   #mapped(error: unknown, call: GitHubCall): unknown {
     return isHttpFailure(error) ? toGitHubAccessError(error, call) : error;
   }
+}
+
+/** GitHub's name for the highest role a `permissions` object grants (the UI's "write" is `push`). */
+function roleOf(permissions: {
+  admin?: boolean;
+  maintain?: boolean;
+  push?: boolean;
+  triage?: boolean;
+}): string {
+  if (permissions.admin) return "admin";
+  if (permissions.maintain) return "maintain";
+  if (permissions.push) return "write";
+  if (permissions.triage) return "triage";
+  return "read";
 }
 
 function stringField(data: unknown, field: string): string | undefined {

@@ -1,6 +1,8 @@
 import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
+import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
+import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
 
 /** One request to GitHub, described for error messages. */
 export interface GitHubCall {
@@ -12,6 +14,10 @@ export interface GitHubCall {
   readonly tokenSecretName: string;
   /** Fix for a 4xx answer this module has no specific advice for (e.g. a 422 on a write). */
   readonly otherRefusalFix?: string;
+  /** Login of the token's owner (the machine user), once known: fixes name the user who needs a role. */
+  readonly machineUser?: string;
+  /** The GitHub API URL requests go to, for messages about reaching it. */
+  readonly apiUrl?: string;
 }
 
 /** The parts of an Octokit `RequestError` we read. `request` (with its headers) is never touched. */
@@ -19,8 +25,11 @@ export interface HttpFailure {
   readonly status: number;
   readonly message: string;
   readonly response?: { readonly headers?: Record<string, unknown>; readonly data?: unknown };
+  /** Why no answer came (fetch's error, whose own `cause` is the socket's), when none did. */
+  readonly cause?: unknown;
 }
 
+/** GitHub's message is quoted up to about this many characters (a URL in it is always kept whole). */
 const MAX_DETAIL_CHARS = 200;
 
 /** An Octokit request failure (our own errors, which may carry a status too, are not). */
@@ -45,6 +54,8 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
   const where = call.repo === undefined ? "" : ` on ${call.repo}`;
   const repo = call.repo === undefined ? {} : { repo: call.repo };
   if (error.response === undefined) {
+    const certificate = tlsCertificateFault(error);
+    if (certificate !== undefined) return certificateError(certificate, call);
     // No answer (connection refused or dropped, timeout): Octokit reports these as status 500.
     return new GitHubAccessError(
       `Could not reach GitHub for ${call.action}${where} (${detail(error.message)}); retries were exhausted.`,
@@ -72,18 +83,32 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         ...base,
         fix: rejectedTokenFix(call.tokenSecretName),
       });
-    case 403:
-      return new GitHubAccessError(`${refused}: the token lacks permission.`, {
+    case 403: {
+      const reason = forbiddenReason(
+        { message: fullMessage(error), headers: error.response.headers ?? {} },
+        { repo: call.repo, machineUser: call.machineUser, tokenSecretName: call.tokenSecretName },
+      );
+      return new GitHubAccessError(`${refused}: ${reason.what}.`, { ...base, fix: reason.fix });
+    }
+    case 404: {
+      if (call.repo === undefined) {
+        return new GitHubAccessError(`${refused}: this is not the GitHub REST API.`, {
+          ...base,
+          fix: API_URL_FIX,
+        });
+      }
+      // A classic token not yet authorized for an organization's SAML SSO may get 404 instead of 403, with the
+      // same X-GitHub-SSO link. https://docs.github.com/en/rest/authentication/authenticating-to-the-rest-api
+      const sso = ssoUrl(error.response.headers ?? {});
+      const ssoFix =
+        sso === undefined
+          ? ""
+          : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
+      return new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
         ...base,
-        fix: permissionFix(call),
+        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}${ssoFix}`,
       });
-    case 404:
-      return call.repo === undefined
-        ? new GitHubAccessError(`${refused}: this is not the GitHub REST API.`, { ...base, fix: API_URL_FIX })
-        : new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
-            ...base,
-            fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access").`,
-          });
+    }
     default:
       return new GitHubAccessError(`${refused}.`, {
         ...base,
@@ -98,16 +123,34 @@ const TRANSIENT_FIX =
 
 export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, or to https://HOST/api/v3 for GitHub Enterprise Server.`;
 
-const TOKEN_NEEDS =
-  'a fine-grained personal access token needs the repository permission "Secrets: Read and write" on every repository in repos.json; a classic token needs the "repo" scope';
-
 function rejectedTokenFix(tokenSecretName: string): string {
-  return `The GitHub token was rejected (expired or revoked). Create a new token (${TOKEN_NEEDS}) and store it in the secret ${tokenSecretName} (Secrets Manager).`;
+  return `The GitHub token was rejected (expired or revoked). Create a new token and store it in the secret ${tokenSecretName} (Secrets Manager). ${tokenNeeds(undefined, undefined)}`;
 }
 
-function permissionFix(call: GitHubCall): string {
-  const target = call.repo ?? "the repositories";
-  return `Give the token in ${call.tokenSecretName} access to ${target}: ${TOKEN_NEEDS}. If the organization enforces SAML single sign-on, also authorize the token for the organization.`;
+/** The stack parameter that adds CA certificates for GitHub requests (src/config/settings.ts). */
+const CA_BUNDLE_PARAMETER = "pGitHubCaBundleKey";
+
+/**
+ * A certificate that cannot be verified is a configuration fault: retrying cannot help (the client does not
+ * retry it), so the message says so and names the fix for the kind of problem.
+ */
+function certificateError(certificate: TlsCertificateFault, call: GitHubCall): GitHubAccessError {
+  const where = call.repo === undefined ? "" : ` on ${call.repo}`;
+  const server = call.apiUrl ?? `the GitHub API URL (${SETTINGS_ENV.githubApiUrl})`;
+  const fixes: Record<TlsCertificateFault["problem"], string> = {
+    untrusted: `If ${server} is a GitHub Enterprise Server whose certificate comes from your own (private) certificate authority, upload that CA's certificate chain as a PEM file to the stack's repository-list bucket and update the stack with ${CA_BUNDLE_PARAMETER} set to its object key (README, section GitHub Enterprise Server with a private CA). Otherwise check that nothing between the function and GitHub replaces the certificate (a TLS-inspecting proxy).`,
+    expired: `The server's certificate is expired or not yet valid: ask the administrators of ${server} to renew it (and check the server's clock).`,
+    "wrong-host": `The certificate does not name the host in ${server}: set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}, stack parameter pGitHubApiUrl) to the host name the certificate was issued for.`,
+    invalid: `Ask the administrators of ${server} to install a valid certificate; if it is issued by a private certificate authority, also set ${CA_BUNDLE_PARAMETER} (README, section GitHub Enterprise Server with a private CA).`,
+  };
+  return new GitHubAccessError(
+    `Could not verify the TLS certificate of ${server} for ${call.action}${where} (${certificate.code}: ${certificate.reason}). This is a configuration problem, not an outage, so the request was not retried.`,
+    {
+      ...(call.repo === undefined ? {} : { repo: call.repo }),
+      fault: "user",
+      fix: fixes[certificate.problem],
+    },
+  );
 }
 
 /**
@@ -126,21 +169,41 @@ function isRateLimited(error: HttpFailure): boolean {
   );
 }
 
-/** GitHub's `message` field, or a short text body; never the request. */
-function githubMessage(error: HttpFailure): string {
+/** GitHub's `message` field whole, or a short text body; never the request. */
+function fullMessage(error: HttpFailure): string {
   const data = error.response?.data;
   if (
     typeof data === "object" &&
     data !== null &&
     typeof (data as { message?: unknown }).message === "string"
   ) {
-    return detail((data as { message: string }).message);
+    return (data as { message: string }).message;
   }
   // A proxy's HTML error page says nothing useful.
-  return typeof data === "string" && !data.trimStart().startsWith("<") ? detail(data) : "";
+  return typeof data === "string" && !data.trimStart().startsWith("<") ? data : "";
 }
 
-function detail(text: string): string {
+/** GitHub's message, on one line and shortened for the summary. */
+function githubMessage(error: HttpFailure): string {
+  return detail(fullMessage(error));
+}
+
+/**
+ * One line, secrets scrubbed, cut after about MAX_DETAIL_CHARS characters at a word boundary. A URL is never cut
+ * or dropped: GitHub's messages end with the link that explains the fix, and half a link is worse than none.
+ */
+export function detail(text: string): string {
   const line = redactSecrets(text).replace(/\s+/g, " ").trim();
-  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
+  if (line.length <= MAX_DETAIL_CHARS) return line;
+  const urls = [...line.matchAll(/https?:\/\/\S+/g)].map((url) => ({
+    start: url.index ?? 0,
+    end: (url.index ?? 0) + url[0].length,
+    text: url[0],
+  }));
+  const inside = urls.find((url) => url.start < MAX_DETAIL_CHARS && url.end > MAX_DETAIL_CHARS);
+  const space = line.lastIndexOf(" ", MAX_DETAIL_CHARS);
+  const cut = inside?.end ?? (space > MAX_DETAIL_CHARS / 2 ? space : MAX_DETAIL_CHARS);
+  if (cut >= line.length) return line;
+  const later = urls.filter((url) => url.start >= cut).map((url) => url.text);
+  return `${line.slice(0, cut)}…${later.length === 0 ? "" : ` ${later.join(" ")}`}`;
 }

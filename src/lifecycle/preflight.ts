@@ -49,9 +49,11 @@ export async function loadReposConfig(
 }
 
 /**
- * R5: everything that can be checked without touching IAM is checked first — the repository list,
- * the token, and every repository's Actions public key (one fetch per repo, reused for the writes).
- * `toWrite` narrows the key fetches (a resumed rotation fetches each key when it writes the repository).
+ * R5: everything that can be checked without touching IAM is checked first — the repository list, the token,
+ * and for every repository whatever would make its write fail (missing, archived, no right to write secrets:
+ * `SecretsTarget.checkWritable`) and its Actions public key (one fetch per repo, reused for the writes), so no
+ * key is created for a rotation that cannot finish. `toWrite` narrows the per-repository checks (a resumed
+ * rotation's key exists already; it fetches each key when it writes the repository).
  */
 export async function preflight(
   store: ConfigStore,
@@ -65,12 +67,10 @@ export async function preflight(
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
   await forEachLimited(toWrite(config.repos), 4, async (repo) => {
     try {
+      await github.checkWritable(repo);
       publicKeys.set(repoSlug(repo), await github.publicKey(repo));
     } catch (error) {
-      failures.push({
-        repo,
-        error: toAkmError(error, `Reading the Actions public key of ${repoLabel(repo)}`),
-      });
+      failures.push({ repo, error: toAkmError(error, `Checking ${repoLabel(repo)} on GitHub`) });
     }
   });
   if (failures.length > 0) {

@@ -39,7 +39,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     const loaded = stored ?? emptyState(deps.clock.now());
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
     deps.writeBudget?.remember(writeTimes(loaded));
-    const keys = await deps.iam.list();
+    const keys = await deps.iam.list(stored?.pending ? [stored.pending.accessKeyId] : []);
     const rec = reconcile(loaded, keys, {
       replaceOlderKey: options.replaceOlderKey,
       userName: settings.iamUserName,

@@ -1,4 +1,4 @@
-import { nameRepos } from "../domain/repo.ts";
+import { nameRepos, repoLabel } from "../domain/repo.ts";
 import { toAkmError } from "../errors.ts";
 import { reposLacking } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
@@ -43,6 +43,14 @@ export async function rotationResult(
     const { config } = await loadReposConfig(deps.config);
     const target = state?.pending ?? state?.current;
     const lacking = target ? reposLacking(target.accessKeyId, config.repos, state?.holdings ?? {}) : [];
+    const missing = new Set(lacking);
+    for (const repo of config.repos) {
+      outcome.repo(
+        missing.has(repo)
+          ? { repo: repoLabel(repo), result: "skipped", detail: "does not hold the new key yet" }
+          : { repo: repoLabel(repo), result: "already-current", detail: `holds ${target?.accessKeyId}` },
+      );
+    }
     if (state?.pending || (state?.current?.secretAccessKey && lacking.length > 0)) {
       outcome.next = "continues";
       outcome.reposRemaining = lacking.length;

@@ -1,23 +1,28 @@
 import type { AccessKeyPair } from "../domain/access-key.ts";
-import { VerificationError } from "../errors.ts";
+import { type Backoff, BackoffExhausted, IAM_PROPAGATION_BACKOFF, withBackoff } from "../domain/backoff.ts";
+import { AkmError, KeyNotAcceptedError, VerificationError } from "../errors.ts";
 import type { Clock, IdentityProbe } from "../ports.ts";
 
-/** How long to wait for a new key to work: IAM is eventually consistent and documents no bound. */
-export const VERIFY_DEFAULTS = {
-  attempts: 8,
-  firstDelayMs: 1000,
-  maxDelayMs: 15_000,
-} as const satisfies VerifyOptions;
+/** How long to wait for a new key to work: about a minute (see IAM_PROPAGATION_BACKOFF). */
+export const VERIFY_DEFAULTS: VerifyOptions = IAM_PROPAGATION_BACKOFF;
 
-export interface VerifyOptions {
-  readonly attempts: number;
-  readonly firstDelayMs: number;
-  readonly maxDelayMs: number;
+export type VerifyOptions = Backoff;
+
+/**
+ * Refusals that IAM's eventual consistency explains (STS does not know the key yet: InvalidClientTokenId,
+ * SignatureDoesNotMatch) and passing outages are worth another attempt; anything else (a tool fault, a denied
+ * call) would fail the same way again.
+ */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof KeyNotAcceptedError) return true;
+  return error instanceof AkmError && error.fault === "transient" && !(error instanceof VerificationError);
 }
 
 /**
- * Proves the new key authenticates as the managed user (STS GetCallerIdentity), retrying with
- * exponential back-off while IAM propagates it. A key that authenticates as someone else is never retried.
+ * Proves the new key authenticates as the managed user (STS GetCallerIdentity), retrying with exponential
+ * back-off (timed by `clock`) while IAM propagates it: up to `options.attempts` calls, about a minute by default.
+ * Throws VerificationError when the key is still refused after the last attempt or authenticates as someone
+ * else (never retried), and any other non-transient error unchanged.
  */
 export async function verifyKey(
   probe: IdentityProbe,
@@ -26,30 +31,28 @@ export async function verifyKey(
   clock: Clock,
   options: VerifyOptions = VERIFY_DEFAULTS,
 ): Promise<void> {
-  let delay = options.firstDelayMs;
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= options.attempts; attempt++) {
-    try {
-      const arn = await probe.callerArn(key);
-      if (arn !== expectedArn) {
-        throw new VerificationError(
-          `The new key ${key.accessKeyId} authenticates as ${arn}, not as ${expectedArn}.`,
-          "Check the pIamUserArn and pIamUserName stack parameters: they must name the same IAM user.",
-        );
-      }
-      return;
-    } catch (error) {
-      if (error instanceof VerificationError) throw error;
-      lastError = error;
-    }
-    if (attempt < options.attempts) {
-      await clock.sleep(delay);
-      delay = Math.min(delay * 2, options.maxDelayMs);
-    }
+  let arn: string;
+  try {
+    arn = await withBackoff(clock, options, () => probe.callerArn(key), isRetryable);
+  } catch (error) {
+    if (!(error instanceof BackoffExhausted)) throw error;
+    const last = error.lastError;
+    const answer =
+      last instanceof KeyNotAcceptedError
+        ? `STS answered ${last.code}`
+        : last instanceof Error
+          ? last.message
+          : "no answer";
+    throw new VerificationError(
+      `The new key ${key.accessKeyId} was not accepted by STS after ${error.attempts} attempts over ${Math.round(error.elapsedMs / 1000)} s (last: ${answer}); IAM had not propagated it yet.`,
+      "Run Rotate again: it resumes with the same key and verifies it again. The old key stays active meanwhile. If it keeps failing, check in the IAM console that the key exists and is Active.",
+      last,
+    );
   }
-  throw new VerificationError(
-    `The new key ${key.accessKeyId} was not accepted by STS after ${options.attempts} attempts (IAM propagation).`,
-    "Run Rotate again: it resumes with the same key and verifies it again. The old key stays active meanwhile.",
-    lastError,
-  );
+  if (arn !== expectedArn) {
+    throw new VerificationError(
+      `The new key ${key.accessKeyId} authenticates as ${arn}, not as ${expectedArn}.`,
+      "Check the pIamUserArn and pIamUserName stack parameters: they must name the same IAM user.",
+    );
+  }
 }

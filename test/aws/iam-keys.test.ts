@@ -1,5 +1,5 @@
 import { IAMClient } from "@aws-sdk/client-iam";
-import { describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, inject, it, onTestFinished, vi } from "vitest";
 import { AwsIamKeys } from "../../src/aws/iam-keys.ts";
 import { IamStateError } from "../../src/errors.ts";
 import {
@@ -10,6 +10,8 @@ import {
   listAccessKeys,
   MOTO_ACCOUNT_ID,
 } from "../support/aws-fixtures.ts";
+import { type InjectedAnswer, startCallProxy } from "../support/aws-proxy.ts";
+import { FakeClock } from "../support/fakes.ts";
 
 const endpoint = inject("motoEndpoint");
 
@@ -233,5 +235,102 @@ describe("AwsIamKeys", () => {
     expect(listed).toEqual([
       { accessKeyId: outside.accessKeyId, status: "Active", createdAt: expect.any(Date) },
     ]);
+  });
+});
+
+/**
+ * IAM answers from servers that may not have seen a change made moments ago. A proxy in front of moto answers
+ * chosen calls the way such a server does (in IAM's own wire format), then lets the next ones through.
+ */
+describe("AwsIamKeys while IAM propagates a change", () => {
+  /** A user whose keys are reached through the proxy; `lag[action]` holds the answers to give first. */
+  async function laggingIam() {
+    const lag: Record<string, InjectedAnswer[]> = {};
+    const proxy = await startCallProxy({ aws: endpoint, answer: (call) => lag[call.action]?.shift() });
+    onTestFinished(() => proxy.close());
+    const user = await createIamUser(endpoint);
+    const clock = new FakeClock();
+    // One attempt per call: the SDK's own retries (it takes LimitExceededException for throttling) would wait
+    // in real time and hide what the adapter does.
+    const iam = new IAMClient({ ...awsClientConfig(proxy.url), maxAttempts: 1 });
+    const keys = new AwsIamKeys(iam, user, { clock });
+    return { user, keys, clock, lag };
+  }
+
+  const noSuchKey = (accessKeyId: string): InjectedAnswer => ({
+    status: 404,
+    error: { code: "NoSuchEntity", message: `The Access Key with id ${accessKeyId} cannot be found.` },
+  });
+  const limitExceeded: InjectedAnswer = {
+    status: 409,
+    error: { code: "LimitExceeded", message: "Cannot exceed quota for AccessKeysPerUser: 2" },
+  };
+
+  it("creates the key once IAM stops counting a key deleted moments ago against the limit of two", async () => {
+    // Prepare
+    const { user, keys, clock, lag } = await laggingIam();
+    await createAccessKeyFor(endpoint, user.userName);
+    lag.CreateAccessKey = [limitExceeded, limitExceeded];
+
+    // Act
+    const created = await keys.create();
+
+    // Assess
+    expect(await keyStatus(endpoint, user.userName, created.accessKeyId)).toBe("Active");
+    expect(clock.sleeps).toEqual([1000, 2000]);
+  });
+
+  it("still refuses a third key at once when IAM lists two", async () => {
+    // Prepare
+    const { user, keys, clock } = await laggingIam();
+    await createAccessKeyFor(endpoint, user.userName);
+    await createAccessKeyFor(endpoint, user.userName);
+
+    // Act
+    const error = await keys.create().catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(IamStateError);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it("deactivates and deletes a key created moments ago once every IAM server knows it", async () => {
+    // Prepare
+    const { user, keys, clock, lag } = await laggingIam();
+    const deactivated = await createAccessKeyFor(endpoint, user.userName);
+    const deleted = await createAccessKeyFor(endpoint, user.userName);
+    lag.UpdateAccessKey = [noSuchKey(deactivated.accessKeyId)];
+    lag.DeleteAccessKey = [noSuchKey(deleted.accessKeyId), noSuchKey(deleted.accessKeyId)];
+
+    // Act
+    await keys.deactivate(deactivated.accessKeyId);
+    await keys.delete(deleted.accessKeyId);
+
+    // Assess
+    expect(await listAccessKeys(endpoint, user.userName)).toEqual([
+      { accessKeyId: deactivated.accessKeyId, status: "Inactive" },
+    ]);
+    expect(clock.sleeps).toEqual([1000, 1000, 2000]);
+  });
+
+  it("waits for a listing that shows a key created moments ago, and gives up on it after about a minute", async () => {
+    // Prepare
+    const { user, keys, clock, lag } = await laggingIam();
+    const key = await createAccessKeyFor(endpoint, user.userName);
+    const withoutKeys: InjectedAnswer = {
+      status: 200,
+      contentType: "text/xml",
+      body: "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata/><IsTruncated>false</IsTruncated></ListAccessKeysResult></ListAccessKeysResponse>",
+    };
+    lag.ListAccessKeys = [withoutKeys, withoutKeys];
+
+    // Act
+    const listed = await keys.list([key.accessKeyId]);
+    const gone = await keys.list(["FAKEDELETEDKEY000001"]);
+
+    // Assess
+    expect(listed.map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
+    expect(gone.map((k) => k.accessKeyId)).toEqual([key.accessKeyId]);
+    expect(clock.sleeps).toEqual([1000, 2000, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000]);
   });
 });

@@ -1,10 +1,9 @@
 import { DeleteAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { StsIdentityProbe } from "../../src/aws/identity-probe.ts";
-import { KeyNotAcceptedError } from "../../src/aws/key-not-accepted-error.ts";
 import type { AccessKeyPair } from "../../src/domain/access-key.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
-import { VerificationError } from "../../src/errors.ts";
+import { KeyNotAcceptedError, VerificationError } from "../../src/errors.ts";
 import {
   awsClientConfig,
   createAccessKeyFor,

@@ -106,6 +106,7 @@ async function scaledWorld(repoCount: number, graceMinutes: number): Promise<Sca
       const github: SecretsTarget = {
         whoAmI: () => world.github.whoAmI(),
         publicKey: (repo: RepoRef) => world.github.publicKey(repo),
+        checkWritable: (repo: RepoRef) => world.github.checkWritable(repo),
         secretUpdatedAt: (repo: RepoRef, name: string) => world.github.secretUpdatedAt(repo, name),
         async writeSecret(repo: RepoRef, key: RepoPublicKey, name: string, value: SecretValue) {
           await pacer.take();

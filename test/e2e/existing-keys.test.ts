@@ -20,21 +20,27 @@ describe("Rotate runbook on a user with one key created outside the tool", () =>
       "Rotate",
       {},
       {
-        onSleep: async () => {
-          duringGrace = await stack.keys();
+        onSleep: async ({ stepName }) => {
+          if (stepName === "WaitForGracePeriod") duringGrace = await stack.keys();
         },
       },
     );
 
     // Assess
     expect(execution.status).toBe("Success");
-    const newKey = String(execution.outputs["Rotate.NewAccessKeyId"]);
-    expect(execution.outputs["Rotate.OldAccessKeyId"]).toBe(adopted);
-    expect(execution.outputs["Rotate.Summary"]).toContain(`Adopted the existing active key ${adopted}`);
+    const newKey = String(execution.outputs["CheckRotateResult.NewAccessKeyId"]);
+    expect(execution.outputs["CheckRotateResult.OldAccessKeyId"]).toBe(adopted);
+    const rotated = execution.steps.filter((step) => step.stepName === "CheckRotate").at(-1);
+    expect(rotated?.outputs.Summary).toContain(`Adopted the existing active key ${adopted}`);
     expect(statusOf(duringGrace, adopted)).toBe("Active");
     expect(statusOf(duringGrace, newKey)).toBe("Active");
-    expect(stack.sleeps.map((sleep) => sleep.ms)).toEqual([expect.any(Number)]);
-    expect(stack.sleeps[0]?.ms).toBeGreaterThan(59 * 60_000);
+    // One wait for the grace period; the write budget never made the rotation wait.
+    expect(stack.sleeps.filter((sleep) => sleep.ms >= 1000).map((sleep) => sleep.stepName)).toEqual([
+      "WaitForGracePeriod",
+    ]);
+    expect(stack.sleeps.find((sleep) => sleep.stepName === "WaitForGracePeriod")?.ms).toBeGreaterThan(
+      59 * 60_000,
+    );
     const after = await stack.keys();
     expect(statusOf(after, adopted)).toBe("Inactive");
     expect(statusOf(after, newKey)).toBe("Active");
@@ -48,14 +54,14 @@ describe("Rotate runbook on a user with one key created outside the tool", () =>
     const stack = await createStack({ existingKeys: 1, seedReposWithExistingKey: true });
     const adopted = stack.existingKeys[0]?.accessKeyId ?? "";
     const first = await stack.runRunbook("Rotate");
-    const firstKey = String(first.execution.outputs["Rotate.NewAccessKeyId"]);
+    const firstKey = String(first.execution.outputs["CheckRotateResult.NewAccessKeyId"]);
 
     // Act
     const second = await stack.runRunbook("Rotate");
 
     // Assess
     expect(second.execution.status).toBe("Success");
-    const secondKey = String(second.execution.outputs["Rotate.NewAccessKeyId"]);
+    const secondKey = String(second.execution.outputs["CheckRotateResult.NewAccessKeyId"]);
     const keys = await stack.keys();
     expect(statusOf(keys, adopted)).toBe("deleted");
     expect(statusOf(keys, firstKey)).toBe("Inactive");
@@ -77,10 +83,12 @@ describe("Rotate runbook on a user with one key created outside the tool", () =>
 
     // Assess
     expect(execution.status).toBe("Success");
-    const retireAfter = Date.parse(String(execution.outputs["Rotate.RetireAfter"]));
-    expect(stack.sleeps.map((sleep) => sleep.timestamp)).toEqual([execution.outputs["Rotate.RetireAfter"]]);
+    const retireAfter = Date.parse(String(execution.outputs["CheckRotateResult.RetireAfter"]));
+    expect(
+      stack.sleeps.filter((sleep) => sleep.stepName === "WaitForGracePeriod").map((sleep) => sleep.timestamp),
+    ).toEqual([execution.outputs["CheckRotateResult.RetireAfter"]]);
     expect(retireAfter - startedAt.getTime()).toBeGreaterThanOrEqual(60 * 60_000);
-    expect(execution.outputs["Retire.Summary"]).toContain("grace period");
+    expect(execution.outputs["CheckRetire.Summary"]).toContain("grace period");
     expect(statusOf(await stack.keys(), adopted)).toBe("Active");
   });
 });
@@ -114,21 +122,21 @@ describe("Rotate runbook on a user with two keys created outside the tool", () =
       "Rotate",
       { ReplaceOlderKey: true },
       {
-        onSleep: async () => {
-          duringGrace = await stack.keys();
+        onSleep: async ({ stepName }) => {
+          if (stepName === "WaitForGracePeriod") duringGrace = await stack.keys();
         },
       },
     );
 
     // Assess
     expect(execution.status).toBe("Success");
-    const newKey = String(execution.outputs["Rotate.NewAccessKeyId"]);
+    const newKey = String(execution.outputs["CheckRotateResult.NewAccessKeyId"]);
     expect(statusOf(duringGrace, older?.accessKeyId ?? "")).toBe("deleted");
     expect(statusOf(duringGrace, newer?.accessKeyId ?? "")).toBe("Active");
     const keys = await stack.keys();
     expect(statusOf(keys, newer?.accessKeyId ?? "")).toBe("Inactive");
     expect(statusOf(keys, newKey)).toBe("Active");
-    expect(execution.outputs["Rotate.OldAccessKeyId"]).toBe(newer?.accessKeyId);
+    expect(execution.outputs["CheckRotateResult.OldAccessKeyId"]).toBe(newer?.accessKeyId);
     expect(stack.maxKeysSeen).toBeLessThanOrEqual(2);
     for (const repo of stack.repos) expect(stack.secretValues(repo).accessKeyId).toBe(newKey);
   });

@@ -38,7 +38,7 @@ describe("Rotate runbook on a user without access keys", () => {
     }
   });
 
-  it("reports the new key and every repository in the execution's outputs", async () => {
+  it("reports the new key in the execution's outputs and every repository's result in CheckRotate's", async () => {
     // Prepare
     const stack = await createStack({ repos: ["octo-org/api", "octo-org/web", "someone-else/tooling"] });
 
@@ -47,10 +47,12 @@ describe("Rotate runbook on a user without access keys", () => {
 
     // Assess
     const [key] = await stack.keys();
-    expect(execution.outputs["Rotate.NewAccessKeyId"]).toBe(key?.accessKeyId);
-    expect(execution.outputs["Rotate.OldAccessKeyId"]).toBe("");
-    const summary = String(execution.outputs["Rotate.Summary"]);
-    for (const repo of stack.repos) expect(summary).toContain(`${repo}: written`);
+    expect(execution.outputs["CheckRotateResult.NewAccessKeyId"]).toBe(key?.accessKeyId);
+    expect(execution.outputs["CheckRotateResult.OldAccessKeyId"]).toBe("none");
+    expect(execution.outputs["CheckRotateResult.Summary"]).toContain(`holds key ${key?.accessKeyId}`);
+    // Per-repository results are in the last Rotate invocation's check (its step outputs in the console).
+    const rotated = execution.steps.filter((step) => step.stepName === "CheckRotate").at(-1);
+    for (const repo of stack.repos) expect(String(rotated?.outputs.Summary)).toContain(`${repo}: written`);
   });
 
   it("talks to GitHub only as GitHub documents it and never leaves a repository on an inactive key", async () => {

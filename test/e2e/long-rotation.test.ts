@@ -18,11 +18,11 @@ describe("Rotate runbook when the work does not fit in one invocation", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    const rotateSteps = execution.steps.filter((step) => step.stepName === "Rotate");
-    expect(rotateSteps.length).toBeGreaterThan(1);
-    expect(rotateSteps.slice(0, -1).map((step) => step.outputs.Status)).toEqual(
-      rotateSteps.slice(0, -1).map(() => "InProgress"),
-    );
+    const checks = execution.steps.filter((step) => step.stepName === "CheckRotate");
+    expect(checks.length).toBeGreaterThan(1);
+    expect(checks.map((step) => step.outputs.Next)).toEqual([...checks.slice(1).map(() => "again"), "done"]);
+    expect(execution.steps.filter((step) => step.stepName === "Rotate")).toHaveLength(checks.length);
+    expect(execution.outputs["CheckRotateResult.Next"]).toBe("done");
     expect(invocations.every((invocation) => invocation.outcome === "returned")).toBe(true);
     const [key] = await stack.keys();
     expect(await stack.keys()).toHaveLength(1);

@@ -54,7 +54,7 @@ describe("Rotate runbook when GitHub refuses one repository's secrets", () => {
     // Assess
     expect(failed.execution.status).toBe("Failed");
     expect(execution.status).toBe("Success");
-    expect(execution.outputs["Rotate.NewAccessKeyId"]).toBe(pendingKey);
+    expect(execution.outputs["CheckRotateResult.NewAccessKeyId"]).toBe(pendingKey);
     const keys = await stack.keys();
     expect(keys.map((key) => key.accessKeyId).sort()).toEqual([oldKey, pendingKey].sort());
     expect(keys.find((key) => key.accessKeyId === oldKey)?.status).toBe("Inactive");

@@ -22,7 +22,7 @@ describe("Get-RepoList runbook", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    const summary = String(execution.outputs["ListRepos.Summary"]);
+    const summary = String(execution.outputs["CheckListRepos.Summary"]);
     expect(summary).toContain("2 repositories");
     for (const repo of REPOS) expect(summary).toContain(repo);
   });
@@ -41,6 +41,27 @@ describe("Get-RepoList runbook", () => {
   });
 });
 
+describe("Enterprise Managed Users", () => {
+  it("adds and rotates a repository owned by the managed user alice_acme", async () => {
+    // Prepare
+    const stack = await createStack({
+      repos: ["octo-org/api"],
+      githubRepos: ["octo-org/api", "alice_acme/app"],
+    });
+
+    // Act
+    const added = await stack.runRunbook("Add-RepoConfig", { GITHUBOWNER: "alice_acme", GITHUBREPO: "app" });
+    const rotated = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(added.execution.status).toBe("Success");
+    expect(listed((await stack.readConfig())?.body)).toEqual(["octo-org/api", "alice_acme/app"]);
+    expect(rotated.execution.status).toBe("Success");
+    const [key] = await stack.keys();
+    expect(stack.secretValues("alice_acme/app").accessKeyId).toBe(key?.accessKeyId);
+  });
+});
+
 describe("Add-RepoConfig runbook", () => {
   it("adds a repository, which Get-RepoList then shows", async () => {
     // Prepare
@@ -56,7 +77,7 @@ describe("Add-RepoConfig runbook", () => {
     expect(execution.status).toBe("Success");
     expect(listed((await stack.readConfig())?.body)).toEqual([...REPOS, "octo-org/docs"]);
     const list = await stack.runRunbook("Get-RepoList");
-    expect(list.execution.outputs["ListRepos.Summary"]).toContain("octo-org/docs");
+    expect(list.execution.outputs["CheckListRepos.Summary"]).toContain("octo-org/docs");
   });
 
   it("succeeds without touching the object when the repository is already listed", async () => {
@@ -72,7 +93,7 @@ describe("Add-RepoConfig runbook", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    expect(execution.outputs["AddRepo.Summary"]).toContain("already listed");
+    expect(execution.outputs["CheckAddRepo.Summary"]).toContain("already listed");
     expect(await stack.readConfig()).toEqual(before);
   });
 
@@ -169,7 +190,7 @@ describe("Delete-RepoConfig runbook", () => {
 
     // Assess
     expect(execution.status).toBe("Success");
-    expect(execution.outputs["DeleteRepo.Summary"]).toContain("not listed");
+    expect(execution.outputs["CheckDeleteRepo.Summary"]).toContain("not listed");
     expect(await stack.readConfig()).toEqual(before);
   });
 

@@ -209,9 +209,9 @@ mainSteps:
     expect(execution.steps.map((step) => step.stepName)).toEqual(["Work", "Decide", "Right"]);
   });
 
-  it("ends at a branch with isEnd when no choice matches, and goes on to the next step without it", async () => {
+  it("goes on to the next step when no choice matches and there is no Default", async () => {
     // Prepare
-    const branch = (isEnd: string) => `
+    const document = doc(`
 mainSteps:
   - name: Decide
     action: aws:branch
@@ -220,23 +220,43 @@ mainSteps:
         - NextStep: Last
           Variable: "x"
           StringEquals: "y"
-${isEnd}
   - name: Next
     action: aws:sleep
     inputs: { Duration: PT1S }
   - name: Last
     action: aws:sleep
     inputs: { Duration: PT2S }
-`;
-    const hooks: SimulatorHooks = { invokeLambda: scriptedLambda().invokeLambda };
+`);
 
     // Act
-    const ending = await runAutomation(doc(branch("    isEnd: true")), {}, hooks);
-    const falling = await runAutomation(doc(branch("")), {}, hooks);
+    const execution = await runAutomation(document, {}, { invokeLambda: scriptedLambda().invokeLambda });
 
     // Assess
-    expect(ending.steps.map((step) => step.stepName)).toEqual(["Decide"]);
-    expect(falling.steps.map((step) => step.stepName)).toEqual(["Decide", "Next", "Last"]);
+    expect(execution.steps.map((step) => step.stepName)).toEqual(["Decide", "Next", "Last"]);
+  });
+
+  it("refuses a branch that matches no choice, has no Default and sets isEnd (AWS does not say which wins)", async () => {
+    // Prepare
+    const document = doc(`
+mainSteps:
+  - name: Decide
+    action: aws:branch
+    isEnd: true
+    inputs:
+      Choices:
+        - NextStep: Last
+          Variable: "x"
+          StringEquals: "y"
+  - name: Last
+    action: aws:sleep
+    inputs: { Duration: PT2S }
+`);
+
+    // Act
+    const started = runAutomation(document, {}, { invokeLambda: scriptedLambda().invokeLambda });
+
+    // Assess
+    await expect(started).rejects.toThrow(/Decide matched no choice and has no Default/);
   });
 
   it("records sleeps without waiting and tells the test about each", async () => {
@@ -414,5 +434,450 @@ mainSteps:
 
     // Assess
     await expect(started).rejects.toThrow(/aws:executeAwsApi/);
+  });
+});
+
+describe("runbook simulator: aws:loop as documented", () => {
+  const counter = (answers: readonly boolean[]) =>
+    scriptedLambda(...answers.map((more) => ({ result: { more } })));
+
+  const loop = (inputs: string, steps = "") => `
+mainSteps:
+  - name: Repeat
+    action: aws:loop
+    inputs:
+${inputs}
+      Steps:
+        - name: Work
+          action: aws:invokeLambdaFunction
+          inputs:
+            FunctionName: fn
+            InputPayload: { iteration: "{{ Repeat.CurrentIteration }}" }
+          outputs:
+            - { Name: More, Selector: $.Payload.more, Type: Boolean }
+${steps}`;
+
+  it("runs the inner steps once before it evaluates the condition (do-while)", async () => {
+    // Prepare
+    const lambda = counter([false]);
+    const document = doc(loop(`      LoopCondition: { Variable: "{{ Work.More }}", BooleanEquals: true }`));
+
+    // Act
+    const execution = await runAutomation(document, {}, { invokeLambda: lambda.invokeLambda });
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(lambda.calls.map((call) => call.payload)).toEqual([{ iteration: 1 }]);
+  });
+
+  it("stops at MaxIterations although the condition still holds, and goes on to the next step", async () => {
+    // Prepare
+    const lambda = counter([true]);
+    const document = doc(
+      `${loop(
+        `      MaxIterations: 3\n      LoopCondition: { Variable: "{{ Work.More }}", BooleanEquals: true }`,
+      )}  - name: After\n    action: aws:sleep\n    inputs: { Duration: PT1S }\n`,
+    );
+
+    // Act
+    const execution = await runAutomation(document, {}, { invokeLambda: lambda.invokeLambda });
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(lambda.calls).toHaveLength(3);
+    expect(execution.steps.map((step) => [step.stepName, step.parent?.iteration])).toEqual([
+      ["Repeat", undefined],
+      ["Work", 1],
+      ["Work", 2],
+      ["Work", 3],
+      ["After", undefined],
+    ]);
+  });
+
+  it("evaluates And, Or and Not in the LoopCondition", async () => {
+    // Prepare: loop while More is true and the iteration is below 4, or never when Flag is false.
+    const lambda = counter([true]);
+    const document = doc(`
+parameters:
+  Flag: { type: Boolean, default: true }
+${loop(`      LoopCondition:
+        And:
+          - Variable: "{{ Work.More }}"
+            BooleanEquals: true
+          - Or:
+              - Not: { Variable: "{{ Repeat.CurrentIteration }}", NumericGreaterOrEquals: 4 }
+              - Variable: "{{ Flag }}"
+                BooleanEquals: false`)}`);
+
+    // Act
+    const execution = await runAutomation(document, {}, { invokeLambda: lambda.invokeLambda });
+
+    // Assess
+    expect(lambda.calls.map((call) => call.payload)).toEqual([
+      { iteration: 1 },
+      { iteration: 2 },
+      { iteration: 3 },
+      { iteration: 4 },
+    ]);
+    expect(execution.status).toBe("Success");
+  });
+
+  it("runs once per Iterators item, with the item as CurrentIteratorValue", async () => {
+    // Prepare
+    const lambda = scriptedLambda({ result: {} });
+    const document = doc(`
+parameters:
+  Names: { type: StringList, default: [a, b] }
+mainSteps:
+  - name: Each
+    action: aws:loop
+    inputs:
+      Iterators: "{{ Names }}"
+      Steps:
+        - name: Work
+          action: aws:invokeLambdaFunction
+          inputs:
+            FunctionName: fn
+            InputPayload: { name: "{{ Each.CurrentIteratorValue }}" }
+`);
+
+    // Act
+    await runAutomation(document, {}, { invokeLambda: lambda.invokeLambda });
+
+    // Assess
+    expect(lambda.calls.map((call) => call.payload)).toEqual([{ name: "a" }, { name: "b" }]);
+  });
+
+  it("ends the execution when an inner step fails with onFailure Abort, and goes on with Continue", async () => {
+    // Prepare
+    const failing = (onFailure: string) =>
+      doc(
+        loop(
+          `      MaxIterations: 2\n      LoopCondition: { Variable: "x", StringEquals: "x" }`,
+          `        - name: Fail
+          action: aws:executeScript
+          onFailure: ${onFailure}
+          inputs:
+            Runtime: python3.11
+            Handler: fail
+            Script: |
+              def fail(events, context):
+                  raise ValueError("inner step failed")
+`,
+        ),
+      );
+    const hooks = () => ({ invokeLambda: counter([true]).invokeLambda });
+
+    // Act
+    const aborted = await runAutomation(failing("Abort"), {}, hooks());
+    const continued = await runAutomation(failing("Continue"), {}, hooks());
+
+    // Assess
+    expect(aborted.status).toBe("Failed");
+    expect(aborted.failureMessage).toContain("ValueError: inner step failed");
+    expect(aborted.steps.map((step) => [step.stepName, step.status])).toEqual([
+      ["Repeat", "Failed"],
+      ["Work", "Success"],
+      ["Fail", "Failed"],
+    ]);
+    expect(continued.status).toBe("Success");
+    expect(continued.steps.filter((step) => step.stepName === "Fail")).toHaveLength(2);
+  });
+
+  it("lets a test harness stop every loop after fewer iterations than MaxIterations", async () => {
+    // Prepare
+    const lambda = counter([true]);
+    const document = doc(loop(`      LoopCondition: { Variable: "{{ Work.More }}", BooleanEquals: true }`));
+
+    // Act
+    await runAutomation(document, {}, { invokeLambda: lambda.invokeLambda, loopMaxIterations: 5 });
+
+    // Assess
+    expect(lambda.calls).toHaveLength(5);
+  });
+
+  it.each([
+    [
+      "both Iterators and LoopCondition",
+      `      Iterators: [a]\n      LoopCondition: { Variable: "x", StringEquals: "x" }`,
+    ],
+    ["neither Iterators nor LoopCondition", `      MaxIterations: 2`],
+    ["MaxIterations 0", `      MaxIterations: 0\n      LoopCondition: { Variable: "x", StringEquals: "x" }`],
+    [
+      "MaxIterations 101",
+      `      MaxIterations: 101\n      LoopCondition: { Variable: "x", StringEquals: "x" }`,
+    ],
+  ])("refuses a loop with %s", (_, inputs) => {
+    // Act
+    const parse = () => doc(loop(inputs));
+
+    // Assess
+    expect(parse).toThrow(/relies on undocumented behaviour: loop Repeat/);
+  });
+
+  it.each([
+    [
+      "a later step's input",
+      `  - name: After\n    action: aws:sleep\n    inputs: { Duration: "{{ Work.Wait }}" }\n`,
+      "",
+    ],
+    [
+      "a later branch",
+      `  - name: After\n    action: aws:branch\n    inputs:\n      Choices: [{ NextStep: End, Variable: "{{ Work.More }}", BooleanEquals: true }]\n      Default: End\n  - name: End\n    action: aws:sleep\n    inputs: { Duration: PT1S }\n`,
+      "",
+    ],
+    ["the document's outputs", "", "outputs: [Work.More]\n"],
+  ])("refuses to read an inner step's output from %s (not documented)", (_, after, outputs) => {
+    // Act
+    const parse = () =>
+      doc(
+        outputs + loop(`      LoopCondition: { Variable: "{{ Work.More }}", BooleanEquals: true }`) + after,
+      );
+
+    // Assess
+    expect(parse).toThrow(/Work\.\w+ }}, an output of a step inside loop Repeat, from outside that loop/);
+  });
+});
+
+describe("runbook simulator: refusals where AWS documents nothing", () => {
+  it.each([
+    ["a choice", "Choices: [{ NextStep: First, Variable: x, StringEquals: x }]\n      Default: Last"],
+    ["its Default", "Choices: [{ NextStep: Last, Variable: x, StringEquals: y }]\n      Default: First"],
+    [
+      "a choice naming the branch itself",
+      "Choices: [{ NextStep: Decide, Variable: x, StringEquals: x }]\n      Default: Last",
+    ],
+  ])("refuses a branch whose %s jumps back to an earlier step", (_, inputs) => {
+    // Act
+    const parse = () =>
+      doc(`
+mainSteps:
+  - name: First
+    action: aws:sleep
+    inputs: { Duration: PT1S }
+  - name: Decide
+    action: aws:branch
+    inputs:
+      ${inputs}
+  - name: Last
+    action: aws:sleep
+    inputs: { Duration: PT1S }
+`);
+
+    // Assess
+    expect(parse).toThrow(/Decide \(.+\) jumps back to/);
+  });
+
+  it.each([
+    ["nextStep", "nextStep: First"],
+    ["onFailure", "onFailure: step:First"],
+  ])("refuses a step whose %s jumps back to an earlier step, inside loops too", (_, jump) => {
+    // Act
+    const main = () =>
+      doc(`
+mainSteps:
+  - name: First
+    action: aws:sleep
+    inputs: { Duration: PT1S }
+  - name: Second
+    action: aws:sleep
+    ${jump}
+    inputs: { Duration: PT1S }
+`);
+    const inner = () =>
+      doc(`
+mainSteps:
+  - name: Repeat
+    action: aws:loop
+    inputs:
+      LoopCondition: { Variable: x, StringEquals: y }
+      Steps:
+        - name: First
+          action: aws:sleep
+          inputs: { Duration: PT1S }
+        - name: Second
+          action: aws:sleep
+          ${jump}
+          inputs: { Duration: PT1S }
+`);
+
+    // Assess
+    expect(main).toThrow(/Second \(.+\) jumps back to the earlier step First/);
+    expect(inner).toThrow(/Second \(.+\) jumps back to the earlier step First/);
+  });
+
+  const sleepUntil = (timestamp: string) =>
+    doc(`mainSteps:\n  - name: Wait\n    action: aws:sleep\n    inputs: { Timestamp: "${timestamp}" }\n`);
+  const at = (now: string) => ({ invokeLambda: scriptedLambda().invokeLambda, now: () => new Date(now) });
+
+  it("proceeds at once when the sleep's Timestamp is in the past", async () => {
+    // Act
+    const execution = await runAutomation(sleepUntil("2030-01-01T00:00:00Z"), {}, at("2030-01-02T00:00:00Z"));
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(execution.sleeps).toEqual([{ stepName: "Wait", timestamp: "2030-01-01T00:00:00Z", ms: 0 }]);
+  });
+
+  it.each(["2030-01-01T00:00:00.000Z", "2030-01-01T00:00:00+00:00", "2030-01-01 00:00:00Z", ""])(
+    "refuses the sleep Timestamp %j (not YYYY-MM-DDThh:mm:ssZ)",
+    async (timestamp) => {
+      // Act
+      const run = runAutomation(sleepUntil(timestamp), {}, at("2030-01-01T00:00:00Z"));
+
+      // Assess
+      await expect(run).rejects.toThrow(/YYYY-MM-DDThh:mm:ssZ/);
+    },
+  );
+
+  it("sleeps 604,799 s but refuses a second more (the documented maximum is 7 days)", async () => {
+    // Prepare
+    const hooks = at("2030-01-01T00:00:00Z");
+
+    // Act
+    const longest = await runAutomation(sleepUntil("2030-01-07T23:59:59Z"), {}, hooks);
+    const tooLong = runAutomation(sleepUntil("2030-01-08T00:00:00Z"), {}, hooks);
+    const tooLongDuration = runAutomation(
+      doc("mainSteps:\n  - name: Wait\n    action: aws:sleep\n    inputs: { Duration: P7D }\n"),
+      {},
+      hooks,
+    );
+
+    // Assess
+    expect(longest.sleeps[0]?.ms).toBe(604_799_000);
+    await expect(tooLong).rejects.toThrow(/at most 604,799 s/);
+    await expect(tooLongDuration).rejects.toThrow(/at most 604,799 s/);
+  });
+
+  const reader = (answer: unknown, readerStep: string) => ({
+    lambda: scriptedLambda({ result: answer }),
+    document: doc(`
+outputs: [Work.When]
+mainSteps:
+  - name: Work
+    action: aws:invokeLambdaFunction
+    inputs: { FunctionName: fn }
+    outputs:
+      - { Name: When, Selector: $.Payload.when, Type: String }
+${readerStep}`),
+  });
+  const READERS = {
+    "a branch": `  - name: Read
+    action: aws:branch
+    inputs:
+      Choices: [{ NextStep: End, Variable: "{{ Work.When }}", StringEquals: soon }]
+      Default: End
+  - name: End
+    action: aws:sleep
+    inputs: { Duration: PT1S }
+`,
+    "a sleep": `  - name: Read
+    action: aws:sleep
+    inputs: { Timestamp: "{{ Work.When }}" }
+`,
+    "a step input": `  - name: Read
+    action: aws:invokeLambdaFunction
+    inputs: { FunctionName: fn, InputPayload: { when: "{{ Work.When }}" } }
+`,
+  };
+
+  it.each(Object.keys(READERS))(
+    'refuses %s that reads an output whose selector matched nothing or that is ""',
+    async (name) => {
+      // Prepare
+      const step = READERS[name as keyof typeof READERS];
+      const missing = reader({}, step);
+      const empty = reader({ when: "" }, step);
+
+      // Act
+      const readMissing = runAutomation(missing.document, {}, { invokeLambda: missing.lambda.invokeLambda });
+      const readEmpty = runAutomation(empty.document, {}, { invokeLambda: empty.lambda.invokeLambda });
+
+      // Assess
+      await expect(readMissing).rejects.toThrow(
+        /reads \{\{ Work\.When \}\}, but its selector \$\.Payload\.when matched nothing/,
+      );
+      await expect(readEmpty).rejects.toThrow(/reads \{\{ Work\.When \}\}, but its value is ""/);
+    },
+  );
+
+  it("leaves an unset output out of the document's outputs, and refuses a read of a step that did not run", async () => {
+    // Prepare
+    const unset = reader({}, "");
+    const skipped = doc(`
+mainSteps:
+  - name: Decide
+    action: aws:branch
+    inputs:
+      Choices: [{ NextStep: Read, Variable: x, StringEquals: x }]
+      Default: Skipped
+  - name: Skipped
+    action: aws:invokeLambdaFunction
+    inputs: { FunctionName: fn }
+    outputs:
+      - { Name: When, Selector: $.Payload.when, Type: String }
+  - name: Read
+    action: aws:sleep
+    inputs: { Timestamp: "{{ Skipped.When }}" }
+`);
+
+    // Act
+    const execution = await runAutomation(unset.document, {}, { invokeLambda: unset.lambda.invokeLambda });
+    const readSkipped = runAutomation(skipped, {}, { invokeLambda: scriptedLambda().invokeLambda });
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(execution.outputs).toEqual({});
+    await expect(readSkipped).rejects.toThrow(/Skipped\.When }}, an output that step did not produce/);
+  });
+});
+
+describe("runbook simulator: aws:invokeLambdaFunction", () => {
+  const THROWN = {
+    functionError: "Unhandled" as const,
+    outcome: "threw" as const,
+    result: { errorType: "Error", errorMessage: "boom" },
+  };
+  const document = doc(`
+mainSteps:
+  - name: Work
+    action: aws:invokeLambdaFunction
+    inputs: { FunctionName: fn, LogType: None }
+  - name: Next
+    action: aws:sleep
+    inputs: { Duration: PT1S }
+`);
+
+  it("ends the step Success with FunctionError and Lambda's error as Payload when told AWS does not fail it", async () => {
+    // Act
+    const execution = await runAutomation(
+      document,
+      {},
+      { invokeLambda: scriptedLambda(THROWN).invokeLambda, functionError: "continue" },
+    );
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(execution.steps.map((step) => step.stepName)).toEqual(["Work", "Next"]);
+    expect(execution.steps[0]?.outputs).toMatchObject({
+      FunctionError: "Unhandled",
+      Payload: JSON.stringify(THROWN.result),
+    });
+  });
+
+  it("returns the last 4 KB of the function's log unless LogType is None (the default is Tail)", async () => {
+    // Prepare
+    const lambda = scriptedLambda({ result: {}, logs: "log line\n" });
+    const withDefault = doc(
+      "mainSteps:\n  - name: Work\n    action: aws:invokeLambdaFunction\n    inputs: { FunctionName: fn }\n",
+    );
+
+    // Act
+    const tail = await runAutomation(withDefault, {}, { invokeLambda: lambda.invokeLambda });
+    const none = await runAutomation(document, {}, { invokeLambda: lambda.invokeLambda });
+
+    // Assess
+    expect(tail.steps[0]?.outputs.LogResult).toBe(Buffer.from("log line\n").toString("base64"));
+    expect(none.steps[0]?.outputs).not.toHaveProperty("LogResult");
   });
 });

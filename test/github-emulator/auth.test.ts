@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHubEmulator } from "../support/github-emulator/index.ts";
-import { client, json, OWNER, READ_TOKEN, REPO, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
+import {
+  client,
+  json,
+  OWNER,
+  READ_TOKEN,
+  REPO,
+  seal,
+  startEmulatorWithRepo,
+  WRITE_TOKEN,
+} from "./helpers.ts";
 
 const SECRETS = `/repos/${OWNER}/${REPO}/actions/secrets`;
 
@@ -128,5 +137,96 @@ describe("authentication and access", () => {
     expect(Number(response.headers.get("x-ratelimit-reset"))).toBeGreaterThan(Date.now() / 1000);
     expect(response.headers.get("x-github-request-id")).toMatch(/^[0-9A-F]{4}(:[0-9A-F]+){4}$/);
     expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  });
+});
+
+describe("roles, classic tokens and archived repositories", () => {
+  let github: GitHubEmulator;
+  const CLASSIC_WRITER = "ghp_classicWriterForTests0000000000000";
+  const CLASSIC_COLLABORATOR = "ghp_classicCollaboratorForTests00000000";
+
+  beforeEach(async () => {
+    github = await startEmulatorWithRepo();
+    github.addToken(CLASSIC_WRITER, {
+      login: "admin-bot",
+      repos: "all",
+      permission: "write",
+      kind: "classic",
+    });
+    github.addToken(CLASSIC_COLLABORATOR, {
+      login: "writer-bot",
+      repos: "all",
+      permission: "write",
+      kind: "classic",
+      scopes: ["repo", "workflow"],
+      role: "write",
+    });
+  });
+
+  afterEach(async () => {
+    expect(github.violations).toEqual([]);
+    await github.close();
+  });
+
+  it("lists a classic token's scopes in X-OAuth-Scopes, and a fine-grained token's nowhere", async () => {
+    // Act
+    const classic = await client(github, CLASSIC_COLLABORATOR).get("/user");
+    const fineGrained = await client(github, WRITE_TOKEN).get("/user");
+
+    // Assess
+    expect(classic.headers.get("x-oauth-scopes")).toBe("repo, workflow");
+    expect(fineGrained.headers.get("x-oauth-scopes")).toBeNull();
+  });
+
+  it("reports the user's role in the repository's permissions", async () => {
+    // Act
+    const admin = await json(await client(github, CLASSIC_WRITER).get(`/repos/${OWNER}/${REPO}`));
+    const writer = await json(await client(github, CLASSIC_COLLABORATOR).get(`/repos/${OWNER}/${REPO}`));
+
+    // Assess
+    expect(admin.permissions).toEqual({ admin: true, maintain: true, push: true, triage: true, pull: true });
+    expect(writer.permissions).toEqual({
+      admin: false,
+      maintain: false,
+      push: true,
+      triage: true,
+      pull: true,
+    });
+  });
+
+  it("refuses a user without the admin role the secrets with GitHub's 403 Must have admin rights", async () => {
+    // Act
+    const publicKey = await client(github, CLASSIC_COLLABORATOR).get(`${SECRETS}/public-key`);
+    const { key, keyId } = github.publicKey(OWNER, REPO);
+    const put = await client(github, CLASSIC_COLLABORATOR).put(`${SECRETS}/AWS_ACCESS_KEY_ID`, {
+      encrypted_value: seal("x", key),
+      key_id: keyId,
+    });
+
+    // Assess
+    expect(publicKey.status).toBe(403);
+    expect(await json(publicKey)).toMatchObject({ message: "Must have admin rights to Repository." });
+    expect(put.status).toBe(403);
+    expect(github.secretValue(OWNER, REPO, "AWS_ACCESS_KEY_ID")).toBeUndefined();
+  });
+
+  it("reports an archived repository as archived and refuses writes with GitHub's 403, but still serves reads", async () => {
+    // Prepare
+    github.archiveRepo(OWNER, REPO);
+    const api = client(github, CLASSIC_WRITER);
+
+    // Act
+    const repository = await json(await api.get(`/repos/${OWNER}/${REPO}`));
+    const publicKey = await api.get(`${SECRETS}/public-key`);
+    const put = await api.putSecret(OWNER, REPO, "AWS_ACCESS_KEY_ID", "x");
+    github.archiveRepo(OWNER, REPO, false);
+    const afterUnarchive = await api.putSecret(OWNER, REPO, "AWS_ACCESS_KEY_ID", "x");
+
+    // Assess
+    expect(repository.archived).toBe(true);
+    expect(publicKey.status).toBe(200);
+    expect(put.status).toBe(403);
+    expect(await json(put)).toMatchObject({ message: "Repository was archived so is read-only." });
+    expect(afterUnarchive.status).toBe(201);
   });
 });

@@ -231,9 +231,9 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
       // Assess
       expect(error).toMatchObject({ status: 403, fault: "user", repo: label });
       expect(error.message).toBe(
-        `GitHub refused GET public key on ${label} (403 Resource not accessible by personal access token): the token lacks permission.`,
+        `GitHub refused GET public key on ${label} (403 Resource not accessible by personal access token): the fine-grained token lacks a permission the request needs (GitHub asks for secrets=read).`,
       );
-      expect(error.fix).toContain('"Secrets: Read and write"');
+      expect(error.fix).toContain('"Secrets" to "Read and write"');
       expect(error.fix).toContain('"repo" scope');
       expect(error.fix).toContain(TOKEN_SECRET);
     });
@@ -249,7 +249,7 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
 
       // Assess
       expect(error.message).toBe(
-        `GitHub refused PUT secret ${SECRET_NAME} on ${label} (403 Resource not accessible by personal access token): the token lacks permission.`,
+        `GitHub refused PUT secret ${SECRET_NAME} on ${label} (403 Resource not accessible by personal access token): the fine-grained token lacks a permission the request needs.`,
       );
       expect(error.repo).toBe(label);
     });
@@ -269,6 +269,97 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
       expect(error.fix).toContain("in repos.json");
       expect(error.fix).toContain("access to the repository");
       expect(label).not.toBe(error.repo);
+    });
+
+    it("finds an archived repository before any write, saying unarchive it or remove it from the list", async () => {
+      // Prepare
+      const { target, repo, label, requests } = arrange();
+      github.archiveRepo(repo.owner, repo.name);
+
+      // Act
+      const error = await accessError(target.checkWritable(repo));
+
+      // Assess
+      expect(error).toMatchObject({ fault: "user", repo: label });
+      expect(error.message).toBe(
+        `${label} is archived, so GitHub refuses to write its secrets ("Repository was archived so is read-only."). Nothing was changed.`,
+      );
+      expect(error.fix).toMatch(/^Unarchive it or remove it from the list/);
+      expect(requests(undefined, "PUT")).toEqual([]);
+    });
+
+    it("says a write to an archived repository is refused because it is archived, not for the token", async () => {
+      // Prepare
+      const { target, repo, label } = arrange();
+      const key = await target.publicKey(repo);
+      github.archiveRepo(repo.owner, repo.name);
+
+      // Act
+      const error = await accessError(target.writeSecret(repo, key, SECRET_NAME, new SecretValue("test-v")));
+
+      // Assess
+      expect(error.message).toBe(
+        `GitHub refused PUT secret ${SECRET_NAME} on ${label} (403 Repository was archived so is read-only.): the repository is archived, so it is read-only.`,
+      );
+      expect(error.fix).toContain("or remove it from the list");
+    });
+
+    it("finds a machine user without the admin role before any write, naming the role it has and needs", async () => {
+      // Prepare
+      const { target, repo, label } = arrange({
+        grant: { login: "writer-bot", kind: "classic", scopes: ["repo"], role: "write" },
+      });
+      await target.whoAmI();
+
+      // Act
+      const error = await accessError(target.checkWritable(repo));
+
+      // Assess
+      expect(error.message).toBe(
+        `GitHub reports that the machine user writer-bot has the write role on ${label}; writing Actions secrets needs the admin role (GitHub answers "Must have admin rights to Repository."). Nothing was changed.`,
+      );
+      expect(error.fix).toContain(`Give the machine user writer-bot the admin role on ${label}`);
+    });
+
+    it("finds a classic token without the repo scope before any write", async () => {
+      // Prepare
+      const { target, repo } = arrange({ grant: { kind: "classic", scopes: ["read:org", "workflow"] } });
+
+      // Act
+      const error = await accessError(target.checkWritable(repo));
+
+      // Assess
+      expect(error.message).toContain('has the scopes read:org, workflow but not "repo"');
+      expect(error.fix).toContain('tick the "repo" scope');
+    });
+
+    it("passes a repository an admin's token can write, classic or fine-grained", async () => {
+      // Prepare
+      const classic = arrange({ grant: { kind: "classic" } });
+      const fineGrained = arrange();
+
+      // Act
+      const checks = Promise.all([
+        classic.target.checkWritable(classic.repo),
+        fineGrained.target.checkWritable(fineGrained.repo),
+      ]);
+
+      // Assess
+      await expect(checks).resolves.toEqual([undefined, undefined]);
+    });
+
+    it("names GitHub's answer when a machine user without admin rights reads the public key", async () => {
+      // Prepare
+      const { target, repo } = arrange({ grant: { login: "writer-bot", kind: "classic", role: "write" } });
+      await target.whoAmI();
+
+      // Act
+      const error = await accessError(target.publicKey(repo));
+
+      // Assess
+      expect(error.message).toContain(
+        "(403 Must have admin rights to Repository.): the machine user writer-bot is not an admin of the repository.",
+      );
     });
 
     it("does not cache a failed public key fetch", async () => {

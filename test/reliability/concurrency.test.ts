@@ -72,7 +72,7 @@ async function judge({ runs, stack }: Overlap, expectedWinners = 1): Promise<str
     const puts = stack.stack.secretPuts(repo);
     if (puts !== 2) problems.push(`${repo}: ${puts} secret PUTs (interleaved or repeated writes)`);
   }
-  const newKey = String(winners[0]?.execution.outputs["Rotate.NewAccessKeyId"] ?? "");
+  const newKey = String(winners[0]?.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? "");
   const end = await stack.endState(newKey || undefined);
   if (JSON.stringify(end) !== JSON.stringify(reference.end)) {
     problems.push(`end state ${JSON.stringify(end)}, fault-free: ${JSON.stringify(reference.end)}`);
@@ -182,7 +182,7 @@ describe("two Rotate executions at once", () => {
       expect(statusBefore).toBe("InProgress");
       expect(second?.execution.failureMessage).toMatch(IN_PROGRESS);
       expect(first.execution.status).toBe("Success");
-      const newKey = String(first.execution.outputs["Rotate.NewAccessKeyId"] ?? "");
+      const newKey = String(first.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? "");
       const end = await stack.endState(newKey);
       const problems = [...stack.breaches, ...(await stack.hygiene())];
       const ok =
@@ -218,7 +218,7 @@ describe("two Rotate executions at once", () => {
       );
 
       // Assess
-      const newKey = String(first.execution.outputs["Rotate.NewAccessKeyId"] ?? "");
+      const newKey = String(first.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? "");
       const end = await stack.endState(newKey);
       const problems = [...stack.breaches, ...(await stack.hygiene())];
       const labels = stack.proxy.calls.map((call) => call.label);
@@ -226,13 +226,13 @@ describe("two Rotate executions at once", () => {
         problems.length === 0 &&
         first.execution.status === "Success" &&
         second?.execution.status === "Success" &&
-        second.execution.outputs["Rotate.NewAccessKeyId"] === newKey &&
+        second.execution.outputs["CheckRotateResult.NewAccessKeyId"] === newKey &&
         labels.filter((label) => label === "iam:CreateAccessKey").length === 1 &&
         JSON.stringify(end.keys) === JSON.stringify(["old:Inactive", "new:Active"]);
       tally("Started during another's grace-period wait: no new key, old key retired", ok);
       expect(problems).toEqual([]);
       expect(second?.execution.status).toBe("Success");
-      expect(second?.execution.outputs["Rotate.NewAccessKeyId"]).toBe(newKey);
+      expect(second?.execution.outputs["CheckRotateResult.NewAccessKeyId"]).toBe(newKey);
       expect(labels.filter((label) => label === "iam:CreateAccessKey")).toHaveLength(1);
       expect(end.keys).toEqual(["old:Inactive", "new:Active"]);
       expect(Object.values(end.repos)).toEqual(stack.stack.repos.map(() => "new"));
@@ -275,7 +275,7 @@ describe("the lease of a crashed rotation", () => {
       const end = await stack.endState(createdByDeadRun);
       const resumed =
         after.run.execution.status === "Success" &&
-        after.run.execution.outputs["Rotate.NewAccessKeyId"] === createdByDeadRun &&
+        after.run.execution.outputs["CheckRotateResult.NewAccessKeyId"] === createdByDeadRun &&
         JSON.stringify(end) === JSON.stringify(reference.end);
       tally(
         "A crashed run's lease: blocks (changing nothing) until it expires, then the next run resumes",
@@ -286,7 +286,7 @@ describe("the lease of a crashed rotation", () => {
       expect(justBefore.run.execution.failureMessage).toMatch(IN_PROGRESS);
       expect(unchanged).toBe(true);
       expect(after.run.execution.failureMessage).toBeUndefined();
-      expect(after.run.execution.outputs["Rotate.NewAccessKeyId"]).toBe(createdByDeadRun);
+      expect(after.run.execution.outputs["CheckRotateResult.NewAccessKeyId"]).toBe(createdByDeadRun);
       expect(end).toEqual(reference.end);
       expect([...stack.breaches, ...(await stack.hygiene())]).toEqual([]);
     } finally {

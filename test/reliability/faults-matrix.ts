@@ -360,7 +360,7 @@ export async function recordReference(endpoint: string, start: StartState): Prom
     const boundaries = stack.proxy.calls
       .slice(0, rotateCalls)
       .map((call) => ({ seq: call.seq, label: call.label, occurrence: call.occurrence, read: isRead(call) }));
-    const end = await stack.endState(String(run.execution.outputs["Rotate.NewAccessKeyId"] ?? ""));
+    const end = await stack.endState(String(run.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? ""));
     return { start, boundaries, end };
   } finally {
     await stack.close();
@@ -459,7 +459,7 @@ async function scenario(
         `did not converge in ${MAX_RERUNS} reruns; last run: ${last.execution.failureMessage ?? last.execution.status}`,
       );
     }
-    const newKey = String(last.execution.outputs["Rotate.NewAccessKeyId"] ?? "");
+    const newKey = String(last.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? "");
     const end = await stack.endState(newKey || undefined);
     let endMatches = true;
     for (const field of ["keys", "repos", "state", "lock"] as const) {

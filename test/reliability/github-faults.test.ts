@@ -32,6 +32,7 @@ import { writeFigures } from "./figures.ts";
 const endpoint = inject("motoEndpoint");
 
 const USER_ROUTE = "/user";
+const REPO_ROUTE = "/repos/{owner}/{repo}";
 const PUBLIC_KEY_ROUTE = "/repos/{owner}/{repo}/actions/secrets/public-key";
 const SECRET_ROUTE = "/repos/{owner}/{repo}/actions/secrets/{secret_name}";
 /** GitHub's 403 message when a fine-grained token lacks the permission an endpoint needs. */
@@ -163,7 +164,7 @@ describe.concurrent("Rotate runbook when GitHub refuses the token or a repositor
       "GitHub preflight failed for 2 repositories: octo-org/locked, octo-org/gone. Nothing was changed.",
     );
     expect(message).toMatch(
-      /octo-org\/locked: failed — .*403 .*the token lacks permission\. Fix: Give the token .*"Secrets: Read and write"/,
+      /octo-org\/locked: failed — .*403 .*the fine-grained token lacks a permission the request needs \(GitHub asks for secrets=read\)\. Fix: Edit the fine-grained token .*"Secrets" to "Read and write"/,
     );
     expect(message).toMatch(
       /octo-org\/gone: failed — .*404 .*does not exist or the token cannot see it\. Fix: Check Owner and Name of octo-org\/gone in repos\.json/,
@@ -174,9 +175,11 @@ describe.concurrent("Rotate runbook when GitHub refuses the token or a repositor
       statuses(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/locked")),
       "403 is not retried",
     ).toEqual([403]);
-    expect(statuses(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/gone")), "404 is not retried").toEqual(
-      [404],
-    );
+    // Preflight reads the repository itself first (is it there, archived, writable?), then its public key.
+    expect(statuses(attempts(stack, REPO_ROUTE, "GET", "octo-org/gone")), "404 is not retried").toEqual([
+      404,
+    ]);
+    expect(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/gone")).toEqual([]);
     expect(attempts(stack, SECRET_ROUTE, "PUT")).toEqual([]);
   });
 });
@@ -230,7 +233,7 @@ describe.concurrent("Rotate runbook when GitHub fails or rate-limits for a while
     expect(newKey).not.toBe("");
     // Assess: the next run
     expect(second.execution.status).toBe("Success");
-    expect(second.execution.outputs["Rotate.NewAccessKeyId"]).toBe(newKey);
+    expect(second.execution.outputs["CheckRotateResult.NewAccessKeyId"]).toBe(newKey);
     for (const repo of stack.repos) expect(stack.secretValues(repo).accessKeyId).toBe(newKey);
     expect(attempts(stack, SECRET_ROUTE, "PUT", "octo-org/api"), "api is not written again").toHaveLength(
       apiPutsAfterFirst,
@@ -351,7 +354,7 @@ describe.concurrent("Rotate runbook when GitHub's answers go wrong in transit", 
     expect(statuses(attempts(stack, SECRET_ROUTE, "PUT", "octo-org/api"))).toEqual([201, 422, 201]);
     expect(attempts(stack, PUBLIC_KEY_ROUTE, "GET", "octo-org/api"), "fetched again once").toHaveLength(2);
     const { accessKeyId, secretAccessKey } = stack.secretValues("octo-org/api");
-    expect(accessKeyId).toBe(execution.outputs["Rotate.NewAccessKeyId"]);
+    expect(accessKeyId).toBe(execution.outputs["CheckRotateResult.NewAccessKeyId"]);
     expect(secretAccessKey).toBe(await stack.issuedSecretOf(accessKeyId ?? ""));
   });
 

@@ -117,7 +117,12 @@ interface StackEvidence {
   readonly roleCalls: readonly RecordedAwsCall[];
   /** The Lambda's calls signed with another key (the new access key, verified with STS). */
   readonly otherCalls: readonly RecordedAwsCall[];
-  readonly runs: readonly { readonly runbook: RunbookName; readonly run: RunbookRun }[];
+  /** Each execution, with the role its runbook runs as (the document's assumeRole). */
+  readonly runs: readonly {
+    readonly runbook: RunbookName;
+    readonly run: RunbookRun;
+    readonly assumeRole: string;
+  }[];
 }
 
 type RunRunbook = (name: RunbookName, parameters?: Readonly<Record<string, unknown>>) => Promise<RunbookRun>;
@@ -161,10 +166,10 @@ async function exercise(
   const stack = await createStack(recorder.endpoint, { repos: [`lp-${flow}/app`], ...options });
   try {
     const from = recorder.calls.length;
-    const runs: { runbook: RunbookName; run: RunbookRun }[] = [];
+    const runs: { runbook: RunbookName; run: RunbookRun; assumeRole: string }[] = [];
     await steps(stack, async (runbook, parameters = {}) => {
       const run = await stack.runRunbook(runbook, parameters);
-      runs.push({ runbook, run });
+      runs.push({ runbook, run, assumeRole: String(stack.runbookDocument(runbook).document.assumeRole) });
       return run;
     });
     // The stack fixture's own checks reach moto through the recorder too; the function's calls carry the
@@ -285,8 +290,8 @@ function requestsOf(stack: StackEvidence): StackRequests {
       ...stack.roleCalls.flatMap((call) => iamRequestsForCall(call, lambdaSession, policies)),
       ...lambdaLogRequests(template, policies, FUNCTION_ID, lambdaSession, invocations),
     ],
-    automation: stack.runs.flatMap(({ runbook, run }) => {
-      const role = roleIdFor(policies, String(run.execution.parameters.AutomationAssumeRole));
+    automation: stack.runs.flatMap(({ runbook, run, assumeRole }) => {
+      const role = roleIdFor(policies, assumeRole);
       const session = roleSession(policies, role, run.execution.executionId);
       return runbookStepRequests(run.execution, session, policies, runbook);
     }),

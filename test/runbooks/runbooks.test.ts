@@ -1,8 +1,8 @@
 /**
  * The four runbooks as deployed: each AWS::SSM::Document's Content in the built template, with its
- * CloudFormation functions resolved to sample values.
+ * CloudFormation functions resolved to sample values. They must rely on documented Automation behaviour only
+ * (shared/reference/platform-facts.md, "What AWS documents about Automation").
  */
-import { createRequire } from "node:module";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
@@ -11,7 +11,16 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { NameSchema, OwnerSchema } from "../../src/config/repos-config.ts";
 import { HandlerEvent, type HandlerResult } from "../../src/handler-contract.ts";
+import {
+  allSteps,
+  type CheckedDocument,
+  documentProblems,
+  innerSteps,
+  references,
+} from "../support/runbook-checks.ts";
+import { runPythonHandler } from "../support/runbook-simulator.ts";
 import { isObject, type Json, type JsonObject, loadTemplate, resolveIntrinsics } from "../template/dist.ts";
+import { automationSchema } from "./automation-schema.ts";
 
 const { template } = loadTemplate();
 
@@ -23,22 +32,27 @@ interface Step {
   nextStep?: string;
   isEnd?: boolean;
   onFailure?: string;
+  maxAttempts?: number;
   timeoutSeconds?: number;
+  description?: string;
 }
-interface Runbook {
+interface Runbook extends CheckedDocument {
   schemaVersion: string;
   description: string;
   assumeRole: string;
-  parameters: Record<string, { type: string; description?: string; default?: Json; allowedPattern?: string }>;
+  parameters?: Record<
+    string,
+    { type: string; description?: string; default?: Json; allowedPattern?: string }
+  >;
   outputs: string[];
   mainSteps: Step[];
 }
 
 const RUNBOOKS = {
-  rAkmSsmAutomation: { action: "rotate", failureSteps: ["RotateFailed", "RetireFailed"] },
-  rAkmSsmGetRepoList: { action: "list-repos", failureSteps: ["ListReposFailed"] },
-  rAkmSsmAddRepoConfig: { action: "add-repo", failureSteps: ["AddRepoFailed"] },
-  rAkmSsmDeleteRepoConfig: { action: "delete-repo", failureSteps: ["DeleteRepoFailed"] },
+  rAkmSsmAutomation: { invokes: { Rotate: "rotate", RotateResult: "rotate-result", Retire: "retire" } },
+  rAkmSsmGetRepoList: { invokes: { ListRepos: "list-repos" } },
+  rAkmSsmAddRepoConfig: { invokes: { AddRepo: "add-repo" } },
+  rAkmSsmDeleteRepoConfig: { invokes: { DeleteRepo: "delete-repo" } },
 } as const;
 type RunbookId = keyof typeof RUNBOOKS;
 const IDS = Object.keys(RUNBOOKS) as RunbookId[];
@@ -49,10 +63,22 @@ function runbook(id: RunbookId): Runbook {
   return resolveIntrinsics(content) as unknown as Runbook;
 }
 
+/** Every step, loops' inner steps included. */
+function stepsOf(doc: Runbook): Step[] {
+  return allSteps(doc).map(({ step }) => step as Step);
+}
+
 function step(doc: Runbook, name: string): Step {
-  const found = doc.mainSteps.find((s) => s.name === name);
+  const found = stepsOf(doc).find((s) => s.name === name);
   if (!found) throw new Error(`no step ${name}`);
   return found;
+}
+
+/** The step after `s` in the list that holds it (mainSteps or a loop's Steps). */
+function following(doc: Runbook, s: Step): Step | undefined {
+  const lists = [doc.mainSteps, ...stepsOf(doc).map((x) => innerSteps(x) as Step[])];
+  const list = lists.find((l) => l.includes(s)) ?? [];
+  return list[list.indexOf(s) + 1];
 }
 
 // Every field of HandlerResult, from a sample object TypeScript checks against the contract: a field added
@@ -60,37 +86,24 @@ function step(doc: Runbook, name: string): Step {
 const SAMPLE_RESULT = {
   next: "done",
   status: "Succeeded",
-  summary: "",
+  summary: "Rotation done.",
   action: "rotate",
   dryRun: false,
-  newAccessKeyId: "none",
+  newAccessKeyId: "AKIAEXAMPLENEW00001",
   oldAccessKeyId: "none",
-  retireAfter: "",
-  resumeAt: "",
+  retireAfter: "2030-01-01T01:00:00Z",
+  resumeAt: "2030-01-01T00:00:00Z",
   eta: "none",
-  progress: "",
+  progress: "no repositories",
   repoCounts: { total: 0, done: 0, failed: 0, mismatched: 0, remaining: 0 },
   failedRepos: [],
 } satisfies HandlerResult;
-const RESULT_TYPES: Record<string, string> = Object.fromEntries(
-  Object.entries(SAMPLE_RESULT).map(([key, value]) => [
-    key,
-    typeof value === "number"
-      ? "Integer"
-      : typeof value === "boolean"
-        ? "Boolean"
-        : Array.isArray(value)
-          ? "MapList"
-          : typeof value === "object"
-            ? "StringMap"
-            : "String",
-  ]),
-);
 
 // The outputs Automation adds by itself, per action (SSM user guide, each action's "Output").
 const BUILT_IN_OUTPUTS: Record<string, readonly string[]> = {
   "aws:invokeLambdaFunction": ["StatusCode", "FunctionError", "LogResult", "Payload"],
   "aws:executeScript": ["Payload"],
+  "aws:loop": ["CurrentIteration", "CurrentIteratorValue"],
 };
 const AUTOMATION_VARIABLES = [
   "automation:EXECUTION_ID",
@@ -98,52 +111,6 @@ const AUTOMATION_VARIABLES = [
   "global:REGION",
   "global:AWS_PARTITION",
 ];
-
-// The only code any runbook carries: a Python handler that raises the function's summary. Automation has
-// no action that fails with a given message, so this is how an execution ends Failed with a reason.
-const FAIL_SCRIPT = 'def fail(events, context):\n    raise RuntimeError(events["Summary"])\n';
-
-/**
- * AWS's JSON schema for Automation documents, as shipped by aws-ssm-document-language-service. It predates
- * the current aws:executeScript runtimes: its Runtime enum lists python3.6/3.7 and PowerShell Core 6.0,
- * which AWS has retired (python3.6-3.8 cannot run since 2025-02-18; shared/reference/platform-facts.md).
- * Only that enum is extended, with python3.11, the runtime the SSM user guide tells runbooks to move to.
- */
-function automationSchema(): JsonObject {
-  const require = createRequire(import.meta.url);
-  const schema = structuredClone(require("aws-ssm-document-language-service/dist/schema.json")) as JsonObject;
-  // The file says "http://json-schema.org/draft-07/schema" without the trailing "#" Ajv registers draft-07 under.
-  schema.$schema = "http://json-schema.org/draft-07/schema#";
-  const actions = dig(schema, "properties", "mainSteps", "items", "allOf") as JsonObject[];
-  const executeScript = actions.find(
-    (a) => dig(a, "if", "properties", "action", "const") === "aws:executeScript",
-  );
-  const runtimes = dig(
-    executeScript ?? {},
-    "then",
-    "properties",
-    "inputs",
-    "properties",
-    "Runtime",
-    "oneOf",
-    "0",
-    "enum",
-  );
-  (runtimes as string[]).push("python3.11");
-  return schema;
-}
-
-/** Follows keys through parsed JSON; fails naming the path when the schema's layout has changed. */
-function dig(node: Json, ...path: string[]): Json {
-  let current = node;
-  for (const key of path) {
-    const next = Array.isArray(current) ? current[Number(key)] : isObject(current) ? current[key] : undefined;
-    if (next === undefined)
-      throw new Error(`the Automation schema has no ${path.join(".")}; revisit this test`);
-    current = next;
-  }
-  return current;
-}
 
 // unicodeRegExp off: the schema's `{{ }}` patterns are valid only without the u flag (as in AWS's own tooling).
 const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
@@ -153,7 +120,7 @@ const validateAutomation = ajv.compile(automationSchema());
 /** Sample runtime values for each parameter, as Automation would substitute them. */
 function sampleParameters(doc: Runbook): Record<string, Json> {
   const values: Record<string, Json> = { "automation:EXECUTION_ID": "0c5d2b0e-1b2f-4c7e-9f6a-1a2b3c4d5e6f" };
-  for (const [name, p] of Object.entries(doc.parameters)) {
+  for (const [name, p] of Object.entries(doc.parameters ?? {})) {
     values[name] =
       p.default ?? (name === "GITHUBOWNER" ? "octo-org" : name === "GITHUBREPO" ? "hello-world" : "x");
   }
@@ -175,28 +142,87 @@ function substitute(node: Json, values: Record<string, Json>): Json {
   return node;
 }
 
-/** Steps that can run after `s`: branch targets, nextStep, the following step (unless isEnd), onFailure. */
-function successors(doc: Runbook, s: Step): string[] {
-  const out: string[] = [];
-  const index = doc.mainSteps.indexOf(s);
-  if (s.action === "aws:branch") {
-    for (const choice of (s.inputs.Choices as JsonObject[]) ?? []) out.push(String(choice.NextStep));
-    if (typeof s.inputs.Default === "string") out.push(s.inputs.Default);
-    else if (!s.isEnd && doc.mainSteps[index + 1]) out.push(doc.mainSteps[index + 1]?.name as string);
-  } else if (s.nextStep) {
-    out.push(s.nextStep);
-  } else if (!s.isEnd && doc.mainSteps[index + 1]) {
-    out.push(doc.mainSteps[index + 1]?.name as string);
-  }
-  if (s.onFailure?.startsWith("step:")) out.push(s.onFailure.slice(5));
-  return out;
-}
+/** The check script (the same in every runbook) and the fields it returns for a complete answer. */
+const CHECK = (() => {
+  const check = step(runbook("rAkmSsmAutomation"), "CheckRotate");
+  return { script: String(check.inputs.Script), handler: String(check.inputs.Handler) };
+})();
+const checkedFields = (async () => {
+  const outcome = await runPythonHandler("python3", CHECK.script, CHECK.handler, { Payload: SAMPLE_RESULT });
+  if (!outcome.ok) throw new Error(`the check script refuses a complete answer: ${outcome.message}`);
+  return new Set(Object.keys(outcome.payload as JsonObject));
+})();
+
+describe("the extended Automation schema", () => {
+  const loop = (inputs: JsonObject): JsonObject => ({
+    schemaVersion: "0.3",
+    mainSteps: [{ name: "Repeat", action: "aws:loop", inputs }],
+  });
+  const inner = [{ name: "Wait", action: "aws:sleep", inputs: { Duration: "PT1S" } }];
+  const condition = { Variable: "{{ Wait.X }}", StringEquals: "again" };
+
+  it("accepts the do-while and for-each loops of AWS's aws:loop page", () => {
+    // Act
+    const doWhile = validateAutomation(loop({ Steps: inner, LoopCondition: condition, MaxIterations: 3 }));
+    const forEach = validateAutomation(
+      loop({ Iterators: "{{ Describe.InstanceIds }}", IteratorDataType: "String", Steps: inner }),
+    );
+
+    // Assess
+    expect([doWhile, forEach]).toEqual([true, true]);
+  });
+
+  it.each([
+    ["both Iterators and LoopCondition", { Steps: inner, Iterators: ["a"], LoopCondition: condition }],
+    ["neither Iterators nor LoopCondition", { Steps: inner }],
+    ["MaxIterations 101", { Steps: inner, LoopCondition: condition, MaxIterations: 101 }],
+    ["MaxIterations 0", { Steps: inner, LoopCondition: condition, MaxIterations: 0 }],
+    ["no Steps", { LoopCondition: condition }],
+    [
+      "an inner step without inputs",
+      { LoopCondition: condition, Steps: [{ name: "X", action: "aws:sleep" }] },
+    ],
+    ["an unknown input", { Steps: inner, LoopCondition: condition, Until: "done" }],
+    ["a condition with two operators", { Steps: inner, LoopCondition: { ...condition, StartsWith: "a" } }],
+    [
+      "IteratorDataType without Iterators",
+      { Steps: inner, LoopCondition: condition, IteratorDataType: "String" },
+    ],
+  ])("rejects a loop with %s", (_, inputs) => {
+    // Act
+    const valid = validateAutomation(loop(inputs as JsonObject));
+
+    // Assess
+    expect(valid).toBe(false);
+  });
+
+  it("accepts today's aws:executeScript runtimes and rejects retired ones", () => {
+    // Prepare
+    const script = (Runtime: string): JsonObject => ({
+      schemaVersion: "0.3",
+      mainSteps: [{ name: "S", action: "aws:executeScript", inputs: { Runtime, Handler: "h", Script: "" } }],
+    });
+
+    // Act
+    const accepted = ["python3.10", "python3.11", "PowerShell 7.4"].map((r) => validateAutomation(script(r)));
+    const rejected = ["python3.7", "python3.8", "PowerShell Core 6.0"].map((r) =>
+      validateAutomation(script(r)),
+    );
+
+    // Assess
+    expect(accepted).toEqual([true, true, true]);
+    expect(rejected).toEqual([false, false, false]);
+  });
+});
 
 describe.each(IDS)("runbook %s", (id) => {
   const doc = runbook(id);
-  const lambdaSteps = doc.mainSteps.filter((s) => s.action === "aws:invokeLambdaFunction");
+  const steps = stepsOf(doc);
+  const invokeSteps = steps.filter((s) => s.action === "aws:invokeLambdaFunction");
+  const checkSteps = steps.filter((s) => s.action === "aws:executeScript");
+  const byName = new Map(steps.map((s) => [s.name, s]));
 
-  it("validates against AWS's Automation document schema", () => {
+  it("validates against AWS's Automation document schema, extended with aws:loop", () => {
     const valid = validateAutomation(doc);
     expect(validateAutomation.errors ?? [], JSON.stringify(validateAutomation.errors, null, 1)).toEqual([]);
     expect(valid).toBe(true);
@@ -206,231 +232,238 @@ describe.each(IDS)("runbook %s", (id) => {
     expect(Buffer.byteLength(stringify(doc), "utf8")).toBeLessThan(32 * 1024);
   });
 
-  it("runs as the stack's runbook role by default", () => {
-    expect(doc.assumeRole).toBe("{{ AutomationAssumeRole }}");
-    expect(doc.parameters.AutomationAssumeRole?.default).toBe(
-      resolveIntrinsics({ "Fn::GetAtt": ["rSsmRole", "Arn"] }),
-    );
-    expect(
-      new RegExp(String(doc.parameters.AutomationAssumeRole?.allowedPattern)).test(
-        "arn:aws-cn:iam::123456789012:role/GHS-AKM-SSM-ci.user",
-      ),
-    ).toBe(true);
+  it("runs as the stack's runbook role, which no parameter can change", () => {
+    expect(doc.assumeRole).toBe(resolveIntrinsics({ "Fn::GetAtt": ["rSsmRole", "Arn"] }));
+    expect(JSON.stringify(doc)).not.toContain("AutomationAssumeRole");
   });
 
   it("explains itself in Markdown and documents every parameter", () => {
     expect(doc.description).toMatch(/^# \S.+\n\n/);
-    for (const [name, p] of Object.entries(doc.parameters))
+    for (const [name, p] of Object.entries(doc.parameters ?? {}))
       expect(p.description, name).toMatch(/\w{3,}.{10,}/);
   });
 
+  it("has no back-edge, reads no inner step's output after its loop, and uses aws:loop as documented", () => {
+    expect(documentProblems(doc)).toEqual([]);
+  });
+
+  it("never jumps inside a loop (branching within aws:loop's Steps is not documented)", () => {
+    for (const loop of steps.filter((s) => s.action === "aws:loop")) {
+      for (const inner of innerSteps(loop) as Step[]) {
+        expect(inner.action, inner.name).not.toBe("aws:branch");
+        expect(inner.nextStep, inner.name).toBeUndefined();
+        expect(inner.isEnd, inner.name).toBeUndefined();
+        expect(inner.onFailure ?? "Abort", inner.name).toMatch(/^(Abort|Continue)$/);
+      }
+    }
+  });
+
+  it("names a Default in every branch, so no step depends on what an unmatched branch does", () => {
+    for (const branch of steps.filter((s) => s.action === "aws:branch")) {
+      expect(typeof branch.inputs.Default, branch.name).toBe("string");
+    }
+  });
+
   it("resolves every {{ reference }} to a parameter, an automation variable or a step output", () => {
-    const known = new Set<string>([...Object.keys(doc.parameters), ...AUTOMATION_VARIABLES]);
-    for (const s of doc.mainSteps) {
+    const known = new Set<string>([...Object.keys(doc.parameters ?? {}), ...AUTOMATION_VARIABLES]);
+    for (const s of steps) {
       for (const output of s.outputs ?? []) known.add(`${s.name}.${output.Name}`);
       for (const builtIn of BUILT_IN_OUTPUTS[s.action] ?? []) known.add(`${s.name}.${builtIn}`);
     }
-    const references = [...JSON.stringify(doc).matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)].map((m) => m[1]);
-    expect(references.length).toBeGreaterThan(0);
-    for (const reference of references) expect(known.has(String(reference)), String(reference)).toBe(true);
-    for (const output of doc.outputs) expect(known.has(output), output).toBe(true);
+    const all = references(doc as unknown as Json);
+    expect(all.length).toBeGreaterThan(0);
+    for (const reference of [...all, ...doc.outputs]) expect(known.has(reference), reference).toBe(true);
   });
 
-  it("invokes the stack's function with events the handler accepts", () => {
-    expect(lambdaSteps.length).toBeGreaterThan(0);
+  it("invokes the stack's function with events the handler accepts, with LogType None", () => {
     const values = sampleParameters(doc);
-    for (const s of lambdaSteps) {
+    expect(invokeSteps.map((s) => s.name).sort()).toEqual(Object.keys(RUNBOOKS[id].invokes).sort());
+    for (const s of invokeSteps) {
       expect(s.inputs.FunctionName).toBe("rAkmFunction-physical-id");
+      // The default, Tail, would copy the last 4 KB of the function's log into the step's outputs.
+      expect(s.inputs.LogType, s.name).toBe("None");
       const payload = substitute(s.inputs.InputPayload as Json, values);
       const parsed = v.safeParse(HandlerEvent, payload);
       expect(parsed.issues ?? [], `${s.name}: ${JSON.stringify(payload)}`).toEqual([]);
-    }
-    expect(lambdaSteps[0]?.inputs.InputPayload).toMatchObject({ action: RUNBOOKS[id].action });
-  });
-
-  it("selects only fields of HandlerResult, with matching output types", () => {
-    for (const s of lambdaSteps) {
-      for (const output of s.outputs ?? []) {
-        const field = /^\$\.Payload\.(\w+)$/.exec(output.Selector)?.[1];
-        expect(field && field in RESULT_TYPES, `${s.name}.${output.Name}: ${output.Selector}`).toBe(true);
-        expect(output.Type, `${s.name}.${output.Name}`).toBe(RESULT_TYPES[field as string]);
-      }
-      expect(s.outputs?.map((o) => o.Selector)).toEqual(
-        expect.arrayContaining(["$.Payload.status", "$.Payload.summary"]),
-      );
-    }
-  });
-
-  it("shows summaries and key IDs as outputs, never a secret", () => {
-    for (const output of doc.outputs) {
-      expect(output).toMatch(/\.(Summary|Progress|NewAccessKeyId|OldAccessKeyId|RetireAfter)$/);
+      expect(payload, s.name).toMatchObject({
+        action: RUNBOOKS[id].invokes[s.name as keyof (typeof RUNBOOKS)[typeof id]["invokes"]],
+      });
     }
   });
 
   it("waits no longer for a Lambda step than the action allows, and longer than the function runs", () => {
     const timeout = template.Resources.rAkmFunction?.Properties.Timeout as number;
-    for (const s of lambdaSteps) {
+    for (const s of invokeSteps) {
       expect(s.timeoutSeconds).toBeLessThanOrEqual(300);
       expect(s.timeoutSeconds).toBeGreaterThan(timeout);
+      expect(s.maxAttempts, s.name).toBe(1);
     }
   });
 
-  it("ends Failed with the function's summary when a step does not succeed", () => {
-    for (const s of lambdaSteps) {
-      // The step right after each invocation is the branch that checks its status.
-      const check = doc.mainSteps[doc.mainSteps.indexOf(s) + 1] as Step;
-      expect(check.action).toBe("aws:branch");
-      const choices = check.inputs.Choices as JsonObject[];
-      const failure = choices.find(
-        (c) =>
-          isObject(c.Not) &&
-          c.Not.Variable === `{{ ${s.name}.Status }}` &&
-          c.Not.StringEquals === "Succeeded",
-      );
-      expect(failure, `${check.name} routes anything but Succeeded to a failure step`).toBeDefined();
-      const failStep = step(doc, String(failure?.NextStep));
-      expect(failStep).toMatchObject({
+  it("checks every invocation's documented Payload output with the shared script, ending Failed otherwise", () => {
+    for (const s of invokeSteps) {
+      const check = following(doc, s);
+      expect(check, `the step after ${s.name}`).toMatchObject({
         action: "aws:executeScript",
-        isEnd: true,
+        onFailure: "Abort",
         inputs: {
           Runtime: "python3.11",
-          Handler: "fail",
-          Script: FAIL_SCRIPT,
-          InputPayload: { Summary: `{{ ${s.name}.Summary }}` },
+          Handler: CHECK.handler,
+          Script: CHECK.script,
+          InputPayload: { Payload: `{{ ${s.name}.Payload }}` },
         },
       });
+      // The invoke step itself aborts the execution if Automation fails it on FunctionError.
+      expect(s.onFailure, s.name).toBe("Abort");
     }
+    expect(checkSteps).toHaveLength(invokeSteps.length);
   });
 
-  it("carries no code but the fixed failure script", () => {
-    const scripts = doc.mainSteps.filter((s) => s.action === "aws:executeScript");
-    expect(scripts.map((s) => s.name).sort()).toEqual([...RUNBOOKS[id].failureSteps].sort());
-    for (const s of scripts) expect(s.inputs.Script).toBe(FAIL_SCRIPT);
+  it("carries no code but the check script", () => {
+    for (const s of checkSteps) expect(s.inputs.Script, s.name).toBe(CHECK.script);
   });
 
-  it("reaches every step, and reaches failure steps only through a status check", () => {
-    const reached = new Set<string>();
-    const pending = [doc.mainSteps[0] as Step];
-    while (pending.length > 0) {
-      const s = pending.pop() as Step;
-      if (reached.has(s.name)) continue;
-      reached.add(s.name);
-      for (const next of successors(doc, s)) pending.push(step(doc, next));
-    }
-    expect([...reached].sort()).toEqual(doc.mainSteps.map((s) => s.name).sort());
-    for (const s of doc.mainSteps) {
-      if (s.action === "aws:branch") continue;
-      for (const next of successors(doc, s)) {
-        expect(
-          RUNBOOKS[id].failureSteps as readonly string[],
-          `${s.name} falls through to ${next}`,
-        ).not.toContain(next);
+  it("selects only fields of HandlerResult the check script returns, as Strings", async () => {
+    const fields = await checkedFields;
+    for (const s of invokeSteps) expect(s.outputs ?? [], s.name).toEqual([]);
+    for (const s of checkSteps) {
+      for (const output of s.outputs ?? []) {
+        const field = /^\$\.Payload\.(\w+)$/.exec(output.Selector)?.[1] ?? "";
+        expect(field in SAMPLE_RESULT, `${s.name}.${output.Name}: ${output.Selector}`).toBe(true);
+        expect(fields.has(field), `${s.name}.${output.Name}: ${output.Selector}`).toBe(true);
+        expect(output.Type, `${s.name}.${output.Name}`).toBe("String");
       }
+    }
+  });
+
+  it('reads nothing that may be "" or unset in a branch, a sleep or an input', async () => {
+    const fields = await checkedFields;
+    for (const reader of steps) {
+      const own = reader.action === "aws:loop" ? { ...reader.inputs, Steps: null } : reader.inputs;
+      for (const reference of references(own)) {
+        const [owner = "", name = ""] = reference.split(".");
+        const source = byName.get(owner);
+        if (source === undefined) continue; // a parameter or an automation variable
+        const where = `${reader.name} reads {{ ${reference} }}`;
+        if (source.action === "aws:invokeLambdaFunction") {
+          // The documented Payload output of a RequestResponse invocation: the answer, or Lambda's error.
+          expect(name, where).toBe("Payload");
+        } else if (source.action === "aws:loop") {
+          expect(name, where).toBe("CurrentIteration");
+        } else {
+          // A check step: it fails unless each field it returns is a non-empty string.
+          const output = source.outputs?.find((o) => o.Name === name);
+          const field = /^\$\.Payload\.(\w+)$/.exec(output?.Selector ?? "")?.[1] ?? "";
+          expect(source.action, where).toBe("aws:executeScript");
+          expect(fields.has(field), where).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("shows summaries, progress and key IDs as outputs, never a secret", () => {
+    expect(doc.outputs.length).toBeGreaterThan(0);
+    for (const output of doc.outputs) {
+      expect(output).toMatch(/^Check\w+\.(Summary|Progress|Next|NewAccessKeyId|OldAccessKeyId|RetireAfter)$/);
     }
   });
 });
 
 describe("the Rotate runbook", () => {
   const doc = runbook("rAkmSsmAutomation");
+  const names = (list: readonly { name: string }[]) => list.map((s) => s.name);
 
-  it("takes DryRun and ReplaceOlderKey, both off by default", () => {
-    expect(doc.parameters.DryRun).toMatchObject({ type: "Boolean", default: false });
-    expect(doc.parameters.ReplaceOlderKey).toMatchObject({ type: "Boolean", default: false });
+  it("takes DryRun and ReplaceOlderKey, both off by default, and nothing else", () => {
+    expect(doc.parameters).toEqual({
+      DryRun: expect.objectContaining({ type: "Boolean", default: false }),
+      ReplaceOlderKey: expect.objectContaining({ type: "Boolean", default: false }),
+    });
   });
 
-  it.each([true, false, "true", "false"])("passes DryRun %j through to the handler as a flag", (dryRun) => {
+  it.each([true, false, "true", "false"])("passes DryRun %j to every invocation as a flag", (dryRun) => {
     const values = { ...sampleParameters(doc), DryRun: dryRun, ReplaceOlderKey: dryRun };
-    const parsed = v.parse(HandlerEvent, substitute(step(doc, "Rotate").inputs.InputPayload as Json, values));
-    expect(parsed).toMatchObject({ action: "rotate", dryRun: String(dryRun) === "true" });
+    for (const name of ["Rotate", "RotateResult", "Retire"]) {
+      const parsed = v.parse(HandlerEvent, substitute(step(doc, name).inputs.InputPayload as Json, values));
+      expect(parsed, name).toMatchObject({ dryRun: String(dryRun) === "true" });
+    }
   });
 
-  it("invokes Rotate again while the function reports InProgress", () => {
-    expect((step(doc, "CheckRotate").inputs.Choices as JsonObject[])[0]).toEqual({
-      NextStep: "Rotate",
-      And: [
-        { Variable: "{{ Rotate.Status }}", StringEquals: "InProgress" },
-        { Variable: "{{ Rotate.ResumeAt }}", StringEquals: "" },
-      ],
-    });
-    expect((step(doc, "CheckRetire").inputs.Choices as JsonObject[])[0]).toEqual({
-      NextStep: "Retire",
-      Variable: "{{ Retire.Status }}",
-      StringEquals: "InProgress",
-    });
-  });
-
-  it("sleeps until the function's resumeAt when GitHub's write budget is used up, then invokes Rotate again", () => {
-    expect((step(doc, "CheckRotate").inputs.Choices as JsonObject[])[1]).toEqual({
-      NextStep: "WaitForWriteBudget",
-      Variable: "{{ Rotate.Status }}",
-      StringEquals: "InProgress",
-    });
-    expect(step(doc, "WaitForWriteBudget")).toMatchObject({
-      action: "aws:sleep",
-      nextStep: "Rotate",
-      inputs: { Timestamp: "{{ Rotate.ResumeAt }}" },
-    });
-  });
-
-  it("shows the rotation's progress (done, remaining, estimated end) as an output", () => {
-    expect(doc.outputs).toContain("Rotate.Progress");
-    expect(step(doc, "Rotate").outputs).toEqual(
-      expect.arrayContaining([
-        { Name: "Progress", Selector: "$.Payload.progress", Type: "String" },
-        { Name: "ResumeAt", Selector: "$.Payload.resumeAt", Type: "String" },
-        { Name: "Eta", Selector: "$.Payload.eta", Type: "String" },
-      ]),
-    );
-  });
-
-  it("waits for the grace period only after a real rotation that has an old key to retire", () => {
-    const toWait = (step(doc, "CheckRotate").inputs.Choices as JsonObject[]).find(
-      (c) => c.NextStep === "WaitForGracePeriod",
-    );
-    expect(toWait).toEqual({
-      NextStep: "WaitForGracePeriod",
-      And: [
-        { Variable: "{{ DryRun }}", BooleanEquals: false },
-        { Not: { Variable: "{{ Rotate.RetireAfter }}", StringEquals: "" } },
-      ],
-    });
-    // Otherwise the execution ends successfully at the check.
-    expect(step(doc, "CheckRotate").isEnd).toBe(true);
-    expect(step(doc, "CheckRotate").inputs.Default).toBeUndefined();
-  });
-
-  it("sleeps until the function's retireAfter time, then retires the old key", () => {
-    expect(step(doc, "WaitForGracePeriod")).toMatchObject({
-      action: "aws:sleep",
-      inputs: { Timestamp: "{{ Rotate.RetireAfter }}" },
-    });
-    const names = doc.mainSteps.map((s) => s.name);
-    expect(names.indexOf("Retire")).toBe(names.indexOf("WaitForGracePeriod") + 1);
-    expect(step(doc, "Retire").inputs.InputPayload).toEqual({
-      action: "retire",
-      executionId: "{{ automation:EXECUTION_ID }}",
-    });
-  });
-
-  it("identifies its invocations by the execution ID, so a re-invocation continues the same rotation", () => {
-    for (const name of ["Rotate", "Retire"]) {
-      expect((step(doc, name).inputs.InputPayload as JsonObject).executionId).toBe(
+  it("identifies its invocations by the execution ID, so each one continues the same rotation", () => {
+    for (const name of ["Rotate", "RotateResult", "Retire"]) {
+      expect((step(doc, name).inputs.InputPayload as JsonObject).executionId, name).toBe(
         "{{ automation:EXECUTION_ID }}",
       );
     }
+  });
+
+  it("invokes Rotate, checks it and waits for GitHub's write budget, while the function answers again, at most 100 times", () => {
+    const loop = step(doc, "RotateLoop");
+    expect(loop.action).toBe("aws:loop");
+    expect(loop.inputs.MaxIterations).toBe(100);
+    expect(loop.inputs.LoopCondition).toEqual({ Variable: "{{ CheckRotate.Next }}", StringEquals: "again" });
+    expect(names(innerSteps(loop))).toEqual(["Rotate", "CheckRotate", "WaitForWriteBudget"]);
+    expect(step(doc, "WaitForWriteBudget")).toMatchObject({
+      action: "aws:sleep",
+      inputs: { Timestamp: "{{ CheckRotate.ResumeAt }}" },
+    });
+  });
+
+  it("then asks where the rotation stands and retires, ends unfinished (continues at the next run) or ends done", () => {
+    expect(names(doc.mainSteps)).toEqual([
+      "RotateLoop",
+      "RotateResult",
+      "CheckRotateResult",
+      "ChooseNext",
+      "WaitForGracePeriod",
+      "Retire",
+      "CheckRetire",
+      "ContinuesAtNextRun",
+      "RotationDone",
+    ]);
+    expect(step(doc, "ChooseNext").inputs).toEqual({
+      Choices: [
+        { NextStep: "WaitForGracePeriod", Variable: "{{ CheckRotateResult.Next }}", StringEquals: "retire" },
+        {
+          NextStep: "ContinuesAtNextRun",
+          Variable: "{{ CheckRotateResult.Next }}",
+          StringEquals: "continues",
+        },
+      ],
+      Default: "RotationDone",
+    });
+    expect(step(doc, "WaitForGracePeriod")).toMatchObject({
+      action: "aws:sleep",
+      inputs: { Timestamp: "{{ CheckRotateResult.RetireAfter }}" },
+    });
+    for (const end of ["CheckRetire", "ContinuesAtNextRun", "RotationDone"]) {
+      expect(step(doc, end).isEnd, end).toBe(true);
+    }
+    expect(step(doc, "ContinuesAtNextRun").description).toMatch(/next run/);
+  });
+
+  it("shows the rotation's result, progress and key IDs, and the retirement's summary", () => {
+    expect(doc.outputs).toEqual([
+      "CheckRotateResult.Summary",
+      "CheckRotateResult.Progress",
+      "CheckRotateResult.Next",
+      "CheckRotateResult.NewAccessKeyId",
+      "CheckRotateResult.OldAccessKeyId",
+      "CheckRotateResult.RetireAfter",
+      "CheckRetire.Summary",
+    ]);
   });
 });
 
 describe.each(["rAkmSsmAddRepoConfig", "rAkmSsmDeleteRepoConfig"] as const)("runbook %s parameters", (id) => {
   const doc = runbook(id);
-  const ownerPattern = new RegExp(String(doc.parameters.GITHUBOWNER?.allowedPattern));
-  const namePattern = new RegExp(String(doc.parameters.GITHUBREPO?.allowedPattern));
+  const ownerPattern = new RegExp(String(doc.parameters?.GITHUBOWNER?.allowedPattern));
+  const namePattern = new RegExp(String(doc.parameters?.GITHUBREPO?.allowedPattern));
 
   it("keeps the original parameter names GITHUBOWNER and GITHUBREPO, as required strings", () => {
-    expect(doc.parameters.GITHUBOWNER).toMatchObject({ type: "String" });
-    expect(doc.parameters.GITHUBREPO).toMatchObject({ type: "String" });
-    expect(doc.parameters.GITHUBOWNER?.default).toBeUndefined();
-    expect(doc.parameters.GITHUBREPO?.default).toBeUndefined();
+    expect(doc.parameters?.GITHUBOWNER).toMatchObject({ type: "String" });
+    expect(doc.parameters?.GITHUBREPO).toMatchObject({ type: "String" });
+    expect(doc.parameters?.GITHUBOWNER?.default).toBeUndefined();
+    expect(doc.parameters?.GITHUBREPO?.default).toBeUndefined();
   });
 
   it("never rejects an owner or repository name the function accepts", () => {
@@ -446,6 +479,13 @@ describe.each(["rAkmSsmAddRepoConfig", "rAkmSsmDeleteRepoConfig"] as const)("run
       }),
     );
   });
+
+  it.each(["alice_acme", "octo_admin", "octo-org"])(
+    "accepts the owner %j, an Enterprise Managed User's too",
+    (owner) => {
+      expect(ownerPattern.test(owner)).toBe(true);
+    },
+  );
 
   it.each(["-leading", "trailing-", "has space", "a/b", "x".repeat(40)])(
     "rejects the owner %j early",

@@ -88,7 +88,20 @@ export interface CallProxyOptions {
   readonly afterCall?: (call: ProxiedCall, answer: UpstreamAnswer) => void | Promise<void>;
   /** Rewrites resource names in labels (e.g. a stack's unique bucket) so labels compare across stacks. */
   readonly normalize?: (text: string) => string;
+  /**
+   * Answers an attempt in place of its backend, without forwarding it: e.g. STS refusing a key IAM has not
+   * propagated yet, or IAM answering as one of its servers that has not seen a change. Undefined forwards it.
+   */
+  readonly answer?: (call: ProxiedCall) => InjectedAnswer | undefined;
 }
+
+/**
+ * An answer the proxy gives instead of the backend. An `error` is rendered in the service's own error format
+ * (the AWS protocol's XML or JSON, or GitHub's JSON body), so the client parses it as it would the real one.
+ */
+export type InjectedAnswer =
+  | { readonly status: number; readonly error: { readonly code: string; readonly message: string } }
+  | { readonly status: number; readonly contentType: string; readonly body: string };
 
 export interface CallProxy {
   /** Base URL to use as `AWS_ENDPOINT_URL`; GitHub is served under `url + GITHUB_PREFIX`. */
@@ -232,6 +245,13 @@ class CallProxyServer implements CallProxy {
       : describeAws(req.method ?? "GET", path, req.headers, body);
     const call = this.#count(described, req.method ?? "GET", path);
     await this.#options.beforeCall?.(call);
+    const injected = this.#options.answer?.(call);
+    if (injected !== undefined) {
+      call.status = injected.status;
+      if (isGitHub && injected.status >= 500) this.#failedGitHub.set(`${req.method} ${path}`, call);
+      this.#answerInjected(res, described, injected);
+      return;
+    }
     const effect = this.#faultFor(call);
 
     if (effect === "error") {
@@ -344,6 +364,21 @@ class CallProxyServer implements CallProxy {
     return this.#target === call ? armed.effect : undefined;
   }
 
+  #answerInjected(res: ServerResponse, described: Described, injected: InjectedAnswer): void {
+    const requestId = randomUUID();
+    const { contentType, body, headers } =
+      "error" in injected
+        ? errorBody(described, requestId, injected.error, injected.status)
+        : { contentType: injected.contentType, body: injected.body, headers: {} };
+    res.writeHead(injected.status, {
+      "content-type": contentType,
+      "content-length": String(Buffer.byteLength(body)),
+      "x-amzn-requestid": requestId,
+      ...headers,
+    });
+    res.end(body);
+  }
+
   #answerError(res: ServerResponse, described: Described): void {
     const requestId = randomUUID();
     const { contentType, body, headers } = errorBody(described, requestId);
@@ -363,39 +398,49 @@ function selects(selector: CallSelector, call: ProxiedCall): boolean {
   return call.label === selector.label && call.occurrence === selector.occurrence;
 }
 
-/** The answer each AWS protocol (and GitHub) gives for an internal error. */
+/** The answer each AWS protocol (and GitHub) gives for an error: by default an internal one (HTTP 500). */
 function errorBody(
   described: Described,
   requestId: string,
+  error?: { readonly code: string; readonly message: string },
+  status = 500,
 ): { contentType: string; body: string; headers: Record<string, string> } {
+  const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  // AWS's query protocol says whose fault an error is: the caller's (Sender) for 4xx, the service's otherwise.
+  const type = status < 500 ? "Sender" : "Receiver";
   switch (described.protocol) {
-    case "json":
+    case "json": {
+      const code = error?.code ?? "InternalServiceError";
       return {
         contentType: "application/x-amz-json-1.1",
         body: JSON.stringify({
-          __type: "InternalServiceError",
-          Message: "An error occurred on the server side (injected by aws-proxy).",
+          __type: code,
+          Message: error?.message ?? "An error occurred on the server side (injected by aws-proxy).",
         }),
-        headers: { "x-amzn-errortype": "InternalServiceError" },
+        headers: { "x-amzn-errortype": code },
       };
+    }
     case "rest-xml":
       return {
         contentType: "application/xml",
-        body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>${requestId}</RequestId></Error>`,
+        body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(error?.code ?? "InternalError")}</Code><Message>${xml(error?.message ?? "We encountered an internal error. Please try again.")}</Message><RequestId>${requestId}</RequestId></Error>`,
         headers: {},
       };
     case "query": {
-      const code = described.service === "iam" ? "ServiceFailure" : "InternalFailure";
+      const code = error?.code ?? (described.service === "iam" ? "ServiceFailure" : "InternalFailure");
       return {
         contentType: "text/xml",
-        body: `<ErrorResponse><Error><Type>Receiver</Type><Code>${code}</Code><Message>Request processing failed (injected by aws-proxy).</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        body: `<ErrorResponse><Error><Type>${type}</Type><Code>${xml(code)}</Code><Message>${xml(error?.message ?? "Request processing failed (injected by aws-proxy).")}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
         headers: {},
       };
     }
     case "github":
       return {
         contentType: "application/json; charset=utf-8",
-        body: JSON.stringify({ message: "Server Error", documentation_url: "https://docs.github.com/rest" }),
+        body: JSON.stringify({
+          message: error?.message ?? "Server Error",
+          documentation_url: "https://docs.github.com/rest",
+        }),
         headers: {},
       };
   }

@@ -6,7 +6,7 @@ import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "../../src/domai
 import type { RepoRef } from "../../src/domain/repo.ts";
 import { repoLabel } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
-import { GitHubAccessError, IamStateError, StateStoreError } from "../../src/errors.ts";
+import { GitHubAccessError, IamStateError, KeyNotAcceptedError, StateStoreError } from "../../src/errors.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import type { RunOutcome } from "../../src/lifecycle/outcome.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
@@ -159,12 +159,13 @@ export class FakeProbe implements IdentityProbe {
   ) {}
 
   async callerArn(key: AccessKeyPair): Promise<string> {
+    // The errors StsIdentityProbe throws for these answers (test/aws/identity-probe.test.ts proves it on moto).
     if (this.notYetPropagated > 0) {
       this.notYetPropagated--;
-      throw new Error("InvalidClientTokenId");
+      throw new KeyNotAcceptedError(key.accessKeyId, "InvalidClientTokenId");
     }
     if (this.iam.secretOf(key.accessKeyId) !== key.secretAccessKey.reveal())
-      throw new Error("SignatureDoesNotMatch");
+      throw new KeyNotAcceptedError(key.accessKeyId, "SignatureDoesNotMatch");
     return this.arn;
   }
 }
@@ -283,6 +284,8 @@ export class FakeGitHub implements SecretsTarget {
   tokenValid = true;
   /** Repos (owner/name) whose writes fail until removed. */
   readonly failingWrites = new Set<string>();
+  /** Repos (owner/name) that are archived: checkWritable refuses them, and so do their writes. */
+  readonly archived = new Set<string>();
   /** Called after each write, to check invariants at every instant. */
   onWrite: ((repo: string) => void) | undefined;
   /**
@@ -311,6 +314,16 @@ export class FakeGitHub implements SecretsTarget {
     return "machine-user";
   }
 
+  async checkWritable(repo: RepoRef): Promise<void> {
+    const label = repoLabel(repo);
+    if (this.archived.has(label)) {
+      throw new GitHubAccessError(`${label} is archived. Nothing was changed.`, {
+        repo: label,
+        fix: "Unarchive it or remove it from the list.",
+      });
+    }
+  }
+
   async publicKey(repo: RepoRef): Promise<RepoPublicKey> {
     const label = repoLabel(repo);
     this.publicKeyFetches.push(label);
@@ -332,7 +345,7 @@ export class FakeGitHub implements SecretsTarget {
   ): Promise<void> {
     const label = repoLabel(repo);
     if (publicKey.keyId !== `kid-${label}`) throw new Error("wrong public key for repo");
-    if (this.failingWrites.has(label)) {
+    if (this.failingWrites.has(label) || this.archived.has(label)) {
       throw new GitHubAccessError(`GitHub refused PUT secret ${name} on ${label} (403).`, {
         status: 403,
         repo: label,

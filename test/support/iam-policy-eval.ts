@@ -507,9 +507,9 @@ export function scriptCallsAws(script: string): boolean {
  *   runbooks' assume role by Systems Manager (from an automation execution of this account), a rule
  *   target's role by EventBridge (from that rule);
  * - a rule target that is a runbook (`automation-definition/NAME:VERSION`) is started as the target's role,
- *   which also passes the runbook's assume role (`AutomationAssumeRole` of the target Input) to Systems
- *   Manager (SSM user guide, "Run an automation with EventBridge"; IAM user guide, "Granting a user
- *   permissions to pass a role");
+ *   which also passes the runbook's assume role (the document's `assumeRole`) to Systems Manager (SSM user
+ *   guide, "Run an automation with EventBridge"; IAM user guide, "Granting a user permissions to pass a
+ *   role");
  * - a rule target that is an SNS topic is published to by EventBridge (topic policy, `aws:SourceArn` = the
  *   rule); with a customer managed key on the topic EventBridge also needs kms:GenerateDataKey and
  *   kms:Decrypt on it (SNS developer guide, "Enable compatibility between event sources from AWS services
@@ -570,8 +570,13 @@ export function serviceRequests(template: CfnTemplate, policies: TemplatePolicie
         requests.push(
           sessionRequest(caller, "ssm:StartAutomationExecution", targetArn, `${id} starts its runbook`),
         );
-        const input = JSON.parse(String(target.Input ?? "{}")) as Record<string, unknown>;
-        const [passed] = (input.AutomationAssumeRole ?? []) as string[];
+        // The target names the document by its Ref (the name, or the logical ID where no name is known).
+        const started = templateRunbooks(template, policies.context).find((runbook) =>
+          [runbook.name, runbook.logicalId].some((name) =>
+            targetArn.includes(`:automation-definition/${name}:`),
+          ),
+        );
+        const passed = started?.document.assumeRole;
         if (passed !== undefined) {
           requests.push(
             sessionRequest(
@@ -610,11 +615,9 @@ export function serviceRequests(template: CfnTemplate, policies: TemplatePolicie
     }
   }
 
-  // Systems Manager assumes each runbook's assume role (its AutomationAssumeRole default) for an execution.
+  // Systems Manager assumes each runbook's assume role (the document's assumeRole) for an execution.
   const assumeRoles = new Set(
-    templateRunbooks(template, policies.context).map((runbook) =>
-      String(runbook.document.parameters?.AutomationAssumeRole?.default ?? ""),
-    ),
+    templateRunbooks(template, policies.context).map((runbook) => String(runbook.document.assumeRole ?? "")),
   );
   for (const roleArn of assumeRoles) {
     if (roleArn === "") continue;

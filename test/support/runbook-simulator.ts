@@ -5,8 +5,23 @@
  * `maxAttempts` / `timeoutSeconds`, and the actions our runbooks use. An action it does not know is an error,
  * so a new runbook action cannot be silently skipped.
  *
+ * Where AWS does not document what Automation does, the simulator throws (a document error, not a step
+ * outcome), so a test that passes proves the runbook never goes there:
+ * - a back-edge (a step jumping to itself or an earlier step), an aws:loop outside its documented inputs, an
+ *   inner step's output read from outside its loop (test/support/runbook-checks.ts, checked on parsing);
+ * - a branch, sleep or step input that reads an output whose selector matched nothing, whose value is "", or
+ *   of a step that did not run;
+ * - an aws:branch that matches no choice, has no Default and sets isEnd (the page says "the next step";
+ *   isEnd says "stop");
+ * - an aws:sleep Timestamp not in the form YYYY-MM-DDThh:mm:ssZ, or a wait longer than 7 days (604,799 s);
+ * - a Payload output over its documented size (invoke 200 KB, script 100 KB).
+ * Whether aws:invokeLambdaFunction fails the step when the function returns FunctionError is not documented
+ * either: `SimulatorHooks.functionError` picks one answer, so tests can run both.
+ *
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-actions.html
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-branchdocs.html
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-sleep.html
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -15,6 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { CfnTemplate, LambdaInvocation } from "./lambda-runner.ts";
+import { documentProblems, LOOP_MAX_ITERATIONS } from "./runbook-checks.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Document model
@@ -73,15 +89,24 @@ function checkDocument(document: unknown): AutomationDocument {
   if (!isRecord(document) || document.schemaVersion !== "0.3" || !Array.isArray(document.mainSteps)) {
     throw new Error("runbook-simulator: not an Automation document (schemaVersion 0.3 with mainSteps).");
   }
-  const names = new Set<string>();
-  for (const step of document.mainSteps as unknown[]) {
-    if (!isRecord(step) || typeof step.name !== "string" || typeof step.action !== "string") {
-      throw new Error("runbook-simulator: every step needs a name and an action.");
+  const checkSteps = (steps: unknown[]): void => {
+    for (const step of steps) {
+      if (!isRecord(step) || typeof step.name !== "string" || typeof step.action !== "string") {
+        throw new Error("runbook-simulator: every step needs a name and an action.");
+      }
+      const nested = step.action === "aws:loop" && isRecord(step.inputs) ? step.inputs.Steps : undefined;
+      if (Array.isArray(nested)) checkSteps(nested);
     }
-    if (names.has(step.name)) throw new Error(`runbook-simulator: step name ${step.name} is used twice.`);
-    names.add(step.name);
+  };
+  checkSteps(document.mainSteps as unknown[]);
+  const checked = document as unknown as AutomationDocument;
+  const problems = documentProblems(checked);
+  if (problems.length > 0) {
+    throw new Error(
+      `runbook-simulator: the document relies on undocumented behaviour: ${problems.join(" ")}`,
+    );
   }
-  return document as unknown as AutomationDocument;
+  return checked;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -378,6 +403,17 @@ export interface SimulatorHooks {
   readonly accountId?: string;
   /** Python used for aws:executeScript (default `python3`). */
   readonly python?: string;
+  /**
+   * What aws:invokeLambdaFunction does when the function returns FunctionError (it threw, timed out or
+   * crashed), which AWS does not document. "fail-step" (default): the step fails with Lambda's error.
+   * "continue": the step succeeds with FunctionError and Lambda's error object as its Payload output.
+   */
+  readonly functionError?: "fail-step" | "continue";
+  /**
+   * Test harness only: every aws:loop stops after at most this many iterations instead of its MaxIterations,
+   * e.g. to reach the end of a loop that in AWS would run 100 times.
+   */
+  readonly loopMaxIterations?: number;
 }
 
 /** Runs `document` to completion as StartAutomationExecution would, with `parameters` as given by the caller. */
@@ -514,12 +550,22 @@ class StepFailure extends Error {
   }
 }
 
-const MAX_LOOP_ITERATIONS = 100;
 const VARIABLE = /\{\{\s*([^{}]+?)\s*\}\}/g;
+/** aws:sleep waits at most 7 days (SSM user guide, automation-action-sleep). */
+const MAX_SLEEP_MS = 604_799_000;
+/** The Timestamp form aws:sleep documents. */
+const SLEEP_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** Payload output caps: aws:invokeLambdaFunction 200 KB, aws:executeScript 100 KB (their action pages). */
+const INVOKE_PAYLOAD_MAX_BYTES = 200 * 1024;
+const SCRIPT_PAYLOAD_MAX_BYTES = 100 * 1024;
+/** The aws:executeScript Python runtimes AWS runs today (python3.6-3.8 are retired). */
+const PYTHON_RUNTIMES = new Set(["python3.10", "python3.11"]);
 
 class Run {
   /** Outputs by `Step.Output`, plus loop variables; later executions of a step overwrite earlier ones. */
   readonly #outputs = new Map<string, unknown>();
+  /** Declared outputs that are unset or "" in the step's last execution, with why: reading them is an error. */
+  readonly #unusable = new Map<string, string>();
   #ended = false;
   #criticalFailure: StepExecution | undefined;
 
@@ -609,8 +655,8 @@ class Run {
       record.failureMessage = undefined;
       record.outputs = {};
       // `{{ Step.Output }}` means this execution of the step: forget what an earlier one produced.
-      for (const key of [...this.#outputs.keys()]) {
-        if (key.startsWith(`${step.name}.`)) this.#outputs.delete(key);
+      for (const map of [this.#outputs, this.#unusable]) {
+        for (const key of [...map.keys()]) if (key.startsWith(`${step.name}.`)) map.delete(key);
       }
       try {
         if (this.hooks.signal?.aborted)
@@ -679,11 +725,17 @@ class Run {
       timeoutMs,
     });
     const payloadText = JSON.stringify(invocation.result ?? null);
+    if (Buffer.byteLength(payloadText, "utf8") > INVOKE_PAYLOAD_MAX_BYTES) {
+      throw new Error(
+        `runbook-simulator: ${step.name}'s function answered ${Buffer.byteLength(payloadText, "utf8")} bytes; the Payload output holds at most ${INVOKE_PAYLOAD_MAX_BYTES} (what happens beyond is not documented).`,
+      );
+    }
+    // LogType defaults to Tail: the last 4 KB of the function's log land in LogResult (automation-action-lamb).
     const response: Record<string, unknown> = {
       StatusCode: 200,
       Payload: invocation.result ?? null,
       ...(invocation.functionError === undefined ? {} : { FunctionError: invocation.functionError }),
-      ...(inputs.LogType === "Tail"
+      ...((inputs.LogType ?? "Tail") === "Tail"
         ? { LogResult: Buffer.from(lastBytes(invocation.logs, 4096)).toString("base64") }
         : {}),
     };
@@ -695,9 +747,9 @@ class Run {
       // The caller stopped waiting at the step's timeoutSeconds (in AWS the function would run on).
       throw new StepFailure(`Step timed out after ${step.timeoutSeconds} seconds.`, "TimedOut");
     }
-    if (invocation.functionError !== undefined) {
+    if (invocation.functionError !== undefined && (this.hooks.functionError ?? "fail-step") === "fail-step") {
       const error = invocation.result as { errorType?: string; errorMessage?: string } | null;
-      // SSM marks the step Failed when the function reports an error (FunctionError is set).
+      // One of the two possible answers (hooks.functionError): the step fails with Lambda's error.
       throw new StepFailure(
         `Step fails when it is Invoking the Lambda function. Lambda function ${functionName} returned ${invocation.functionError} error: ${error?.errorType ?? "Error"}: ${error?.errorMessage ?? payloadText}.`,
       );
@@ -707,8 +759,14 @@ class Run {
 
   #selectOutputs(step: StepDefinition, record: StepExecution, response: unknown): void {
     for (const output of step.outputs ?? []) {
+      const key = `${step.name}.${output.Name}`;
       const selected = select(response, output.Selector);
-      if (selected === undefined) continue; // SSM leaves an output unset when its selector matches nothing
+      if (selected === undefined || selected === null) {
+        // A selector that matches nothing does not fail the step; what reading the output gives is not documented.
+        this.#unusable.set(key, `its selector ${output.Selector} matched nothing`);
+        continue;
+      }
+      if (selected === "") this.#unusable.set(key, `its value is ""`);
       const value = coerceOutput(selected, output.Type ?? "String");
       if (value === undefined) {
         throw new StepFailure(
@@ -739,8 +797,13 @@ class Run {
         return choice.NextStep;
       }
     }
-    // No choice is true: the Default step, or else the next step of the runbook.
+    // No choice is true: the Default step, or else the next step of the runbook (automation-action-branch).
     const fallback = typeof inputs.Default === "string" ? inputs.Default : undefined;
+    if (fallback === undefined && step.isEnd === true) {
+      throw new Error(
+        `runbook-simulator: aws:branch ${step.name} matched no choice and has no Default, but sets isEnd: AWS documents "the next step", isEnd says "stop". Name a Default.`,
+      );
+    }
     record.outputs = fallback === undefined ? {} : { NextStep: fallback };
     return fallback;
   }
@@ -815,6 +878,10 @@ class Run {
     }
   }
 
+  /**
+   * aws:sleep: a Duration, or a Timestamp `YYYY-MM-DDThh:mm:ssZ` (a past one proceeds at once); at most 7 days.
+   * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-sleep.html
+   */
   async #sleep(step: StepDefinition, record: StepExecution): Promise<void> {
     const inputs = this.substitute(step.inputs ?? {}, step.name) as Record<string, unknown>;
     record.inputs = inputs;
@@ -827,35 +894,59 @@ class Run {
         ms: isoDurationMs(inputs.Duration, step.name),
       };
     } else if (typeof inputs.Timestamp === "string") {
-      const at = Date.parse(inputs.Timestamp);
-      if (Number.isNaN(at))
-        throw new StepFailure(`Step fails when it is Sleeping: invalid Timestamp ${inputs.Timestamp}.`);
-      request = { stepName: step.name, timestamp: inputs.Timestamp, ms: Math.max(0, at - now.getTime()) };
+      if (!SLEEP_TIMESTAMP.test(inputs.Timestamp) || Number.isNaN(Date.parse(inputs.Timestamp))) {
+        throw new Error(
+          `runbook-simulator: aws:sleep ${step.name} got the Timestamp ${JSON.stringify(inputs.Timestamp)}; AWS documents YYYY-MM-DDThh:mm:ssZ.`,
+        );
+      }
+      const ms = Math.max(0, Date.parse(inputs.Timestamp) - now.getTime());
+      request = { stepName: step.name, timestamp: inputs.Timestamp, ms };
     } else {
       throw new Error(`runbook-simulator: aws:sleep step ${step.name} needs Duration or Timestamp.`);
+    }
+    if (request.ms > MAX_SLEEP_MS) {
+      throw new Error(
+        `runbook-simulator: aws:sleep ${step.name} would wait ${request.ms / 1000} s; AWS documents at most 604,799 s (7 days).`,
+      );
     }
     // Never actually wait: record the request and let the test move its clock.
     this.execution.sleeps.push(request);
     await this.hooks.onSleep?.(request);
   }
 
+  /**
+   * aws:loop: the inner Steps run in order like a nested runbook (their onFailure applies, so an aborting
+   * step ends the execution); a do-while loop evaluates LoopCondition after them and stops when it is false
+   * or MaxIterations (default and maximum 100) is reached, even if it still holds; a for-each loop runs once
+   * per Iterators item. Inside, `{{ LoopStep.CurrentIteration }}` (from 1) and, for Iterators,
+   * `{{ LoopStep.CurrentIteratorValue }}`. Inputs are checked on parsing (runbook-checks.ts).
+   * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html
+   */
   async #loop(step: StepDefinition, record: StepExecution): Promise<void> {
     const inputs = step.inputs ?? {};
-    const nested = inputs.Steps;
-    if (!Array.isArray(nested) || nested.length === 0)
-      throw new Error(`runbook-simulator: aws:loop ${step.name} has no Steps.`);
-    const maxIterations = Math.min(
-      MAX_LOOP_ITERATIONS,
-      Number(this.substitute(inputs.MaxIterations ?? MAX_LOOP_ITERATIONS, step.name)),
-    );
+    const nested = inputs.Steps as StepDefinition[];
+    const maxIterations = Number(this.substitute(inputs.MaxIterations ?? LOOP_MAX_ITERATIONS, step.name));
+    if (!Number.isInteger(maxIterations) || maxIterations < 1 || maxIterations > LOOP_MAX_ITERATIONS) {
+      throw new Error(
+        `runbook-simulator: aws:loop ${step.name} has MaxIterations ${maxIterations}; it takes 1 to 100.`,
+      );
+    }
     const iterators =
       inputs.Iterators === undefined ? undefined : this.substitute(inputs.Iterators, step.name);
     if (iterators !== undefined && !Array.isArray(iterators)) {
       throw new StepFailure(`Step fails when it is Looping: Iterators is not a list.`);
     }
+    if (iterators !== undefined && iterators.length > LOOP_MAX_ITERATIONS) {
+      throw new Error(
+        `runbook-simulator: aws:loop ${step.name} has ${iterators.length} Iterators; at most 100.`,
+      );
+    }
     record.inputs = { ...inputs, Iterators: iterators };
-    const total = iterators === undefined ? maxIterations : Math.min(iterators.length, MAX_LOOP_ITERATIONS);
-    for (let iteration = 1; iteration <= total; iteration++) {
+    const limit = Math.min(
+      iterators === undefined ? maxIterations : iterators.length,
+      this.hooks.loopMaxIterations ?? LOOP_MAX_ITERATIONS,
+    );
+    for (let iteration = 1; iteration <= limit; iteration++) {
       this.#outputs.set(`${step.name}.CurrentIteration`, iteration);
       if (iterators !== undefined)
         this.#outputs.set(`${step.name}.CurrentIteratorValue`, iterators[iteration - 1]);
@@ -863,19 +954,18 @@ class Run {
         CurrentIteration: iteration,
         ...(iterators ? { CurrentIteratorValue: iterators[iteration - 1] } : {}),
       };
-      const completed = await this.steps(nested as StepDefinition[], { stepName: step.name, iteration });
+      const completed = await this.steps(nested, { stepName: step.name, iteration });
       if (!completed) {
         // A nested step aborted the run; the loop step carries its status.
         record.status = this.execution.status === "Success" ? "Failed" : this.execution.status;
         record.failureMessage = this.execution.failureMessage;
         return;
       }
-      if (iterators === undefined) {
-        const condition = inputs.LoopCondition;
-        if (!isRecord(condition))
-          throw new Error(`runbook-simulator: aws:loop ${step.name} needs Iterators or LoopCondition.`);
-        if (!this.#choice(condition, step.name)) return;
-      }
+      if (
+        iterators === undefined &&
+        !this.#choice(inputs.LoopCondition as Record<string, unknown>, step.name)
+      )
+        return;
     }
   }
 
@@ -887,9 +977,9 @@ class Run {
     const inputs = this.substitute(step.inputs ?? {}, step.name) as Record<string, unknown>;
     record.inputs = inputs;
     const runtime = String(inputs.Runtime ?? "");
-    if (!runtime.startsWith("python3")) {
+    if (!PYTHON_RUNTIMES.has(runtime)) {
       throw new Error(
-        `runbook-simulator: aws:executeScript ${step.name} uses Runtime ${runtime}; only Python is simulated.`,
+        `runbook-simulator: aws:executeScript ${step.name} uses Runtime ${runtime}; only ${[...PYTHON_RUNTIMES].join(" and ")} are simulated (python3.6-3.8 are retired).`,
       );
     }
     if (typeof inputs.Script !== "string" || typeof inputs.Handler !== "string") {
@@ -897,7 +987,7 @@ class Run {
         `runbook-simulator: aws:executeScript ${step.name} needs an inline Script and a Handler.`,
       );
     }
-    const outcome = await runPython(
+    const outcome = await runPythonHandler(
       this.hooks.python ?? "python3",
       inputs.Script,
       inputs.Handler,
@@ -906,6 +996,12 @@ class Run {
     if (!outcome.ok) {
       throw new StepFailure(
         `Step fails when it is Execute/Invoking action. ${outcome.errorType}: ${outcome.message}`,
+      );
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(outcome.payload ?? null), "utf8");
+    if (bytes > SCRIPT_PAYLOAD_MAX_BYTES) {
+      throw new Error(
+        `runbook-simulator: ${step.name}'s script returned ${bytes} bytes; the Payload output holds at most ${SCRIPT_PAYLOAD_MAX_BYTES}.`,
       );
     }
     const response = { Payload: outcome.payload ?? null };
@@ -953,11 +1049,16 @@ class Run {
         break;
     }
     if (name in this.execution.parameters) return this.execution.parameters[name];
+    const unusable = this.#unusable.get(name);
+    if (unusable !== undefined) {
+      throw new Error(
+        `runbook-simulator: step ${stepName} reads {{ ${name} }}, but ${unusable}; what Automation substitutes then is not documented.`,
+      );
+    }
     if (this.#outputs.has(name)) return this.#outputs.get(name);
     if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+$/.test(name)) {
-      // An output of a step that did not run, or did not produce it: SSM fails the step that reads it.
-      throw new StepFailure(
-        `Step fails when it is Resolving inputs: the variable {{ ${name} }} has no value.`,
+      throw new Error(
+        `runbook-simulator: step ${stepName} reads {{ ${name} }}, an output that step did not produce in this execution (it did not run, or has no such output); what Automation substitutes then is not documented.`,
       );
     }
     throw new Error(
@@ -1056,19 +1157,27 @@ with open(result_path, "w", encoding="utf-8") as out:
     json.dump(outcome, out, default=str)
 `;
 
-interface PythonOutcome {
+export interface PythonOutcome {
   readonly ok: boolean;
   readonly payload?: unknown;
   readonly errorType?: string;
   readonly message?: string;
 }
 
-async function runPython(
+/**
+ * Runs `handler(events, None)` of a Python `script` with a real interpreter, as aws:executeScript does with its
+ * Python runtimes: `events` is the step's InputPayload, the return value its Payload output, and an exception
+ * fails the step with its message. `python` is a command on PATH (resolved once, so a version manager's shim
+ * is not started for every step) or a path.
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeScript.html
+ */
+export async function runPythonHandler(
   python: string,
   script: string,
   handler: string,
   events: unknown,
 ): Promise<PythonOutcome> {
+  const interpreter = await resolvedPython(python);
   const dir = mkdtempSync(join(tmpdir(), "akm-ssm-script-"));
   try {
     const scriptPath = join(dir, "script.py");
@@ -1076,7 +1185,8 @@ async function runPython(
     const resultPath = join(dir, "result.json");
     writeFileSync(scriptPath, script);
     writeFileSync(harnessPath, PYTHON_HARNESS);
-    const child = spawn(python, [harnessPath, scriptPath, handler, resultPath], {
+    // -S: no site-packages; the scripts use the standard library only.
+    const child = spawn(interpreter, ["-S", harnessPath, scriptPath, handler, resultPath], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stderr = "";
@@ -1102,6 +1212,26 @@ async function runPython(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const interpreters = new Map<string, Promise<string>>();
+
+/** The interpreter's own path (`sys.executable`), asked once per command. */
+function resolvedPython(python: string): Promise<string> {
+  let resolved = interpreters.get(python);
+  if (resolved === undefined) {
+    resolved = new Promise<string>((resolve) => {
+      const child = spawn(python, ["-S", "-c", "import sys; print(sys.executable)"], { stdio: "pipe" });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString("utf8");
+      });
+      child.once("error", () => resolve(python));
+      child.once("close", (code) => resolve(code === 0 && out.trim() !== "" ? out.trim() : python));
+    });
+    interpreters.set(python, resolved);
+  }
+  return resolved;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

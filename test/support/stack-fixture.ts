@@ -41,6 +41,7 @@ import {
   type GitHubEmulator,
   type SecretWrittenEvent,
   startGitHubEmulator,
+  type TokenGrant,
 } from "./github-emulator/index.ts";
 import {
   type CfnTemplate,
@@ -78,6 +79,10 @@ export interface StackOptions {
   readonly tokenRepos?: "all" | readonly string[];
   /** `read` cannot write secrets (GitHub answers 403). Default `write`. */
   readonly tokenPermission?: "write" | "read";
+  /** The token's type, scopes and its user's role (default: a fine-grained token of an admin). */
+  readonly tokenGrant?: Pick<TokenGrant, "kind" | "scopes" | "role">;
+  /** Repositories (of `githubRepos`) that are archived: GitHub refuses writes to them. */
+  readonly archivedRepos?: readonly string[];
   /** Active access keys the user has before the stack manages it (created oldest first). */
   readonly existingKeys?: number;
   /** The pGraceMinutes stack parameter (default: the template's). */
@@ -128,6 +133,10 @@ export interface RunOptions {
     readonly index: number;
     readonly previous: LambdaInvocation | undefined;
   }) => void | Promise<void>;
+  /** Whether an invoke step fails on FunctionError, which AWS does not document (SimulatorHooks.functionError). */
+  readonly functionError?: "fail-step" | "continue";
+  /** Every aws:loop stops after this many iterations instead of its MaxIterations (SimulatorHooks). */
+  readonly loopMaxIterations?: number;
 }
 
 /** One runbook execution and everything the function printed during it. */
@@ -263,7 +272,12 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       login: MACHINE_USER,
       repos: options.tokenRepos ?? githubRepos,
       permission: options.tokenPermission ?? "write",
+      ...options.tokenGrant,
     });
+    for (const full of options.archivedRepos ?? []) {
+      const [owner = "", name = ""] = full.split("/");
+      github.archiveRepo(owner, name);
+    }
 
     const parameters: Record<string, string> = {
       pIamUserName: user.userName,
@@ -455,6 +469,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
           execution = await runAutomation(runbook.document, runParameters, {
             region: MOTO_REGION,
             accountId: MOTO_ACCOUNT_ID,
+            ...(runOptions.functionError === undefined ? {} : { functionError: runOptions.functionError }),
+            ...(runOptions.loopMaxIterations === undefined
+              ? {}
+              : { loopMaxIterations: runOptions.loopMaxIterations }),
             now: () => new Date(Date.now() + clockOffsetMs),
             onSleep: async (request) => {
               sleeps.push(request);

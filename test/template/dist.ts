@@ -28,7 +28,9 @@ export interface Template {
   readonly Description: string;
   readonly Metadata: JsonObject;
   readonly Parameters: Record<string, JsonObject>;
+  readonly Rules?: Record<string, JsonObject>;
   readonly Mappings: Record<string, JsonObject>;
+  readonly Conditions?: Record<string, Json>;
   readonly Resources: Record<string, Resource>;
   readonly Outputs: Record<string, JsonObject>;
 }
@@ -82,12 +84,25 @@ export interface Statement {
 }
 
 /** Every policy statement in the template, named by where it is (resource and policy). */
-export function policyStatements(template: Template): { where: string; statement: Statement }[] {
-  const out: { where: string; statement: Statement }[] = [];
+export function policyStatements(
+  template: Template,
+): { where: string; statement: Statement; condition?: string }[] {
+  const out: { where: string; statement: Statement; condition?: string }[] = [];
   const add = (where: string, document: Json | undefined) => {
     if (!isObject(document)) return;
-    for (const statement of asArray(document.Statement as Json))
+    for (const statement of asArray(document.Statement as Json)) {
+      // A statement that applies only under a condition: `Fn::If [Condition, statement, AWS::NoValue]`.
+      const conditional = isObject(statement) ? statement["Fn::If"] : undefined;
+      if (Array.isArray(conditional)) {
+        const [condition, ...branches] = conditional;
+        for (const branch of branches) {
+          if (isObject(branch) && !("Ref" in branch))
+            out.push({ where, statement: branch as never, condition: String(condition) });
+        }
+        continue;
+      }
       out.push({ where, statement: statement as never });
+    }
   };
   for (const [id, r] of Object.entries(template.Resources)) {
     const p = r.Properties;
@@ -121,6 +136,9 @@ export const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   pSolutionName: "github-akm",
   pGraceMinutes: "60",
   pGitHubApiUrl: "https://api.github.com",
+  pGitHubCaBundleKey: "",
+  pVpcSubnetIds: "",
+  pVpcSecurityGroupIds: "",
   "AWS::Partition": "aws",
   "AWS::Region": "eu-west-1",
   "AWS::AccountId": "123456789012",

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isObject, loadTemplate } from "./dist.ts";
+import { OWNER_PATTERN } from "../../src/config/repos-config.ts";
+import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
+import { isObject, type Json, loadTemplate } from "./dist.ts";
 
 const { template } = loadTemplate();
 
@@ -23,6 +25,9 @@ const NEW_PARAMETERS = [
   { id: "pSolutionName", type: "String", default: "github-akm" },
   { id: "pGraceMinutes", type: "Number", default: 60 },
   { id: "pGitHubApiUrl", type: "String", default: "https://api.github.com" },
+  { id: "pGitHubCaBundleKey", type: "String", default: "" },
+  { id: "pVpcSubnetIds", type: "String", default: "" },
+  { id: "pVpcSecurityGroupIds", type: "String", default: "" },
 ] as const;
 
 function parameter(id: string) {
@@ -100,12 +105,68 @@ describe("template parameters", () => {
     ["pGitHubSecretNameAwsKeyId", "1KEY", false],
     ["pGitHubApiUrl", "https://github.example.com/api/v3", true],
     ["pGitHubApiUrl", "http://api.github.com", false],
+    ["pGitHubMachineUserName", "ci-bot", true],
+    ["pGitHubMachineUserName", "alice_acme", true],
+    ["pGitHubMachineUserName", "acme_admin", true],
+    ["pGitHubMachineUserName", "alice_ab", false],
+    ["pGitHubMachineUserName", "-bot", false],
     ["pGitHubToken", "fake_token_abcdefghijklmnopqrstuvwxyz0123", true],
     ["pGitHubToken", "ghp_abc def", false],
     ["pSnsEmailAddress", "ops@example.com", true],
     ["pSnsEmailAddress", "a@b.com, c@d.com", false],
+    ["pGitHubCaBundleKey", "", true],
+    ["pGitHubCaBundleKey", "certs/github-ca.pem", true],
+    ["pGitHubCaBundleKey", "certs/*.pem", false],
+    ["pVpcSubnetIds", "", true],
+    ["pVpcSubnetIds", "subnet-0abc1234,subnet-0123456789abcdef0", true],
+    ["pVpcSubnetIds", "subnet-0abc1234, subnet-0def5678", false],
+    ["pVpcSecurityGroupIds", "sg-0abc1234", true],
+    ["pVpcSecurityGroupIds", "vpc-0abc1234", false],
   ] as const)("pattern of %s: %j accepted = %s", (id, value, accepted) => {
     expect(matches(String(parameter(id).AllowedPattern), value)).toBe(accepted);
+  });
+});
+
+/** Evaluates a rule assertion (Fn::Not, Fn::Equals, Ref) for the given parameter values, as CloudFormation does. */
+function evaluate(node: Json, values: Record<string, string>): unknown {
+  if (!isObject(node)) return node;
+  if ("Ref" in node) return values[String(node.Ref)] ?? parameter(String(node.Ref)).Default;
+  if ("Fn::Not" in node) return !evaluate((node["Fn::Not"] as Json[])[0] ?? null, values);
+  if ("Fn::Equals" in node) {
+    const [a = null, b = null] = node["Fn::Equals"] as Json[];
+    return evaluate(a, values) === evaluate(b, values);
+  }
+  throw new Error(`evaluate: unsupported rule function ${Object.keys(node).join(", ")}`);
+}
+
+describe("the machine user's login in the form", () => {
+  it("is checked with the login rule repos.json owners follow (Enterprise Managed Users included)", () => {
+    expect(parameter("pGitHubMachineUserName").AllowedPattern).toBe(OWNER_PATTERN.source);
+  });
+});
+
+describe("GitHub secret names in the form", () => {
+  it.each(["pGitHubSecretNameAwsKeyId", "pGitHubSecretNameAwsKey"])(
+    "checks %s with GitHub's naming rule, the same pattern the function uses",
+    (id) => {
+      expect(parameter(id).AllowedPattern).toBe(SECRET_NAME_PATTERN);
+    },
+  );
+
+  it.each([
+    [{}, true],
+    [{ pGitHubSecretNameAwsKey: "AWS_ACCESS_KEY_ID" }, false],
+    [{ pGitHubSecretNameAwsKeyId: "AWS_KEY", pGitHubSecretNameAwsKey: "AWS_KEY" }, false],
+    [{ pGitHubSecretNameAwsKeyId: "KEY_ID", pGitHubSecretNameAwsKey: "SECRET_KEY" }, true],
+  ] as const)("a rule refuses two identical names before any change: %j passes = %s", (values, passes) => {
+    const assertions = (template.Rules?.SecretNamesDiffer?.Assertions ?? []) as Json[];
+    expect(assertions).toHaveLength(1);
+    const [assertion] = assertions;
+    if (!isObject(assertion)) throw new Error("the rule has no assertion");
+    expect(evaluate(assertion.Assert ?? null, values)).toBe(passes);
+    expect(String(assertion.AssertDescription)).toMatch(
+      /pGitHubSecretNameAwsKeyId and pGitHubSecretNameAwsKey/,
+    );
   });
 });
 

@@ -116,6 +116,26 @@ describe("the Lambda function", () => {
       [SETTINGS_ENV.secretNameSecretKey]: { Ref: "pGitHubSecretNameAwsKey" },
       [SETTINGS_ENV.githubApiUrl]: { Ref: "pGitHubApiUrl" },
       [SETTINGS_ENV.graceMinutes]: { Ref: "pGraceMinutes" },
+      [SETTINGS_ENV.githubCaBundleKey]: { Ref: "pGitHubCaBundleKey" },
+    });
+  });
+
+  it("runs in the VPC only when fixed egress is asked for, with the given subnets and security groups", () => {
+    expect(fn.VpcConfig).toEqual({
+      "Fn::If": [
+        "HasFixedEgress",
+        {
+          SubnetIds: { "Fn::Split": [",", { Ref: "pVpcSubnetIds" }] },
+          SecurityGroupIds: { "Fn::Split": [",", { Ref: "pVpcSecurityGroupIds" }] },
+        },
+        { Ref: "AWS::NoValue" },
+      ],
+    });
+    expect(template.Conditions?.HasFixedEgress).toEqual({
+      "Fn::And": [
+        { "Fn::Not": [{ "Fn::Equals": [{ Ref: "pVpcSubnetIds" }, ""] }] },
+        { "Fn::Not": [{ "Fn::Equals": [{ Ref: "pVpcSecurityGroupIds" }, ""] }] },
+      ],
     });
   });
 
@@ -240,16 +260,12 @@ describe("the rotation schedule", () => {
     expect(target.RoleArn).toEqual({ "Fn::GetAtt": ["rEventsRuleRotateRole", "Arn"] });
   });
 
-  it("passes every Rotate runbook parameter as a list, rotating for real as the runbook role", () => {
+  it("passes every Rotate runbook parameter as a list, rotating for real (the runbook's role is its assumeRole)", () => {
     const input = JSON.parse(String(resolveIntrinsics(target.Input as Json))) as Record<string, unknown>;
     const runbook = resource(template, "rAkmSsmAutomation").Properties.Content as { parameters: JsonObject };
     expect(Object.keys(input).sort()).toEqual(Object.keys(runbook.parameters).sort());
     for (const value of Object.values(input)) expect(value).toEqual([expect.any(String)]);
-    expect(input).toEqual({
-      DryRun: ["false"],
-      ReplaceOlderKey: ["false"],
-      AutomationAssumeRole: [resolveIntrinsics({ "Fn::GetAtt": ["rSsmRole", "Arn"] })],
-    });
+    expect(input).toEqual({ DryRun: ["false"], ReplaceOlderKey: ["false"] });
   });
 });
 

@@ -34,6 +34,8 @@ function actions(statement: Statement): string[] {
 // Where a policy may say Resource "*", and why. Anything else must name its resources.
 const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   "rKmsKey key policy": 'in a key policy, "*" means the key itself',
+  "rAkmFunctionRole policy rotate-one-users-keys":
+    'with fixed egress only: ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets work only on "*" (Lambda VPC docs)',
 };
 
 // Wildcard actions, and why each is acceptable.
@@ -114,9 +116,48 @@ describe("the function's role", () => {
         "UseKeyThroughS3ForProgress",
         "UseKeyThroughSecretsManager",
         "WriteOwnLogs",
+        // Only under a condition (an optional parameter set):
+        "ReadGitHubCaBundle",
+        "DescribeVpcNetworking",
+        "ManageOwnNetworkInterfaces",
       ].sort(),
     );
     for (const statement of Object.values(s)) expect(statement.Effect).toBe("Allow");
+  });
+
+  it("reads a GitHub CA bundle only when one is configured, and only that object", () => {
+    const found = statements.find((entry) => entry.statement.Sid === "ReadGitHubCaBundle");
+    expect(found?.condition).toBe("HasGitHubCaBundle");
+    expect(actions(s.ReadGitHubCaBundle as Statement)).toEqual(["s3:GetObject"]);
+    expect(s.ReadGitHubCaBundle?.Resource).toEqual({
+      "Fn::Sub": "${rRepoConfigBucket.Arn}/${pGitHubCaBundleKey}",
+    });
+    expect(template.Conditions?.HasGitHubCaBundle).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "pGitHubCaBundleKey" }, ""] }],
+    });
+  });
+
+  it("may manage network interfaces only with fixed egress, in its own account and region", () => {
+    for (const sid of ["DescribeVpcNetworking", "ManageOwnNetworkInterfaces"]) {
+      expect(statements.find((entry) => entry.statement.Sid === sid)?.condition).toBe("HasFixedEgress");
+    }
+    expect(actions(s.DescribeVpcNetworking as Statement)).toEqual([
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+    ]);
+    expect(actions(s.ManageOwnNetworkInterfaces as Statement)).toEqual([
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:CreateNetworkInterface",
+      "ec2:DeleteNetworkInterface",
+      "ec2:UnassignPrivateIpAddresses",
+    ]);
+    expect(s.ManageOwnNetworkInterfaces?.Resource).toEqual({
+      "Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*",
+    });
+    const unconditional = statements.filter((entry) => entry.condition === undefined);
+    expect(unconditional.some((entry) => JSON.stringify(entry.statement.Action).includes("ec2:"))).toBe(
+      false,
+    );
   });
 
   it("writes only its own log group (no logs:CreateLogGroup, no logs:*)", () => {

@@ -23,6 +23,14 @@ describe("runbook events", () => {
     expect(result.summary).toContain("GITHUBOWNER");
   });
 
+  it("accepts an Enterprise Managed User as GITHUBOWNER of Add-RepoConfig and Delete-RepoConfig", () => {
+    const add = v.safeParse(HandlerEvent, { action: "add-repo", owner: "alice_acme", name: "app" });
+    const remove = v.safeParse(HandlerEvent, { action: "delete-repo", owner: "alice_acme", name: "app" });
+
+    expect(add.success).toBe(true);
+    expect(remove.success).toBe(true);
+  });
+
   it("answers an unknown action with a Failed result instead of throwing", async () => {
     const result = await handler({ action: "drop-everything" }, context);
 

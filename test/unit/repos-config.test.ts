@@ -71,6 +71,29 @@ describe("repos.json parsing", () => {
     expect(problems).toHaveLength(3);
   });
 
+  it.each(["alice_acme", "mona-cat_octo", "octo_admin", "2abvd19d_admin", "a-b_12345678"])(
+    "accepts the Enterprise Managed User login %s as owner",
+    (owner) => {
+      const config = parseReposConfig(`{"Repos":[{"Owner":"${owner}","Name":"app"}]}`, "s3://b/repos.json");
+
+      expect(config.repos).toEqual([{ owner, name: "app" }]);
+    },
+  );
+
+  it.each([
+    "alice_ab",
+    "alice_acme_x",
+    "_acme",
+    "alice_",
+    "alice-_acme",
+    "alice_ac-me",
+    `${"a".repeat(31)}_acmecorp`,
+  ])("rejects the owner %s, which is neither a GitHub login nor a managed user's", (owner) => {
+    expect(problemsOf(`{"Repos":[{"Owner":"${owner}","Name":"app"}]}`)[0]).toContain(
+      "Enterprise Managed User",
+    );
+  });
+
   it("reports duplicates compared case-insensitively, as GitHub compares names", () => {
     expect(problemsOf('{"Repos":[{"Owner":"Acme","Name":"App"},{"Owner":"acme","Name":"app"}]}')).toEqual([
       "Acme/App is listed more than once (entries 0, 1)",

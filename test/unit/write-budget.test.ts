@@ -43,6 +43,7 @@ function invocations(world: FakeWorld, limits: WriteLimits): Invocations {
       const pacer = new WritePacer({ clock: world.clock, limits });
       const github: SecretsTarget = {
         whoAmI: () => world.github.whoAmI(),
+        checkWritable: (repo: RepoRef) => world.github.checkWritable(repo),
         publicKey: (repo: RepoRef) => world.github.publicKey(repo),
         secretUpdatedAt: (repo: RepoRef, name: string) => world.github.secretUpdatedAt(repo, name),
         async writeSecret(repo: RepoRef, key: RepoPublicKey, name: string, value: SecretValue) {

@@ -43,7 +43,7 @@ function hintFor(error: unknown, start: AutomationStart): string | undefined {
     case "AccessDeniedException":
       return (
         "Your credentials need ssm:StartAutomationExecution on the runbook, and iam:PassRole on the role it " +
-        "runs as (its AutomationAssumeRole)."
+        "runs as (its assumeRole, the stack's GHS-AKM-SSM-<IamUserName> role)."
       );
     case "AutomationExecutionLimitExceededException":
       return "Too many Automation executions are running in this account and region; wait for some to end.";

@@ -4,7 +4,7 @@
  */
 import type { OpenApiOperation } from "./openapi.ts";
 import { authenticatedUserBody, type EmulatorResponse, errorResponse, repositoryBody } from "./responses.ts";
-import { type EmulatorState, type RepoRecord, secretNameProblem, type TokenGrant } from "./state.ts";
+import { type EmulatorState, type RepoRecord, roleOf, secretNameProblem, type TokenGrant } from "./state.ts";
 
 /** Passed to the write hook after a secret was stored. */
 export interface SecretWrittenEvent {
@@ -38,6 +38,10 @@ export interface HandlerResult extends EmulatorResponse {
 type Handler = (context: HandlerContext) => HandlerResult;
 
 const PAT_FORBIDDEN = "Resource not accessible by personal access token";
+/** GitHub's answer to a secrets request of a user who is not an admin of the repository. */
+export const NOT_ADMIN = "Must have admin rights to Repository.";
+/** GitHub's answer to any write to an archived repository. */
+export const ARCHIVED = "Repository was archived so is read-only.";
 
 function notFound(context: HandlerContext): HandlerResult {
   return errorResponse(404, "Not Found", context.operation.docsUrl);
@@ -63,11 +67,14 @@ function withSecretsAccess(
   then: (repo: RepoRecord) => HandlerResult,
 ): HandlerResult {
   return withRepo(context, (repo) => {
-    if (context.grant.permission !== "write") {
+    // A fine-grained token is checked for its own permission first; then its user's role, as for classic tokens.
+    if (context.grant.kind !== "classic" && context.grant.permission !== "write") {
       return errorResponse(403, PAT_FORBIDDEN, context.operation.docsUrl, {
         "x-accepted-github-permissions": `secrets=${access}`,
       });
     }
+    if (roleOf(context.grant) !== "admin") return errorResponse(403, NOT_ADMIN, context.operation.docsUrl);
+    if (access === "write" && repo.archived) return errorResponse(403, ARCHIVED, context.operation.docsUrl);
     return then(repo);
   });
 }
@@ -154,7 +161,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       body: repositoryBody(
         repo,
         context.state.user(repo.owner),
-        context.grant.permission,
+        roleOf(context.grant),
         context.apiBase,
         context.webBase,
       ),

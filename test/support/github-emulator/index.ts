@@ -19,7 +19,7 @@ export {
   primaryRateLimitFault,
   secondaryRateLimitFault,
 } from "./faults.ts";
-export { EMULATED_OPERATIONS, type SecretWrittenEvent } from "./handlers.ts";
+export { ARCHIVED, EMULATED_OPERATIONS, NOT_ADMIN, type SecretWrittenEvent } from "./handlers.ts";
 export type { EmulatorLimits } from "./limits.ts";
 export {
   type GitHubEmulator,
@@ -27,4 +27,4 @@ export {
   type SecretWrittenHook,
   startGitHubEmulator,
 } from "./server.ts";
-export type { RepoPublicKey, SecretMeta, TokenGrant, TokenPermission } from "./state.ts";
+export type { RepoPublicKey, RepoRole, SecretMeta, TokenGrant, TokenPermission } from "./state.ts";

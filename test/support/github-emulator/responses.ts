@@ -2,7 +2,7 @@
  * Builders for GitHub-shaped response bodies and headers. Field sets follow the documented schemas
  * (`private-user`, `full-repository`, `basic-error`), which the emulator validates every response against.
  */
-import type { RepoRecord, TokenPermission, UserRecord } from "./state.ts";
+import type { RepoRecord, RepoRole, UserRecord } from "./state.ts";
 
 /** A response the emulator will send; `body` undefined means no body (e.g. 204). */
 export interface EmulatorResponse {
@@ -113,18 +113,26 @@ export function authenticatedUserBody(
   };
 }
 
+/** What each role may do, as `permissions` reports it (each role includes the ones below it). */
+const ROLE_PERMISSIONS: Readonly<Record<RepoRole, Record<string, boolean>>> = {
+  admin: { admin: true, maintain: true, push: true, triage: true, pull: true },
+  maintain: { admin: false, maintain: true, push: true, triage: true, pull: true },
+  write: { admin: false, maintain: false, push: true, triage: true, pull: true },
+  triage: { admin: false, maintain: false, push: false, triage: true, pull: true },
+  read: { admin: false, maintain: false, push: false, triage: false, pull: true },
+};
+
 /** `GET /repos/{owner}/{repo}` body (GitHub's `full-repository`), with the caller's permissions. */
 export function repositoryBody(
   repo: RepoRecord,
   owner: UserRecord,
-  permission: TokenPermission,
+  role: RepoRole,
   apiBase: string,
   webBase: string,
 ): Record<string, unknown> {
   const api = `${apiBase}/repos/${repo.owner}/${repo.name}`;
   const html = `${webBase}/${repo.owner}/${repo.name}`;
   const host = new URL(webBase).host;
-  const write = permission === "write";
   return {
     id: repo.id,
     node_id: nodeId("010:Repository", repo.id),
@@ -205,13 +213,13 @@ export function repositoryBody(
     has_pages: false,
     has_downloads: true,
     has_discussions: false,
-    archived: false,
+    archived: repo.archived,
     disabled: false,
     visibility: repo.private ? "private" : "public",
     pushed_at: repo.createdAt,
     created_at: repo.createdAt,
     updated_at: repo.createdAt,
-    permissions: { admin: write, maintain: write, push: write, triage: write, pull: true },
+    permissions: ROLE_PERMISSIONS[role],
     allow_forking: false,
     web_commit_signoff_required: false,
     license: null,

@@ -56,6 +56,11 @@ export interface GitHubEmulator {
   revokeToken(token: string): void;
   /** The repository's current public key. */
   publicKey(owner: string, repo: string): RepoPublicKey;
+  /**
+   * Archives (or with `false`, unarchives) a repository: `GET /repos/…` reports `archived`, and GitHub answers
+   * every write to it 403 "Repository was archived so is read-only.".
+   */
+  archiveRepo(owner: string, repo: string, archived?: boolean): void;
   /** Gives the repository a new key pair; PUTs sealed for the old key id then get 422. */
   rotateRepoPublicKey(owner: string, repo: string): RepoPublicKey;
   /** Stores a secret directly, as if written earlier (no request, no hook). */
@@ -93,6 +98,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** One request in progress: what the access log will say about it. */
 type Exchange = Mutable<Omit<RequestLogEntry, "status" | "dropped" | "timestamp" | "endedAt">> & {
   readonly requestId: string;
+  /** `X-OAuth-Scopes` for a classic token's answers (GitHub lists the token's scopes there). */
+  oauthScopes?: string;
   /** Set once the exchange is logged, so a failure while answering cannot log it twice. */
   finished: boolean;
 };
@@ -202,6 +209,9 @@ class EmulatorServer implements GitHubEmulator {
   }
   publicKey(owner: string, repo: string): RepoPublicKey {
     return this.state.publicKey(this.state.requireRepo(owner, repo));
+  }
+  archiveRepo(owner: string, repo: string, archived = true): void {
+    this.state.requireRepo(owner, repo).archived = archived;
   }
   rotateRepoPublicKey(owner: string, repo: string): RepoPublicKey {
     return this.state.rotatePublicKey(this.state.requireRepo(owner, repo));
@@ -315,6 +325,7 @@ class EmulatorServer implements GitHubEmulator {
       return { response: errorResponse(401, message, GENERIC_DOCS), check: operation };
     }
     exchange.login = grant.login;
+    if (grant.kind === "classic") exchange.oauthScopes = (grant.scopes ?? ["repo"]).join(", ");
 
     if (body === "too-large") {
       this.#violate(exchange, `request body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -427,6 +438,7 @@ class EmulatorServer implements GitHubEmulator {
     const headers: Record<string, string> = {
       ...standardHeaders(exchange.requestId),
       ...this.#limiter.headers(exchange.login),
+      ...(exchange.oauthScopes === undefined ? {} : { "x-oauth-scopes": exchange.oauthScopes }),
       ...(text === undefined
         ? {}
         : {
@@ -446,7 +458,7 @@ class EmulatorServer implements GitHubEmulator {
     this.#inFlight--;
     if (exchange.finished) return;
     exchange.finished = true;
-    const { requestId: _requestId, finished: _finished, ...entry } = exchange;
+    const { requestId: _requestId, finished: _finished, oauthScopes: _oauthScopes, ...entry } = exchange;
     this.#requests.push({
       ...entry,
       status,

@@ -7,13 +7,31 @@ import sodium from "libsodium-wrappers";
 /** `write` may read and write Actions secrets; `read` may see the repository but no secrets (GitHub answers 403). */
 export type TokenPermission = "write" | "read";
 
+/** The token owner's role on the repositories it reaches (GitHub's `push` is the UI's "write"). */
+export type RepoRole = "admin" | "maintain" | "write" | "triage" | "read";
+
 /** What a registered token may do. */
 export interface TokenGrant {
   /** Login of the token owner, returned by `GET /user`. */
   readonly login: string;
   /** `all`, or repositories as `owner/name` (case-insensitive, like GitHub). */
   readonly repos: "all" | readonly string[];
+  /** A fine-grained token's "Secrets" repository permission (ignored for classic tokens). */
   readonly permission: TokenPermission;
+  /**
+   * `fine-grained` (default) or `classic`: a classic token's answers carry `X-OAuth-Scopes`, and without the
+   * admin role GitHub refuses its secrets requests with "Must have admin rights to Repository.".
+   */
+  readonly kind?: "fine-grained" | "classic";
+  /** A classic token's scopes (default `repo`). */
+  readonly scopes?: readonly string[];
+  /** The owner's role on the repositories (default: `admin` with `write` permission, else `read`); secrets need admin. */
+  readonly role?: RepoRole;
+}
+
+/** The token owner's role on the repositories the grant reaches. */
+export function roleOf(grant: TokenGrant): RepoRole {
+  return grant.role ?? (grant.permission === "write" ? "admin" : "read");
 }
 
 /** A repository's current Actions public key, as `GET .../actions/secrets/public-key` returns it. */
@@ -66,6 +84,8 @@ export interface RepoRecord {
   readonly createdAt: string;
   /** Every key id this repository ever handed out, current one included. */
   readonly issuedKeyIds: Set<string>;
+  /** Read-only: GitHub refuses every write ("Repository was archived so is read-only."). */
+  archived: boolean;
   keyPair: KeyPair;
   readonly secrets: Map<string, StoredSecret>;
 }
@@ -124,6 +144,7 @@ export class EmulatorState {
       private: options.private ?? true,
       createdAt: githubTimestamp(this.now()),
       issuedKeyIds: new Set([keyPair.keyId]),
+      archived: false,
       keyPair,
       secrets: new Map(),
     };
