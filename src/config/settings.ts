@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { SettingsError } from "../errors.ts";
+import { IamStateError, SettingsError } from "../errors.ts";
 import { OwnerAllowList } from "./owner-allow-list.ts";
 import { SECRET_NAME_PATTERN, sameSecretName, secretNameProblem } from "./secret-name.ts";
 
@@ -12,6 +12,7 @@ export const SETTINGS_ENV = {
   iamUserArn: "AKM_IAM_USER_ARN",
   tokenSecretId: "AKM_GITHUB_TOKEN_SECRET_ID",
   stateSecretId: "AKM_STATE_SECRET_ID",
+  kmsKeyArn: "AKM_KMS_KEY_ARN",
   configBucket: "AKM_CONFIG_BUCKET",
   configKey: "AKM_CONFIG_KEY",
   secretNameKeyId: "AKM_SECRET_NAME_KEY_ID",
@@ -29,6 +30,8 @@ export interface Settings {
   readonly iamUserArn: string;
   readonly tokenSecretId: string;
   readonly stateSecretId: string;
+  /** The stack's KMS key, which encrypts the progress object (SSE-KMS takes the key's ARN). */
+  readonly kmsKeyArn: string;
   readonly configBucket: string;
   readonly configKey: string;
   readonly secretNameKeyId: string;
@@ -62,6 +65,7 @@ const SettingsSchema = v.object({
   iamUserArn: v.pipe(v.string(), v.regex(/^arn:aws[a-z-]*:iam::\d{12}:user\/.+$/)),
   tokenSecretId: NonEmpty,
   stateSecretId: NonEmpty,
+  kmsKeyArn: v.pipe(v.string(), v.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/)),
   configBucket: NonEmpty,
   configKey: NonEmpty,
   secretNameKeyId: SecretName,
@@ -100,6 +104,15 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     throw new SettingsError(
       `The Lambda environment variables ${[...new Set(names)].join(", ")} are missing or invalid.`,
       "Update the stack from the published template instead of editing the function by hand.",
+    );
+  }
+  const { iamUserArn, iamUserName } = result.output;
+  const arnName = iamUserArn.slice(iamUserArn.lastIndexOf("/") + 1);
+  // Checked before any AWS call: the role may manage the keys of pIamUserArn, the function lists pIamUserName.
+  if (arnName !== iamUserName) {
+    throw new IamStateError(
+      `The stack parameters name two different IAM users: pIamUserArn ${iamUserArn} is user ${arnName}, pIamUserName is ${iamUserName}.`,
+      "Update the stack so pIamUserName is exactly the last part of pIamUserArn (same spelling and case).",
     );
   }
   return { ...result.output, githubApiUrl: result.output.githubApiUrl.replace(/\/+$/, "") };
@@ -159,4 +172,9 @@ function isLoopback(hostname: string): boolean {
 /** The rotation lock lives beside repos.json, so the function needs no extra bucket or table. */
 export function lockKey(configKey: string): string {
   return `${configKey}.lock`;
+}
+
+/** The rotation's progress (src/aws/progress-store.ts) lives beside repos.json too. */
+export function progressKey(configKey: string): string {
+  return `${configKey}.progress.json`;
 }

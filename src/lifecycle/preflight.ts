@@ -4,7 +4,6 @@ import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
 import type { ConfigStore, RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
-import { assertStateFits } from "./state-size.ts";
 
 export interface PreflightResult {
   readonly config: ReposConfig;
@@ -76,7 +75,6 @@ export async function preflight(
   toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
 ): Promise<PreflightResult> {
   const { config } = await loadReposConfig(store, allowedOwners);
-  assertStateFits(config, store.location);
   const token = await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const identities = new Map<string, RepoIdentity>();

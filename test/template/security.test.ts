@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${...}" here is CloudFormation Fn::Sub syntax.
 import { describe, expect, it } from "vitest";
-import { lockKey } from "../../src/config/settings.ts";
+import { lockKey, progressKey } from "../../src/config/settings.ts";
 import {
   asArray,
   type Json,
@@ -106,12 +106,14 @@ describe("the function's role", () => {
     expect(Object.keys(s).sort()).toEqual(
       [
         "HoldRunLock",
+        "KeepRotationProgress",
         "KeepRotationState",
         "ManageKeysOfOneUser",
         "ReadGitHubToken",
         "ReadWriteRepoList",
         "SetRunbookDefaultVersions",
         "TellMissingRepoListFromDenied",
+        "UseKeyThroughS3ForProgress",
         "UseKeyThroughSecretsManager",
         "WriteOwnLogs",
         // Only under a condition (an optional parameter set):
@@ -186,7 +188,7 @@ describe("the function's role", () => {
     expect(s.KeepRotationState?.Resource).toEqual({ Ref: "rRotationStateSecret" });
   });
 
-  it("uses the KMS key only through Secrets Manager", () => {
+  it("uses the KMS key through Secrets Manager for the secrets", () => {
     expect(actions(s.UseKeyThroughSecretsManager as Statement)).toEqual([
       "kms:Decrypt",
       "kms:GenerateDataKey",
@@ -206,6 +208,24 @@ describe("the function's role", () => {
     expect(s.TellMissingRepoListFromDenied?.Resource).toEqual({ "Fn::GetAtt": ["rRepoConfigBucket", "Arn"] });
   });
 
+  it("keeps its progress in one object beside the list, and uses the KMS key through S3 for that object only", () => {
+    expect(actions(s.KeepRotationProgress as Statement)).toEqual(["s3:GetObject", "s3:PutObject"]);
+    const progressArn = resolveIntrinsics(s.KeepRotationProgress?.Resource as Json);
+    const listArn = resolveIntrinsics(s.ReadWriteRepoList?.Resource as Json);
+    const key = SAMPLE_PARAMETERS.pRepoConfigKey as string;
+    expect(progressArn).toBe(String(listArn).replace(new RegExp(`${key}$`), progressKey(key)));
+    expect(actions(s.UseKeyThroughS3ForProgress as Statement)).toEqual([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]);
+    expect(s.UseKeyThroughS3ForProgress?.Resource).toEqual({ "Fn::GetAtt": ["rKmsKey", "Arn"] });
+    const condition = s.UseKeyThroughS3ForProgress?.Condition as JsonObject;
+    expect(Object.keys(condition)).toEqual(["StringEquals"]);
+    const equals = condition.StringEquals as JsonObject;
+    expect(equals["kms:ViaService"]).toEqual({ "Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}" });
+    expect(resolveIntrinsics(equals["kms:EncryptionContext:aws:s3:arn"] as Json)).toBe(progressArn);
+  });
+
   it("holds the run lock the function takes, and nothing else of the bucket", () => {
     expect(actions(s.HoldRunLock as Statement)).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
     const lockArn = resolveIntrinsics(s.HoldRunLock?.Resource as Json);
@@ -220,9 +240,15 @@ describe("the function's role", () => {
       "ssm:UpdateDocumentDefaultVersion",
     ]);
     // The runbooks' own Name, as an ARN; Fn::Sub of names rather than Refs (a Ref would be a cycle).
-    const documentArns = resourcesOfType(template, "AWS::SSM::Document").map(([, document]) => ({
-      "Fn::Sub": `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${(document.Properties.Name as { "Fn::Sub": string })["Fn::Sub"]}`,
-    }));
+    const documentArns = resourcesOfType(template, "AWS::SSM::Document").map(([, document]) => {
+      const [name, variables] = (document.Properties.Name as { "Fn::Sub": [string, JsonObject] })["Fn::Sub"];
+      return {
+        "Fn::Sub": [
+          `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${name}`,
+          variables,
+        ],
+      };
+    });
     expect(documentArns).toHaveLength(4);
     expect(s.SetRunbookDefaultVersions?.Resource).toEqual(documentArns);
   });
@@ -316,8 +342,9 @@ describe("the repository list bucket", () => {
     expect(bucket.Properties.BucketEncryption).toBeDefined();
   });
 
-  it("survives the stack's deletion (the list is the user's data)", () => {
-    expect(bucket.DeletionPolicy).toBe("Retain");
+  it("survives the stack's deletion (the list is the user's data), but not a failed first create", () => {
+    // RetainExceptOnCreate: a rolled-back creation deletes the new bucket, so a retry can use its name.
+    expect(bucket.DeletionPolicy).toBe("RetainExceptOnCreate");
     expect(bucket.UpdateReplacePolicy).toBe("Retain");
   });
 
@@ -369,15 +396,26 @@ describe("encrypted alerts", () => {
     ]);
   });
 
-  it("lets CloudWatch Logs use the key for the function's log group only", () => {
-    const logs = keyStatements.find((s) => s.Sid === "LogsEncryptsFunctionLogGroup");
-    expect(logs?.Condition).toEqual({
-      ArnEquals: {
-        "kms:EncryptionContext:aws:logs:arn": {
-          "Fn::Sub":
-            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/GHS-AKM-${pIamUserName}",
+  it.each(["ci-deployer", "ci@example.com"])(
+    "lets CloudWatch Logs use the key for the function's log group only (user %s)",
+    (user) => {
+      // Prepare
+      const logs = keyStatements.find((s) => s.Sid === "LogsEncryptsFunctionLogGroup");
+      const values = { ...SAMPLE_PARAMETERS, pIamUserName: user };
+      const groupName = resolveIntrinsics(
+        resource(template, "rAkmFunctionLogGroup").Properties.LogGroupName ?? null,
+        values,
+      );
+
+      // Act
+      const condition = resolveIntrinsics(logs?.Condition ?? null, values);
+
+      // Assess
+      expect(condition).toEqual({
+        ArnEquals: {
+          "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:eu-west-1:123456789012:log-group:${String(groupName)}`,
         },
-      },
-    });
-  });
+      });
+    },
+  );
 });
