@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { StateStoreError } from "../errors.ts";
-import type { Holding } from "./state.ts";
+import type { Holding, RepoSeen } from "./state.ts";
 import type { ProgressPart } from "./state-parts.ts";
 
 /**
@@ -8,7 +8,8 @@ import type { ProgressPart } from "./state-parts.ts";
  * Holdings are grouped by key ID and owner, each repository mapped to the epoch second it was verified
  * (`{"AKIA…":{"octo":{"app":1767225600}}}`): a repository costs its name and about 15 bytes, so 10,000
  * repositories with 20-character names make some 350 KB.
- * The write log is its first time followed by the gaps between writes.
+ * The write log is its first time followed by the gaps between writes. Repository IDs are grouped by owner too,
+ * each repository mapped to its ID and the epoch second it was first seen (`{"octo":{"app":[123456,1767225600]}}`).
  */
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
 const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
@@ -32,6 +33,11 @@ const StoredProgress = v.strictObject({
       repos: v.array(v.pipe(v.string(), v.minLength(1))),
     }),
   ),
+  repoIds: v.optional(
+    v.record(Segment, v.record(Segment, v.tuple([v.pipe(v.number(), v.integer(), v.minValue(1)), Seconds]))),
+  ),
+  promotedAt: v.optional(IsoDate),
+  tokenExpiryAlertedAt: v.optional(IsoDate),
 });
 
 export interface ProgressDocument {
@@ -68,6 +74,15 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       }
     }
   }
+  let repoIds: Record<string, RepoSeen> | undefined;
+  if (stored.repoIds !== undefined) {
+    repoIds = {};
+    for (const [owner, repos] of Object.entries(stored.repoIds)) {
+      for (const [name, [id, seconds]] of Object.entries(repos)) {
+        repoIds[`${owner}/${name}`] = { id, seenAt: new Date(seconds * 1000).toISOString() };
+      }
+    }
+  }
   return {
     secret: stored.secret,
     progress: {
@@ -76,6 +91,9 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       holdings,
       githubWrites: decodeWriteTimes(stored.githubWrites ?? []),
       writing: stored.writing,
+      repoIds,
+      promotedAt: stored.promotedAt,
+      tokenExpiryAlertedAt: stored.tokenExpiryAlertedAt,
       updatedAt: stored.updatedAt,
     },
   };
@@ -109,6 +127,19 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
   if (progress.verified) stored.verified = progress.verified;
   if (progress.githubWrites.length > 0) stored.githubWrites = encodeWriteTimes(progress.githubWrites);
   if (progress.writing) stored.writing = { ...progress.writing, repos: [...progress.writing.repos] };
+  if (progress.repoIds) {
+    const repoIds: Record<string, Record<string, [number, number]>> = {};
+    for (const slug of Object.keys(progress.repoIds).sort()) {
+      const seen = progress.repoIds[slug] as RepoSeen;
+      const cut = slug.indexOf("/");
+      const byOwner = repoIds[slug.slice(0, cut)] ?? {};
+      byOwner[slug.slice(cut + 1)] = [seen.id, Math.floor(Date.parse(seen.seenAt) / 1000)];
+      repoIds[slug.slice(0, cut)] = byOwner;
+    }
+    stored.repoIds = repoIds;
+  }
+  if (progress.promotedAt) stored.promotedAt = progress.promotedAt;
+  if (progress.tokenExpiryAlertedAt) stored.tokenExpiryAlertedAt = progress.tokenExpiryAlertedAt;
   return JSON.stringify(stored);
 }
 

@@ -1,15 +1,17 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
-import { nameRepos, repoLabel } from "../domain/repo.ts";
+import { nameRepos, type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
+import type { RepoIdentity, TokenOwner } from "../ports.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
 import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
+import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds } from "./repo-identity.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
-import { emptyState, type PreviousKey } from "./state.ts";
+import { emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
-import { tokenWarnings } from "./token-check.ts";
+import { TOKEN_ALERT_INTERVAL_MS, tokenExpiryWarning, tokenWarnings } from "./token-check.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
@@ -35,21 +37,26 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     // rotation (its new key exists already) reads each remaining repository's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
     const resuming = stored?.pending !== undefined;
-    const { config, publicKeys, token } = await preflight(
+    const { config, publicKeys, token, identities } = await preflight(
       deps.config,
       deps.github,
       settings.allowedOwners,
       (repos) => (resuming ? [] : repos),
     );
-    for (const warning of tokenWarnings(
-      token,
-      settings.machineUserName,
-      settings.tokenSecretId,
-      deps.clock.now(),
-    ))
+    // A listed name that GitHub now gives another ID than the one first seen is another repository.
+    const replaced = config.repos.flatMap((repo) => {
+      const identity = identities.get(repoSlug(repo));
+      const error = identity && identityChange(repo, identity, stored?.repoIds);
+      return error ? [{ repo, error }] : [];
+    });
+    if (replaced.length > 0) throw new PreflightError(replaced);
+    const now = deps.clock.now();
+    for (const warning of tokenWarnings(token, settings.machineUserName, settings.tokenSecretId, now)) {
       outcome.note(warning);
+    }
     await deps.iam.checkUser();
-    const loaded = stored ?? emptyState(deps.clock.now());
+    const loaded = stored ?? emptyState(now);
+    outcome.note(addedSinceNote(loaded, config.repos));
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
     deps.writeBudget?.remember(writeTimes(loaded));
     const keys = await deps.iam.list(stored?.pending ? [stored.pending.accessKeyId] : []);
@@ -62,7 +69,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       deadline: options.deadline,
       repos: config.repos,
       publicKeys,
-      state: rec.state,
+      state: watchDestinations(rec.state, { repos: config.repos, identities, token, options, outcome, deps }),
     });
     outcome.oldAccessKeyId = run.state.current?.accessKeyId;
     outcome.newAccessKeyId = run.state.pending?.accessKeyId;
@@ -91,12 +98,42 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     if (akm instanceof KeyDestinationRefusedError) outcome.alert(akm.alert);
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
+        if (failure.error instanceof RepositoryReplacedError) outcome.alert(failure.error.alert);
         outcome.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });
       }
     }
     deps.log(`rotate failed: ${akm.name}: ${akm.message}`);
     return outcome.finish("Failed", `Rotation Failed (${akm.fault} fault).`, akm);
   }
+}
+
+/**
+ * What a rotation records about where the key goes, before it changes anything: the GitHub IDs of the listed
+ * repositories (first seen now, unless seen before; unlisted ones forgotten) and, at most once a day, that the
+ * stack's topic was alerted about a token that expires soon (the alert itself goes with this run's outcome).
+ * A dry run records nothing and alerts nothing.
+ */
+function watchDestinations(
+  state: RotationState,
+  context: {
+    readonly repos: readonly RepoRef[];
+    readonly identities: ReadonlyMap<string, RepoIdentity>;
+    readonly token: TokenOwner;
+    readonly options: RotateOptions;
+    readonly outcome: OutcomeRecorder;
+    readonly deps: RotationDeps;
+  },
+): RotationState {
+  const { repos, identities, token, options, outcome, deps } = context;
+  if (options.dryRun) return state;
+  const now = deps.clock.now();
+  const next = recordRepoIds(state, repos, identities, now);
+  const expiry = tokenExpiryWarning(token, deps.settings.tokenSecretId, now);
+  const last = state.tokenExpiryAlertedAt === undefined ? undefined : Date.parse(state.tokenExpiryAlertedAt);
+  if (expiry === undefined || (last !== undefined && now.getTime() - last < TOKEN_ALERT_INTERVAL_MS))
+    return next;
+  outcome.alert(expiry.replace(/^Warning: /, ""));
+  return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
 /** R3: records the intent first, then the new key's secret right after CreateAccessKey, before any other call. */
@@ -170,6 +207,7 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
     },
     pending: undefined,
     previous: old ? { accessKeyId: old.accessKeyId, origin: old.origin, retireAfter } : undefined,
+    promotedAt: isoSeconds(deps.clock.now()),
   });
   outcome.retireAfter = old ? new Date(retireAfter) : undefined;
   return outcome.finish(

@@ -1,5 +1,6 @@
 import { nameRepos, repoLabel } from "../domain/repo.ts";
 import { toAkmError } from "../errors.ts";
+import { githubApiNote } from "./github-api-note.ts";
 import { reposLacking } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { loadReposConfig } from "./preflight.ts";
@@ -28,6 +29,7 @@ export async function rotationResult(
   options: RotationResultOptions,
 ): Promise<RunOutcome> {
   const outcome = new OutcomeRecorder("rotate-result", options.dryRun);
+  outcome.note(githubApiNote(deps.settings.githubApiUrl));
   try {
     const state = await deps.state.load();
     outcome.newAccessKeyId = state?.pending?.accessKeyId ?? state?.current?.accessKeyId;

@@ -1,4 +1,12 @@
-import type { Holding, ManagedKey, PendingKey, PreviousKey, RotationState, WritingBatch } from "./state.ts";
+import type {
+  Holding,
+  ManagedKey,
+  PendingKey,
+  PreviousKey,
+  RepoSeen,
+  RotationState,
+  WritingBatch,
+} from "./state.ts";
 
 /**
  * The keys: the part of the rotation state kept in the Secrets Manager secret. It changes only when IAM's keys
@@ -23,6 +31,10 @@ export interface ProgressPart {
   /** Epoch seconds, ascending. */
   readonly githubWrites: readonly number[];
   readonly writing: WritingBatch | undefined;
+  /** Where the key goes (see RotationState): repository IDs, the last promotion, the last token alert. */
+  readonly repoIds?: Readonly<Record<string, RepoSeen>> | undefined;
+  readonly promotedAt?: string | undefined;
+  readonly tokenExpiryAlertedAt?: string | undefined;
   readonly updatedAt: string;
 }
 
@@ -61,6 +73,9 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       holdings: state.holdings,
       githubWrites: state.githubWrites ?? [],
       writing: state.writing,
+      repoIds: state.repoIds,
+      promotedAt: state.promotedAt,
+      tokenExpiryAlertedAt: state.tokenExpiryAlertedAt,
       updatedAt: state.updatedAt,
     },
   };
@@ -80,6 +95,9 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     holdings: progress.holdings,
     ...(progress.githubWrites.length > 0 ? { githubWrites: progress.githubWrites } : {}),
     ...(progress.writing ? { writing: progress.writing } : {}),
+    ...(progress.repoIds ? { repoIds: progress.repoIds } : {}),
+    ...(progress.promotedAt ? { promotedAt: progress.promotedAt } : {}),
+    ...(progress.tokenExpiryAlertedAt ? { tokenExpiryAlertedAt: progress.tokenExpiryAlertedAt } : {}),
     updatedAt: progress.updatedAt,
   };
 }

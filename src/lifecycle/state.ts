@@ -18,6 +18,13 @@ import type { SecretValue } from "../domain/secret-value.ts";
  * - `writing`: the batch of repositories the running sync may write before its next save (holdings are saved
  *   in batches). A run that resumes after a crash checks these repositories' `updated_at` against `since`
  *   instead of writing them again.
+ * - `repoIds`: GitHub's numeric ID of each listed repository (by slug) when a rotation first saw it, and when.
+ *   A name that later answers with another ID is a different repository (deleted and re-created, or the name
+ *   taken by another one) and is refused; a repository no longer listed is forgotten.
+ * - `promotedAt`: when the last rotation finished (its key became current): repositories first seen after it
+ *   are the ones "added since the previous rotation".
+ * - `tokenExpiryAlertedAt`: when the stack's topic was last told that the GitHub token expires soon (at most
+ *   once a day).
  */
 export interface ManagedKey {
   readonly accessKeyId: string;
@@ -52,6 +59,14 @@ export interface WritingBatch {
   readonly repos: readonly string[];
 }
 
+/** A repository as a rotation first saw it on GitHub. */
+export interface RepoSeen {
+  /** GitHub's repository ID. */
+  readonly id: number;
+  /** When it was first seen (ISO 8601, whole seconds). */
+  readonly seenAt: string;
+}
+
 export interface RotationState {
   readonly current: ManagedKey | undefined;
   readonly pending: PendingKey | undefined;
@@ -60,6 +75,9 @@ export interface RotationState {
   readonly holdings: Readonly<Record<string, Holding>>;
   readonly githubWrites?: readonly number[];
   readonly writing?: WritingBatch | undefined;
+  readonly repoIds?: Readonly<Record<string, RepoSeen>>;
+  readonly promotedAt?: string;
+  readonly tokenExpiryAlertedAt?: string;
   readonly updatedAt: string;
 }
 

@@ -7,8 +7,9 @@ import type { RepoPublicKey } from "../ports.ts";
 import { reposLacking } from "./holders.ts";
 import { MismatchedPairError } from "./mismatched-pair-error.ts";
 import type { BudgetWindow, OutcomeRecorder } from "./outcome.ts";
+import { identityChange } from "./repo-identity.ts";
 import type { RotationDeps, RotationRun } from "./rotation-context.ts";
-import type { Holding, RotationState, WritingBatch } from "./state.ts";
+import type { Holding, RepoSeen, RotationState, WritingBatch } from "./state.ts";
 
 /** GitHub's clock and ours may differ; an `updated_at` this much older than our write still counts. */
 const CLOCK_SKEW_MS = 120_000;
@@ -64,11 +65,14 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   const saveEvery = settings.saveEvery ?? DEFAULT_SAVE_EVERY;
   const names = [settings.secretNameSecretKey, settings.secretNameKeyId];
   const fresh: Record<string, Holding> = {};
+  /** IDs of repositories first seen by this sync (a resumed rotation checks each repository as it writes it). */
+  const freshIds: Record<string, RepoSeen> = {};
   let failed = 0;
   let mismatched = 0;
   const persist = async (writing: WritingBatch | undefined): Promise<void> => {
     await run.save({
       ...run.state,
+      ...(Object.keys(freshIds).length === 0 ? {} : { repoIds: { ...run.state.repoIds, ...freshIds } }),
       holdings: { ...run.state.holdings, ...fresh },
       githubWrites: budget ? writeLog(budget.recent()) : (run.state.githubWrites ?? []),
       writing,
@@ -127,7 +131,22 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     let publicKey: RepoPublicKey | undefined;
     let startedAt = deps.clock.now();
     try {
-      publicKey = publicKeys.get(repoSlug(repo)) ?? (await deps.github.publicKey(repo));
+      const preloaded = publicKeys.get(repoSlug(repo));
+      if (preloaded === undefined) {
+        // Not checked in this invocation's preflight (a resumed rotation): the same checks before the write,
+        // GitHub's ID included, so a moved, archived or re-created repository never gets the key.
+        const identity = await deps.github.checkWritable(repo);
+        const replaced = identityChange(repo, identity, { ...run.state.repoIds, ...freshIds });
+        if (replaced !== undefined) {
+          report.alert(replaced.alert);
+          throw replaced;
+        }
+        freshIds[repoSlug(repo)] ??= {
+          id: identity.id,
+          seenAt: `${deps.clock.now().toISOString().slice(0, 19)}Z`,
+        };
+      }
+      publicKey = preloaded ?? (await deps.github.publicKey(repo));
       if (budget) {
         // Both secrets go back to back, so their values disagree for one round trip only.
         const wait = budget.readyAt(WRITES_PER_REPO).getTime() - deps.clock.now().getTime();

@@ -5,6 +5,9 @@ export const TOKEN_EXPIRY_WARNING_DAYS = 14;
 
 const DAY_MS = 86_400_000;
 
+/** The stack's topic hears about an expiring token at most this often (the summary warns at every rotation). */
+export const TOKEN_ALERT_INTERVAL_MS = DAY_MS;
+
 /**
  * What a rotation should warn about the GitHub token, as summary lines: a token of another user than the machine
  * user the stack names (pGitHubMachineUserName; logins compared ignoring case, as GitHub does), and a token that

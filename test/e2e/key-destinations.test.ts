@@ -131,3 +131,59 @@ describe("a listed repository that moved", () => {
     expect(stack.github.secretNames(to.owner, to.name)).toEqual([]);
   });
 });
+
+describe("a listed repository deleted and re-created under the same name", () => {
+  it("makes the next Rotate fail before any change, with both IDs, and alerts", async () => {
+    // Prepare
+    const stack = await createStack({ repos: OURS, tokenRepos: "all", graceMinutes: 0 });
+    const first = await stack.runRunbook("Rotate");
+    const before = stack.github.repoId("octo-org", "web");
+    stack.github.deleteRepo("octo-org", "web");
+    stack.github.addRepo("octo-org", "web");
+    const keys = await stack.keys();
+    stack.advanceClock(3_600_000);
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(first.execution.status).toBe("Success");
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain(
+      `octo-org/web is a different repository now (ID ${before} → ${stack.github.repoId("octo-org", "web")})`,
+    );
+    expect(await stack.keys()).toEqual(keys);
+    expect(stack.github.secretNames("octo-org", "web")).toEqual([]);
+    expect(stack.alerts.map((a) => a.message)).toEqual([expect.stringContaining("octo-org/web")]);
+  });
+});
+
+describe("the rotation summary", () => {
+  it("names the GitHub API and the repositories added since the previous rotation", async () => {
+    // Prepare
+    const stack = await createStack({
+      repos: OURS,
+      githubRepos: [...OURS, "octo-org/docs"],
+      tokenRepos: "all",
+      graceMinutes: 0,
+    });
+    await stack.runRunbook("Rotate");
+    await stack.runRunbook("Add-RepoConfig", { GITHUBOWNER: "octo-org", GITHUBREPO: "docs" });
+    stack.advanceClock(3_600_000);
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(String(execution.outputs["CheckRotateResult.Summary"])).toContain(
+      `GitHub API: ${stack.github.url}.`,
+    );
+    const rotate = execution.steps.find((step) => step.stepName === "CheckRotate");
+    const rotateSummary = String(rotate?.outputs.Summary ?? "");
+    expect(rotateSummary).toContain(`GitHub API: ${stack.github.url}.`);
+    expect(rotateSummary).toMatch(
+      /Repositories added since the previous rotation \([^)]+\): octo-org\/docs \(1\)/,
+    );
+  });
+});

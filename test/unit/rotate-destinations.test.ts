@@ -129,3 +129,173 @@ describe("the GitHub connection in the rotation summary", () => {
     expect(answer.summary).not.toContain("Warning");
   });
 });
+
+/** The list of `world` as repos.json. */
+function listOf(repos: readonly { owner: string; name: string }[]): string {
+  return JSON.stringify({ Repos: repos.map((r) => ({ Owner: r.owner, Name: r.name })) });
+}
+
+const HOUR_MS = 3_600_000;
+
+describe("repositories identified by GitHub's ID once first seen", () => {
+  it("records each listed repository's ID at the first rotation, which says it starts keeping track", async () => {
+    // Prepare
+    const world = fakeWorld(2);
+
+    // Act
+    const { answer } = await rotateOnce(world);
+
+    // Assess
+    expect(answer.summary).toContain("Repositories added since the previous rotation: not known yet");
+    const state = await world.state.load();
+    expect(
+      Object.fromEntries(Object.entries(state?.repoIds ?? {}).map(([slug, seen]) => [slug, seen.id])),
+    ).toEqual({
+      "acme/service-1": world.github.ids.get("acme/service-1"),
+      "acme/service-2": world.github.ids.get("acme/service-2"),
+    });
+  });
+
+  it("names the repositories added since the previous rotation, and none once they were rotated", async () => {
+    // Prepare
+    const world = fakeWorld(2);
+    await rotateOnce(world);
+    const added = world.github.addRepo("acme", "new-service");
+    world.config.text = listOf([...world.repos, added]);
+    world.clock.advance(2 * HOUR_MS);
+
+    // Act
+    const second = await rotateOnce(world);
+    world.clock.advance(2 * HOUR_MS);
+    const third = await rotateOnce(world);
+
+    // Assess
+    expect(second.answer.status).toBe("Succeeded");
+    expect(second.answer.summary).toMatch(
+      /Repositories added since the previous rotation \(\S+\): acme\/new-service \(1\)\./,
+    );
+    expect(third.answer.summary).toMatch(/Repositories added since the previous rotation \(\S+\): none\./);
+  });
+
+  it("refuses a repository re-created under a listed name before any change, with both IDs, and alerts", async () => {
+    // Prepare
+    const world = fakeWorld(2);
+    await rotateOnce(world);
+    const before = world.github.ids.get("acme/service-2");
+    world.github.recreateRepo("acme", "service-2");
+    world.clock.advance(2 * HOUR_MS);
+    const keys = world.iam.keys.map((k) => k.accessKeyId);
+    const writes = world.github.writes.length;
+    const saves = world.state.saves;
+
+    // Act
+    const { outcome, answer } = await rotateOnce(world);
+
+    // Assess
+    expect(answer.status).toBe("Failed");
+    expect(answer.summary).toContain(
+      `acme/service-2 is a different repository now (ID ${before} → ${world.github.ids.get("acme/service-2")})`,
+    );
+    expect(answer.failedRepos.map((r) => r.repo)).toEqual(["acme/service-2"]);
+    expect(world.iam.keys.map((k) => k.accessKeyId)).toEqual(keys);
+    expect(world.github.writes).toHaveLength(writes);
+    expect(world.state.saves).toBe(saves);
+    expect(outcome.alerts).toEqual([
+      expect.stringContaining("acme/service-2 is a different repository on GitHub"),
+    ]);
+  });
+
+  it("takes the new repository once it was removed from the list for one rotation and added again", async () => {
+    // Prepare
+    const world = fakeWorld(2);
+    await rotateOnce(world);
+    world.github.recreateRepo("acme", "service-2");
+    const [first, second] = world.repos;
+    world.config.text = listOf(first ? [first] : []);
+    world.clock.advance(2 * HOUR_MS);
+    await rotateOnce(world);
+    world.config.text = listOf([first, second].flatMap((r) => (r ? [r] : [])));
+    world.clock.advance(2 * HOUR_MS);
+
+    // Act
+    const { answer } = await rotateOnce(world);
+
+    // Assess
+    expect(answer.status).toBe("Succeeded");
+    expect(answer.summary).toContain("acme/service-2 (1)");
+  });
+
+  it("refuses a repository re-created while a rotation is unfinished, at its write, and writes the others", async () => {
+    // Prepare: the first invocation creates the key and stops before writing (its step time is used up).
+    const world = fakeWorld(3);
+    await rotateOnce(world);
+    world.clock.advance(2 * HOUR_MS);
+    const first = await rotate(world.deps, {
+      owner: "exec-2",
+      dryRun: false,
+      replaceOlderKey: false,
+      deadline: world.clock.now(),
+    });
+    world.github.recreateRepo("acme", "service-3");
+
+    // Act
+    const { outcome, answer } = await rotateOnce(world);
+
+    // Assess
+    expect(first.status).not.toBe("Succeeded");
+    expect(answer.status).toBe("Failed");
+    expect(answer.failedRepos).toEqual([
+      expect.objectContaining({
+        repo: "acme/service-3",
+        detail: expect.stringContaining("different repository now"),
+      }),
+    ]);
+    expect(world.github.value("acme/service-3", "AWS_ACCESS_KEY_ID")).toBeUndefined();
+    expect(world.github.value("acme/service-1", "AWS_ACCESS_KEY_ID")).toBe(answer.newAccessKeyId);
+    expect(outcome.alerts).toEqual([expect.stringContaining("acme/service-3")]);
+  });
+});
+
+describe("the token's expiry, alerted", () => {
+  it("alerts the stack's topic at most once a day, and warns in every summary", async () => {
+    // Prepare
+    const world = fakeWorld(1);
+    world.github.tokenOwner = {
+      login: "machine-user",
+      expiresAt: new Date(world.clock.now().getTime() + 10 * DAY_MS),
+    };
+
+    // Act
+    const first = await rotateOnce(world);
+    world.clock.advance(2 * HOUR_MS);
+    const second = await rotateOnce(world);
+    world.clock.advance(DAY_MS);
+    const third = await rotateOnce(world);
+
+    // Assess
+    expect(first.outcome.alerts).toEqual([expect.stringContaining("expires at")]);
+    expect(second.outcome.alerts).toEqual([]);
+    expect(second.answer.summary).toContain("Warning: the GitHub token of machine-user expires at");
+    expect(third.outcome.alerts).toEqual([expect.stringContaining("expires at")]);
+  });
+
+  it("alerts nothing in a dry run", async () => {
+    // Prepare
+    const world = fakeWorld(1);
+    world.github.tokenOwner = {
+      login: "machine-user",
+      expiresAt: new Date(world.clock.now().getTime() + DAY_MS),
+    };
+
+    // Act
+    const outcome = await rotate(world.deps, {
+      owner: "exec-1",
+      dryRun: true,
+      replaceOlderKey: false,
+      deadline: FAR_FUTURE,
+    });
+
+    // Assess
+    expect(outcome.alerts).toEqual([]);
+  });
+});
