@@ -90,6 +90,30 @@ export const AddRepoEvent = eventObject({ action: v.literal("add-repo"), owner: 
 
 export const DeleteRepoEvent = eventObject({ action: v.literal("delete-repo"), owner: Owner, name: Name });
 
+/**
+ * A change of the repository list, as S3 sends it to EventBridge and the stack's rule (templates/60-list-changes.yaml)
+ * passes it on unchanged. Only the fields the function reads are checked; S3 may add others.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html
+ */
+export const ListChangedEvent = v.looseObject({
+  source: v.literal("aws.s3"),
+  "detail-type": v.picklist(["Object Created", "Object Deleted"]),
+  time: v.optional(v.string()),
+  detail: v.looseObject({
+    bucket: v.looseObject({ name: v.string() }),
+    object: v.looseObject({ key: v.string(), "version-id": v.optional(v.string()) }),
+    reason: v.optional(v.string()),
+    requester: v.optional(v.string()),
+    "source-ip-address": v.optional(v.string()),
+  }),
+});
+export type ListChangedEvent = v.InferOutput<typeof ListChangedEvent>;
+
+/** An event from S3 (by way of EventBridge) rather than from a runbook. */
+export function isS3Event(event: unknown): boolean {
+  return typeof event === "object" && event !== null && (event as { source?: unknown }).source === "aws.s3";
+}
+
 export const ACTIONS = [
   "rotate",
   "rotate-result",
@@ -97,6 +121,7 @@ export const ACTIONS = [
   "list-repos",
   "add-repo",
   "delete-repo",
+  "list-changed",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -113,7 +138,9 @@ export const HandlerEvent = v.pipe(
     "action",
     [RotateEvent, RotateResultEvent, RetireEvent, ListReposEvent, AddRepoEvent, DeleteRepoEvent],
     (issue) => {
-      const actions = ACTIONS.map((a) => `"${a}"`).join(", ");
+      const actions = ACTIONS.filter((a) => a !== "list-changed")
+        .map((a) => `"${a}"`)
+        .join(", ");
       return `action must be one of ${actions}, not ${issue.input === undefined ? "missing" : jsonTypeOf(issue.input)}`;
     },
   ),
@@ -133,7 +160,7 @@ export type RunStatus = "Succeeded" | "Failed" | "InProgress";
  * - rotate: `again` (invoke again once `resumeAt` has passed) | `done` | `failed`
  * - rotate-result: `retire` (sleep until `retireAfter`, then Retire) | `continues` (the rotation is unfinished
  *   after the loop's last iteration; the next execution resumes it) | `done` | `failed`
- * - retire, list-repos, add-repo, delete-repo: `done` | `failed`
+ * - retire, list-repos, add-repo, delete-repo, list-changed: `done` | `failed`
  */
 export type Next = "again" | "retire" | "continues" | "done" | "failed";
 

@@ -7,6 +7,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import * as v from "valibot";
+import { S3ConfigHistory } from "./aws/config-history.ts";
 import { S3ConfigStore } from "./aws/config-store.ts";
 import { AwsIamKeys } from "./aws/iam-keys.ts";
 import { StsIdentityProbe } from "./aws/identity-probe.ts";
@@ -24,7 +25,13 @@ import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
-import { ACTIONS, HandlerEvent, type HandlerResult } from "./handler-contract.ts";
+import {
+  ACTIONS,
+  HandlerEvent,
+  type HandlerResult,
+  isS3Event,
+  ListChangedEvent,
+} from "./handler-contract.ts";
 import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
@@ -33,6 +40,7 @@ import { rotationResult } from "./lifecycle/rotation-result.ts";
 import { SplitStateStore } from "./lifecycle/split-state-store.ts";
 import { systemClock } from "./ports.ts";
 import { renderAnswer, repoLogLines } from "./render-answer.ts";
+import { announceListChange } from "./repos/list-changed.ts";
 import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
 
 /** The part of the Lambda context we use. */
@@ -85,8 +93,13 @@ export async function handler(
   if (isCustomResourceRequest(event)) {
     return answerRunbookDefaultVersions(event, context, runbookDefaultVersionsDeps(log));
   }
-  const outcome = await deliverAlerts(await run(event, context));
+  const { outcome, undelivered } = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);
+  if (outcome.action === "list-changed" && undelivered.length > 0) {
+    // EventBridge invokes asynchronously: failing the invocation makes Lambda retry it, so the change is still
+    // announced once SNS answers. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    throw new Error(`The change of the repository list could not be announced: ${undelivered.join(" ")}`);
+  }
   return renderAnswer(outcome, systemClock.now());
 }
 
@@ -94,8 +107,10 @@ export async function handler(
  * Sends the alerts the run asked for to the stack's topic, once the run is over. A failed send does not hide the
  * run's own result: the summary says the alert could not be sent (and the log has why).
  */
-async function deliverAlerts(outcome: RunOutcome): Promise<RunOutcome> {
-  if (outcome.alerts.length === 0 || wiring === undefined) return outcome;
+async function deliverAlerts(
+  outcome: RunOutcome,
+): Promise<{ outcome: RunOutcome; undelivered: readonly string[] }> {
+  if (outcome.alerts.length === 0 || wiring === undefined) return { outcome, undelivered: [] };
   const sink = new SnsAlertSink(wiring.sns, wiring.settings.alertTopicArn);
   const subject = `aws-github-akm alert for IAM user ${wiring.settings.iamUserName}`;
   const failures: string[] = [];
@@ -109,10 +124,14 @@ async function deliverAlerts(outcome: RunOutcome): Promise<RunOutcome> {
       failures.push(`The alert to the stack's SNS topic could not be sent (${akm.message}). Fix: ${akm.fix}`);
     }
   }
-  return failures.length === 0 ? outcome : { ...outcome, notes: [...outcome.notes, ...failures] };
+  return {
+    outcome: failures.length === 0 ? outcome : { ...outcome, notes: [...outcome.notes, ...failures] },
+    undelivered: failures,
+  };
 }
 
 async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> {
+  if (isS3Event(event)) return listChanged(event);
   const parsed = v.safeParse(HandlerEvent, event);
   if (!parsed.success) return invalidEvent(event, parsed.issues);
   const input = parsed.output;
@@ -151,6 +170,55 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
       return outcome;
     }
   }
+}
+
+/**
+ * A change of repos.json, from S3 by way of the stack's EventBridge rule: announced on the alert topic. An event
+ * about another object (a rule edited by hand) is refused rather than read.
+ */
+async function listChanged(event: unknown): Promise<RunOutcome> {
+  const report = new OutcomeRecorder("list-changed", false);
+  const parsed = v.safeParse(ListChangedEvent, event);
+  if (!parsed.success) {
+    const problems = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "(event)"}: ${issue.message}`);
+    return report.finish(
+      "Failed",
+      "Invalid input: nothing was read or changed.",
+      new AkmError(`The S3 event is not a change of an object (${problems.join("; ")}).`, {
+        fix: "Check the stack's EventBridge rule for the repository list: it forwards S3's Object Created and Object Deleted events unchanged.",
+        fault: "user",
+      }),
+    );
+  }
+  let w: Wiring;
+  try {
+    w = wire();
+  } catch (error) {
+    return report.finish("Failed", "Configuration error.", toAkmError(error, "Startup"));
+  }
+  const { detail } = parsed.output;
+  const { configBucket, configKey } = w.settings;
+  if (detail.bucket.name !== configBucket || detail.object.key !== configKey) {
+    return report.finish(
+      "Failed",
+      "Ignored an S3 event about another object: nothing was read or changed.",
+      new AkmError(
+        `The S3 event names s3://${detail.bucket.name}/${detail.object.key}, not the repository list s3://${configBucket}/${configKey}.`,
+        {
+          fix: "Update the stack from the published template: its EventBridge rule forwards only the list's events.",
+          fault: "user",
+        },
+      ),
+    );
+  }
+  return announceListChange(new S3ConfigHistory(w.s3, configBucket, configKey), w.settings.allowedOwners, {
+    versionId: detail.object["version-id"],
+    deleted: parsed.output["detail-type"] === "Object Deleted",
+    time: parsed.output.time,
+    requester: detail.requester,
+    sourceIp: detail["source-ip-address"],
+    reason: detail.reason,
+  });
 }
 
 function dispatchRotation(

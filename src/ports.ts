@@ -80,6 +80,26 @@ export interface ConfigStore {
   write(text: string, expectedVersion: string | undefined): Promise<void>;
 }
 
+/** One version of repos.json in the versioned bucket. */
+export interface ConfigVersion {
+  readonly versionId: string;
+  /** The list's text; undefined for a delete marker (the list was deleted at that version). */
+  readonly text: string | undefined;
+}
+
+/** The earlier versions of repos.json (the bucket is versioned), to tell what a change added and removed. */
+export interface ConfigHistory {
+  /** Human-readable location for messages, e.g. `s3://bucket/repos.json`. */
+  readonly location: string;
+  /**
+   * The version `versionId` and the one before it (undefined when it is the first), each read; undefined when
+   * S3 lists no such version of the list.
+   */
+  versionAndPrevious(
+    versionId: string,
+  ): Promise<{ readonly version: ConfigVersion; readonly previous: ConfigVersion | undefined } | undefined>;
+}
+
 /** The GitHub token, read when a run starts. */
 export interface TokenSource {
   token(): Promise<SecretValue>;

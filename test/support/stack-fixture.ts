@@ -14,6 +14,7 @@ import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from "@aws-s
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -38,6 +39,7 @@ import {
   type StaticCredentials,
   uniqueName,
 } from "./aws-fixtures.ts";
+import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type GitHubEmulator,
   type SecretWrittenEvent,
@@ -202,6 +204,12 @@ export interface Stack {
   ): Promise<RunbookRun>;
   /** Invokes the stack's function directly with `event` (as `aws lambda invoke` or EventBridge would). */
   invokeFunction(event: unknown): Promise<LambdaInvocation>;
+  /**
+   * What S3 and EventBridge do after the list's latest change: S3's documented event for it (Object Created, or
+   * Object Deleted for a delete marker), matched against the template's rule rEventsRuleListChanged and, when it
+   * matches, passed to the function as the rule's target does. Undefined when the rule does not match.
+   */
+  deliverListChange(): Promise<LambdaInvocation | undefined>;
   /** The user's keys as IAM lists them, oldest first. */
   keys(): Promise<KeyState[]>;
   /** An extra write hook, run after the R1 check of each secret write (undefined removes it). */
@@ -537,6 +545,33 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         everyStdoutStderr.push(invocation.logs);
         capturedTexts.push(JSON.stringify(invocation.result ?? null));
         return invocation;
+      },
+
+      async deliverListChange() {
+        const { Versions = [], DeleteMarkers = [] } = await s3.send(
+          new ListObjectVersionsCommand({ Bucket: bucket, Prefix: configKey }),
+        );
+        const latest = [...Versions, ...DeleteMarkers].find(
+          (entry) => entry.Key === configKey && entry.IsLatest,
+        );
+        if (latest?.VersionId === undefined)
+          throw new Error("stack-fixture: the list has no version to announce");
+        const event = s3ObjectEvent({
+          bucket,
+          key: configKey,
+          versionId: latest.VersionId,
+          deleted: DeleteMarkers.includes(latest),
+          region: MOTO_REGION,
+          accountId: MOTO_ACCOUNT_ID,
+          time: new Date(Date.now() + clockOffsetMs),
+        });
+        const rule = template.Resources.rEventsRuleListChanged;
+        if (rule === undefined)
+          throw new Error("stack-fixture: the template has no rule rEventsRuleListChanged");
+        const resolver = new IntrinsicResolver(template, context);
+        const pattern = resolver.resolve(rule.Properties?.EventPattern);
+        if (!matchesEventPattern(pattern, event)) return undefined;
+        return stack.invokeFunction(event);
       },
 
       keys: listKeys,
