@@ -347,13 +347,13 @@ describe("a repository that cannot be written (R5) and resuming", () => {
 });
 
 describe("a step with no time at all", () => {
-  it("fails instead of looping when no repository could even be checked, and changes nothing", async () => {
-    const world = fakeWorld(2);
+  it("still checks one repository, so the loop always makes progress, and changes nothing yet", async () => {
+    const world = fakeWorld(5);
 
-    const result = await run(world, { deadline: world.clock.now() });
+    const first = await run(world, { deadline: world.clock.now() });
 
-    expect(result.status).toBe("Failed");
-    expect(result.summary).toContain("time ran out before any repository could be checked");
+    expect(first.status).toBe("InProgress");
+    expect(first.summary).toContain("1 of 5 checked");
     expect(world.iam.keys).toHaveLength(0);
     expect((await run(world)).status).toBe("Succeeded");
   });
