@@ -137,6 +137,9 @@ async function stackPolicies(stack: Stack): Promise<TemplatePolicies> {
         pIamUserName: stack.user.userName,
         pIamUserArn: stack.user.userArn,
         pRepoConfigBucketName: stack.bucket,
+        // The machine user names the token secret (GHS-AKM-<user>-GitHubToken-<login>, then Secrets Manager's
+        // six-character suffix); the key policy names the secret the same way.
+        pGitHubMachineUserName: stack.tokenSecretArn.replace(/^.*-GitHubToken-/, "").replace(/-[^-]{6}$/, ""),
         pSnsEmailAddress: "alerts@example.com",
       },
       stackName: `akm-${stack.user.userName}`,
