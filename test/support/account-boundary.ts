@@ -100,6 +100,63 @@ export function stackTargets(policies: TemplatePolicies): StackTargets {
   };
 }
 
+/** Every way to change a secret, its value or its policy (the secrets' policies deny them all). */
+const SECRET_CHANGES = [
+  "secretsmanager:PutSecretValue",
+  "secretsmanager:UpdateSecret",
+  "secretsmanager:UpdateSecretVersionStage",
+  "secretsmanager:DeleteSecret",
+  "secretsmanager:RestoreSecret",
+  "secretsmanager:RotateSecret",
+  "secretsmanager:CancelRotateSecret",
+  "secretsmanager:PutResourcePolicy",
+  "secretsmanager:DeleteResourcePolicy",
+  "secretsmanager:TagResource",
+  "secretsmanager:UntagResource",
+  "secretsmanager:ReplicateSecretToRegions",
+  "secretsmanager:RemoveRegionsFromReplication",
+  "secretsmanager:StopReplicationToReplica",
+] as const;
+
+/** What guards the bucket or announces its changes. */
+const BUCKET_GUARD_CHANGES = [
+  "s3:PutBucketPolicy",
+  "s3:DeleteBucketPolicy",
+  "s3:PutBucketVersioning",
+  "s3:PutLifecycleConfiguration",
+  "s3:PutReplicationConfiguration",
+  "s3:PutBucketNotification",
+  "s3:PutBucketOwnershipControls",
+  "s3:PutBucketPublicAccessBlock",
+  "s3:PutEncryptionConfiguration",
+] as const;
+
+const OBJECT_WRITES = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"] as const;
+
+/** Administration of the key, without use (CloudFormation's Key and Alias handlers need these). */
+const KEY_ADMINISTRATION = [
+  "kms:CreateAlias",
+  "kms:UpdateAlias",
+  "kms:DeleteAlias",
+  "kms:EnableKey",
+  "kms:DisableKey",
+  "kms:EnableKeyRotation",
+  "kms:DisableKeyRotation",
+  "kms:PutKeyPolicy",
+  "kms:UpdateKeyDescription",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+] as const;
+
+const KEY_METADATA = [
+  "kms:DescribeKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListResourceTags",
+];
+
 const everything = (name: string): NamedPolicy => ({
   name,
   document: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] },
@@ -209,6 +266,18 @@ export function boundaryRequests(
     check("see the token secret's metadata", "Allowed", "secretsmanager:DescribeSecret", t.tokenSecret);
     check("see the key's metadata", "Allowed", "kms:DescribeKey", t.key);
     check("read the list (not secret)", "Allowed", "s3:GetObject", t.list);
+    for (const action of SECRET_CHANGES) {
+      check(`${action} on the token`, "ExplicitlyDenied", action, t.tokenSecret);
+      check(`${action} on the state`, "ExplicitlyDenied", action, t.stateSecret);
+    }
+    for (const action of BUCKET_GUARD_CHANGES)
+      check(`${action} on the bucket`, "ExplicitlyDenied", action, t.bucket);
+    for (const action of OBJECT_WRITES) {
+      check(`${action} on the list`, "ExplicitlyDenied", action, t.list);
+      check(`${action} on the lock`, "ExplicitlyDenied", action, t.lock);
+    }
+    for (const action of KEY_ADMINISTRATION) check(`${action} on the key`, "ImplicitlyDenied", action, t.key);
+    for (const action of KEY_METADATA) check(`${action} on the key`, "Allowed", action, t.key);
     if (named) {
       check("upload a CA bundle", "ExplicitlyDenied", "s3:PutObject", t.caBundle);
       check(
@@ -268,6 +337,9 @@ export function boundaryRequests(
     "kms:ScheduleKeyDeletion",
     t.key,
   );
+  for (const action of KEY_ADMINISTRATION) {
+    admin(`${action} on the key directly`, named ? "Allowed" : "ImplicitlyDenied", action, t.key);
+  }
 
   // The principal that deploys the stack: CloudFormation calls with its credentials. When administrators are
   // named, it is one of them.
@@ -338,6 +410,9 @@ export function boundaryRequests(
   deployer("update the bucket's lifecycle rules", "Allowed", "s3:PutLifecycleConfiguration", t.bucket, cfn());
   deployer("update the bucket's notifications", "Allowed", "s3:PutBucketNotification", t.bucket, cfn());
   deployer("write the list (CloudFormation never does)", "ExplicitlyDenied", "s3:PutObject", t.list, cfn());
+  for (const action of KEY_ADMINISTRATION) deployer(`${action} on the key`, "Allowed", action, t.key, cfn());
+  for (const action of BUCKET_GUARD_CHANGES)
+    deployer(`${action} on the bucket`, "Allowed", action, t.bucket, cfn());
   if (named) {
     const other = as("deployer", accountPrincipal(policies, "Deployer", [everything("AdministratorAccess")]));
     other(

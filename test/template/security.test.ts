@@ -409,7 +409,7 @@ describe("encrypted alerts", () => {
 });
 
 describe("who may read the key and the token", () => {
-  const key = Object.fromEntries(
+  const key: Record<string, Statement> = Object.fromEntries(
     statements
       .filter((s) => s.where === "rKmsKey key policy")
       .map(({ statement }) => [statement.Sid, statement]),
