@@ -9,6 +9,8 @@
  * What the function's role and the AWS services do is proven by execution in least-privilege.test.ts; the
  * requests built here are added to its coverage there, so every new statement is used by one of them.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { POWER_USER_ACCESS, READ_ONLY_ACCESS } from "../fixtures/aws-managed-policies.ts";
 import {
@@ -30,7 +32,7 @@ import {
   principalRequest,
   type TemplatePolicies,
 } from "../support/iam-policy-eval.ts";
-import { loadRenderedTemplate } from "../support/lambda-runner.ts";
+import { loadRenderedTemplate, REPO_ROOT } from "../support/lambda-runner.ts";
 
 const template = loadRenderedTemplate();
 
@@ -50,6 +52,20 @@ function expected(checks: readonly BoundaryCheck[]): string[] {
 }
 
 const policy = (name: string, document: NamedPolicy["document"]): NamedPolicy => ({ name, document });
+
+/** AWS's default key policy: the account's IAM policies decide (what the stack's key had before). */
+const defaultKeyPolicy = policy("AWS default key policy", {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "EnableIamUserPermissions",
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+  ],
+});
 
 describe.each([
   { stack: "with no administrator or editor named", named: false },
@@ -142,18 +158,6 @@ describe("the evaluation", () => {
     const decrypt = principalRequest(policies, intruder, "kms:Decrypt", targets.key, {
       context: targets.throughSecretsManager(targets.tokenSecret),
     });
-    const defaultKeyPolicy = policy("AWS default key policy", {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "EnableIamUserPermissions",
-          Effect: "Allow",
-          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
-      ],
-    });
 
     // Act
     const readUnguarded = (await evaluateRequest(read, { identity: intruder.identity })).decision;
@@ -164,5 +168,97 @@ describe("the evaluation", () => {
     // Assess
     expect([readUnguarded, decryptUnguarded]).toEqual(["Allowed", "Allowed"]);
     expect(READ_ONLY_ACCESS.Statement.length).toBe(2);
+  });
+});
+
+describe("README's service control policy", () => {
+  /** The SCP README "Security model" shows, with its example names replaced by the evaluated stack's. */
+  function readmeScp(targets: StackTargets): NamedPolicy {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### What else is as good as holding the key"));
+    const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    if (json === undefined)
+      throw new Error("README has no SCP example under 'What else is as good as holding the key'");
+    const keyId = targets.key.slice(targets.key.lastIndexOf("/") + 1);
+    const bucket = targets.bucket.replace("arn:aws:s3:::", "");
+    return policy(
+      "README SCP",
+      JSON.parse(
+        json
+          .replaceAll("111122223333", ACCOUNT)
+          .replaceAll("my-akm-config-bucket", bucket)
+          .replaceAll("eu-west-1", "us-east-1")
+          .replaceAll("<the stack's key ID>", keyId),
+      ) as NamedPolicy["document"],
+    );
+  }
+
+  it("refuses every permission it lists to a PowerUserAccess holder and leaves them to the named administrator", async () => {
+    // Prepare
+    const policies = accountStack(template, { named: false });
+    const targets = stackTargets(policies);
+    const scp = readmeScp(targets);
+    const region = "us-east-1";
+    const user = "ci-deployer";
+    const resourceOf = (action: string): string => {
+      const service = action.split(":")[0];
+      switch (service) {
+        case "cloudformation":
+          return `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/aws-github-akm/0a1b2c3d-0000-4000-8000-000000000000`;
+        case "lambda":
+          return `arn:aws:lambda:${region}:${ACCOUNT}:function:GHS-AKM-${user}`;
+        case "ssm":
+          return action === "ssm:StartAutomationExecution"
+            ? `arn:aws:ssm:${region}:${ACCOUNT}:automation-definition/GHS-AKM-${user}-Rotate:$DEFAULT`
+            : `arn:aws:ssm:${region}:${ACCOUNT}:document/GHS-AKM-${user}-Rotate`;
+        case "events":
+          return `arn:aws:events:${region}:${ACCOUNT}:rule/GHS-AKM-Rotate-${user}`;
+        case "iam":
+          return `arn:aws:iam::${ACCOUNT}:role/GHS-AKM-SSM-${user}`;
+        case "s3":
+          return targets.list;
+        case "secretsmanager":
+          return targets.tokenSecret;
+        default:
+          return targets.key;
+      }
+    };
+    const statement = (scp.document.Statement[0] ?? { Action: [] }) as { Action: string | readonly string[] };
+    const listed = [statement.Action].flat();
+    const intruder = accountPrincipal(policies, "PowerUser", [policy("PowerUserAccess", POWER_USER_ACCESS)]);
+    const administrator = accountPrincipal(policies, "AkmAdministrator", [
+      policy("AdministratorAccess", {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+      }),
+    ]);
+
+    // Act: the SCP and the identity policy alone (the stack's own policies are proven above).
+    const outcome: string[] = [];
+    for (const action of listed) {
+      for (const [who, principal] of [
+        ["PowerUser", intruder],
+        ["AkmAdministrator", administrator],
+      ] as const) {
+        const request = principalRequest(policies, principal, action, resourceOf(action));
+        // A key answers only to its key policy: the default one, so that the SCP alone decides.
+        const keyPolicy = action.startsWith("kms:") ? { resource: defaultKeyPolicy } : {};
+        const { decision } = await evaluateRequest(request, {
+          identity: principal.identity,
+          scps: [scp],
+          ...keyPolicy,
+        });
+        outcome.push(`${who} ${action}: ${decision}`);
+      }
+    }
+
+    // Assess
+    expect(listed.length).toBeGreaterThanOrEqual(20);
+    expect(outcome).toEqual(
+      listed.flatMap((action) => [
+        `PowerUser ${action}: ExplicitlyDenied`,
+        `AkmAdministrator ${action}: Allowed`,
+      ]),
+    );
   });
 });

@@ -804,7 +804,11 @@ describe("key, bucket, topic and trust policies", () => {
       results.policies.resourcePolicies.map((r) => r.policy),
       results.used,
     );
-    expect(unused).toEqual(Object.keys(UNUSED_BY_DESIGN));
+    expect(unused).toEqual(
+      Object.keys(UNUSED_BY_DESIGN).filter((line) =>
+        results.policies.resourcePolicies.some((r) => line.startsWith(`${r.policy.name} `)),
+      ),
+    );
   });
 });
 
