@@ -24,11 +24,34 @@ const BUNDLE_OUT = "dist/lambda/index.js";
 /** CloudFormation's limit for a template given by TemplateURL (TemplateBody is limited to 51,200 bytes). */
 const TEMPLATE_URL_MAX_BYTES = 1024 * 1024;
 
+const HELP = `Usage: npm run build [-- --check]
+
+Renders the product: dist/aws-github-akm.template.yaml (one CloudFormation template with the four runbooks
+and the Lambda code of src/handler.ts inlined) and dist/lambda/index.js (that code alone, for review).
+The output is reproducible: the same sources and lockfile give the same bytes.
+
+Options:
+  --check      build in memory and fail (exit 1) unless dist/ holds exactly that; writes nothing
+  -h, --help   show this help
+
+Needs Node.js and the project's dependencies (npm ci); no AWS credentials.
+
+Exit codes:
+  0  built (or, with --check, dist/ is up to date)
+  1  the build failed, or --check found dist/ out of date (the message says what to do)
+  2  bad arguments`;
+
 async function main() {
   const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(HELP);
+    return;
+  }
   const unknown = args.filter((arg) => arg !== "--check");
   if (unknown.length > 0) {
-    throw new Error(`build: unknown argument(s) ${unknown.join(" ")}. Usage: npm run build [-- --check]`);
+    console.error(`build: unknown argument(s) ${unknown.join(" ")}.\nRun with --help for usage.`);
+    process.exitCode = 2;
+    return;
   }
   const check = args.includes("--check");
   const started = performance.now();
@@ -76,12 +99,11 @@ async function main() {
     console.log(`  ${d.logicalId}: ${kb(d.bytes)} (SSM document limit ${kb(SSM_DOCUMENT_MAX_BYTES)})`);
   console.log(`Built in ${Math.round(performance.now() - started)} ms.`);
   console.log("");
-  console.log("Publish it:   npm run publish -- --bucket BUCKET --region REGION");
   console.log(
-    "Launch Stack: https://console.aws.amazon.com/cloudformation/home?region=REGION#/stacks/create/review" +
-      "?templateURL=TEMPLATE_URL&stackName=aws-github-akm",
+    `Launch it:  CloudFormation console -> Create stack -> Upload a template file: ${TEMPLATE_OUT}`,
   );
-  console.log("  (TEMPLATE_URL is the S3 HTTPS URL publish prints; the bucket must be in REGION.)");
+  console.log("  or get a quick-create link: npm run launch-link -- --bucket BUCKET --region REGION");
+  console.log("Upgrade a stack: Update stack -> Replace existing template (README, Upgrading).");
 }
 
 /**

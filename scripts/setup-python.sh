@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Installs the pinned Python tools the tests use (moto server, cfn-lint, checkov) into ./.venv.
-# Idempotent: re-running with the same requirements file does nothing.
+# Installs pinned Python tools into ./.venv:
+#   bash scripts/setup-python.sh        the test tools (moto server, cfn-lint, checkov, parliament): npm test
+#   bash scripts/setup-python.sh demo   only the moto server: npm run demo
+# Idempotent: re-running with the same requirements does nothing. The test tools include the demo's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-req=scripts/requirements-dev.txt
-stamp=.venv/.requirements.sha256
-want=$(sha256sum "$req" | cut -d' ' -f1)
+case "${1:-dev}" in
+  dev) req=scripts/requirements-dev.txt; files=(scripts/requirements-dev.txt scripts/requirements-demo.txt) ;;
+  demo) req=scripts/requirements-demo.txt; files=(scripts/requirements-demo.txt) ;;
+  *) echo "setup-python.sh: unknown set '$1' (use: dev, demo)" >&2; exit 2 ;;
+esac
+stamp=".venv/.requirements-${1:-dev}.sha256"
+want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
+fi
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  echo "setup-python.sh: needs python3 with the venv module (Debian/Ubuntu: apt install python3-venv)." >&2
+  exit 1
 fi
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"

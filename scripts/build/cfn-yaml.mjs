@@ -4,13 +4,14 @@
 // {"Fn::Sub": ...}) while parsing, so the rest of the build and the tests only ever see plain data
 // and the generated template needs no custom YAML tags to be read back.
 //
-// Three more tags belong to this build, not to CloudFormation; they mark where generated content goes:
+// Four more tags belong to this build, not to CloudFormation:
 //   !Runbook <name>       the parsed runbook/<name>.yaml (an SSM document's Content)
 //   !LambdaBundle         the esbuild bundle of src/handler.ts (the function's Code.ZipFile)
 //   !RunbookFingerprint   what changes whenever any runbook's content can change (scripts/build/
 //                         runbook-fingerprint.mjs): a property of the custom resource that sets the
 //                         runbooks' default versions, so CloudFormation updates it after every such change
-// scripts/build/template.mjs replaces them, and fails unless every runbook is used once and the
+//   !SafeIamUserName      the expression of the IAM user name as resource names carry it (see safeIamUserName)
+// scripts/build/template.mjs replaces the first three, and fails unless every runbook is used once and the
 // bundle placed once.
 
 import { readFile } from "node:fs/promises";
@@ -42,31 +43,38 @@ export class RunbookFingerprintRef {
   }
 }
 
-// Functions whose short form takes a scalar, a list or a mapping, by their long-form key.
-const FUNCTIONS = {
-  "!Base64": "Fn::Base64",
-  "!Cidr": "Fn::Cidr",
-  "!FindInMap": "Fn::FindInMap",
-  "!GetAZs": "Fn::GetAZs",
-  "!ImportValue": "Fn::ImportValue",
-  "!Join": "Fn::Join",
-  "!Select": "Fn::Select",
-  "!Split": "Fn::Split",
-  "!Sub": "Fn::Sub",
-  "!Transform": "Fn::Transform",
-  "!And": "Fn::And",
-  "!Equals": "Fn::Equals",
-  "!If": "Fn::If",
-  "!Not": "Fn::Not",
-  "!Or": "Fn::Or",
-};
+// CloudFormation's intrinsic functions whose short form (!Sub x) is a one-key object ({"Fn::Sub": x}), with
+// a scalar, a list or a mapping argument; Length and ToJsonString come with the AWS::LanguageExtensions
+// transform. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
+// This is the project's one table of them: the scripts (scripts/lib/template/parse-cfn-yaml.ts) and the tests
+// (test/support/lambda-runner.ts) import it from here.
+const FUNCTIONS = [
+  "And",
+  "Base64",
+  "Cidr",
+  "Equals",
+  "FindInMap",
+  "GetAZs",
+  "If",
+  "ImportValue",
+  "Join",
+  "Length",
+  "Not",
+  "Or",
+  "Select",
+  "Split",
+  "Sub",
+  "ToJsonString",
+  "Transform",
+];
 
 /**
- * The custom tags. Resolvers see nested nodes already resolved, so `!Sub [..., {X: !Ref Y}]`
- * turns into plain nested objects.
- * @param {string} file where placeholders come from, refined to file:line by locatePlaceholders
+ * YAML tags for CloudFormation's short forms (!Ref, !GetAtt, !Sub, ...), resolved to the long form that
+ * deployed templates, diffs and the build's output use. Resolvers see nested nodes already resolved, so
+ * `!Sub [..., {X: !Ref Y}]` turns into plain nested objects.
+ * @returns {import("yaml").Tags}
  */
-function cfnTags(file) {
+export function cfnIntrinsicTags() {
   /** @type {import("yaml").Tags} */
   const tags = [
     { tag: "!Ref", resolve: (value) => ({ Ref: value }) },
@@ -80,16 +88,51 @@ function cfnTags(file) {
       },
     },
     { tag: "!GetAtt", collection: "seq", resolve: (seq) => ({ "Fn::GetAtt": seq.toJSON() }) },
+  ];
+  for (const name of FUNCTIONS) {
+    const key = `Fn::${name}`;
+    tags.push({ tag: `!${name}`, resolve: (value) => ({ [key]: value }) });
+    tags.push({ tag: `!${name}`, collection: "seq", resolve: (seq) => ({ [key]: seq.toJSON() }) });
+    tags.push({ tag: `!${name}`, collection: "map", resolve: (map) => ({ [key]: map.toJSON() }) });
+  }
+  return tags;
+}
+
+/**
+ * IAM allows + = , @ in user names; SSM document names, EventBridge rule names, log group names, secret names
+ * (no comma) and tag values (no comma) do not. Resource names therefore carry the user name with each of
+ * these four characters replaced by "_". Any other name comes out unchanged, so the names of a stack of the
+ * original tool stay the same and an upgrade updates them in place. Fn::Split inside Fn::Join is
+ * documented for property values ("Supported functions" of Fn::Join and Fn::Split:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-join.html).
+ * Conditions cannot use Fn::Split (only Ref, Fn::FindInMap and condition functions are documented there), so
+ * the replacement is unconditional.
+ */
+export const IAM_ONLY_NAME_CHARACTERS = ["+", "=", ",", "@"];
+
+/** The long-form expression `!SafeIamUserName` stands for: Ref pIamUserName with + = , @ turned into _. */
+export function safeIamUserName() {
+  /** @type {unknown} */
+  let expression = { Ref: "pIamUserName" };
+  for (const character of IAM_ONLY_NAME_CHARACTERS) {
+    expression = { "Fn::Join": ["_", { "Fn::Split": [character, expression] }] };
+  }
+  return expression;
+}
+
+/**
+ * The build's tags: CloudFormation's, plus the build's own.
+ * @param {string} file where placeholders come from, refined to file:line by locatePlaceholders
+ * @returns {import("yaml").Tags}
+ */
+function cfnTags(file) {
+  return [
+    ...cfnIntrinsicTags(),
     { tag: "!Runbook", resolve: (value) => new RunbookRef(value, file) },
     { tag: "!LambdaBundle", resolve: () => new LambdaBundleRef(file) },
     { tag: "!RunbookFingerprint", resolve: () => new RunbookFingerprintRef(file) },
+    { tag: "!SafeIamUserName", resolve: () => safeIamUserName() },
   ];
-  for (const [tag, key] of Object.entries(FUNCTIONS)) {
-    tags.push({ tag, resolve: (value) => ({ [key]: value }) });
-    tags.push({ tag, collection: "seq", resolve: (seq) => ({ [key]: seq.toJSON() }) });
-    tags.push({ tag, collection: "map", resolve: (map) => ({ [key]: map.toJSON() }) });
-  }
-  return tags;
 }
 
 /**
@@ -118,7 +161,7 @@ export async function readCfnYaml(path, root) {
     throw new Error(
       `build: cannot read ${file}:\n${lines.join("\n")}\n` +
         "Fix the YAML there; CloudFormation short-form tags (!Ref, !Sub, !GetAtt, ...) and the build's " +
-        "!Runbook, !LambdaBundle and !RunbookFingerprint are the only tags understood.",
+        "!Runbook, !LambdaBundle, !RunbookFingerprint and !SafeIamUserName are the only tags understood.",
     );
   }
   // Tag resolvers only see values, so placeholders get their line from the node ranges here.

@@ -7,7 +7,12 @@ import type { Command } from "../lib/cli/command.ts";
 import { CliError, UsageError } from "../lib/cli/errors.ts";
 import { ExitCode, exitCodeHelp } from "../lib/cli/exit-code.ts";
 import { Output, wantsColour } from "./output.ts";
-import { DemoFailure, ensurePythonTools, requireRenderedTemplate } from "./prerequisites.ts";
+import {
+  DemoFailure,
+  ensurePythonTools,
+  requireLambdaNode,
+  requireRenderedTemplate,
+} from "./prerequisites.ts";
 import { ADDED_REPO, DEMO_REPOS, DEMO_USER, runScenario } from "./scenario.ts";
 import { Teardown } from "./teardown.ts";
 
@@ -24,8 +29,10 @@ Only access key IDs are printed, never a secret: the GitHub emulator decrypts wh
 the demo checks it against IAM. It takes about half a minute (the function spaces its GitHub writes a
 second apart, as against the real GitHub). Ctrl-C stops it and every server it started.
 
-Needs dist/aws-github-akm.template.yaml (npm run build) and moto in .venv (installed on the first run by
-scripts/setup-python.sh, which needs python3 and access to PyPI).
+Needs Node.js with the project's dependencies (npm ci, including the Node 24 binary of the node@24 dev
+dependency), dist/aws-github-akm.template.yaml (npm run build), and moto in .venv (installed on the first
+run by \`bash scripts/setup-python.sh demo\`, which needs python3 and access to PyPI). No AWS credentials,
+no GitHub account.
 
 ${exitCodeHelp({ runbookFailed: false })}
   1  also: a runbook did not succeed, or one of the demo's checks failed (the message lists them)
@@ -66,6 +73,7 @@ export function createDemoCommand(host: DemoProcess = PROCESS): Command {
         context.projectRoot,
         join(context.projectRoot, "dist", "aws-github-akm.template.yaml"),
       );
+      requireLambdaNode(context.projectRoot);
       out.line(
         out.style(
           "aws-github-akm demo: a complete key rotation on this machine, without AWS or GitHub",

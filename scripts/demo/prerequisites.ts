@@ -23,14 +23,36 @@ export function requireRenderedTemplate(projectRoot: string, templatePath: strin
   );
 }
 
+/** The Node binary the Lambda code runs on (the `node@24` dev dependency, as in test/support/lambda-runner.ts). */
+export function lambdaNodePath(projectRoot: string): string {
+  return join(projectRoot, "node_modules", "node", "bin", "node");
+}
+
+/**
+ * The demo runs the Lambda code on Node 24, the runtime's major. That binary comes from the `node@24` dev
+ * dependency's install script; when it did not run (`npm ci --ignore-scripts`, or an npm that skips install
+ * scripts not listed in package.json's allowScripts), say so instead of failing later with ENOENT. Exit 2.
+ */
+export function requireLambdaNode(projectRoot: string): void {
+  if (existsSync(lambdaNodePath(projectRoot))) return;
+  throw new UsageError(
+    `Node 24 is not installed: ${relative(projectRoot, lambdaNodePath(projectRoot))} is missing. The demo runs the ` +
+      "Lambda code on it (the nodejs24.x runtime's major). It comes from the node@24 dev dependency, whose install " +
+      "script did not run (npm ci --ignore-scripts, or an npm that skips install scripts not allowed in " +
+      "package.json's allowScripts).\nRun `npm rebuild node` (or `npm ci` with install scripts allowed), then " +
+      "`npm run demo` again.",
+  );
+}
+
 /** The moto server the demo starts (installed into .venv by scripts/setup-python.sh). */
 export function motoServerPath(projectRoot: string): string {
   return join(projectRoot, ".venv", "bin", "moto_server");
 }
 
 /**
- * Installs the pinned Python tools into .venv when moto is missing, saying so first (it downloads from PyPI
- * and takes a minute or two, once). Its own output goes straight to the terminal.
+ * Installs the pinned moto server into .venv when it is missing (`scripts/setup-python.sh demo`: moto only,
+ * not the test tools), saying so first (it downloads from PyPI and takes a minute, once). Its own output goes
+ * straight to the terminal.
  */
 export async function ensurePythonTools(projectRoot: string, out: Output): Promise<void> {
   if (existsSync(motoServerPath(projectRoot))) return;
@@ -39,10 +61,13 @@ export async function ensurePythonTools(projectRoot: string, out: Output): Promi
     `moto (the local AWS) is not installed yet: ${relative(projectRoot, motoServerPath(projectRoot))} is missing.`,
   );
   out.line(
-    `Running \`bash ${script}\`: it creates .venv and installs the pinned moto[server], cfn-lint and checkov from scripts/requirements-dev.txt (once; needs python3 and access to PyPI)...`,
+    `Running \`bash ${script} demo\`: it creates .venv and installs the pinned moto[server] from scripts/requirements-demo.txt (once; needs python3 and access to PyPI)...`,
   );
   const outcome = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
-    const child = spawn("bash", [script], { cwd: projectRoot, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn("bash", [script, "demo"], {
+      cwd: projectRoot,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     child.once("error", (error) => resolve({ code: null, error }));
     child.once("exit", (code, signal) => resolve({ code: code ?? (signal === null ? null : 128) }));
   });
@@ -51,12 +76,12 @@ export async function ensurePythonTools(projectRoot: string, out: Output): Promi
       ? `could not start (${outcome.error.message})`
       : `failed (exit ${outcome.code})`;
     throw new DemoFailure(
-      `bash ${script} ${how}. Fix what it printed (it needs python3 with the venv module; on Debian/Ubuntu: apt install python3-venv), then run \`npm run demo\` again.`,
+      `bash ${script} demo ${how}. Fix what it printed (it needs python3 with the venv module; on Debian/Ubuntu: apt install python3-venv), then run \`npm run demo\` again.`,
     );
   }
   if (!existsSync(motoServerPath(projectRoot))) {
     throw new DemoFailure(
-      `bash ${script} succeeded but ${relative(projectRoot, motoServerPath(projectRoot))} is still missing; check scripts/requirements-dev.txt lists moto[server].`,
+      `bash ${script} demo succeeded but ${relative(projectRoot, motoServerPath(projectRoot))} is still missing; check scripts/requirements-demo.txt lists moto[server].`,
     );
   }
   out.line("Python tools installed.");

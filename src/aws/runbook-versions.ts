@@ -48,7 +48,9 @@ export const RUNBOOK_SUFFIXES = ["Rotate", "Get-RepoList", "Add-RepoConfig", "De
 
 /** The stack's runbook names for its IAM user, as templates/40-runbooks.yaml names them. */
 export function runbookDocumentNames(iamUserName: string): string[] {
-  return RUNBOOK_SUFFIXES.map((suffix) => `GHS-AKM-${iamUserName}-${suffix}`);
+  // The template writes IAM's + = , @ as _ in document names (scripts/build/cfn-yaml.mjs safeIamUserName).
+  const name = iamUserName.replace(/[+=,@]/g, "_");
+  return RUNBOOK_SUFFIXES.map((suffix) => `GHS-AKM-${name}-${suffix}`);
 }
 
 /** The runbooks whose default version is not their latest (pure: the decision, separate from SSM). */

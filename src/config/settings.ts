@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { SettingsError } from "../errors.ts";
+import { IamStateError, SettingsError } from "../errors.ts";
 import { SECRET_NAME_PATTERN, sameSecretName, secretNameProblem } from "./secret-name.ts";
 
 /**
@@ -81,6 +81,15 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     throw new SettingsError(
       `The Lambda environment variables ${[...new Set(names)].join(", ")} are missing or invalid.`,
       "Update the stack from the published template instead of editing the function by hand.",
+    );
+  }
+  const { iamUserArn, iamUserName } = result.output;
+  const arnName = iamUserArn.slice(iamUserArn.lastIndexOf("/") + 1);
+  // Checked before any AWS call: the role may manage the keys of pIamUserArn, the function lists pIamUserName.
+  if (arnName !== iamUserName) {
+    throw new IamStateError(
+      `The stack parameters name two different IAM users: pIamUserArn ${iamUserArn} is user ${arnName}, pIamUserName is ${iamUserName}.`,
+      "Update the stack so pIamUserName is exactly the last part of pIamUserArn (same spelling and case).",
     );
   }
   return { ...result.output, githubApiUrl: result.output.githubApiUrl.replace(/\/+$/, "") };

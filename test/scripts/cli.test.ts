@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { describeAwsError } from "../../scripts/lib/aws/describe-aws-error.ts";
 import type { Command } from "../../scripts/lib/cli/command.ts";
 import { AwsCallError, UsageError } from "../../scripts/lib/cli/errors.ts";
 import { ExitCode } from "../../scripts/lib/cli/exit-code.ts";
@@ -67,6 +68,44 @@ describe("runCommand", () => {
   });
 });
 
+describe("describeAwsError", () => {
+  const noCredentials = Object.assign(new Error("Could not load credentials from any providers"), {
+    name: "CredentialsProviderError",
+  });
+
+  it("says to check --region when the endpoint's host name does not resolve", () => {
+    // Prepare: what the SDK throws for a region code that no AWS region has.
+    const error = Object.assign(new Error("getaddrinfo ENOTFOUND ssm.eu-fake-9.amazonaws.com"), {
+      code: "ENOTFOUND",
+      $metadata: { attempts: 3 },
+    });
+
+    // Act
+    const text = describeAwsError(error);
+
+    // Assess
+    expect(text).toContain("ssm.eu-fake-9.amazonaws.com does not resolve: check --region");
+  });
+
+  it("names the profile from AWS_PROFILE when it yields no credentials, instead of saying to set it", () => {
+    // Act
+    const text = describeAwsError(noCredentials, { AWS_PROFILE: "nope-profile" });
+
+    // Assess
+    expect(text).toContain("No usable AWS credentials for profile 'nope-profile' (from AWS_PROFILE)");
+    expect(text).toContain("aws configure list-profiles");
+    expect(text).not.toMatch(/Name a profile with AWS_PROFILE|Set AWS_PROFILE/);
+  });
+
+  it("says how to give credentials when no profile is named", () => {
+    // Act
+    const text = describeAwsError(noCredentials, {});
+
+    // Assess
+    expect(text).toContain("Name a profile with AWS_PROFILE");
+  });
+});
+
 describe("Automation statuses", () => {
   it.each([
     ["Success", "succeeded", ExitCode.Success],
@@ -116,7 +155,13 @@ describe("redactSecrets", () => {
 function runScript(
   script: string,
   argv: string[],
+  env: Readonly<Record<string, string | undefined>> = {},
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const childEnv = { ...process.env };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[name];
+    else childEnv[name] = value;
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -125,7 +170,7 @@ function runScript(
         join(PROJECT_ROOT, "scripts", script),
         ...argv,
       ],
-      { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: PROJECT_ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
     let stderr = "";
@@ -141,7 +186,7 @@ function runScript(
 }
 
 describe("the script entry points", () => {
-  it.each(["publish.ts", "diff.ts", "run.ts"])(
+  it.each(["launch-link.ts", "diff.ts", "run.ts"])(
     "%s --help prints usage and exit codes, exiting 0",
     async (script) => {
       // Act
@@ -153,6 +198,40 @@ describe("the script entry points", () => {
       expect(result.stdout).toContain("Exit codes:");
     },
   );
+
+  it("answers a well-formed region code that no AWS region has with 'check --region'", async () => {
+    // Act: a real SDK call with fake keys; the endpoint's host name cannot resolve.
+    const result = await runScript("diff.ts", ["--stack", "akm", "--region", "eu-fake-9"], {
+      AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00",
+      AWS_SECRET_ACCESS_KEY: "not-a-secret-not-a-secret-not-a-secret-0",
+      AWS_ENDPOINT_URL: undefined,
+      AWS_PROFILE: undefined,
+    });
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      "cloudformation.eu-fake-9.amazonaws.com does not resolve: check --region",
+    );
+  });
+
+  it("names an unknown AWS_PROFILE rather than asking to set it", async () => {
+    // Act
+    const result = await runScript("diff.ts", ["--stack", "akm", "--region", "eu-west-1"], {
+      AWS_PROFILE: "nope-akm-profile",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_ENDPOINT_URL: undefined,
+    });
+
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      "No usable AWS credentials for profile 'nope-akm-profile' (from AWS_PROFILE)",
+    );
+  });
 
   it("sets the process exit code from the command: 2 for a bad argument", async () => {
     // Act

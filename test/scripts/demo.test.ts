@@ -1,14 +1,20 @@
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDemoCommand, type DemoProcess } from "../../scripts/demo/demo-command.ts";
 import { Output, wantsColour } from "../../scripts/demo/output.ts";
-import { DemoFailure, ensurePythonTools, motoServerPath } from "../../scripts/demo/prerequisites.ts";
+import {
+  DemoFailure,
+  ensurePythonTools,
+  motoServerPath,
+  requireLambdaNode,
+} from "../../scripts/demo/prerequisites.ts";
 import { ADDED_REPO, DEMO_REPOS } from "../../scripts/demo/scenario.ts";
 import { Teardown } from "../../scripts/demo/teardown.ts";
+import { UsageError } from "../../scripts/lib/cli/errors.ts";
 import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
 import { runCli } from "./cli-harness.ts";
 
@@ -183,13 +189,13 @@ describe("demo command prerequisites", () => {
     expect(run.stderr).toContain("demo takes no arguments");
   });
 
-  it("runs scripts/setup-python.sh, saying so, when moto is not installed", async () => {
-    // Prepare
+  it("installs only moto (scripts/setup-python.sh demo), saying so, when moto is not installed", async () => {
+    // Prepare: a stand-in that records which set it was asked for.
     const root = temporaryDir();
     mkdirSync(join(root, "scripts"));
     writeFileSync(
       join(root, "scripts", "setup-python.sh"),
-      "mkdir -p .venv/bin && touch .venv/bin/moto_server\n",
+      'mkdir -p .venv/bin && touch .venv/bin/moto_server && echo "$1" > .venv/asked\n',
     );
     const lines: string[] = [];
 
@@ -198,7 +204,31 @@ describe("demo command prerequisites", () => {
 
     // Assess
     expect(existsSync(motoServerPath(root))).toBe(true);
-    expect(lines.join("\n")).toContain("Running `bash scripts/setup-python.sh`");
+    expect(readFileSync(join(root, ".venv", "asked"), "utf8")).toBe("demo\n");
+    expect(lines.join("\n")).toContain(
+      "Running `bash scripts/setup-python.sh demo`: it creates .venv and installs the pinned moto[server]",
+    );
+  });
+
+  it("says plainly that Node 24 is missing when the node@24 install script did not run", () => {
+    // Prepare: a project whose node_modules has no node@24 binary.
+    const root = temporaryDir();
+
+    // Act
+    const act = () => requireLambdaNode(root);
+
+    // Assess
+    expect(act).toThrow(UsageError);
+    expect(act).toThrow(/Node 24 is not installed: node_modules\/node\/bin\/node is missing/);
+    expect(act).toThrow(/Run `npm rebuild node`/);
+  });
+
+  it("finds the Node 24 binary of this project", () => {
+    // Act
+    const act = () => requireLambdaNode(PROJECT_ROOT);
+
+    // Assess
+    expect(act).not.toThrow();
   });
 
   it("fails with what to do when scripts/setup-python.sh fails", async () => {

@@ -23,10 +23,22 @@ const LEGACY_TEMPLATE = [
   "",
 ].join("\n");
 
-async function createLegacyStack(): Promise<string> {
+async function createLegacyStack(parameters: Record<string, string> = {}): Promise<string> {
   const stackName = uniqueName("akm-legacy");
   const cloudFormation = new CloudFormationClient(awsClientConfig(endpoint));
-  await cloudFormation.send(new CreateStackCommand({ StackName: stackName, TemplateBody: LEGACY_TEMPLATE }));
+  const declared = Object.keys(parameters)
+    .map((name) => `  ${name}:\n    Type: String\n`)
+    .join("");
+  await cloudFormation.send(
+    new CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: LEGACY_TEMPLATE.replace("Parameters:\n", `Parameters:\n${declared}`),
+      Parameters: Object.entries(parameters).map(([key, value]) => ({
+        ParameterKey: key,
+        ParameterValue: value,
+      })),
+    }),
+  );
   return stackName;
 }
 
@@ -81,6 +93,60 @@ describe("npm run diff", () => {
     );
   });
 
+  it("names each current parameter value of the stack that the new template would refuse", async () => {
+    // Prepare
+    const stackName = await createLegacyStack({
+      pHoursToRotate: "2.5",
+      pIamUserArn: "arn:aws:iam::123456789012:user/ci-deployer",
+    });
+
+    // Act
+    const run = await runCli(diffCommand, ["--stack", stackName, "--region", MOTO_REGION]);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("Current parameter values the new template REFUSES: 1");
+    expect(run.stdout).toContain('  - pHoursToRotate = "2.5": must be a whole number of hours');
+  });
+
+  it("says so when the stack's current values all pass", async () => {
+    // Prepare
+    const stackName = await createLegacyStack({ pHoursToRotate: "24" });
+
+    // Act
+    const run = await runCli(diffCommand, ["--stack", stackName, "--region", MOTO_REGION]);
+
+    // Assess
+    expect(run.stdout).toContain("Current parameter values: all accepted by the new template.");
+  });
+
+  it("compares the original stack's names as a user name resolves them, with --template and --param", async () => {
+    // Act
+    const run = await runCli(diffCommand, [
+      "--template",
+      ORIGINAL_STACK_FIXTURE,
+      "--param",
+      "pIamUserName=ci-deployer",
+      "--param",
+      "pGitHubMachineUserName=akm-bot",
+      "--param",
+      "pRepoConfigBucketName=akm-config",
+    ]);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^REPLACED \(.*\): none$/m);
+  });
+
+  it("says which parameters it could not resolve names with, and how to give them", async () => {
+    // Act
+    const run = await runCli(diffCommand, ["--template", ORIGINAL_STACK_FIXTURE]);
+
+    // Assess
+    expect(run.stdout).toMatch(/Names built from .*pIamUserName.* are compared as written/);
+    expect(run.stdout).toContain("Give --param NAME=VALUE (or use --stack)");
+  });
+
   it("prints the upgrade summary before the full diff", async () => {
     // Act
     const run = await runCli(diffCommand, ["--template", ORIGINAL_STACK_FIXTURE]);
@@ -115,6 +181,7 @@ describe("npm run diff", () => {
     [["--template", "t.yaml", "--stack", "akm"], "either --template FILE or --stack NAME --region REGION"],
     [["--template", "no/such/file.yaml"], "no/such/file.yaml does not exist"],
     [["--stack", "bad_name", "--region", MOTO_REGION], "--stack 'bad_name' is not a valid stack name"],
+    [["--stack", "akm", "--region", MOTO_REGION, "--param", "a=b"], "--param goes with --template"],
   ])("exits 2 on bad arguments %j", async (argv, message) => {
     // Act
     const run = await runCli(diffCommand, argv);

@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
 import { readDistTemplate } from "../../scripts/lib/template/dist-template.ts";
-import { parameterValueProblems } from "../../scripts/lib/template/parameter-value-problems.ts";
+import {
+  parameterSetProblems,
+  parameterValueProblems,
+} from "../../scripts/lib/template/parameter-value-problems.ts";
 import {
   type ParameterConstraints,
   type TemplateParameter,
   templateParameters,
 } from "../../scripts/lib/template/template-parameters.ts";
+import { BOUNDARY_VALUES, FORM_VALUES_THAT_MUST_FAIL } from "../template/form-values.ts";
 
 function parameter(type: string, constraints: ParameterConstraints): TemplateParameter {
   return { name: "p", type, noEcho: false, constraints };
@@ -79,4 +83,41 @@ describe("parameterValueProblems", () => {
     // Assess
     expect(problems).toEqual([]);
   });
+});
+
+describe("the link command's checks on the built template", () => {
+  async function distParameters() {
+    const dist = await readDistTemplate(PROJECT_ROOT);
+    return new Map(templateParameters(dist.template, dist.path).map((p) => [p.name, p]));
+  }
+
+  function problemsOf(parameters: Map<string, TemplateParameter>, form: Readonly<Record<string, string>>) {
+    return [
+      ...Object.entries(form).flatMap(([name, value]) => {
+        const declared = parameters.get(name);
+        if (declared === undefined) return [`${name} is not declared`];
+        return parameterValueProblems(declared, value).map((why) => `${name}: ${why}`);
+      }),
+      ...parameterSetProblems(form),
+    ];
+  }
+
+  it.each(BOUNDARY_VALUES)("accepts the form values cfn-lint shows to deploy: %j", async (form) => {
+    // Act
+    const problems = problemsOf(await distParameters(), form);
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it.each(FORM_VALUES_THAT_MUST_FAIL)(
+    "refuses the values that would fail after deploying: %j",
+    async (form) => {
+      // Act
+      const problems = problemsOf(await distParameters(), form);
+
+      // Assess
+      expect(problems).not.toEqual([]);
+    },
+  );
 });

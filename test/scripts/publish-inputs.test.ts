@@ -4,6 +4,7 @@ import { validateRegion } from "../../scripts/lib/aws/region.ts";
 import { UsageError } from "../../scripts/lib/cli/errors.ts";
 import { parseKeyValues } from "../../scripts/lib/cli/key-value.ts";
 import { bucketNameProblems, validateBucketName } from "../../scripts/lib/publish/bucket-name.ts";
+import { withOrganizationRead } from "../../scripts/lib/publish/organization-read.ts";
 import { validateStackName } from "../../scripts/lib/publish/stack-name.ts";
 import { defaultTemplateKey, validateTemplateKey } from "../../scripts/lib/publish/template-key.ts";
 import { errorThrownBy } from "./cli-harness.ts";
@@ -140,5 +141,35 @@ describe("NAME=VALUE arguments", () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toContain("--param number 2 has no '='");
     expect(error.message).not.toContain(secretLooking);
+  });
+});
+
+describe("organization read grant", () => {
+  it("adds the object to the statement of the same organization, keeping what it granted", () => {
+    // Prepare
+    const first = withOrganizationRead(undefined, "o-a1b2c3d4e5", "arn:aws:s3:::b/v1/t.yaml");
+
+    // Act
+    const second = withOrganizationRead(first, "o-a1b2c3d4e5", "arn:aws:s3:::b/v2/t.yaml");
+
+    // Assess
+    expect(second.Statement).toHaveLength(1);
+    expect(second.Statement?.[0]?.Resource).toEqual(["arn:aws:s3:::b/v1/t.yaml", "arn:aws:s3:::b/v2/t.yaml"]);
+  });
+
+  it("grants only the new organization when the organization changes", () => {
+    // Prepare
+    const first = withOrganizationRead(undefined, "o-a1b2c3d4e5", "arn:aws:s3:::b/v1/t.yaml");
+
+    // Act
+    const second = withOrganizationRead(first, "o-zzzzzzzzzz", "arn:aws:s3:::b/v2/t.yaml");
+
+    // Assess
+    expect(second.Statement).toEqual([
+      expect.objectContaining({
+        Resource: ["arn:aws:s3:::b/v2/t.yaml"],
+        Condition: { StringEquals: { "aws:PrincipalOrgID": "o-zzzzzzzzzz" } },
+      }),
+    ]);
   });
 });

@@ -5,7 +5,10 @@ import {
   InternalServerError,
 } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { createRunbookCommand } from "../../scripts/lib/run/run-command.ts";
+import type { SsmDocumentReader } from "../../scripts/lib/run/runbook-parameters.ts";
+import { loadTemplate } from "../template/dist.ts";
 import { runCli } from "./cli-harness.ts";
 import { EXECUTION_ID, FakeSsm, RecordingSleeper } from "./fake-ssm.ts";
 
@@ -247,5 +250,175 @@ describe("npm run run", () => {
     // Assess
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("--document is required");
+  });
+});
+
+/** Answers GetDocument with the content the stack deploys for a runbook (dist/, by logical ID). */
+function documents(logicalId: string, error?: Error): SsmDocumentReader {
+  const { template } = loadTemplate();
+  const content = stringify(template.Resources[logicalId]?.Properties.Content);
+  return {
+    send: async () => {
+      if (error) throw error;
+      return { Content: content, DocumentFormat: "YAML", $metadata: {} };
+    },
+  };
+}
+
+async function runChecked(
+  ssm: FakeSsm,
+  argv: string[],
+  logicalId = "rAkmSsmAutomation",
+  document = DOCUMENT,
+) {
+  const command = createRunbookCommand({
+    ssm: () => ssm,
+    documents: () => documents(logicalId),
+    sleep: new RecordingSleeper().sleep,
+  });
+  return runCli(command, ["--document", document, "--region", REGION, ...argv]);
+}
+
+describe("npm run run: parameters checked against the runbook before starting", () => {
+  it.each([
+    [
+      ["--param", "dryrun=true"],
+      "dryrun is not a parameter of GHS-AKM-ci-deployer-Rotate: names are case-sensitive, write DryRun.",
+    ],
+    [["--param", "DryRun=True"], "DryRun=True: must be one of true, false (values are case-sensitive)."],
+    [
+      ["--param", "Names=a"],
+      "Names is not a parameter of GHS-AKM-ci-deployer-Rotate; its parameters are DryRun, ReplaceOlderKey.",
+    ],
+  ])("refuses %j and starts nothing", async (argv, message) => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await runChecked(ssm, argv);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(ssm.started).toEqual([]);
+  });
+
+  it("names a required parameter that is missing", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await runChecked(
+      ssm,
+      ["--param", "GITHUBOWNER=my-org"],
+      "rAkmSsmAddRepoConfig",
+      "GHS-AKM-ci-deployer-Add-RepoConfig",
+    );
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("GITHUBREPO is required by GHS-AKM-ci-deployer-Add-RepoConfig");
+  });
+
+  it("starts the runbook when every parameter is declared and allowed", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await runChecked(ssm, ["--param", "DryRun=true", "--param", "ReplaceOlderKey=false"]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(ssm.started).toHaveLength(1);
+  });
+
+  it("starts anyway, saying so, when the runbook cannot be read", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+    const denied = Object.assign(new Error("no"), { name: "AccessDeniedException" });
+    const command = createRunbookCommand({
+      ssm: () => ssm,
+      documents: () => documents("rAkmSsmAutomation", denied),
+      sleep: new RecordingSleeper().sleep,
+    });
+
+    // Act
+    const result = await runCli(command, [
+      "--document",
+      DOCUMENT,
+      "--region",
+      REGION,
+      "--param",
+      "DryRun=true",
+    ]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain("could not read the parameters of GHS-AKM-ci-deployer-Rotate");
+    expect(ssm.started).toHaveLength(1);
+  });
+});
+
+const GRACE: AutomationExecution = {
+  AutomationExecutionStatus: "InProgress",
+  StepExecutions: [
+    { StepExecutionId: "s1", StepName: "Rotate", Action: "aws:invokeLambdaFunction", StepStatus: "Success" },
+    { StepExecutionId: "s2", StepName: "CheckRotate", Action: "aws:branch", StepStatus: "Success" },
+    { StepExecutionId: "s3", StepName: "WaitForGracePeriod", Action: "aws:sleep", StepStatus: "InProgress" },
+  ],
+};
+
+describe("npm run run --wait on a real Rotate", () => {
+  it("says up front that it waits through the grace period, and how not to", async () => {
+    // Prepare
+    const ssm = new FakeSsm([ROTATING, SUCCEEDED]);
+
+    // Act
+    const result = await run(ssm, ["--wait"]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    const notice = result.stdout.indexOf("Waiting to the end: after the rotation, step WaitForGracePeriod");
+    expect(notice).toBeGreaterThan(result.stdout.indexOf("Started"));
+    expect(notice).toBeLessThan(result.stdout.indexOf("Execution InProgress"));
+    expect(result.stdout).toContain("--wait=rotation next time");
+  });
+
+  it("--wait=rotation stops waiting at the grace period; the execution goes on", async () => {
+    // Prepare
+    const ssm = new FakeSsm([ROTATING, GRACE, SUCCEEDED]);
+
+    // Act
+    const result = await run(ssm, ["--wait=rotation"]);
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(ssm.gets).toBe(2);
+    expect(result.stdout).toContain("The rotation is done: every listed repository holds the new key.");
+    expect(result.stdout).not.toContain("Waiting to the end");
+  });
+
+  it("--wait=rotation still reports a rotation that failed before the grace period", async () => {
+    // Prepare
+    const ssm = new FakeSsm([ROTATING, failedWith("Failed", "GitHub rejected the token (401)")]);
+
+    // Act
+    const result = await run(ssm, ["--wait=rotation"]);
+
+    // Assess
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toContain("Failure message: GitHub rejected the token (401)");
+  });
+
+  it.each([
+    [["--param", "DryRun=true", "--wait=rotation"], "--wait=rotation is for a real Rotate"],
+    [["--wait=forever"], "--wait=forever is not known"],
+  ])("refuses %j", async (argv, message) => {
+    // Act
+    const result = await run(new FakeSsm(), argv);
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(message);
   });
 });

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compareTemplates } from "../../scripts/lib/diff/compare-templates.ts";
 import { renderTemplateDiff } from "../../scripts/lib/diff/render-template-diff.ts";
 import { renderUpgradeImpact } from "../../scripts/lib/diff/render-upgrade-impact.ts";
+import { resolveParameters } from "../../scripts/lib/diff/resolve-parameters.ts";
 import { type UpgradeImpact, upgradeImpact } from "../../scripts/lib/diff/upgrade-impact.ts";
 import { type CfnTemplate, section } from "../../scripts/lib/template/cfn-template.ts";
 import { parseCfnYaml } from "../../scripts/lib/template/parse-cfn-yaml.ts";
@@ -23,9 +24,26 @@ function resource(type: string, properties: Record<string, unknown> = {}, attrib
   return { Type: type, Properties: properties, ...attributes };
 }
 
-function impactOf(before: CfnTemplate, after: CfnTemplate): UpgradeImpact {
-  return upgradeImpact(compareTemplates(before, after));
+function impactOf(
+  before: CfnTemplate,
+  after: CfnTemplate,
+  values: Readonly<Record<string, string>> = {},
+): UpgradeImpact {
+  return upgradeImpact(compareTemplates(before, after, values));
 }
+
+// A stack of the original tool, as DescribeStacks shows its parameters (the token is NoEcho, so absent).
+const ORIGINAL_STACK_VALUES = {
+  pSnsEmailAddress: "ops@example.com",
+  pRepoConfigBucketName: "example-akm-config",
+  pRepoConfigKey: "repos.json",
+  pGitHubMachineUserName: "akm-bot",
+  pIamUserArn: "arn:aws:iam::123456789012:user/ci-deployer",
+  pIamUserName: "ci-deployer",
+  pHoursToRotate: "6",
+  pGitHubSecretNameAwsKeyId: "AWS_ACCESS_KEY_ID",
+  pGitHubSecretNameAwsKey: "AWS_SECRET_ACCESS_KEY",
+};
 
 const ids = (changes: readonly { logicalId: string }[]) => changes.map((change) => change.logicalId).sort();
 
@@ -53,9 +71,9 @@ describe("upgrading the original stack to dist/", () => {
     expect(impact.parametersAdded.filter((parameter) => parameter.needsValue)).toEqual([]);
   });
 
-  it("replaces and removes none of the original resources", () => {
+  it("replaces and removes none of the original resources, for a stack's values", () => {
     // Act
-    const impact = impactOf(original, dist);
+    const impact = impactOf(original, dist, ORIGINAL_STACK_VALUES);
 
     // Assess
     expect(ids(impact.replaced)).toEqual([]);
@@ -76,6 +94,20 @@ describe("upgrading the original stack to dist/", () => {
     expect(impact.added.flatMap((change) => change.notes)).toEqual([]);
   });
 
+  it.each(["ci-deployer", "first.last_2", "x".repeat(49)])(
+    "renames nothing the original named, for the user name %s",
+    (userName) => {
+      // Act
+      const impact = impactOf(original, dist, { ...ORIGINAL_STACK_VALUES, pIamUserName: userName });
+
+      // Assess
+      const renamed = [...impact.replaced, ...impact.mayBeReplaced].filter((change) =>
+        change.causes.some((cause) => ["Name", "RoleName", "BucketName"].includes(cause)),
+      );
+      expect(renamed).toEqual([]);
+    },
+  );
+
   it("may only replace the runbooks, and each one updates by adding a document version", () => {
     // Prepare
     const runbooks = [
@@ -86,7 +118,7 @@ describe("upgrading the original stack to dist/", () => {
     ];
 
     // Act
-    const impact = impactOf(original, dist);
+    const impact = impactOf(original, dist, ORIGINAL_STACK_VALUES);
 
     // Assess
     for (const change of impact.mayBeReplaced) {
@@ -98,7 +130,8 @@ describe("upgrading the original stack to dist/", () => {
   it("keeps the four runbook names GHS-AKM-<IamUserName>-<action>", () => {
     // Prepare
     const nameOf = (t: CfnTemplate, id: string) =>
-      (section(t, "Resources")[id] as Resource | undefined)?.Properties?.Name;
+      (section(resolveParameters(t, ORIGINAL_STACK_VALUES), "Resources")[id] as Resource | undefined)
+        ?.Properties?.Name;
 
     // Act
     const names = [

@@ -17,7 +17,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse, type Tags } from "yaml";
+import { parse } from "yaml";
+import { cfnIntrinsicTags } from "../../scripts/build/cfn-yaml.mjs";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const RENDERED_TEMPLATE_PATH = join(REPO_ROOT, "dist", "aws-github-akm.template.yaml");
@@ -46,57 +47,9 @@ export interface CfnResource {
   readonly Condition?: string;
 }
 
-const FN_NAMES = [
-  "And",
-  "Base64",
-  "Cidr",
-  "Equals",
-  "FindInMap",
-  "GetAtt",
-  "GetAZs",
-  "If",
-  "ImportValue",
-  "Join",
-  "Length",
-  "Not",
-  "Or",
-  "Select",
-  "Split",
-  "Sub",
-  "ToJsonString",
-  "Transform",
-] as const;
-
-/** YAML tags for CloudFormation's short-form intrinsics, resolved to their long (JSON) form. */
-const CFN_TAGS: Tags = [
-  { tag: "!Ref", resolve: (value: string) => ({ Ref: value }) },
-  { tag: "!Condition", resolve: (value: string) => ({ Condition: value }) },
-  ...FN_NAMES.flatMap((name) => [
-    {
-      tag: `!${name}`,
-      resolve: (value: string) => ({ [`Fn::${name}`]: name === "GetAtt" ? splitGetAtt(value) : value }),
-    },
-    {
-      tag: `!${name}`,
-      collection: "seq" as const,
-      resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }),
-    },
-    {
-      tag: `!${name}`,
-      collection: "map" as const,
-      resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }),
-    },
-  ]),
-];
-
-function splitGetAtt(value: string): [string, string] {
-  const dot = value.indexOf(".");
-  return dot === -1 ? [value, ""] : [value.slice(0, dot), value.slice(dot + 1)];
-}
-
 /** Parses CloudFormation YAML (or JSON) text into plain data with long-form intrinsics. */
 export function parseCfnYaml(text: string): unknown {
-  return parse(text, { customTags: CFN_TAGS, maxAliasCount: -1, uniqueKeys: true });
+  return parse(text, { customTags: cfnIntrinsicTags(), maxAliasCount: -1, uniqueKeys: true });
 }
 
 let templateCache: { path: string; mtimeMs: number; template: CfnTemplate } | undefined;

@@ -46,14 +46,26 @@ describe("the build", () => {
     expect(readFileSync(join(dir, "dist/lambda/index.js")).equals(readFileSync(BUNDLE_PATH))).toBe(true);
   });
 
-  it("prints the template size, how to publish it and the Launch Stack URL form", () => {
+  it("prints the template size, how to launch it, and that upgrades update the stack", () => {
     const dir = scratchCopy();
     const { stdout } = build(dir);
     expect(stdout).toMatch(/dist\/aws-github-akm\.template\.yaml\s+[\d.]+ KB/);
-    expect(stdout).toContain("npm run publish -- --bucket BUCKET --region REGION");
-    expect(stdout).toContain(
-      "https://console.aws.amazon.com/cloudformation/home?region=REGION#/stacks/create/review?templateURL=",
-    );
+    expect(stdout).toContain("Upload a template file: dist/aws-github-akm.template.yaml");
+    expect(stdout).toContain("npm run launch-link -- --bucket BUCKET --region REGION");
+    expect(stdout).toContain("Update stack -> Replace existing template");
+  });
+
+  it("--help prints the usage and exits 0, like the other commands", () => {
+    const result = build(ROOT, "--help");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Usage: npm run build [-- --check]");
+    expect(result.stderr).toBe("");
+  });
+
+  it("exits 2 on an unknown argument and points to --help", () => {
+    const result = build(ROOT, "--chek");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown argument(s) --chek.\nRun with --help for usage.");
   });
 
   it("--check names the stale file and says how to fix it", () => {

@@ -147,7 +147,7 @@ export const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   "AWS::StackName": "aws-github-akm",
 };
 
-/** Resolves Ref, Fn::GetAtt and Fn::Sub with sample values; any other function is an error. */
+/** Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::Split with sample values; any other function is an error. */
 export function resolveIntrinsics(
   node: Json,
   values: Readonly<Record<string, string>> = SAMPLE_PARAMETERS,
@@ -176,6 +176,14 @@ export function resolveIntrinsics(
         )
       : {};
     return String(text).replace(/\$\{([^}!]+)\}/g, (_, name: string) => local[name] ?? lookup(name));
+  }
+  if (keys.length === 1 && keys[0] === "Fn::Join") {
+    const [delimiter, list] = node["Fn::Join"] as [string, Json];
+    return (resolveIntrinsics(list, values) as Json[]).map(String).join(delimiter);
+  }
+  if (keys.length === 1 && keys[0] === "Fn::Split") {
+    const [delimiter, text] = node["Fn::Split"] as [string, Json];
+    return String(resolveIntrinsics(text, values)).split(delimiter);
   }
   if (keys.length === 1 && keys[0] === "Fn::FindInMap") {
     const [map, key, attribute] = resolveIntrinsics(node["Fn::FindInMap"] as Json, values) as string[];

@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import { OWNER_PATTERN } from "../../src/config/repos-config.ts";
 import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
 import { isObject, type Json, loadTemplate } from "./dist.ts";
+import { BOUNDARY_VALUES, IAM_NAME_SPECIALS, MAX_USER_NAME } from "./form-values.ts";
 
 const { template } = loadTemplate();
 
 // The original stack's parameters (shared/reference/original-stack.md): existing stacks must update in
-// place with their saved values, so IDs, types and defaults may not change.
+// place with their saved values, so IDs and defaults may not change. pHoursToRotate is a String now: the
+// original's Number also took decimals such as 2.5, which then failed in the schedule rate(2.5 hours), so no
+// stack holds one; every whole number it deployed with is still accepted.
 const ORIGINAL_PARAMETERS = [
   { id: "pSnsEmailAddress", type: "String", default: undefined, label: "SNS Email Address" },
   { id: "pRepoConfigBucketName", type: "String", default: undefined, label: "Repo Config Bucket Name" },
@@ -15,7 +18,7 @@ const ORIGINAL_PARAMETERS = [
   { id: "pGitHubMachineUserName", type: "String", default: undefined, label: "GitHub Machine User Name" },
   { id: "pIamUserArn", type: "String", default: undefined, label: "IAM User ARN" },
   { id: "pIamUserName", type: "String", default: undefined, label: "IAM User Name" },
-  { id: "pHoursToRotate", type: "Number", default: 6, label: "Hours To Rotate" },
+  { id: "pHoursToRotate", type: "String", default: "6", label: "Hours To Rotate" },
   { id: "pGitHubSecretNameAwsKeyId", type: "String", default: "AWS_ACCESS_KEY_ID", label: undefined },
   { id: "pGitHubSecretNameAwsKey", type: "String", default: "AWS_SECRET_ACCESS_KEY", label: undefined },
 ] as const;
@@ -23,7 +26,7 @@ const ORIGINAL_PARAMETERS = [
 // New parameters must have defaults, or updating an existing stack would ask for values.
 const NEW_PARAMETERS = [
   { id: "pSolutionName", type: "String", default: "github-akm" },
-  { id: "pGraceMinutes", type: "Number", default: 60 },
+  { id: "pGraceMinutes", type: "String", default: "60" },
   { id: "pGitHubApiUrl", type: "String", default: "https://api.github.com" },
   { id: "pGitHubCaBundleKey", type: "String", default: "" },
   { id: "pVpcSubnetIds", type: "String", default: "" },
@@ -60,13 +63,72 @@ describe("template parameters", () => {
     );
   });
 
-  it("limits pHoursToRotate to 2..2190 hours, as the original did", () => {
-    expect(parameter("pHoursToRotate")).toMatchObject({ MinValue: 2, MaxValue: 2190 });
+  it.each([
+    ["pHoursToRotate", 2, 2190],
+    ["pGraceMinutes", 0, 1440],
+  ] as const)("%s accepts exactly the whole numbers from %d to %d", (id, min, max) => {
+    // Prepare
+    const pattern = String(parameter(id).AllowedPattern);
+    const candidates = Array.from({ length: max + 200 }, (_, n) => n);
+
+    // Act
+    const accepted = candidates.filter((n) => matches(pattern, String(n)));
+
+    // Assess
+    expect(accepted).toEqual(candidates.filter((n) => n >= min && n <= max));
   });
 
-  it("limits the grace period to 0..1440 minutes", () => {
-    expect(parameter("pGraceMinutes")).toMatchObject({ MinValue: 0, MaxValue: 1440 });
+  it.each(["pHoursToRotate", "pGraceMinutes"])(
+    "%s refuses decimals, signs, exponents, spaces and leading zeros (the schedule and the function read whole numbers)",
+    (id) => {
+      // Prepare
+      const pattern = String(parameter(id).AllowedPattern);
+
+      // Act
+      const accepted = ["2.5", "30.5", "6.0", "6.", "1e3", "+6", "-2", " 6", "6 ", "06", "", "six"].filter(
+        (value) => matches(pattern, value),
+      );
+
+      // Assess
+      expect(accepted).toEqual([]);
+    },
+  );
+
+  it.each(IAM_NAME_SPECIALS)("pIamUserName accepts IAM's character %j", (special) => {
+    // Act
+    const accepted = matches(String(parameter("pIamUserName").AllowedPattern), `ci${special}deployer`);
+
+    // Assess
+    expect(accepted).toBe(true);
   });
+
+  it.each([
+    ["a", true],
+    ["x".repeat(MAX_USER_NAME), true],
+    ["x".repeat(MAX_USER_NAME + 1), false],
+    ["", false],
+    ["ci deployer", false],
+    ["ci/deployer", false],
+    ["ci!deployer", false],
+    ["çi-deployer", false],
+  ])("pIamUserName %j accepted = %s", (value, accepted) => {
+    // Act
+    const result = matches(String(parameter("pIamUserName").AllowedPattern), value);
+
+    // Assess
+    expect(result).toBe(accepted);
+  });
+
+  it.each(BOUNDARY_VALUES.flatMap((form) => Object.entries(form)))(
+    "the boundary value of %s %j (deployed by cfn-lint in scanners.test.ts) passes the form",
+    (id, value) => {
+      // Act
+      const pattern = parameter(id).AllowedPattern;
+
+      // Assess
+      if (typeof pattern === "string") expect(matches(pattern, value)).toBe(true);
+    },
+  );
 
   it("never echoes the GitHub token", () => {
     expect(parameter("pGitHubToken").NoEcho).toBe(true);
@@ -98,10 +160,12 @@ describe("template parameters", () => {
     ["pIamUserArn", "arn:aws-us-gov:iam::123456789012:user/path/to/ci.deployer@corp", true],
     ["pIamUserArn", "arn:aws:iam::123456789012:role/ci-deployer", false],
     ["pIamUserName", "first.last", true],
-    ["pIamUserName", "ci@corp", false],
+    ["pIamUserName", "ci@corp", true],
     ["pIamUserName", "x".repeat(50), false],
     ["pRepoConfigKey", "config/repos.json", true],
     ["pRepoConfigKey", "repos*.json", false],
+    ["pRepoConfigKey", "k".repeat(1019), true],
+    ["pRepoConfigKey", "k".repeat(1020), false],
     ["pRepoConfigBucketName", "My_Bucket", false],
     ["pGitHubSecretNameAwsKeyId", "GITHUB_TOKEN", false],
     ["pGitHubSecretNameAwsKeyId", "1KEY", false],

@@ -11,18 +11,39 @@ import {
   resolveIntrinsics,
   resource,
   resourcesOfType,
+  SAMPLE_PARAMETERS,
   walk,
 } from "./dist.ts";
 
 const { template, bundle } = loadTemplate();
 const fn = resource(template, "rAkmFunction").Properties;
 
-const RUNBOOK_DOCUMENTS = {
+const RUNBOOK_DOCUMENTS = [
+  "rAkmSsmAutomation",
+  "rAkmSsmGetRepoList",
+  "rAkmSsmAddRepoConfig",
+  "rAkmSsmDeleteRepoConfig",
+];
+
+// What each named resource of the original stack was called (shared/reference/original-stack.md).
+const ORIGINAL_NAMES = {
   rAkmSsmAutomation: "GHS-AKM-${pIamUserName}-Rotate",
   rAkmSsmGetRepoList: "GHS-AKM-${pIamUserName}-Get-RepoList",
   rAkmSsmAddRepoConfig: "GHS-AKM-${pIamUserName}-Add-RepoConfig",
   rAkmSsmDeleteRepoConfig: "GHS-AKM-${pIamUserName}-Delete-RepoConfig",
+  rGitHubTokenSecret: "GHS-AKM-${pIamUserName}-GitHubToken-${pGitHubMachineUserName}",
+  rSsmRole: "GHS-AKM-SSM-${pIamUserName}",
+  rEventsRuleRotate: "GHS-AKM-Rotate-${pIamUserName}",
 } as const;
+
+/** The physical name a resource gets for an IAM user name. */
+function nameFor(id: string, userName: string): Json {
+  const p = resource(template, id).Properties;
+  return resolveIntrinsics(p.Name ?? p.RoleName ?? p.LogGroupName ?? null, {
+    ...SAMPLE_PARAMETERS,
+    pIamUserName: userName,
+  });
+}
 
 describe("resources kept from the original stack", () => {
   // Same logical ID and type: CloudFormation updates them in place instead of replacing them.
@@ -41,17 +62,39 @@ describe("resources kept from the original stack", () => {
     expect(resource(template, id).Type).toBe(type);
   });
 
-  it.each(Object.entries(RUNBOOK_DOCUMENTS))("names %s %s, as the original did", (id, name) => {
-    expect(resource(template, id).Properties.Name).toEqual({ "Fn::Sub": name });
+  // Every name the original could deploy with (its resource names allowed only these characters): the same
+  // physical names, so an upgrade updates these resources in place.
+  it.each(
+    Object.entries(ORIGINAL_NAMES).flatMap(([id, name]) =>
+      ["ci-deployer", "first.last_2", "x".repeat(49)].map((user) => [id, name, user] as const),
+    ),
+  )("names %s %s, as the original did, for user %s", (id, name, user) => {
+    // Act
+    const resolved = nameFor(id, user);
+
+    // Assess
+    expect(resolved).toBe(
+      resolveIntrinsics({ "Fn::Sub": name }, { ...SAMPLE_PARAMETERS, pIamUserName: user }),
+    );
   });
 
-  it.each([
-    ["rGitHubTokenSecret", "GHS-AKM-${pIamUserName}-GitHubToken-${pGitHubMachineUserName}"],
-    ["rSsmRole", "GHS-AKM-SSM-${pIamUserName}"],
-    ["rEventsRuleRotate", "GHS-AKM-Rotate-${pIamUserName}"],
-  ])("names %s %s, as the original did", (id, name) => {
-    const p = resource(template, id).Properties;
-    expect(p.Name ?? p.RoleName).toEqual({ "Fn::Sub": name });
+  it.each(["rAkmSsmAutomation", "rGitHubTokenSecret", "rEventsRuleRotate", "rAkmFunctionLogGroup"])(
+    "writes each + = , @ of the user name as _ in the name of %s (those names do not allow them)",
+    (id) => {
+      // Act
+      const resolved = String(nameFor(id, "ci+a=b,c@example.com"));
+
+      // Assess
+      expect(resolved).toContain("ci_a_b_c_example.com");
+    },
+  );
+
+  it("keeps the user name as it is in the role name (IAM role names allow + = , @)", () => {
+    // Act
+    const resolved = nameFor("rSsmRole", "ci+a=b,c@example.com");
+
+    // Assess
+    expect(resolved).toBe("GHS-AKM-SSM-ci+a=b,c@example.com");
   });
 });
 
@@ -141,7 +184,7 @@ describe("the Lambda function", () => {
   it("logs to its own encrypted log group, kept for a year", () => {
     const group = resource(template, "rAkmFunctionLogGroup").Properties;
     expect(fn.LoggingConfig).toEqual({ LogGroup: { Ref: "rAkmFunctionLogGroup" } });
-    expect(group.LogGroupName).toEqual({ "Fn::Sub": "/aws/lambda/GHS-AKM-${pIamUserName}" });
+    expect(nameFor("rAkmFunctionLogGroup", "ci-deployer")).toBe("/aws/lambda/GHS-AKM-ci-deployer");
     expect(group.RetentionInDays).toBe(365);
     expect(group.KmsKeyId).toEqual({ "Fn::GetAtt": ["rKmsKey", "Arn"] });
   });
@@ -156,7 +199,7 @@ describe("secrets", () => {
 
   it("starts the rotation state empty, under the same key", () => {
     const secret = resource(template, "rRotationStateSecret").Properties;
-    expect(secret.Name).toEqual({ "Fn::Sub": "GHS-AKM-${pIamUserName}-RotationState" });
+    expect(nameFor("rRotationStateSecret", "ci-deployer")).toBe("GHS-AKM-ci-deployer-RotationState");
     expect(JSON.parse(String(secret.SecretString))).toEqual({});
     expect(secret.KmsKeyId).toEqual({ "Fn::GetAtt": ["rKmsKey", "Arn"] });
   });
@@ -167,24 +210,21 @@ describe("secrets", () => {
 });
 
 describe("runbook documents", () => {
-  it.each(Object.keys(RUNBOOK_DOCUMENTS))(
-    "%s is an Automation document updated as a new default version",
-    (id) => {
-      expect(resource(template, id).Properties).toMatchObject({
-        DocumentType: "Automation",
-        DocumentFormat: "YAML",
-        UpdateMethod: "NewVersion",
-      });
-      expect(isObject(resource(template, id).Properties.Content)).toBe(true);
-    },
-  );
+  it.each(RUNBOOK_DOCUMENTS)("%s is an Automation document updated as a new default version", (id) => {
+    expect(resource(template, id).Properties).toMatchObject({
+      DocumentType: "Automation",
+      DocumentFormat: "YAML",
+      UpdateMethod: "NewVersion",
+    });
+    expect(isObject(resource(template, id).Properties.Content)).toBe(true);
+  });
 
   it("has no other SSM documents", () => {
     expect(
       resourcesOfType(template, "AWS::SSM::Document")
         .map(([id]) => id)
         .sort(),
-    ).toEqual(Object.keys(RUNBOOK_DOCUMENTS).sort());
+    ).toEqual([...RUNBOOK_DOCUMENTS].sort());
   });
 });
 
@@ -201,7 +241,7 @@ describe("the runbooks' default versions (rRunbookDefaultVersions)", () => {
   });
 
   it("names the four runbooks by Ref, so CloudFormation runs it after creating or updating them", () => {
-    expect(props.Documents).toEqual(Object.keys(RUNBOOK_DOCUMENTS).map((id) => ({ Ref: id })));
+    expect(props.Documents).toEqual(RUNBOOK_DOCUMENTS.map((id) => ({ Ref: id })));
   });
 
   it("carries a digest of the runbooks' content", () => {
@@ -210,7 +250,7 @@ describe("the runbooks' default versions (rRunbookDefaultVersions)", () => {
 
   it("carries every stack value the runbooks' content reads, so changing one updates it too", () => {
     const read = new Set<string>();
-    for (const id of Object.keys(RUNBOOK_DOCUMENTS)) {
+    for (const id of RUNBOOK_DOCUMENTS) {
       for (const { node } of walk(resource(template, id).Properties.Content as Json)) {
         if (!isObject(node)) continue;
         if (typeof node.Ref === "string") read.add(node.Ref);
@@ -278,7 +318,7 @@ describe("failure alerts", () => {
       "detail-type": ["EC2 Automation Execution Status-change Notification"],
       detail: {
         Status: ["Failed", "TimedOut", "Cancelled"],
-        Definition: Object.keys(RUNBOOK_DOCUMENTS).map((id) => ({ Ref: id })),
+        Definition: RUNBOOK_DOCUMENTS.map((id) => ({ Ref: id })),
       },
     });
   });

@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isObject, loadTemplate, ROOT, TEMPLATE_PATH } from "./dist.ts";
+import { BOUNDARY_VALUES, FORM_VALUES_THAT_MUST_FAIL, type FormValues } from "./form-values.ts";
 
 const { template } = loadTemplate();
 const VENV_BIN = join(ROOT, ".venv", "bin");
@@ -42,6 +44,78 @@ describe("cfn-lint", () => {
     const silenced = Object.entries(template.Resources).filter(([, r]) => isObject(r.Metadata?.["cfn-lint"]));
     expect(silenced.map(([id]) => id)).toEqual([]);
     expect(template.Metadata["cfn-lint"]).toBeUndefined();
+  });
+});
+
+/**
+ * The template with each given value as its parameter's default, as JSON (cfn-lint reads both). cfn-lint
+ * resolves Ref, Fn::Sub, Fn::Join and Fn::Split with parameter defaults and checks the resulting names and
+ * schedule against each resource type's schema (its W1031 "... when 'Fn::Sub' is resolved"), so a variant
+ * is a dry run of deploying the stack with those values.
+ */
+function withDefaults(values: FormValues, dropPatterns = false): string {
+  const variant = structuredClone(template);
+  for (const [name, value] of Object.entries(values)) {
+    const parameter = variant.Parameters[name];
+    if (!parameter) throw new Error(`the template has no parameter ${name}`);
+    parameter.Default = value;
+    if (dropPatterns) delete parameter.AllowedPattern;
+  }
+  // The inline Lambda code has nothing to do with the values, and a short stand-in keeps cfn-lint quick.
+  for (const resource of Object.values(variant.Resources)) {
+    const code = resource.Properties.Code;
+    if (resource.Type === "AWS::Lambda::Function" && isObject(code))
+      code.ZipFile = "exports.handler = async () => ({});";
+  }
+  return JSON.stringify(variant);
+}
+
+describe("cfn-lint on the form's boundary values", () => {
+  const dir = mkdtempSync(join(tmpdir(), "akm-form-values-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Lints one file per case in a single cfn-lint run; returns its findings by case name. */
+  function lintCases(cases: readonly { name: string; text: string }[]): Map<string, string[]> {
+    const files = cases.map((entry, index) => {
+      const file = join(dir, `case-${index}.json`);
+      writeFileSync(file, entry.text);
+      return { file, name: entry.name };
+    });
+    const result = runTool("cfn-lint", [...files.map((f) => f.file), "--format", "parseable"]);
+    const findings = new Map(files.map((f) => [f.name, [] as string[]]));
+    for (const line of result.stdout.split("\n").filter((l) => l !== "")) {
+      const owner = files.find((f) => line.startsWith(`${f.file}:`));
+      findings.get(owner?.name ?? "(unknown)")?.push(line.slice((owner?.file.length ?? 0) + 1));
+    }
+    return findings;
+  }
+
+  it("finds nothing in a stack made with any of them: every accepted value deploys", () => {
+    // Prepare
+    const cases = BOUNDARY_VALUES.map((values) => ({
+      name: JSON.stringify(values),
+      text: withDefaults(values),
+    }));
+
+    // Act
+    const findings = lintCases(cases);
+
+    // Assess
+    expect(Object.fromEntries(findings)).toEqual(Object.fromEntries(cases.map((c) => [c.name, []])));
+  });
+
+  it("does flag the values the form refuses, once the form's pattern is taken away", () => {
+    // Prepare: the values that would fail late (a too-long rule name, rate(2.5 hours)), patterns removed.
+    const cases = FORM_VALUES_THAT_MUST_FAIL.map((values) => ({
+      name: JSON.stringify(values),
+      text: withDefaults(values, true),
+    }));
+
+    // Act
+    const findings = lintCases(cases);
+
+    // Assess
+    for (const entry of cases) expect(findings.get(entry.name), entry.name).not.toEqual([]);
   });
 });
 

@@ -220,9 +220,15 @@ describe("the function's role", () => {
       "ssm:UpdateDocumentDefaultVersion",
     ]);
     // The runbooks' own Name, as an ARN; Fn::Sub of names rather than Refs (a Ref would be a cycle).
-    const documentArns = resourcesOfType(template, "AWS::SSM::Document").map(([, document]) => ({
-      "Fn::Sub": `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${(document.Properties.Name as { "Fn::Sub": string })["Fn::Sub"]}`,
-    }));
+    const documentArns = resourcesOfType(template, "AWS::SSM::Document").map(([, document]) => {
+      const [name, variables] = (document.Properties.Name as { "Fn::Sub": [string, JsonObject] })["Fn::Sub"];
+      return {
+        "Fn::Sub": [
+          `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/${name}`,
+          variables,
+        ],
+      };
+    });
     expect(documentArns).toHaveLength(4);
     expect(s.SetRunbookDefaultVersions?.Resource).toEqual(documentArns);
   });
@@ -342,8 +348,9 @@ describe("the repository list bucket", () => {
     expect(bucket.Properties.BucketEncryption).toBeDefined();
   });
 
-  it("survives the stack's deletion (the list is the user's data)", () => {
-    expect(bucket.DeletionPolicy).toBe("Retain");
+  it("survives the stack's deletion (the list is the user's data), but not a failed first create", () => {
+    // RetainExceptOnCreate: a rolled-back creation deletes the new bucket, so a retry can use its name.
+    expect(bucket.DeletionPolicy).toBe("RetainExceptOnCreate");
     expect(bucket.UpdateReplacePolicy).toBe("Retain");
   });
 
@@ -395,17 +402,28 @@ describe("encrypted alerts", () => {
     ]);
   });
 
-  it("lets CloudWatch Logs use the key for the function's log group only", () => {
-    const logs = keyStatements.find((s) => s.Sid === "LogsEncryptsFunctionLogGroup");
-    expect(logs?.Condition).toEqual({
-      ArnEquals: {
-        "kms:EncryptionContext:aws:logs:arn": {
-          "Fn::Sub":
-            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/GHS-AKM-${pIamUserName}",
+  it.each(["ci-deployer", "ci@example.com"])(
+    "lets CloudWatch Logs use the key for the function's log group only (user %s)",
+    (user) => {
+      // Prepare
+      const logs = keyStatements.find((s) => s.Sid === "LogsEncryptsFunctionLogGroup");
+      const values = { ...SAMPLE_PARAMETERS, pIamUserName: user };
+      const groupName = resolveIntrinsics(
+        resource(template, "rAkmFunctionLogGroup").Properties.LogGroupName ?? null,
+        values,
+      );
+
+      // Act
+      const condition = resolveIntrinsics(logs?.Condition ?? null, values);
+
+      // Assess
+      expect(condition).toEqual({
+        ArnEquals: {
+          "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:eu-west-1:123456789012:log-group:${String(groupName)}`,
         },
-      },
-    });
-  });
+      });
+    },
+  );
 });
 
 describe("who may read the key and the token", () => {

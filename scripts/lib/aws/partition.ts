@@ -1,4 +1,4 @@
-/** The public endpoints of an AWS partition that publish.ts needs. */
+/** The public endpoints of an AWS partition that the launch-link and run commands need. */
 export interface Partition {
   readonly name: "aws" | "aws-cn" | "aws-us-gov";
   /** Domain of regional S3 endpoints: `<bucket>.s3.<region>.<s3Domain>`. */

@@ -3,7 +3,7 @@ import type { ExitCode } from "./exit-code.ts";
 
 /** One script: `npm run <name> -- <argv>`. */
 export interface Command {
-  /** The npm script name, used to prefix error messages ("publish: ..."). */
+  /** The npm script name, used to prefix error messages ("launch-link: ..."). */
   readonly name: string;
   /** The full --help text. */
   readonly help: string;

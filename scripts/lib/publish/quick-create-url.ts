@@ -1,6 +1,6 @@
 import { UsageError } from "../cli/errors.ts";
 import type { KeyValue } from "../cli/key-value.ts";
-import { parameterValueProblems } from "../template/parameter-value-problems.ts";
+import { parameterSetProblems, parameterValueProblems } from "../template/parameter-value-problems.ts";
 import type { TemplateParameter } from "../template/template-parameters.ts";
 import { publishPartition } from "./publish-partition.ts";
 import { encodeComponent } from "./url-encode.ts";
@@ -13,8 +13,8 @@ export interface QuickCreateRequest {
   readonly region: string;
   /** HTTPS URL of the template object in S3. */
   readonly templateUrl: string;
-  /** Validated stack name. */
-  readonly stackName: string;
+  /** Validated stack name; undefined leaves the console's field empty, for the user to fill. */
+  readonly stackName?: string | undefined;
   /** Values to prefill, in the order given. */
   readonly parameters: readonly KeyValue[];
   /** The template's declared parameters: only these can be prefilled, and never the NoEcho ones. */
@@ -45,11 +45,15 @@ export function quickCreateUrl(request: QuickCreateRequest): string {
       text: `?templateURL=${encodeComponent(request.templateUrl)}`,
       howToShorten: "use a shorter --key or --bucket",
     },
-    {
-      label: "stackName",
-      text: `&stackName=${encodeComponent(request.stackName)}`,
-      howToShorten: "use a shorter --stack-name",
-    },
+    ...(request.stackName === undefined
+      ? []
+      : [
+          {
+            label: "stackName",
+            text: `&stackName=${encodeComponent(request.stackName)}`,
+            howToShorten: "use a shorter --stack-name",
+          },
+        ]),
     ...request.parameters.map(({ key, value }) => ({
       label: `param_${key}`,
       text: `&param_${key}=${encodeComponent(value)}`,
@@ -86,6 +90,7 @@ function checkParameters(given: readonly KeyValue[], declared: readonly Template
     }
     seen.add(key);
   }
+  problems.push(...parameterSetProblems(Object.fromEntries(given.map(({ key, value }) => [key, value]))));
   if (problems.length > 0) {
     throw new UsageError(`--param cannot be used as given:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }

@@ -11,10 +11,12 @@ export interface WatchOptions {
   readonly sleep: (milliseconds: number) => Promise<void>;
   /** Prints one progress line. */
   readonly print: (line: string) => void;
+  /** Stops watching, before the end, once this holds (e.g. Rotate has reached its grace period). */
+  readonly until?: (execution: AutomationExecution) => boolean;
 }
 
 /**
- * Polls GetAutomationExecution until the execution ends, printing the execution's status and each step's
+ * Polls GetAutomationExecution until the execution ends (or `until` holds), printing the execution's status and each step's
  * status as they change, and returns the ended execution.
  */
 export async function watchExecution(
@@ -33,7 +35,7 @@ export async function watchExecution(
     const progress = stepProgress(printed, execution.StepExecutions);
     for (const line of progress.lines) options.print(line);
     printed = progress.printed;
-    if (statusKind(status) !== "running") return execution;
+    if (statusKind(status) !== "running" || options.until?.(execution) === true) return execution;
     await options.sleep(options.pollSeconds * 1000);
   }
 }

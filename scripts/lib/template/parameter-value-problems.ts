@@ -42,3 +42,20 @@ function wholeValuePattern(pattern: string): RegExp | undefined {
     return undefined;
   }
 }
+
+/**
+ * Problems between values that are each valid alone: pIamUserArn must name the user pIamUserName names (its
+ * last part, same spelling), as the function checks before any change (src/config/settings.ts). Values not
+ * given are not checked. Each problem names both parameters and values.
+ */
+export function parameterSetProblems(values: Readonly<Record<string, string>>): string[] {
+  const arn = values.pIamUserArn;
+  const name = values.pIamUserName;
+  if (arn === undefined || name === undefined) return [];
+  const arnName = arn.slice(arn.lastIndexOf("/") + 1);
+  if (arnName === name) return [];
+  return [
+    `pIamUserArn ${arn} is user ${arnName}, but pIamUserName is ${name}: both must name the same IAM user ` +
+      "(the name is the last part of the ARN, same spelling and case); the function refuses to run otherwise.",
+  ];
+}

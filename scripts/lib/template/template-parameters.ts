@@ -13,7 +13,7 @@ export interface ParameterConstraints {
   readonly constraintDescription?: string;
 }
 
-/** What publish.ts needs to know about one template parameter. */
+/** What the launch-link and diff commands need to know about one template parameter. */
 export interface TemplateParameter {
   readonly name: string;
   readonly type: string;

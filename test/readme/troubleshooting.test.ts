@@ -1,0 +1,103 @@
+/**
+ * README's Troubleshooting tables quote messages; each must be one the product really prints. A quote's `…`
+ * stands for a value; every piece between them must appear in a real message: one the product's code
+ * produces here (for messages assembled from several strings), the fixed text of a string literal in
+ * src/ or scripts/ (read with the TypeScript parser, the parts around each `${…}`), or a runbook's own text
+ * (its check step raises the function's errors).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+import { parseReposConfig } from "../../src/config/repos-config.ts";
+import { toGitHubAccessError } from "../../src/github/to-github-access-error.ts";
+
+/** The first cell's quoted message of each row of the tables in README's Troubleshooting section. */
+function quotedMessages(): string[] {
+  const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+  const start = readme.indexOf("\n## Troubleshooting\n");
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end === -1 ? undefined : end);
+  return section
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .map((line) => /^\| `([^`]+)`/.exec(line)?.[1] ?? "");
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(ts|mjs)$/.test(entry.name) && !entry.name.endsWith(".d.mts") ? [path] : [];
+  });
+}
+
+/** The fixed text of every string and template literal in the product's sources. */
+function literalTexts(): string[] {
+  const texts: string[] = [];
+  for (const path of [
+    ...sourceFiles(join(PROJECT_ROOT, "src")),
+    ...sourceFiles(join(PROJECT_ROOT, "scripts")),
+  ]) {
+    const file = ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) texts.push(node.text);
+      else if (ts.isTemplateExpression(node)) {
+        texts.push(node.head.text, ...node.templateSpans.map((span) => span.literal.text));
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+  }
+  return texts;
+}
+
+/** The runbooks' own texts: their check step raises some messages itself (runbook/*.yaml). */
+function runbookTexts(): string[] {
+  const dir = join(PROJECT_ROOT, "runbook");
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".yaml"))
+    .map((name) => readFileSync(join(dir, name), "utf8"));
+}
+
+/** Messages the code assembles from several strings, produced by the code itself. */
+function producedMessages(): string[] {
+  const messages: string[] = [];
+  try {
+    parseReposConfig('{"Repos": [', "s3://akm-config/repos.json");
+  } catch (error) {
+    messages.push((error as Error).message);
+  }
+  const call = { action: "GET public key", repo: "acme/api", tokenSecretName: "GHS-AKM-ci-GitHubToken-bot" };
+  for (const status of [401, 403, 404]) {
+    const failure = { status, message: "refused", response: { headers: {}, data: { message: "Refused" } } };
+    messages.push(toGitHubAccessError(failure, call).message);
+  }
+  return messages;
+}
+
+describe("README's Troubleshooting", () => {
+  const quotes = quotedMessages();
+  const corpus = [...producedMessages(), ...literalTexts(), ...runbookTexts()];
+
+  it("quotes messages", () => {
+    // Assess
+    expect(quotes.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(quotes)("quotes a message the product prints: %s", (quote) => {
+    // Prepare
+    const pieces = quote
+      .split("…")
+      .map((piece) => piece.trim())
+      .filter((piece) => piece.length >= 3);
+
+    // Act
+    const missing = pieces.filter((piece) => !corpus.some((text) => text.includes(piece)));
+
+    // Assess
+    expect(pieces.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
+});
