@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { POWER_USER_ACCESS, READ_ONLY_ACCESS } from "../fixtures/aws-managed-policies.ts";
 import {
   ACCOUNT,
@@ -33,6 +33,7 @@ import {
   type TemplatePolicies,
 } from "../support/iam-policy-eval.ts";
 import { loadRenderedTemplate, REPO_ROOT } from "../support/lambda-runner.ts";
+import { printTable, writeFigures } from "./figures.ts";
 
 const template = loadRenderedTemplate();
 
@@ -40,12 +41,39 @@ async function decide(policies: TemplatePolicies, request: IamRequest): Promise<
   return (await evaluateRequest(request, policiesInForce(policies, request))).decision;
 }
 
+/** Checks evaluated, by who makes them: [evaluated, as expected]. */
+const tally = new Map<string, [number, number]>();
+
 /** Each check's decision, as `<what>: <decision>` lines that name the failing one. */
 async function decisions(policies: TemplatePolicies, checks: readonly BoundaryCheck[]): Promise<string[]> {
   const out: string[] = [];
-  for (const check of checks) out.push(`${check.what}: ${await decide(policies, check.request)}`);
+  for (const check of checks) {
+    const decision = await decide(policies, check.request);
+    const [evaluated, met] = tally.get(check.who) ?? [0, 0];
+    tally.set(check.who, [evaluated + 1, met + (decision === check.expected ? 1 : 0)]);
+    out.push(`${check.what}: ${decision}`);
+  }
   return out;
 }
+
+const WHO: Readonly<Record<string, string>> = {
+  powerUser: "PowerUserAccess holder: requests to the secrets, key and bucket",
+  readOnly: "ReadOnlyAccess holder: requests to the secrets, key and bucket",
+  administrator: "Administrator (named, or AdministratorAccess when none is): requests",
+  deployer: "Deploying principal through CloudFormation: requests",
+  function: "Function's role: requests",
+  editor: "List editor: requests",
+};
+
+afterAll(() => {
+  if (tally.size === 0) return;
+  const rows = Object.entries(WHO).map(([who, label]) => {
+    const [evaluated, met] = tally.get(who) ?? [0, 0];
+    return { label: `${label} (two stacks), decided as README says`, value: `${met} of ${evaluated}` };
+  });
+  printTable("Least privilege, the account boundary", rows);
+  writeFigures("least-privilege-account", rows);
+});
 
 function expected(checks: readonly BoundaryCheck[]): string[] {
   return checks.map((check) => `${check.what}: ${check.expected}`);
