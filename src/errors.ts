@@ -111,10 +111,10 @@ export class KeyNotAcceptedError extends VerificationError {
   }
 }
 
-/** The rotation state in Secrets Manager cannot be read or written. */
+/** The rotation state (its secret or its progress object) cannot be read or written. */
 export class StateStoreError extends AkmError {
-  constructor(message: string, fix: string, cause?: unknown) {
-    super(message, { fix, fault: "tool", cause });
+  constructor(message: string, fix: string, cause?: unknown, fault: Fault = "tool") {
+    super(message, { fix, fault, cause });
     this.name = "StateStoreError";
   }
 }

@@ -9,12 +9,13 @@ import * as v from "valibot";
 import { S3ConfigStore } from "./aws/config-store.ts";
 import { AwsIamKeys } from "./aws/iam-keys.ts";
 import { StsIdentityProbe } from "./aws/identity-probe.ts";
+import { S3ProgressStore } from "./aws/progress-store.ts";
 import { S3RunLock } from "./aws/s3-run-lock.ts";
-import { SecretsManagerStateStore } from "./aws/state-store.ts";
+import { SecretsManagerKeyStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
 import { answerRunbookDefaultVersions, runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
-import { loadSettings, lockKey, type Settings } from "./config/settings.ts";
+import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
@@ -27,6 +28,7 @@ import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
 import type { RotationDeps } from "./lifecycle/rotation-context.ts";
 import { rotationResult } from "./lifecycle/rotation-result.ts";
+import { SplitStateStore } from "./lifecycle/split-state-store.ts";
 import { systemClock } from "./ports.ts";
 import { renderAnswer, repoLogLines } from "./render-answer.ts";
 import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
@@ -168,7 +170,14 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
     return {
       iam: new AwsIamKeys(w.iam, { userName: settings.iamUserName, userArn: settings.iamUserArn }),
       probe: new StsIdentityProbe(),
-      state: new SecretsManagerStateStore(w.secrets, settings.stateSecretId),
+      state: new SplitStateStore(
+        new SecretsManagerKeyStore(w.secrets, settings.stateSecretId),
+        new S3ProgressStore(w.s3, {
+          bucket: settings.configBucket,
+          key: progressKey(settings.configKey),
+          kmsKeyArn: settings.kmsKeyArn,
+        }),
+      ),
       config,
       github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),

@@ -26,10 +26,44 @@ export interface IdentityProbe {
   callerArn(key: AccessKeyPair): Promise<string>;
 }
 
-/** Where the rotation remembers what it did (encrypted; holds pending/current secrets). */
+/**
+ * Where the rotation remembers what it did (encrypted; holds pending/current secrets). `load` returns undefined
+ * when nothing was saved yet. `save` stores the whole state; an adapter may split it (see KeyMaterialStore and
+ * ProgressStore) as long as a run that dies in the middle of a save loads a state it can resume from.
+ */
 export interface StateStore {
   load(): Promise<RotationState | undefined>;
   save(state: RotationState): Promise<void>;
+}
+
+/** The secret that holds the rotation's keys (Secrets Manager): a text read and written whole. */
+export interface KeyMaterialStore {
+  /** Identifies the secret (its ARN): the progress records it, so it is never paired with another secret. */
+  readonly id: string;
+  /** For messages, e.g. `Secrets Manager secret arn:…`. */
+  readonly location: string;
+  /** The secret's value; undefined when it has none. */
+  read(): Promise<string | undefined>;
+  write(text: string): Promise<void>;
+}
+
+/** A stored text and the version (S3 ETag) it was read at. */
+export interface VersionedText {
+  readonly text: string;
+  readonly version: string;
+}
+
+/** The rotation's progress (an S3 object): written often, conditionally, so two writers never clobber each other. */
+export interface ProgressStore {
+  /** For messages, e.g. `s3://bucket/repos.json.progress.json`. */
+  readonly location: string;
+  /** Undefined when the object does not exist. */
+  read(): Promise<VersionedText | undefined>;
+  /**
+   * Writes `text` only if the stored version is still `expectedVersion` (undefined: only if there is none yet);
+   * returns the new version. Throws StateStoreError when someone else wrote in between.
+   */
+  write(text: string, expectedVersion: string | undefined): Promise<string>;
 }
 
 /** The raw repos.json document in S3. `version` is an ETag or version ID for optimistic writes. */

@@ -96,8 +96,10 @@ function progressLine(outcome: RunOutcome, counts: RepoCounts): string {
 }
 
 function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string): string {
-  const head = [outcome.headline];
-  if (outcome.error) head.push(`Error: ${outcome.error.message}`, `Fix: ${outcome.error.fix}`);
+  const head = [clipBytes(outcome.headline, 600)];
+  // The error may list thousands of problems; the fix (which may hold a URL) is kept whole.
+  if (outcome.error)
+    head.push(`Error: ${clipBytes(outcome.error.message, 1800)}`, `Fix: ${outcome.error.fix}`);
   if (outcome.newAccessKeyId || outcome.oldAccessKeyId) {
     head.push(
       `New key: ${outcome.newAccessKeyId ?? "(none)"}; old key: ${outcome.oldAccessKeyId ?? "(none)"}.`,
@@ -132,7 +134,7 @@ const bytes = (text: string) => encoder.encode(text).length;
 
 /**
  * Joins the head lines and as many repository lines as fit in MAX_SUMMARY_BYTES; the rest is counted
- * ("… and 9,980 more repositories: see the function's log"). A head that alone is too long is cut.
+ * ("... and 9,980 more repositories: see the function's log"). A head that alone is too long is cut.
  */
 function fitLines(head: readonly string[], repoLines: readonly string[]): string {
   const reserve = 120;
@@ -148,12 +150,12 @@ function fitLines(head: readonly string[], repoLines: readonly string[]): string
   }
   const hidden = repoLines.length - shown;
   if (hidden > 0) {
-    text += `\n… and ${hidden.toLocaleString("en-US")} more repositor${hidden === 1 ? "y" : "ies"}: every one is in the function's log.`;
+    text += `\n... and ${hidden.toLocaleString("en-US")} more repositor${hidden === 1 ? "y" : "ies"}: every one is in the function's log.`;
   }
   return text;
 }
 
-/** Cuts `text` to at most `limit` UTF-8 bytes on a character boundary, marking the cut with "…". */
+/** Cuts `text` to at most `limit` UTF-8 bytes on a character boundary, marking the cut with "..." (plain ASCII: failure messages stay printable ASCII). */
 function clipBytes(text: string, limit: number): string {
   if (bytes(text) <= limit) return text;
   let cut = "";
@@ -164,9 +166,9 @@ function clipBytes(text: string, limit: number): string {
     cut += char;
     size += charSize;
   }
-  return `${cut}…`;
+  return `${cut}...`;
 }
 
 function clip(text: string, chars: number): string {
-  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+  return text.length <= chars ? text : `${text.slice(0, chars - 3)}...`;
 }

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { MAX_CONFIG_BYTES } from "../config/repos-config.ts";
+import { MAX_CONFIG_BYTES, MAX_REPOS } from "../config/repos-config.ts";
 import { AkmError, ConfigError } from "../errors.ts";
 import type { ConfigDocument, ConfigStore } from "../ports.ts";
 import { awsErrorCode } from "./aws-error-code.ts";
@@ -37,7 +37,7 @@ export class S3ConfigStore implements ConfigStore {
         throw new ConfigError(
           this.location,
           [`the file is ${response.ContentLength} bytes, larger than the ${MAX_CONFIG_BYTES} bytes accepted`],
-          "Upload a repos.json that lists only the repositories to update (at most 5,000).",
+          `Upload a repos.json that lists only the repositories to update (at most ${MAX_REPOS.toLocaleString("en-US")}).`,
         );
       }
       const text = (await response.Body?.transformToString("utf-8")) ?? "";

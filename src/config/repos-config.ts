@@ -16,9 +16,13 @@ export interface ReposConfig {
   readonly repos: readonly RepoRef[];
 }
 
-/** Largest accepted document; far above any real list, small enough to parse inside one Lambda step. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
-export const MAX_REPOS = 5000;
+/**
+ * Largest accepted document: 10,000 entries with the longest names GitHub allows, as Add-RepoConfig writes them
+ * (indented), take about 2.1 MB; small enough to parse inside one Lambda step.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Repositories one stack rotates (its progress object records each; see src/lifecycle/progress-document.ts). */
+export const MAX_REPOS = 10_000;
 /** Problems listed in one error; a file with thousands of bad entries gets the first ones and a count. */
 export const MAX_LISTED_PROBLEMS = 20;
 /** Longest excerpt of the user's text quoted in a message. */

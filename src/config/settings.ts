@@ -11,6 +11,7 @@ export const SETTINGS_ENV = {
   iamUserArn: "AKM_IAM_USER_ARN",
   tokenSecretId: "AKM_GITHUB_TOKEN_SECRET_ID",
   stateSecretId: "AKM_STATE_SECRET_ID",
+  kmsKeyArn: "AKM_KMS_KEY_ARN",
   configBucket: "AKM_CONFIG_BUCKET",
   configKey: "AKM_CONFIG_KEY",
   secretNameKeyId: "AKM_SECRET_NAME_KEY_ID",
@@ -25,6 +26,8 @@ export interface Settings {
   readonly iamUserArn: string;
   readonly tokenSecretId: string;
   readonly stateSecretId: string;
+  /** The stack's KMS key, which encrypts the progress object (SSE-KMS takes the key's ARN). */
+  readonly kmsKeyArn: string;
   readonly configBucket: string;
   readonly configKey: string;
   readonly secretNameKeyId: string;
@@ -52,6 +55,7 @@ const SettingsSchema = v.object({
   iamUserArn: v.pipe(v.string(), v.regex(/^arn:aws[a-z-]*:iam::\d{12}:user\/.+$/)),
   tokenSecretId: NonEmpty,
   stateSecretId: NonEmpty,
+  kmsKeyArn: v.pipe(v.string(), v.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/)),
   configBucket: NonEmpty,
   configKey: NonEmpty,
   secretNameKeyId: SecretName,
@@ -128,4 +132,9 @@ function checkSecretNames(raw: Record<string, string | undefined>): void {
 /** The rotation lock lives beside repos.json, so the function needs no extra bucket or table. */
 export function lockKey(configKey: string): string {
   return `${configKey}.lock`;
+}
+
+/** The rotation's progress (src/aws/progress-store.ts) lives beside repos.json too. */
+export function progressKey(configKey: string): string {
+  return `${configKey}.progress.json`;
 }

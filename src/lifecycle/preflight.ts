@@ -3,7 +3,6 @@ import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
 import type { ConfigStore, RepoPublicKey, SecretsTarget } from "../ports.ts";
-import { assertStateFits } from "./state-size.ts";
 
 export interface PreflightResult {
   readonly config: ReposConfig;
@@ -62,7 +61,6 @@ export async function preflight(
   toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
 ): Promise<PreflightResult> {
   const { config } = await loadReposConfig(store);
-  assertStateFits(config, store.location);
   await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const failures: RepoFailure[] = [];

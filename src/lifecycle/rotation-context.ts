@@ -11,6 +11,7 @@ import type {
   WriteBudget,
 } from "../ports.ts";
 import type { OutcomeRecorder } from "./outcome.ts";
+import { pruneHoldings } from "./prune-holdings.ts";
 import type { RotationState } from "./state.ts";
 import type { VerifyOptions } from "./verify-key.ts";
 
@@ -75,7 +76,10 @@ export interface RotationRun {
   save(next: RotationState): Promise<RotationState>;
 }
 
-/** Creates the run context; `save` stamps `updatedAt` from the clock, persists, and becomes `run.state`. */
+/**
+ * Creates the run context; `save` prunes the holdings of repositories no longer listed that cannot hold a live
+ * key (src/lifecycle/prune-holdings.ts), stamps `updatedAt` from the clock, persists, and becomes `run.state`.
+ */
 export function startRun(
   deps: RotationDeps,
   outcome: OutcomeRecorder,
@@ -94,7 +98,8 @@ export function startRun(
     publicKeys: init.publicKeys,
     state: init.state,
     async save(next) {
-      const stamped = { ...next, updatedAt: deps.clock.now().toISOString() };
+      // Repositories dropped from the list are forgotten once they cannot hold a live key.
+      const stamped = { ...pruneHoldings(next, init.repos), updatedAt: deps.clock.now().toISOString() };
       await deps.state.save(stamped);
       run.state = stamped;
       return stamped;

@@ -3,7 +3,9 @@ import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { SecretValue } from "../domain/secret-value.ts";
 import { GitHubAccessError, toAkmError } from "../errors.ts";
+import type { RepoPublicKey } from "../ports.ts";
 import { reposLacking } from "./holders.ts";
+import { MismatchedPairError } from "./mismatched-pair-error.ts";
 import type { BudgetWindow, OutcomeRecorder } from "./outcome.ts";
 import type { RotationDeps, RotationRun } from "./rotation-context.ts";
 import type { Holding, RotationState, WritingBatch } from "./state.ts";
@@ -21,10 +23,19 @@ const RESUME_MARGIN_MS = 1_000;
 const DEFAULT_SAVE_EVERY = 25;
 /** Each repository gets two secrets, written back to back. */
 export const WRITES_PER_REPO = 2;
+/**
+ * A key ID write that failed (after the GitHub client's own retries) is tried once more, this long after the
+ * failure, before the step ends: until it is written, the repository holds the new secret key with the old key ID
+ * and its workflows cannot authenticate.
+ */
+const KEY_ID_RETRY_AFTER_MS = 10_000;
 
 export interface SyncOutcome {
   readonly state: RotationState;
+  /** Repositories not updated, the mismatched ones included. */
   readonly failed: number;
+  /** Repositories left holding the new secret key with the old key ID (a subset of `failed`). */
+  readonly mismatched: number;
   readonly remaining: number;
   /** Repositories attempted (written or failed) by this call. */
   readonly attempted: number;
@@ -54,6 +65,7 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   const names = [settings.secretNameSecretKey, settings.secretNameKeyId];
   const fresh: Record<string, Holding> = {};
   let failed = 0;
+  let mismatched = 0;
   const persist = async (writing: WritingBatch | undefined): Promise<void> => {
     await run.save({
       ...run.state,
@@ -80,6 +92,14 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     dirty = true;
   }
 
+  const written = (repo: RepoRef, detail: string): void => {
+    fresh[repoSlug(repo)] = { accessKeyId: key.accessKeyId, writtenAt: deps.clock.now().toISOString() };
+    report.repo({ repo: repoLabel(repo), result: "written", detail });
+    deps.log(`wrote ${key.accessKeyId} to ${repoLabel(repo)}`);
+  };
+  /** Repositories whose key ID write failed after their secret key was written, to try once more. */
+  const retries: { repo: RepoRef; publicKey: RepoPublicKey; startedAt: Date; failedAt: number }[] = [];
+
   let index = 0;
   let resumeAt: Date | undefined;
   let batchLeft = 0;
@@ -104,34 +124,56 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     }
     batchLeft--;
     const label = repoLabel(repo);
+    let publicKey: RepoPublicKey | undefined;
+    let startedAt = deps.clock.now();
     try {
-      const publicKey = publicKeys.get(repoSlug(repo)) ?? (await deps.github.publicKey(repo));
+      publicKey = publicKeys.get(repoSlug(repo)) ?? (await deps.github.publicKey(repo));
       if (budget) {
         // Both secrets go back to back, so their values disagree for one round trip only.
         const wait = budget.readyAt(WRITES_PER_REPO).getTime() - deps.clock.now().getTime();
         if (wait > 0) await deps.clock.sleep(wait);
       }
-      const startedAt = deps.clock.now();
-      await deps.github.writeSecret(repo, publicKey, settings.secretNameSecretKey, key.secretAccessKey);
-      await deps.github.writeSecret(
-        repo,
-        publicKey,
-        settings.secretNameKeyId,
-        new SecretValue(key.accessKeyId, false),
-      );
+      startedAt = deps.clock.now();
+      await writePair(deps, repo, publicKey, key, startedAt);
       await confirmUpdated(deps, repo, names, startedAt);
-      fresh[repoSlug(repo)] = { accessKeyId: key.accessKeyId, writtenAt: deps.clock.now().toISOString() };
-      report.repo({
-        repo: label,
-        result: "written",
-        detail: `now holds ${key.accessKeyId} (updated_at verified)`,
-      });
-      deps.log(`wrote ${key.accessKeyId} to ${label}`);
+      written(repo, `now holds ${key.accessKeyId} (updated_at verified)`);
     } catch (error) {
       failed++;
       const akm = toAkmError(error, `Writing the secrets of ${label}`);
-      report.repo({ repo: label, result: "failed", detail: akm.describe() });
-      deps.log(`failed to write ${label}: ${akm.message}`);
+      const pair = error instanceof MismatchedPairError;
+      if (pair) {
+        mismatched++;
+        if (akm.fault !== "user" && publicKey) {
+          retries.push({ repo, publicKey, startedAt, failedAt: deps.clock.now().getTime() });
+        }
+      }
+      report.repo({ repo: label, result: pair ? "mismatched" : "failed", detail: akm.describe() });
+      deps.log(`${pair ? "left mismatched" : "failed to write"} ${label}: ${akm.message}`);
+    }
+  }
+  for (const retry of retries) {
+    const label = repoLabel(retry.repo);
+    const at = Math.max(retry.failedAt + KEY_ID_RETRY_AFTER_MS, deps.clock.now().getTime());
+    if (at >= deadline.getTime()) {
+      deps.log(`no time left in this step to write ${settings.secretNameKeyId} of ${label} again`);
+      continue;
+    }
+    await deps.clock.sleep(at - deps.clock.now().getTime());
+    try {
+      const keyId = new SecretValue(key.accessKeyId, false);
+      await deps.github.writeSecret(retry.repo, retry.publicKey, settings.secretNameKeyId, keyId);
+      await confirmUpdated(deps, retry.repo, names, retry.startedAt);
+      failed--;
+      mismatched--;
+      written(
+        retry.repo,
+        `now holds ${key.accessKeyId} (its key ID written again after a failure; updated_at verified)`,
+      );
+    } catch (error) {
+      const akm = toAkmError(error, `Writing ${settings.secretNameKeyId} of ${label}`);
+      const pair = new MismatchedPairError(label, settings, key.accessKeyId, 2, akm);
+      report.repo({ repo: label, result: "mismatched", detail: pair.describe() });
+      deps.log(`left mismatched ${label}: ${pair.message}`);
     }
   }
   if (dirty) await persist(undefined);
@@ -148,12 +190,61 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   return {
     state: run.state,
     failed,
+    mismatched,
     remaining,
     attempted: index,
     resumeAt,
     budgetWindow: resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
     eta: budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined,
   };
+}
+
+/**
+ * Writes the secret key, then the key ID. A secret key write that failed on the way back but took effect, as
+ * GitHub's `updated_at` shows, is followed by the key ID all the same, to complete the pair. Throws
+ * MismatchedPairError when the key ID write fails after the secret key was written (syncKey tries it once more
+ * before the step ends).
+ */
+async function writePair(
+  deps: RotationDeps,
+  repo: RepoRef,
+  publicKey: RepoPublicKey,
+  key: AccessKeyPair,
+  startedAt: Date,
+): Promise<void> {
+  const { settings } = deps;
+  try {
+    await deps.github.writeSecret(repo, publicKey, settings.secretNameSecretKey, key.secretAccessKey);
+  } catch (error) {
+    if (!(await writtenSince(deps, repo, settings.secretNameSecretKey, startedAt))) throw error;
+    deps.log(`${settings.secretNameSecretKey} of ${repoLabel(repo)} was written although its answer failed`);
+  }
+  try {
+    await deps.github.writeSecret(
+      repo,
+      publicKey,
+      settings.secretNameKeyId,
+      new SecretValue(key.accessKeyId, false),
+    );
+  } catch (error) {
+    const akm = toAkmError(error, `Writing ${settings.secretNameKeyId} of ${repoLabel(repo)}`);
+    throw new MismatchedPairError(repoLabel(repo), settings, key.accessKeyId, 1, akm);
+  }
+}
+
+/** True when GitHub reports `name` updated after `startedAt` (see RESUME_MARGIN_MS); false when unsure. */
+async function writtenSince(
+  deps: RotationDeps,
+  repo: RepoRef,
+  name: string,
+  startedAt: Date,
+): Promise<boolean> {
+  try {
+    const updatedAt = await deps.github.secretUpdatedAt(repo, name);
+    return updatedAt !== undefined && updatedAt.getTime() >= startedAt.getTime() + RESUME_MARGIN_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** The write log as the state keeps it: epoch seconds, rounded up (a later time is the safe side). */

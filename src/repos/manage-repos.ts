@@ -1,10 +1,9 @@
-import { parseReposConfig, renderReposConfig } from "../config/repos-config.ts";
+import { MAX_REPOS, parseReposConfig, renderReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
-import { toAkmError } from "../errors.ts";
+import { ConfigError, toAkmError } from "../errors.ts";
 import { OutcomeRecorder, type RunOutcome } from "../lifecycle/outcome.ts";
 import { loadReposConfig } from "../lifecycle/preflight.ts";
-import { assertStateFits } from "../lifecycle/state-size.ts";
 import type { ConfigStore } from "../ports.ts";
 
 /** Get-RepoList: shows the repositories in repos.json. */
@@ -65,7 +64,15 @@ async function editRepos(
         undefined,
       );
     }
-    assertStateFits({ repos: next }, store.location);
+    if (next.length > MAX_REPOS) {
+      throw new ConfigError(
+        store.location,
+        [
+          `adding ${label} would list ${next.length} repositories, more than the ${MAX_REPOS} one stack rotates`,
+        ],
+        "Split the repositories over several stacks, each with its own IAM user.",
+      );
+    }
     await store.write(renderReposConfig({ repos: next }), document?.version);
     return report.finish(
       "Succeeded",

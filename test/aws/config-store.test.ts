@@ -2,6 +2,7 @@ import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
 import { ConfigConflictError } from "../../src/aws/config-conflict-error.ts";
 import { S3ConfigStore } from "../../src/aws/config-store.ts";
+import { MAX_CONFIG_BYTES } from "../../src/config/repos-config.ts";
 import { AkmError } from "../../src/errors.ts";
 import { awsClientConfig, createConfigBucket, putObjectText, uniqueName } from "../support/aws-fixtures.ts";
 
@@ -29,16 +30,18 @@ describe("S3ConfigStore", () => {
     expect(location).toBe("s3://my-bucket/config/repos.json");
   });
 
-  it("refuses a repos.json larger than 1 MiB without reading it, naming its size", async () => {
+  it("refuses a repos.json larger than 4 MiB without reading it, naming its size", async () => {
     // Prepare
     const { bucket, store } = await storeInNewBucket();
-    await putObjectText(endpoint, bucket, KEY, " ".repeat(1024 * 1024 + 1));
+    await putObjectText(endpoint, bucket, KEY, " ".repeat(MAX_CONFIG_BYTES + 1));
 
     // Act
     const read = store.read();
 
     // Assess
-    await expect(read).rejects.toThrowError(/1048577 bytes, larger than the 1048576 bytes accepted/);
+    await expect(read).rejects.toThrowError(
+      `${MAX_CONFIG_BYTES + 1} bytes, larger than the ${MAX_CONFIG_BYTES} bytes accepted`,
+    );
   });
 
   it("reads nothing when the object does not exist", async () => {

@@ -49,7 +49,7 @@ describe("Rotate runbook while IAM propagates the new key", () => {
     expect(refusals).toEqual([]);
     const stsCalls = proxy.calls.filter((call) => call.service === "sts");
     expect(stsCalls.map((call) => call.status)).toEqual([403, 403, 200]);
-    const newKey = String(execution.outputs["Rotate.NewAccessKeyId"]);
+    const newKey = String(execution.outputs["CheckRotateResult.NewAccessKeyId"]);
     for (const repo of stack.repos) expect(stack.secretValues(repo).accessKeyId).toBe(newKey);
   });
 });

@@ -76,6 +76,26 @@ const SAMPLE: readonly {
     effect: "kill",
     why: "previous key deleted, process died",
   },
+  {
+    start: "adopted",
+    label: "secretsmanager:PutSecretValue state",
+    occurrence: 2,
+    effect: "kill",
+    why: "new key's secret saved, died before the progress write",
+  },
+  {
+    start: "adopted",
+    label: "secretsmanager:PutSecretValue state",
+    occurrence: 3,
+    effect: "drop",
+    why: "promotion saved, answer lost before the progress write",
+  },
+  {
+    start: "managed",
+    label: "s3:PutObject repos.json.progress.json",
+    effect: "kill",
+    why: "a version 1 state migrating: progress created, secret not rewritten yet",
+  },
 ];
 
 const references = new Map<StartState, Reference>();

@@ -15,15 +15,9 @@
  */
 import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
+import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { lockKey, SETTINGS_ENV } from "../../src/config/settings.ts";
-import { SecretValue } from "../../src/domain/secret-value.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
-import { emptyState, serializeState } from "../../src/lifecycle/state.ts";
 import { awsClientConfig } from "../support/aws-fixtures.ts";
 import {
   type CallFault,
@@ -247,28 +241,19 @@ export class ProxiedStack {
         (await this.#issuedSecret(held.accessKeyId)) === held.secretAccessKey;
       repos[repo] = `${role(held.accessKeyId)}${matches ? "" : " (secret does not match)"}`;
     }
-    const { SecretString = "{}" } = await this.secrets.send(
-      new GetSecretValueCommand({ SecretId: this.stack.stateSecretArn }),
-    );
-    const state = JSON.parse(SecretString) as {
-      current?: { accessKeyId: string; secretAccessKey?: string };
-      previous?: { accessKeyId: string };
-      pending?: unknown;
-      creating?: unknown;
-      holdings?: Record<string, { accessKeyId: string }>;
-    };
+    const state = await this.stack.rotationState();
     const currentSecretOk =
-      state.current?.secretAccessKey !== undefined &&
-      state.current.secretAccessKey === (await this.#issuedSecret(state.current.accessKeyId));
-    const holdings = this.stack.repos.map((repo) => role(state.holdings?.[repo]?.accessKeyId)).join(",");
+      state?.current?.secretAccessKey !== undefined &&
+      state.current.secretAccessKey.reveal() === (await this.#issuedSecret(state.current.accessKeyId));
+    const holdings = this.stack.repos.map((repo) => role(state?.holdings[repo]?.accessKeyId)).join(",");
     return {
       keys: keys.map((key) => `${role(key.accessKeyId)}:${key.status}`),
       repos,
       state: [
-        `current=${role(state.current?.accessKeyId)}${currentSecretOk ? "" : " (secret lost)"}`,
-        `previous=${role(state.previous?.accessKeyId)}`,
-        `pending=${state.pending ? "yes" : "no"}`,
-        `creating=${state.creating ? "yes" : "no"}`,
+        `current=${role(state?.current?.accessKeyId)}${currentSecretOk ? "" : " (secret lost)"}`,
+        `previous=${role(state?.previous?.accessKeyId)}`,
+        `pending=${state?.pending ? "yes" : "no"}`,
+        `creating=${state?.creating ? "yes" : "no"}`,
         `holdings=${holdings}`,
       ].join(" "),
       lock: (await this.#lockHeld()) ? "held" : "released",
@@ -334,21 +319,23 @@ async function managedStart(
     stack.github.setSecret(owner, name, secretName, current.secretAccessKey);
   }
   const dayAgo = new Date(Date.now() - 24 * 60 * 60_000).toISOString();
+  // As the previous release left it: the whole state in the secret (version 1), migrated by the first save.
   const state = {
-    ...emptyState(new Date()),
+    schemaVersion: 1,
     current: {
       accessKeyId: current.accessKeyId,
-      secretAccessKey: new SecretValue(current.secretAccessKey),
+      secretAccessKey: current.secretAccessKey,
       createdAt: dayAgo,
-      origin: "created" as const,
+      origin: "created",
     },
-    previous: { accessKeyId: retired.accessKeyId, origin: "created" as const, retireAfter: dayAgo },
+    previous: { accessKeyId: retired.accessKeyId, origin: "created", retireAfter: dayAgo },
     holdings: Object.fromEntries(
       stack.repos.map((repo) => [repo, { accessKeyId: current.accessKeyId, writtenAt: dayAgo }]),
     ),
+    updatedAt: dayAgo,
   };
   await secrets.send(
-    new PutSecretValueCommand({ SecretId: stack.stateSecretArn, SecretString: serializeState(state) }),
+    new PutSecretValueCommand({ SecretId: stack.stateSecretArn, SecretString: JSON.stringify(state) }),
   );
   return current;
 }

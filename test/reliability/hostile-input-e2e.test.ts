@@ -34,7 +34,7 @@ let createStack: ReturnType<typeof useStacks>;
 const ROTATE_SUBSET = [
   "Repos twice (JSON.parse would keep only the second list)",
   "100,000 unclosed brackets (the position must be the real one, without a stack overflow)",
-  "a file over 1 MiB",
+  "a file over 4 MiB",
   "a Cyrillic а in the owner",
   "a path traversal name ../x",
   "3,000 invalid entries (the error lists the first ones and a count)",

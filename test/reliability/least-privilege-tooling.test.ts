@@ -220,6 +220,31 @@ describe("the evaluation", () => {
     expect(unknown).toThrow(/no IAM mapping for iam:DeleteUser/);
   });
 
+  it("maps the KMS use S3 makes for an SSE-KMS object, with the object's ARN as encryption context", async () => {
+    // Prepare
+    const policies = samplePolicies();
+    const session = roleSession(policies, "rAkmFunctionRole", "rAkmFunction");
+    const bucket = policies.context.resources?.rRepoConfigBucket?.ref ?? "";
+    const key = policies.context.resources?.rKmsKey?.arn ?? "";
+    const object = { Bucket: bucket, Key: "repos.json.progress.json", SSEKMSKeyId: key };
+
+    // Act
+    const put = iamRequestsForCall(call("s3", "PutObject", object), session, policies);
+    const get = iamRequestsForCall(call("s3", "GetObject", object), session, policies);
+    const refused = iamRequestsForCall(call("s3", "PutObject", object, 412), session, policies);
+    const decisions = await Promise.all([...put, ...get].map((r) => decide(policies, r)));
+
+    // Assess
+    expect(put.map((r) => r.action)).toEqual(["s3:PutObject", "kms:GenerateDataKey"]);
+    expect(get.map((r) => r.action)).toEqual(["s3:GetObject", "kms:Decrypt"]);
+    expect(get[1]?.context).toMatchObject({
+      "kms:ViaService": "s3.us-east-1.amazonaws.com",
+      "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${bucket}/repos.json.progress.json`,
+    });
+    expect(refused.map((r) => r.action)).toEqual(["s3:PutObject"]);
+    expect(decisions).toEqual(["Allowed", "Allowed", "Allowed", "Allowed"]);
+  });
+
   it("decides an encryption-context condition on its value", async () => {
     // Prepare
     const policies = samplePolicies();

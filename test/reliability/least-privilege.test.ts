@@ -8,7 +8,8 @@
  * grants — role, trust, key, bucket and topic policies, resolved for that stack — and:
  * - every request the stack makes must be allowed;
  * - every statement, action and resource granted must be used by one (or be listed below with its reason);
- * - the guards must deny what they exist to deny (plain HTTP, KMS outside Secrets Manager, another user,
+ * - the guards must deny what they exist to deny (plain HTTP, KMS outside Secrets Manager or the progress
+ *   object's S3 encryption, another user,
  *   another rule, another service or account assuming a role, ...);
  * - parliament must find nothing in any policy that is not justified below.
  * Figures go to .tmp/reliability/least-privilege.json.
@@ -348,7 +349,21 @@ function guardChecks(stack: StackEvidence, requests: StackRequests): GuardCheck[
     action: "s3:ListBucket",
     resource: getList.resource.replace(/\/[^/]*$/, ""),
   };
-  const decrypt = pick(lambda, "kms:Decrypt", (r) => r.action === "kms:Decrypt");
+  const decrypt = pick(
+    lambda,
+    "kms:Decrypt through Secrets Manager",
+    (r) => r.action === "kms:Decrypt" && String(r.context["kms:ViaService"]).startsWith("secretsmanager."),
+  );
+  const progressDecrypt = pick(
+    lambda,
+    "kms:Decrypt of the progress object through S3",
+    (r) => r.action === "kms:Decrypt" && String(r.context["kms:ViaService"]).startsWith("s3."),
+  );
+  const progressWrite = pick(
+    lambda,
+    "kms:GenerateDataKey of the progress object through S3",
+    (r) => r.action === "kms:GenerateDataKey" && String(r.context["kms:ViaService"]).startsWith("s3."),
+  );
   const setDefault = pick(
     lambda,
     "ssm:UpdateDocumentDefaultVersion",
@@ -402,8 +417,30 @@ function guardChecks(stack: StackEvidence, requests: StackRequests): GuardCheck[
       expected: "ImplicitlyDenied",
     },
     {
-      guard: "function role: the KMS key only through Secrets Manager (through S3)",
+      guard:
+        "function role: the KMS key through S3 only for an object that names itself (no encryption context)",
       request: withContext(decrypt, { "kms:ViaService": `s3.${MOTO_REGION}.amazonaws.com` }),
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: the KMS key through S3 for the progress object only (reading another object)",
+      request: withContext(progressDecrypt, {
+        "kms:EncryptionContext:aws:s3:arn": String(
+          progressDecrypt.context["kms:EncryptionContext:aws:s3:arn"],
+        ).replace(/[^/]*$/, "other.json"),
+      }),
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: the KMS key through S3 for the progress object only (writing another bucket's)",
+      request: withContext(progressWrite, {
+        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::another-bucket/repos.json.progress.json",
+      }),
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: the KMS key for the progress object only through S3 (a direct Decrypt)",
+      request: withContext(progressDecrypt, { "kms:ViaService": undefined }),
       expected: "ImplicitlyDenied",
     },
     {
@@ -430,7 +467,7 @@ function guardChecks(stack: StackEvidence, requests: StackRequests): GuardCheck[
       expected: "ExplicitlyDenied",
     },
     {
-      guard: "function role: writes the list and its lock, no other object",
+      guard: "function role: writes the list, its lock and its progress, no other object",
       request: {
         ...getList,
         action: "s3:PutObject",
@@ -646,7 +683,8 @@ afterAll(() => {
       value: `${statements} statements, ${actions} actions: ${unusedGrants(resourcePolicies, results.used).length} unused, kept by design`,
     },
     {
-      label: "Guards (TLS only, KMS via Secrets Manager, scopes, trust, topic) denying their request",
+      label:
+        "Guards (TLS only, KMS via Secrets Manager or S3 for one object, scopes, trust, topic) denying their request",
       value: `${results.guards.filter((g) => g.evaluation.decision === g.check.expected).length} of ${results.guards.length}`,
     },
     {

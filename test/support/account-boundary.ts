@@ -75,9 +75,12 @@ export interface StackTargets {
   readonly bucket: string;
   readonly list: string;
   readonly lock: string;
+  readonly progress: string;
   readonly caBundle: string;
   /** The context of a KMS request Secrets Manager makes for `secret` (a real version unless given). */
   readonly throughSecretsManager: (secret: string, versionId?: string) => Record<string, string>;
+  /** The context of a KMS request S3 makes with the caller's credentials for an SSE-KMS object. */
+  readonly throughS3: (object: string) => Record<string, string>;
 }
 
 export function stackTargets(policies: TemplatePolicies): StackTargets {
@@ -95,8 +98,14 @@ export function stackTargets(policies: TemplatePolicies): StackTargets {
     bucket,
     list: `${bucket}/${configKey}`,
     lock: `${bucket}/${configKey}.lock`,
+    progress: `${bucket}/${configKey}.progress.json`,
     caBundle: `${bucket}/${CA_BUNDLE_KEY}`,
     throughSecretsManager: (secret, versionId) => throughSecretsManager(policies, secret, versionId),
+    throughS3: (object) => ({
+      "kms:ViaService": `s3.${policies.context.region}.amazonaws.com`,
+      "kms:CallerAccount": policies.context.accountId,
+      "kms:EncryptionContext:aws:s3:arn": object,
+    }),
   };
 }
 
@@ -226,6 +235,9 @@ export function boundaryRequests(
       realVersion(t.stateSecret),
     );
     check("decrypt with the key directly", "ImplicitlyDenied", "kms:Decrypt", t.key);
+    check("decrypt the progress object through S3", "ImplicitlyDenied", "kms:Decrypt", t.key, {
+      context: t.throughS3(t.progress),
+    });
     check("re-encrypt from the key", "ImplicitlyDenied", "kms:ReEncryptFrom", t.key);
     check("grant itself the key", "ImplicitlyDenied", "kms:CreateGrant", t.key);
     check("rewrite the key policy", "ImplicitlyDenied", "kms:PutKeyPolicy", t.key);
@@ -275,6 +287,7 @@ export function boundaryRequests(
     for (const action of OBJECT_WRITES) {
       check(`${action} on the list`, "ExplicitlyDenied", action, t.list);
       check(`${action} on the lock`, "ExplicitlyDenied", action, t.lock);
+      check(`${action} on the progress object`, "ExplicitlyDenied", action, t.progress);
     }
     for (const action of KEY_ADMINISTRATION) check(`${action} on the key`, "ImplicitlyDenied", action, t.key);
     for (const action of KEY_METADATA) check(`${action} on the key`, "Allowed", action, t.key);
@@ -486,6 +499,10 @@ export function boundaryRequests(
   );
   fn("write the list", "Allowed", "s3:PutObject", t.list);
   fn("take the lock", "Allowed", "s3:PutObject", t.lock);
+  fn("save its progress", "Allowed", "s3:PutObject", t.progress);
+  fn("encrypt its progress through S3", "Allowed", "kms:GenerateDataKey", t.key, t.throughS3(t.progress));
+  fn("decrypt its progress through S3", "Allowed", "kms:Decrypt", t.key, t.throughS3(t.progress));
+  fn("decrypt another object through S3", "ImplicitlyDenied", "kms:Decrypt", t.key, t.throughS3(t.list));
   fn("release the lock", "Allowed", "s3:DeleteObject", t.lock);
   fn("replace the token", "ExplicitlyDenied", "secretsmanager:PutSecretValue", t.tokenSecret);
   fn("decrypt with the key directly", "ImplicitlyDenied", "kms:Decrypt", t.key);
@@ -507,6 +524,7 @@ export function boundaryRequests(
   editor("upload the list", named ? "Allowed" : "ExplicitlyDenied", "s3:PutObject", t.list);
   editor("delete the list", named ? "Allowed" : "ExplicitlyDenied", "s3:DeleteObject", t.list);
   editor("take the lock", "ExplicitlyDenied", "s3:PutObject", t.lock);
+  editor("rewrite the progress object", "ExplicitlyDenied", "s3:PutObject", t.progress);
   editor("rewrite the bucket policy", "ExplicitlyDenied", "s3:PutBucketPolicy", t.bucket);
   if (named) editor("upload the CA bundle", "Allowed", "s3:PutObject", t.caBundle);
   return checks;

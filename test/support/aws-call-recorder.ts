@@ -16,7 +16,10 @@ export interface RecordedAwsCall {
   readonly service: string;
   /** The API operation, e.g. `GetUser`, `PutObject`; `unknown` when the request could not be identified. */
   readonly operation: string;
-  /** Identifier fields of the request (names, ARNs, bucket and key); never a secret value. */
+  /**
+   * Identifier fields of the request (names, ARNs, bucket and key; for S3, `SSEKMSKeyId` when the answer says the
+   * object is encrypted with a KMS key); never a secret value.
+   */
   readonly params: Readonly<Record<string, string>>;
   /** The access key ID the request was signed with. */
   readonly accessKeyId: string;
@@ -78,6 +81,7 @@ export async function startAwsCallRecorder(target: string): Promise<AwsCallRecor
             const status = answer.statusCode ?? 0;
             calls.push({
               ...described,
+              params: { ...described.params, ...sseKmsKey(described.service, answer.headers) },
               status,
               errorCode:
                 status >= 400 ? errorCodeOf(answer.headers, Buffer.concat(responseChunks)) : undefined,
@@ -182,6 +186,18 @@ function jsonIdentifiers(body: Buffer): Record<string, string> {
     }
   }
   return params;
+}
+
+/**
+ * The KMS key S3 used for an object encrypted with SSE-KMS, as its answer names it (PutObject, GetObject and
+ * HeadObject carry `x-amz-server-side-encryption: aws:kms` and the key's ID): S3 used that key as the caller.
+ */
+function sseKmsKey(service: string, headers: IncomingHttpHeaders): Record<string, string> {
+  const key = headers["x-amz-server-side-encryption-aws-kms-key-id"];
+  if (service !== "s3" || headers["x-amz-server-side-encryption"] !== "aws:kms" || typeof key !== "string") {
+    return {};
+  }
+  return { SSEKMSKeyId: key };
 }
 
 /** The error code of a failed answer: JSON `__type`, or `<Code>` of an XML error document. */

@@ -6,22 +6,26 @@ import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "../../src/domai
 import type { RepoRef } from "../../src/domain/repo.ts";
 import { repoLabel } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
-import { GitHubAccessError, IamStateError, KeyNotAcceptedError } from "../../src/errors.ts";
+import { GitHubAccessError, IamStateError, KeyNotAcceptedError, StateStoreError } from "../../src/errors.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import type { RunOutcome } from "../../src/lifecycle/outcome.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
-import { parseState, type RotationState, serializeState } from "../../src/lifecycle/state.ts";
+import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
+import type { RotationState } from "../../src/lifecycle/state.ts";
 import type {
   Clock,
   ConfigDocument,
   ConfigStore,
   IamKeys,
   IdentityProbe,
+  KeyMaterialStore,
   LockHolder,
+  ProgressStore,
   RepoPublicKey,
   RunLock,
   SecretsTarget,
   StateStore,
+  VersionedText,
 } from "../../src/ports.ts";
 import { renderAnswer } from "../../src/render-answer.ts";
 
@@ -166,20 +170,86 @@ export class FakeProbe implements IdentityProbe {
   }
 }
 
-/** Stores the serialized form, so every test also round-trips the state format. */
-export class MemoryStateStore implements StateStore {
+/** Where a memory store's write fails: before it takes effect, or after it did (the caller never hears back). */
+export type WriteFault = { readonly write: number; readonly when: "before" | "after" };
+
+/** The state secret's value, in memory (the part of the state that holds key material). */
+export class MemoryKeyStore implements KeyMaterialStore {
+  readonly id =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:GHS-AKM-deploy-bot-RotationState-Fake01";
+  readonly location = "Secrets Manager secret (memory)";
   text: string | undefined;
+  writes = 0;
+  fault: WriteFault | undefined;
+
+  async read(): Promise<string | undefined> {
+    return this.text;
+  }
+
+  async write(text: string): Promise<void> {
+    this.writes++;
+    if (this.fault?.write === this.writes && this.fault.when === "before")
+      throw new Error("injected failure before the secret write");
+    // Secrets Manager's limit for a secret value (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html).
+    if (Buffer.byteLength(text, "utf8") > 65_536) {
+      throw new Error(`ValidationException: the secret value is ${Buffer.byteLength(text, "utf8")} bytes`);
+    }
+    this.text = text;
+    if (this.fault?.write === this.writes && this.fault.when === "after")
+      throw new Error("injected crash after the secret write");
+  }
+}
+
+/** The progress object, in memory, with S3's conditional writes (If-Match / If-None-Match: *). */
+export class MemoryProgressStore implements ProgressStore {
+  readonly location = "s3://test-bucket/repos.json.progress.json";
+  text: string | undefined;
+  #version = 0;
+  writes = 0;
+  fault: WriteFault | undefined;
+
+  async read(): Promise<VersionedText | undefined> {
+    return this.text === undefined ? undefined : { text: this.text, version: `"v${this.#version}"` };
+  }
+
+  async write(text: string, expectedVersion: string | undefined): Promise<string> {
+    this.writes++;
+    if (this.fault?.write === this.writes && this.fault.when === "before")
+      throw new Error("injected failure before the progress write");
+    const current = this.text === undefined ? undefined : `"v${this.#version}"`;
+    if (current !== expectedVersion) {
+      throw new StateStoreError(
+        `conflict on ${this.location}: ${current} is not ${expectedVersion}`,
+        "retry",
+      );
+    }
+    this.text = text;
+    this.#version++;
+    if (this.fault?.write === this.writes && this.fault.when === "after")
+      throw new Error("injected crash after the progress write");
+    return `"v${this.#version}"`;
+  }
+}
+
+/**
+ * The rotation state as the Lambda keeps it — the keys in a secret, the progress in an object, split by the real
+ * SplitStateStore — in memory, so every unit test also round-trips both stored formats and their write order.
+ */
+export class MemoryStateStore implements StateStore {
+  readonly secret = new MemoryKeyStore();
+  readonly progress = new MemoryProgressStore();
+  readonly #store = new SplitStateStore(this.secret, this.progress);
   saves = 0;
   crashOnSave: number | undefined;
 
   async load(): Promise<RotationState | undefined> {
-    return this.text === undefined ? undefined : parseState(this.text, "memory");
+    return this.#store.load();
   }
 
   async save(state: RotationState): Promise<void> {
     this.saves++;
     if (this.crashOnSave === this.saves) throw new Error("injected crash in state.save");
-    this.text = serializeState(state);
+    await this.#store.save(state);
   }
 }
 
@@ -218,6 +288,18 @@ export class FakeGitHub implements SecretsTarget {
   readonly archived = new Set<string>();
   /** Called after each write, to check invariants at every instant. */
   onWrite: ((repo: string) => void) | undefined;
+  /**
+   * Faults of single writes, consumed in order: the write of secret `name` to `repo` fails `times` times —
+   * `before` it takes effect, or `after` (the secret is stored, the answer is lost) — as a transient (5xx) or
+   * a user (403) fault.
+   */
+  readonly writeFaults: {
+    repo: string;
+    name: string;
+    times: number;
+    when: "before" | "after";
+    fault: "transient" | "user";
+  }[] = [];
 
   constructor(private readonly clock: FakeClock) {}
 
@@ -272,12 +354,23 @@ export class FakeGitHub implements SecretsTarget {
     }
     const stored = this.repos.get(label);
     if (!stored) throw new Error(`no repo ${label}`);
+    const fault = this.writeFaults.find((f) => f.repo === label && f.name === name && f.times > 0);
+    if (fault) fault.times--;
+    const refuse = () =>
+      new GitHubAccessError(`GitHub answered PUT secret ${name} on ${label} with an error.`, {
+        status: fault?.fault === "user" ? 403 : 502,
+        repo: label,
+        fix: fault?.fault === "user" ? "Grant the token access." : "Run Rotate again.",
+        fault: fault?.fault ?? "transient",
+      });
+    if (fault?.when === "before") throw refuse();
     // Each write takes a (fake) second, as the client paces writes one second apart.
     this.clock.advance(1000);
     stored.values.set(name, value.reveal());
     stored.updatedAt.set(name, this.clock.now());
     this.writes.push(`${label}:${name}`);
     this.onWrite?.(label);
+    if (fault?.when === "after") throw refuse();
   }
 
   async secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined> {

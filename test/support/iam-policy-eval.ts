@@ -338,7 +338,8 @@ function sessionRequest(
  *   customer managed key as the caller, with `kms:ViaService` set (Secrets Manager user guide, "Secret
  *   encryption and decryption");
  * - S3 answers a missing object with 404 NoSuchKey only if the caller may s3:ListBucket, else 403 (S3 API
- *   reference, GetObject "Permissions"): a NoSuchKey answer used that grant.
+ *   reference, GetObject "Permissions"): a NoSuchKey answer used that grant;
+ * - S3 reads and writes an SSE-KMS object with the caller's permissions on its key (`sseKmsRequests`).
  * sts:GetCallerIdentity needs no permission (STS API reference) and maps to no request. A call this does
  * not know throws, so a new kind of call cannot go unchecked.
  */
@@ -393,6 +394,7 @@ export function iamRequestsForCall(
     case "s3:HeadObject": {
       const bucket = param("Bucket");
       const requests = [request("s3:GetObject", `arn:aws:s3:::${bucket}/${param("Key")}`)];
+      if (call.operation === "GetObject") requests.push(...sseKmsRequests(call, request, region, accountId));
       if (call.errorCode === "NoSuchKey" || (call.operation === "HeadObject" && call.status === 404)) {
         requests.push(
           request(
@@ -405,6 +407,10 @@ export function iamRequestsForCall(
       return requests;
     }
     case "s3:PutObject":
+      return [
+        request("s3:PutObject", `arn:aws:s3:::${param("Bucket")}/${param("Key")}`),
+        ...sseKmsRequests(call, request, region, accountId),
+      ];
     case "s3:DeleteObject":
       return [request(`s3:${call.operation}`, `arn:aws:s3:::${param("Bucket")}/${param("Key")}`)];
     case "s3:ListObjectsV2":
@@ -437,6 +443,31 @@ export function secretsManagerEncryptionContext(
     "kms:EncryptionContext:SecretARN": secretArn,
     "kms:EncryptionContext:SecretVersionId": versionId,
   };
+}
+
+/**
+ * S3 reads or writes an SSE-KMS object with the caller's permissions on its key: kms:Decrypt for GetObject,
+ * kms:GenerateDataKey for PutObject, with `kms:ViaService` set to S3 and, without an S3 Bucket Key, the object's
+ * ARN as encryption context (S3 user guide, "Using server-side encryption with AWS KMS keys": permissions and
+ * encryption context). A successful call only: a refused one never reached KMS.
+ */
+function sseKmsRequests(
+  call: RecordedAwsCall,
+  request: (action: string, resource: string, why: string, extra: Record<string, string>) => IamRequest,
+  region: string,
+  accountId: string,
+): IamRequest[] {
+  const key = call.params.SSEKMSKeyId;
+  if (key === undefined || call.status >= 400) return [];
+  const object = `arn:aws:s3:::${call.params.Bucket}/${call.params.Key}`;
+  const action = call.operation === "PutObject" ? "kms:GenerateDataKey" : "kms:Decrypt";
+  return [
+    request(action, key, `s3:${call.operation} (S3 uses the object's KMS key as the caller)`, {
+      "kms:ViaService": `s3.${region}.amazonaws.com`,
+      "kms:CallerAccount": accountId,
+      "kms:EncryptionContext:aws:s3:arn": object,
+    }),
+  ];
 }
 
 /**

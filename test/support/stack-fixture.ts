@@ -19,8 +19,12 @@ import {
 } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, expect } from "vitest";
-import { SETTINGS_ENV } from "../../src/config/settings.ts";
+import { S3ProgressStore } from "../../src/aws/progress-store.ts";
+import { SecretsManagerKeyStore } from "../../src/aws/state-store.ts";
+import { progressKey, SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
+import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
+import type { RotationState } from "../../src/lifecycle/state.ts";
 import {
   awsClientConfig,
   createConfigBucket,
@@ -164,6 +168,12 @@ export interface Stack {
   readonly configKey: string;
   readonly tokenSecretArn: string;
   readonly stateSecretArn: string;
+  /** The stack's KMS key, which encrypts the secrets and the progress object. */
+  readonly kmsKeyArn: string;
+  /** The progress object's key in `bucket` (beside repos.json). */
+  readonly progressKey: string;
+  /** The rotation state as the function would load it (the secret and the progress object); undefined if none. */
+  rotationState(): Promise<RotationState | undefined>;
   /** The function's environment, derived from the template's `Environment.Variables`. */
   readonly env: Readonly<Record<string, string>>;
   readonly lambda: TemplateLambda;
@@ -433,6 +443,13 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       configKey,
       tokenSecretArn: stackSecrets.tokenSecretArn,
       stateSecretArn: stackSecrets.stateSecretArn,
+      kmsKeyArn: stackSecrets.kmsKeyArn,
+      progressKey: progressKey(configKey),
+      rotationState: () =>
+        new SplitStateStore(
+          new SecretsManagerKeyStore(secrets, stackSecrets.stateSecretArn),
+          new S3ProgressStore(s3, { bucket, key: progressKey(configKey), kmsKeyArn: stackSecrets.kmsKeyArn }),
+        ).load(),
       env,
       lambda: fn,
       existingKeys,

@@ -152,6 +152,7 @@ describe("the Lambda function", () => {
       [SETTINGS_ENV.iamUserArn]: { Ref: "pIamUserArn" },
       [SETTINGS_ENV.tokenSecretId]: { Ref: "rGitHubTokenSecret" },
       [SETTINGS_ENV.stateSecretId]: { Ref: "rRotationStateSecret" },
+      [SETTINGS_ENV.kmsKeyArn]: { "Fn::GetAtt": ["rKmsKey", "Arn"] },
       [SETTINGS_ENV.configBucket]: { Ref: "rRepoConfigBucket" },
       [SETTINGS_ENV.configKey]: { Ref: "pRepoConfigKey" },
       [SETTINGS_ENV.secretNameKeyId]: { Ref: "pGitHubSecretNameAwsKeyId" },

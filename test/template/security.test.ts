@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${...}" here is CloudFormation Fn::Sub syntax.
 import { describe, expect, it } from "vitest";
-import { lockKey } from "../../src/config/settings.ts";
+import { lockKey, progressKey } from "../../src/config/settings.ts";
 import {
   asArray,
   type Json,
@@ -106,12 +106,14 @@ describe("the function's role", () => {
     expect(Object.keys(s).sort()).toEqual(
       [
         "HoldRunLock",
+        "KeepRotationProgress",
         "KeepRotationState",
         "ManageKeysOfOneUser",
         "ReadGitHubToken",
         "ReadWriteRepoList",
         "SetRunbookDefaultVersions",
         "TellMissingRepoListFromDenied",
+        "UseKeyThroughS3ForProgress",
         "UseKeyThroughSecretsManager",
         "WriteOwnLogs",
         // Only under a condition (an optional parameter set):
@@ -186,7 +188,7 @@ describe("the function's role", () => {
     expect(s.KeepRotationState?.Resource).toEqual({ Ref: "rRotationStateSecret" });
   });
 
-  it("uses the KMS key only through Secrets Manager", () => {
+  it("uses the KMS key through Secrets Manager for the secrets", () => {
     expect(actions(s.UseKeyThroughSecretsManager as Statement)).toEqual([
       "kms:Decrypt",
       "kms:GenerateDataKey",
@@ -204,6 +206,24 @@ describe("the function's role", () => {
     });
     expect(actions(s.TellMissingRepoListFromDenied as Statement)).toEqual(["s3:ListBucket"]);
     expect(s.TellMissingRepoListFromDenied?.Resource).toEqual({ "Fn::GetAtt": ["rRepoConfigBucket", "Arn"] });
+  });
+
+  it("keeps its progress in one object beside the list, and uses the KMS key through S3 for that object only", () => {
+    expect(actions(s.KeepRotationProgress as Statement)).toEqual(["s3:GetObject", "s3:PutObject"]);
+    const progressArn = resolveIntrinsics(s.KeepRotationProgress?.Resource as Json);
+    const listArn = resolveIntrinsics(s.ReadWriteRepoList?.Resource as Json);
+    const key = SAMPLE_PARAMETERS.pRepoConfigKey as string;
+    expect(progressArn).toBe(String(listArn).replace(new RegExp(`${key}$`), progressKey(key)));
+    expect(actions(s.UseKeyThroughS3ForProgress as Statement)).toEqual([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]);
+    expect(s.UseKeyThroughS3ForProgress?.Resource).toEqual({ "Fn::GetAtt": ["rKmsKey", "Arn"] });
+    const condition = s.UseKeyThroughS3ForProgress?.Condition as JsonObject;
+    expect(Object.keys(condition)).toEqual(["StringEquals"]);
+    const equals = condition.StringEquals as JsonObject;
+    expect(equals["kms:ViaService"]).toEqual({ "Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}" });
+    expect(resolveIntrinsics(equals["kms:EncryptionContext:aws:s3:arn"] as Json)).toBe(progressArn);
   });
 
   it("holds the run lock the function takes, and nothing else of the bucket", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_REPOS, parseReposConfig } from "../../src/config/repos-config.ts";
 import { renderAnswer } from "../../src/render-answer.ts";
 import { addRepo, deleteRepo, listRepos } from "../../src/repos/manage-repos.ts";
 import { MemoryConfigStore } from "../support/fakes.ts";
@@ -86,17 +87,32 @@ describe("repository list runbooks", () => {
 });
 
 describe("the size of the repository list", () => {
-  it("refuses to add a repository when the rotation state for the list could no longer be saved", async () => {
-    const repos = Array.from({ length: 700 }, (_, i) => ({
+  const list = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({
       owner: "a-rather-long-organization-name",
       name: `service-${i}`,
     }));
-    const store = new MemoryConfigStore(repos);
+
+  it("adds the 10,000th repository: one stack rotates that many", async () => {
+    const store = new MemoryConfigStore(list(MAX_REPOS - 1));
+
+    const result = await answer(addRepo, store, { owner: "acme", name: "one-more" });
+
+    expect(result.status).toBe("Succeeded");
+    expect(store.writes).toBe(1);
+    expect(parseReposConfig(store.text ?? "", store.location).repos).toHaveLength(MAX_REPOS);
+  });
+
+  it("refuses a 10,001st repository, saying to split the list over stacks, and changes nothing", async () => {
+    const store = new MemoryConfigStore(list(MAX_REPOS));
 
     const result = await answer(addRepo, store, { owner: "acme", name: "one-more" });
 
     expect(result.status).toBe("Failed");
-    expect(result.summary).toContain("more than the 65536 bytes a Secrets Manager secret holds");
+    expect(result.summary).toContain(
+      "adding acme/one-more would list 10001 repositories, more than the 10000 one stack rotates",
+    );
+    expect(result.summary).toContain("Split the repositories over several stacks");
     expect(store.writes).toBe(0);
   });
 });

@@ -56,7 +56,9 @@ describe("the runbook answer", () => {
       "mismatched",
       "mismatched",
     ]);
-    expect(answer.summary).toMatch(/… and [\d,]+ more repositories: every one is in the function's log\.$/);
+    expect(answer.summary).toMatch(
+      /\.\.\. and [\d,]+ more repositories: every one is in the function's log\.$/,
+    );
     expect(answer.next).toBe("failed");
   });
 
@@ -76,7 +78,7 @@ describe("the runbook answer", () => {
     );
 
     expect(Buffer.byteLength(answer.summary, "utf8")).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
-    expect(answer.summary.endsWith("…")).toBe(true);
+    expect(answer.summary).toContain("é...\nFix: fix it");
     expect(answer.summary).not.toContain("\uFFFD");
   });
 
@@ -129,5 +131,28 @@ describe("the runbook answer", () => {
     const parsed = parseRepoLogLines(`START\n${repoLogLines(outcome).join("\n")}\nEND`);
 
     expect(parsed).toEqual(outcome.repos);
+  });
+});
+
+describe("a failure with a very long error", () => {
+  it("keeps the fix whole after an error cut short", () => {
+    const fix =
+      "Open https://github.com/orgs/acme/sso?authorization_request=AZSCKtL4U8lX1H7H1wMoXaXnwkA and authorize.";
+    const problems = Array.from({ length: 3000 }, (_, i) => `Repos[${i}].Owner: must be a GitHub login`).join(
+      "; ",
+    );
+
+    const answer = renderAnswer(
+      new OutcomeRecorder("rotate", false).finish(
+        "Failed",
+        "Rotation Failed.",
+        new AkmError(problems, { fix }),
+      ),
+      NOW,
+    );
+
+    expect(Buffer.byteLength(answer.summary, "utf8")).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
+    expect(answer.summary).toContain(`Fix: ${fix}`);
+    expect(answer.summary).toContain("Repos[0].Owner");
   });
 });

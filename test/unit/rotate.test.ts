@@ -457,20 +457,77 @@ describe("two rotations at once", () => {
   });
 });
 
-describe("a repository list too large for the rotation state", () => {
-  it("is refused in preflight, before any IAM change, so a save can never fail after a key is created", async () => {
+describe("a list replaced by another one", () => {
+  it("rotates 380 repositories, then 380 others twice, keeping the secret small and pruning the first 380", async () => {
+    // Prepare: the reproduction of issue 7 — before the state was split, its secret outgrew 64 KB here.
     const world = fakeWorld(0);
-    world.config.text = JSON.stringify({
-      Repos: Array.from({ length: 700 }, (_, i) => ({
-        Owner: "a-rather-long-organization-name",
-        Name: `service-${i}`,
-      })),
+    const names = (prefix: string) =>
+      Array.from({ length: 380 }, (_, i) =>
+        world.github.addRepo("a-rather-long-organization-name", `${prefix}-${i}`),
+      );
+    const listOf = (repos: readonly { owner: string; name: string }[]) =>
+      JSON.stringify({ Repos: repos.map((r) => ({ Owner: r.owner, Name: r.name })) });
+    const first = names("first-service");
+    const second = names("second-service");
+    world.iam.addKey("Active");
+    world.config.text = listOf(first);
+
+    // Act
+    const one = await run(world);
+    world.clock.advance(2 * 60 * 60_000);
+    world.config.text = listOf(second);
+    const two = await run(world);
+    world.clock.advance(2 * 60 * 60_000);
+    const three = await run(world);
+
+    // Assess
+    expect([one.status, two.status, three.status]).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+    expect(world.iam.keys).toHaveLength(2);
+    expect(Buffer.byteLength(world.state.secret.text ?? "", "utf8")).toBeLessThan(2_000);
+    const holdings = Object.keys((await world.state.load())?.holdings ?? {});
+    expect(holdings).toHaveLength(380);
+    expect(holdings.every((slug) => slug.includes("/second-service-"))).toBe(true);
+  });
+
+  it("keeps the holdings of an unlisted repository while it may still hold a live key", async () => {
+    // Prepare
+    const world = fakeWorld(2);
+    world.iam.addKey("Active");
+    const one = await run(world);
+    const [kept] = world.repos;
+    world.config.text = JSON.stringify({ Repos: [{ Owner: "acme", Name: "service-2" }] });
+
+    // Act
+    world.clock.advance(2 * 60 * 60_000);
+    await run(world);
+
+    // Assess: service-1 still holds the key that is now previous (in its grace period until retired).
+    const state = await world.state.load();
+    expect(state?.holdings[`${kept?.owner}/${kept?.name}`]?.accessKeyId).toBe(one.newAccessKeyId);
+    expect(state?.previous?.accessKeyId).toBe(one.newAccessKeyId);
+  });
+});
+
+describe("a list of 10,000 repositories", () => {
+  it("rotates all of them: nothing in the list, the preflight or the state caps a stack below 10,000", async () => {
+    // Prepare: holdings saved every 1,000 repositories, to keep this test fast (the batch size is not a limit).
+    const world = fakeWorld(10_000);
+    const deps = { ...world.deps, settings: { ...world.deps.settings, saveEvery: 1_000 } };
+    world.iam.addKey("Active");
+
+    // Act
+    const outcome = await rotate(deps, {
+      owner: "exec-1",
+      dryRun: false,
+      replaceOlderKey: false,
+      deadline: FAR_FUTURE,
     });
 
-    const result = await run(world);
-
-    expect(result.status).toBe("Failed");
-    expect(result.summary).toContain("a Secrets Manager secret holds");
-    expect(world.iam.calls).toEqual([]);
+    // Assess
+    const result = answerOf(world.clock, outcome);
+    expect(result.status).toBe("Succeeded");
+    expect(result.repoCounts).toMatchObject({ total: 10_000, done: 10_000, failed: 0, remaining: 0 });
+    expect(Object.keys((await world.state.load())?.holdings ?? {})).toHaveLength(10_000);
+    expect(world.state.secret.writes).toBe(3);
   });
 });

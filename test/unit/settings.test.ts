@@ -10,6 +10,7 @@ function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     [SETTINGS_ENV.iamUserArn]: "arn:aws:iam::123456789012:user/ci-deployer",
     [SETTINGS_ENV.tokenSecretId]: "GHS-AKM-ci-deployer-GitHubToken-machine",
     [SETTINGS_ENV.stateSecretId]: "GHS-AKM-ci-deployer-RotationState",
+    [SETTINGS_ENV.kmsKeyArn]: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     [SETTINGS_ENV.configBucket]: "my-config-bucket",
     [SETTINGS_ENV.configKey]: "repos.json",
     [SETTINGS_ENV.secretNameKeyId]: "AWS_ACCESS_KEY_ID",

@@ -2,13 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { RepoRef } from "../../src/domain/repo.ts";
 import type { SecretValue } from "../../src/domain/secret-value.ts";
 import { type WriteLimits, WritePacer } from "../../src/github/write-pacer.ts";
+import { parseProgressDocument, serializeProgressDocument } from "../../src/lifecycle/progress-document.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
-import { emptyState, parseState, type RotationState, serializeState } from "../../src/lifecycle/state.ts";
+import type { RotationState } from "../../src/lifecycle/state.ts";
+import { emptyProgress } from "../../src/lifecycle/state-parts.ts";
 import type { RepoPublicKey, SecretsTarget } from "../../src/ports.ts";
 import { answerOf, type FakeWorld, fakeWorld, type TestAnswer } from "../support/fakes.ts";
 
 const MINUTE = 60_000;
+const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:state";
 const HOUR = 60 * MINUTE;
 /** A Lambda step's time for writing: the function keeps back a minute of its 290 s. */
 const STEP_MS = 230_000;
@@ -132,19 +135,19 @@ describe("a rotation larger than GitHub's hourly write budget", () => {
     expect(state.writing).toBeUndefined();
   });
 
-  it("stores an hour of writes in a few bytes each (the state must stay under 64 KB)", () => {
+  it("stores an hour of writes in a few bytes each in the progress object", () => {
     // Prepare: 500 writes, a pair every two seconds.
     const now = new Date("2026-01-01T01:00:00Z");
     const first = now.getTime() / 1000 - 3_000;
     const times = Array.from({ length: 500 }, (_, i) => first + 2 * Math.floor(i / 2));
-    const empty = emptyState(now);
+    const empty = emptyProgress(now.toISOString());
 
     // Act
-    const text = serializeState({ ...empty, githubWrites: times });
+    const text = serializeProgressDocument({ ...empty, githubWrites: times }, SECRET);
 
     // Assess
-    expect(parseState(text, "test").githubWrites).toEqual(times);
-    expect(text.length - serializeState(empty).length).toBeLessThan(1_500);
+    expect(parseProgressDocument(text, "test").progress.githubWrites).toEqual(times);
+    expect(text.length - serializeProgressDocument(empty, SECRET).length).toBeLessThan(1_500);
   });
 
   it("estimates the end from the budget while the rotation is in progress", async () => {

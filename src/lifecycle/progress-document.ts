@@ -1,0 +1,126 @@
+import * as v from "valibot";
+import { StateStoreError } from "../errors.ts";
+import type { Holding } from "./state.ts";
+import type { ProgressPart } from "./state-parts.ts";
+
+/**
+ * The progress object's content: `ProgressPart` as compact JSON, bound to the secret that holds its keys.
+ * Holdings are grouped by key ID and owner, each repository mapped to the epoch second it was verified
+ * (`{"AKIA…":{"octo":{"app":1767225600}}}`): a repository costs its name and about 15 bytes, so 10,000
+ * repositories with 20-character names make some 350 KB.
+ * The write log is its first time followed by the gaps between writes.
+ */
+const IsoDate = v.pipe(v.string(), v.isoTimestamp());
+const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
+const Seconds = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** An owner or a repository name (of a lower-cased `owner/name` slug). */
+const Segment = v.pipe(v.string(), v.minLength(1), v.regex(/^[^/]+$/));
+
+const StoredProgress = v.strictObject({
+  schemaVersion: v.literal(2),
+  /** The secret holding the keys this progress belongs to (its ARN). */
+  secret: v.pipe(v.string(), v.minLength(1)),
+  updatedAt: IsoDate,
+  creating: v.optional(v.strictObject({ startedAt: IsoDate })),
+  verified: v.optional(v.strictObject({ accessKeyId: KeyId, at: IsoDate })),
+  holdings: v.record(KeyId, v.record(Segment, v.record(Segment, Seconds))),
+  githubWrites: v.optional(v.array(Seconds)),
+  writing: v.optional(
+    v.strictObject({
+      accessKeyId: KeyId,
+      since: IsoDate,
+      repos: v.array(v.pipe(v.string(), v.minLength(1))),
+    }),
+  ),
+});
+
+export interface ProgressDocument {
+  /** The secret the progress was written with. */
+  readonly secret: string;
+  readonly progress: ProgressPart;
+}
+
+/** Reads the progress object's text (`location` names it in messages); throws StateStoreError if it is not one. */
+export function parseProgressDocument(text: string, location: string): ProgressDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StateStoreError(
+      `The rotation progress in ${location} is not valid JSON.`,
+      restoreProgress(location),
+    );
+  }
+  const result = v.safeParse(StoredProgress, json);
+  if (!result.success) {
+    const where = result.issues.map((issue) => `${v.getDotPath(issue) ?? "(root)"}: ${issue.message}`);
+    throw new StateStoreError(
+      `The rotation progress in ${location} does not match the expected format (${where.slice(0, 5).join("; ")}${where.length > 5 ? `; and ${where.length - 5} more` : ""}).`,
+      restoreProgress(location),
+    );
+  }
+  const stored = result.output;
+  const holdings: Record<string, Holding> = {};
+  for (const [accessKeyId, owners] of Object.entries(stored.holdings)) {
+    for (const [owner, repos] of Object.entries(owners)) {
+      for (const [name, seconds] of Object.entries(repos)) {
+        holdings[`${owner}/${name}`] = { accessKeyId, writtenAt: new Date(seconds * 1000).toISOString() };
+      }
+    }
+  }
+  return {
+    secret: stored.secret,
+    progress: {
+      creating: stored.creating,
+      verified: stored.verified,
+      holdings,
+      githubWrites: decodeWriteTimes(stored.githubWrites ?? []),
+      writing: stored.writing,
+      updatedAt: stored.updatedAt,
+    },
+  };
+}
+
+/** What a user can do about a progress object that cannot be read; the tool itself never deletes it. */
+export function restoreProgress(location: string): string {
+  return `Nothing was changed. Restore the object's previous version (S3 console → ${location} → Versions: download the last good version and upload it again), or delete the object to start over: the keys are kept in the state secret, and the next rotation writes the key to every listed repository again.`;
+}
+
+/** The progress object's text; `secret` binds it to the secret holding the keys. */
+export function serializeProgressDocument(progress: ProgressPart, secret: string): string {
+  const holdings: Record<string, Record<string, Record<string, number>>> = {};
+  for (const slug of Object.keys(progress.holdings).sort()) {
+    const holding = progress.holdings[slug] as Holding;
+    const cut = slug.indexOf("/");
+    const [owner, name] = [slug.slice(0, cut), slug.slice(cut + 1)];
+    const byKey = holdings[holding.accessKeyId] ?? {};
+    const byOwner = byKey[owner] ?? {};
+    byOwner[name] = Math.floor(Date.parse(holding.writtenAt) / 1000);
+    byKey[owner] = byOwner;
+    holdings[holding.accessKeyId] = byKey;
+  }
+  const stored: v.InferInput<typeof StoredProgress> = {
+    schemaVersion: 2,
+    secret,
+    updatedAt: progress.updatedAt,
+    holdings,
+  };
+  if (progress.creating) stored.creating = progress.creating;
+  if (progress.verified) stored.verified = progress.verified;
+  if (progress.githubWrites.length > 0) stored.githubWrites = encodeWriteTimes(progress.githubWrites);
+  if (progress.writing) stored.writing = { ...progress.writing, repos: [...progress.writing.repos] };
+  return JSON.stringify(stored);
+}
+
+/** Ascending epoch seconds → [first, gap, gap, ...]. */
+export function encodeWriteTimes(times: readonly number[]): number[] {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted.map((at, i) => (i === 0 ? at : at - (sorted[i - 1] as number)));
+}
+
+/** [first, gap, gap, ...] → ascending epoch seconds. */
+export function decodeWriteTimes(stored: readonly number[]): number[] {
+  const times: number[] = [];
+  for (const value of stored) times.push(times.length === 0 ? value : (times.at(-1) as number) + value);
+  return times;
+}
