@@ -106,6 +106,7 @@ const JUSTIFIED_FINDINGS: Readonly<Record<string, string>> = {
   "rKmsKey key policy AccountReadsKeyMetadata RESOURCE_STAR": KEY_POLICY_STAR,
   "rKmsKey key policy AdministratorsManageKey RESOURCE_STAR": KEY_POLICY_STAR,
   "rKmsKey key policy FunctionDecryptsStackSecrets RESOURCE_STAR": KEY_POLICY_STAR,
+  "rKmsKey key policy FunctionUsesKeyForProgress RESOURCE_STAR": KEY_POLICY_STAR,
   "rKmsKey key policy AccountEncryptsStackSecrets RESOURCE_STAR": KEY_POLICY_STAR,
   "rKmsKey key policy SecretsManagerChecksKeyAccess RESOURCE_STAR": KEY_POLICY_STAR,
   "rSsmRole policy invoke-akm-function PERMISSIONS_MANAGEMENT_ACTIONS":
