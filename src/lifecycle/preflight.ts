@@ -2,11 +2,25 @@ import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
-import type { ConfigStore, RepoPublicKey, SecretsTarget } from "../ports.ts";
+import type { Clock, ConfigStore, RepoPublicKey, SecretsTarget } from "../ports.ts";
 
 export interface PreflightResult {
   readonly config: ReposConfig;
   readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+  /** Slugs of the repositories that passed every check in this call. */
+  readonly checked: readonly string[];
+  /** Repositories left unchecked because the deadline came first (checked by the next invocation). */
+  readonly unchecked: number;
+}
+
+export interface PreflightOptions {
+  /** Narrows the per-repository checks (a resumed rotation's key exists already: it checks none). */
+  readonly toCheck?: (repos: readonly RepoRef[]) => readonly RepoRef[];
+  /** Slugs that passed in an earlier invocation of this round: not checked again. */
+  readonly alreadyChecked?: ReadonlySet<string>;
+  /** No check starts after this instant; what is left is counted in `unchecked`. */
+  readonly deadline?: Date;
+  readonly clock?: Clock;
 }
 
 export interface RepoFailure {
@@ -58,17 +72,29 @@ export async function loadReposConfig(
 export async function preflight(
   store: ConfigStore,
   github: SecretsTarget,
-  toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
+  options: PreflightOptions = {},
 ): Promise<PreflightResult> {
   const { config } = await loadReposConfig(store);
   await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const failures: RepoFailure[] = [];
+  const checked: string[] = [];
+  let unchecked = 0;
+  const already = options.alreadyChecked ?? new Set<string>();
+  const todo = (options.toCheck ?? ((repos) => repos))(config.repos).filter(
+    (repo) => !already.has(repoSlug(repo)),
+  );
+  const { deadline, clock } = options;
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
-  await forEachLimited(toWrite(config.repos), 4, async (repo) => {
+  await forEachLimited(todo, 4, async (repo) => {
+    if (deadline && clock && clock.now().getTime() >= deadline.getTime()) {
+      unchecked++;
+      return;
+    }
     try {
       await github.checkWritable(repo);
       publicKeys.set(repoSlug(repo), await github.publicKey(repo));
+      checked.push(repoSlug(repo));
     } catch (error) {
       failures.push({ repo, error: toAkmError(error, `Checking ${repoLabel(repo)} on GitHub`) });
     }
@@ -78,7 +104,7 @@ export async function preflight(
     failures.sort((a, b) => (order.get(repoSlug(a.repo)) ?? 0) - (order.get(repoSlug(b.repo)) ?? 0));
     throw new PreflightError(failures);
   }
-  return { config, publicKeys };
+  return { config, publicKeys, checked, unchecked };
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

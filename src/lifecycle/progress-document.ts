@@ -32,6 +32,7 @@ const StoredProgress = v.strictObject({
       repos: v.array(v.pipe(v.string(), v.minLength(1))),
     }),
   ),
+  checked: v.optional(v.strictObject({ since: IsoDate, repos: v.array(v.pipe(v.string(), v.minLength(1))) })),
 });
 
 export interface ProgressDocument {
@@ -76,6 +77,7 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       holdings,
       githubWrites: decodeWriteTimes(stored.githubWrites ?? []),
       writing: stored.writing,
+      ...(stored.checked ? { checked: stored.checked } : {}),
       updatedAt: stored.updatedAt,
     },
   };
@@ -109,6 +111,7 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
   if (progress.verified) stored.verified = progress.verified;
   if (progress.githubWrites.length > 0) stored.githubWrites = encodeWriteTimes(progress.githubWrites);
   if (progress.writing) stored.writing = { ...progress.writing, repos: [...progress.writing.repos] };
+  if (progress.checked) stored.checked = { ...progress.checked, repos: [...progress.checked.repos] };
   return JSON.stringify(stored);
 }
 

@@ -6,7 +6,7 @@ import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
-import { emptyState, type PreviousKey } from "./state.ts";
+import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
@@ -31,10 +31,49 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     // R5: nothing below changes IAM until the config, the token and every repository check out. A resumed
     // rotation (its new key exists already) reads each remaining repository's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
+    // A long list is checked over several invocations (each stops at its deadline); what passed is kept.
     const resuming = stored?.pending !== undefined;
-    const { config, publicKeys } = await preflight(deps.config, deps.github, (repos) =>
-      resuming ? [] : repos,
-    );
+    const round = resuming ? undefined : checkRound(stored, deps.clock.now());
+    const checks = await preflight(deps.config, deps.github, {
+      toCheck: (repos) => (resuming ? [] : repos),
+      alreadyChecked: new Set(round?.repos),
+      deadline: options.deadline,
+      clock: deps.clock,
+    });
+    const { config, publicKeys } = checks;
+    if (checks.unchecked > 0) {
+      const passed = (round?.repos.length ?? 0) + checks.checked.length;
+      outcome.reposRemaining = checks.unchecked;
+      if (options.dryRun) {
+        outcome.note(
+          `Checked ${passed} of ${config.repos.length} listed repositories within this step's time; a rotation checks every one before it creates a key, over as many steps as it takes.`,
+        );
+      } else if (checks.checked.length === 0) {
+        // The runbook loops while we answer InProgress; without progress it would only use up its iterations.
+        return outcome.finish(
+          "Failed",
+          "Rotation Failed: the step's time ran out before any repository could be checked.",
+          new AkmError("The Lambda invocation had no time left to check the listed repositories on GitHub.", {
+            fix: "Run Rotate again; if this repeats, GitHub answers too slowly: see the function's log.",
+            fault: "transient",
+          }),
+        );
+      } else {
+        const state = stored ?? emptyState(deps.clock.now());
+        await deps.state.save({
+          ...state,
+          checked: {
+            since: round?.since ?? deps.clock.now().toISOString(),
+            repos: [...(round?.repos ?? []), ...checks.checked],
+          },
+          updatedAt: deps.clock.now().toISOString(),
+        });
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (checking the listed repositories before creating a key): ${passed} of ${config.repos.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
+        );
+      }
+    }
     await deps.iam.checkUser();
     const loaded = stored ?? emptyState(deps.clock.now());
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
@@ -85,10 +124,24 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
   }
 }
 
+/** A preflight round younger than this is resumed; an older one starts over (repositories change). */
+const CHECK_ROUND_MS = 24 * 60 * 60_000;
+
+/** The repositories checked so far in the current preflight round, if it is recent. */
+function checkRound(stored: RotationState | undefined, now: Date): CheckedRepos | undefined {
+  const round = stored?.checked;
+  if (!round || now.getTime() - Date.parse(round.since) > CHECK_ROUND_MS) return undefined;
+  return round;
+}
+
 /** R3: records the intent first, then the new key's secret right after CreateAccessKey, before any other call. */
 async function createKey(run: RotationRun): Promise<void> {
   const { deps, outcome } = run;
-  await run.save({ ...run.state, creating: { startedAt: deps.clock.now().toISOString() } });
+  await run.save({
+    ...run.state,
+    creating: { startedAt: deps.clock.now().toISOString() },
+    checked: undefined,
+  });
   const created = await deps.iam.create();
   await run.save({
     ...run.state,

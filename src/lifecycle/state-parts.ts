@@ -1,4 +1,12 @@
-import type { Holding, ManagedKey, PendingKey, PreviousKey, RotationState, WritingBatch } from "./state.ts";
+import type {
+  CheckedRepos,
+  Holding,
+  ManagedKey,
+  PendingKey,
+  PreviousKey,
+  RotationState,
+  WritingBatch,
+} from "./state.ts";
 
 /**
  * The keys: the part of the rotation state kept in the Secrets Manager secret. It changes only when IAM's keys
@@ -23,6 +31,7 @@ export interface ProgressPart {
   /** Epoch seconds, ascending. */
   readonly githubWrites: readonly number[];
   readonly writing: WritingBatch | undefined;
+  readonly checked?: CheckedRepos | undefined;
   readonly updatedAt: string;
 }
 
@@ -61,6 +70,7 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       holdings: state.holdings,
       githubWrites: state.githubWrites ?? [],
       writing: state.writing,
+      ...(state.checked ? { checked: state.checked } : {}),
       updatedAt: state.updatedAt,
     },
   };
@@ -80,6 +90,7 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     holdings: progress.holdings,
     ...(progress.githubWrites.length > 0 ? { githubWrites: progress.githubWrites } : {}),
     ...(progress.writing ? { writing: progress.writing } : {}),
+    ...(progress.checked ? { checked: progress.checked } : {}),
     updatedAt: progress.updatedAt,
   };
 }

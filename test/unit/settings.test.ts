@@ -112,6 +112,7 @@ function environment(overrides: Partial<Record<keyof typeof SETTINGS_ENV, string
     secretNameSecretKey: "AWS_SECRET_ACCESS_KEY",
     githubApiUrl: "https://api.github.com",
     graceMinutes: "60",
+    kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     ...overrides,
   };
   return Object.fromEntries(
