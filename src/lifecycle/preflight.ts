@@ -31,8 +31,10 @@ export interface RepoFailure {
 /** Preflight found problems with individual repositories (each named, with its fix). */
 export class PreflightError extends AkmError {
   readonly failures: readonly RepoFailure[];
+  /** Slugs of the repositories that passed in the same call (kept, so a rerun checks only the rest). */
+  readonly checked: readonly string[];
 
-  constructor(failures: readonly RepoFailure[]) {
+  constructor(failures: readonly RepoFailure[], checked: readonly string[] = []) {
     super(
       `GitHub preflight failed for ${failures.length} repositor${failures.length === 1 ? "y" : "ies"}: ${failures
         .map((f) => repoLabel(f.repo))
@@ -44,6 +46,7 @@ export class PreflightError extends AkmError {
     );
     this.name = "PreflightError";
     this.failures = failures;
+    this.checked = checked;
   }
 }
 
@@ -102,7 +105,7 @@ export async function preflight(
   if (failures.length > 0) {
     const order = new Map(config.repos.map((repo, index) => [repoSlug(repo), index]));
     failures.sort((a, b) => (order.get(repoSlug(a.repo)) ?? 0) - (order.get(repoSlug(b.repo)) ?? 0));
-    throw new PreflightError(failures);
+    throw new PreflightError(failures, checked);
   }
   return { config, publicKeys, checked, unchecked };
 }

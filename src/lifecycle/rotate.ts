@@ -34,12 +34,31 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     // A long list is checked over several invocations (each stops at its deadline); what passed is kept.
     const resuming = stored?.pending !== undefined;
     const round = resuming ? undefined : checkRound(stored, deps.clock.now());
-    const checks = await preflight(deps.config, deps.github, {
-      toCheck: (repos) => (resuming ? [] : repos),
-      alreadyChecked: new Set(round?.repos),
-      deadline: options.deadline,
-      clock: deps.clock,
-    });
+    const keepChecked = async (passed: readonly string[]): Promise<void> => {
+      await deps.state.save({
+        ...(stored ?? emptyState(deps.clock.now())),
+        checked: {
+          since: round?.since ?? deps.clock.now().toISOString(),
+          repos: [...(round?.repos ?? []), ...passed],
+        },
+        updatedAt: deps.clock.now().toISOString(),
+      });
+    };
+    let checks: Awaited<ReturnType<typeof preflight>>;
+    try {
+      checks = await preflight(deps.config, deps.github, {
+        toCheck: (repos) => (resuming ? [] : repos),
+        alreadyChecked: new Set(round?.repos),
+        deadline: options.deadline,
+        clock: deps.clock,
+      });
+    } catch (error) {
+      // What passed stays passed: a rerun (after the fix, or after GitHub's rate limit resets) checks the rest.
+      if (error instanceof PreflightError && error.checked.length > 0 && !options.dryRun) {
+        await keepChecked(error.checked);
+      }
+      throw error;
+    }
     const { config, publicKeys } = checks;
     if (checks.unchecked > 0) {
       const passed = (round?.repos.length ?? 0) + checks.checked.length;
@@ -59,15 +78,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
           }),
         );
       } else {
-        const state = stored ?? emptyState(deps.clock.now());
-        await deps.state.save({
-          ...state,
-          checked: {
-            since: round?.since ?? deps.clock.now().toISOString(),
-            repos: [...(round?.repos ?? []), ...checks.checked],
-          },
-          updatedAt: deps.clock.now().toISOString(),
-        });
+        await keepChecked(checks.checked);
         return outcome.finish(
           "InProgress",
           `Rotation in progress (checking the listed repositories before creating a key): ${passed} of ${config.repos.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,

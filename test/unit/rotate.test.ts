@@ -601,3 +601,25 @@ describe("a list too long to check in one step", () => {
     expect(world.github.writes).toEqual([]);
   });
 });
+
+describe("a preflight that fails part-way", () => {
+  it("keeps the repositories that passed, so the rerun after the fix checks only the rest", async () => {
+    const world = fakeWorld(3);
+    world.github.archived.add("acme/service-3");
+    const checkWritable = world.github.checkWritable.bind(world.github);
+    const checks: string[] = [];
+    world.github.checkWritable = async (repo) => {
+      checks.push(`${repo.owner}/${repo.name}`);
+      await checkWritable(repo);
+    };
+
+    const failed = await run(world);
+    world.github.archived.delete("acme/service-3");
+    const rerun = await run(world);
+
+    expect(failed.status).toBe("Failed");
+    expect(world.iam.keys.length).toBe(1);
+    expect(rerun.status).toBe("Succeeded");
+    expect(checks).toEqual(["acme/service-1", "acme/service-2", "acme/service-3", "acme/service-3"]);
+  });
+});
