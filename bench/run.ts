@@ -73,7 +73,7 @@ function parseOptions(argv: readonly string[]): Options {
     ),
     targetRealSeconds: positive("target-real-s", value("target-real-s", undefined, "60")),
     latencyMs: positive("latency-ms", value("latency-ms", undefined, "150")),
-    originalMaxRepos: positive("original-max", value("original-max", undefined, "1000")),
+    originalMaxRepos: Math.max(0, Number(value("original-max", undefined, "1000")) || 0),
     builds: Math.round(positive("builds", value("builds", undefined, "3"))),
     coldStarts: Math.round(positive("cold-starts", value("cold-starts", undefined, "15"))),
   };
