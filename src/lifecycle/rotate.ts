@@ -1,6 +1,6 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
 import { nameRepos, repoLabel } from "../domain/repo.ts";
-import { AkmError, IamStateError, toAkmError } from "../errors.ts";
+import { IamStateError, toAkmError } from "../errors.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
 import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
@@ -178,20 +178,6 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
     return outcome.finish(
       "Failed",
       `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
-    );
-  }
-  if (sync.remaining > 0 && sync.attempted === 0 && !sync.resumeAt) {
-    // The runbook loops while we answer InProgress; without progress it would only use up its iterations.
-    return outcome.finish(
-      "Failed",
-      "Rotation Failed: the step's time ran out before any repository could be written.",
-      new AkmError(
-        "The Lambda invocation had no time left for writing secrets after preparing the rotation.",
-        {
-          fix: "Run Rotate again: the new key is saved and verified, so the next run starts writing at once.",
-          fault: "transient",
-        },
-      ),
     );
   }
   if (sync.remaining > 0) return inProgress(run, sync, `writing key ${pending.accessKeyId}`);

@@ -105,14 +105,18 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   let batchLeft = 0;
   for (; index < todo.length; index++) {
     const repo = todo[index] as RepoRef;
-    if (deps.clock.now().getTime() >= deadline.getTime()) break;
+    // The first repository is always started (the deadline keeps a minute of the step in hand), so every
+    // invocation makes progress however late it gets here: the runbook's loop never spins in place.
+    const first = index === 0;
+    if (!first && deps.clock.now().getTime() >= deadline.getTime()) break;
     if (budget) {
       const ready = budget.readyAt(WRITES_PER_REPO);
       if (ready.getTime() > deadline.getTime()) {
         // Held back past the step's end by a minute or hour limit: the runbook waits for it. By the mere
-        // pace (a second or two), it is just the end of the step.
-        if (budget.limitingWindow(WRITES_PER_REPO)) resumeAt = ready;
-        break;
+        // pace (a second or two), it is just the end of the step — except for the first repository.
+        const window = budget.limitingWindow(WRITES_PER_REPO);
+        if (window) resumeAt = ready;
+        if (window || !first) break;
       }
     }
     if (batchLeft === 0) {

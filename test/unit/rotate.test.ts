@@ -328,7 +328,7 @@ describe("a repository that cannot be written (R5) and resuming", () => {
     expectEveryRepoHolds(world, done.newAccessKeyId);
   });
 
-  it("fails instead of looping when a step has no time left to write any repository", async () => {
+  it("writes at least one repository in a step that has no time left, so the loop always makes progress", async () => {
     const world = fakeWorld(2);
     // Both checks start at once and take a second each: preflight passes, then the step's time is over.
     const publicKey = world.github.publicKey.bind(world.github);
@@ -339,8 +339,8 @@ describe("a repository that cannot be written (R5) and resuming", () => {
 
     const result = await run(world, { deadline: new Date(world.clock.now().getTime() + 500) });
 
-    expect(result.status).toBe("Failed");
-    expect(result.summary).toContain("time ran out before any repository could be written");
+    expect(result.status).toBe("InProgress");
+    expect(result.repoCounts).toMatchObject({ done: 1, remaining: 1 });
     expect((await run(world)).status).toBe("Succeeded");
     expect(world.iam.keys).toHaveLength(1);
   });
