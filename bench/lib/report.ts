@@ -21,6 +21,8 @@ export interface ReportInput {
     readonly maxTimeScale: number;
     readonly targetRealSeconds: number;
     readonly latencyMs: number;
+    /** The original algorithm runs at N ≤ this only (absent in older raw.json: it ran at every N). */
+    readonly originalMaxRepos?: number;
   };
   readonly artifacts: ArtifactFigures;
   readonly results: readonly ScenarioResult[];
@@ -131,14 +133,14 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "",
     "## What runs",
     "",
-    "- **Ours**: the `Rotate` runbook of the rendered template, run by the runbook simulator; every `aws:invokeLambdaFunction` step is a fresh Node 24 process running the template's Lambda code (as deployed) against moto (IAM, STS, S3, Secrets Manager) and the GitHub emulator. The wall time ends when `Rotate` answers Succeeded: every repository holds the new key, verified, and it is promoted. The grace period is set to 0, so `Retire` (deactivating the old key) follows at once; the whole execution, Retire included, is shown too, and downtime is measured until its end.",
+    "- **Ours**: the `Rotate` runbook of the rendered template, run by the runbook simulator with its `aws:loop` (`RotateLoop`: `Rotate` → `CheckRotate` → `WaitForWriteBudget`, at most 100 iterations; then `RotateResult` → `CheckRotateResult` → retire / continues / done); every `aws:invokeLambdaFunction` step is a fresh Node 24 process running the template's Lambda code (as deployed) against moto (IAM, STS, S3, Secrets Manager, KMS) and the GitHub emulator. When 100 iterations are not enough, the execution ends with `CheckRotateResult.Next = continues` and the bench starts Rotate again at once, as the next scheduled run would; *executions* counts them. The wall time ends when `Rotate` answers `done`: every repository holds the new key, verified, and it is promoted. The grace period is set to 0, so `Retire` (deactivating the old key) follows at once; the whole run, Retire included, is shown too, and downtime is measured until its end.",
     "- **Original**: the original tool's algorithm, reimplemented in `bench/lib/original.ts`: delete every key of the user, create one, then for each repository GET its public key and PUT both secrets, as fast as possible, no pacing, no retry (sealed with tweetsodium).",
     `- **Start state** (both): the user has one key, and every repository holds it. **GitHub emulator**: ${options.latencyMs} ms per request; GitHub's secondary limits enforced as GitHub answers them (403 + \`retry-after\`): 80 content-creating requests per minute, 100 concurrent requests; primary limit 5,000 requests per hour. The 500 writes per hour limit is checked on the access log (accepted writes beyond 500 in any hour count as violations).`,
     "- **CI downtime**: for every listed repository, the time during which its two secrets did not form the ID and secret of an **Active** key — what a workflow starting at that moment would get. Seen at the instant the emulator stores a secret, and when IAM changes. For the original, repositories it fails to update stay broken after its run; the figure counts only until its run ends.",
     "",
     "### Time scaling",
     "",
-    `One knob: \`--max-time-scale\` (default 20). A scenario whose lower bound exceeds ${options.targetRealSeconds} s runs on a clock that goes up to that many times faster than real time (N = 1 and 10 run in real time). The GitHub emulator, the runbook simulator (its \`aws:sleep\` steps) and each Lambda process read the same scaled clock — the Lambda through a bench-only \`--require\` preload (\`bench/lib/scaled-clock-preload.cjs\`) that scales \`Date\` and the timers; nothing in the product reads a time-scale setting. GitHub's windows, \`retry-after\`, the client's pacing and the step's 290 s budget therefore all shrink by the same factor. What does not shrink is real work — CPU, loopback I/O, moto, process start — which appears *scale* times longer in emulated time: scaled figures are pessimistic for both algorithms.`,
+    `One knob: \`--max-time-scale\` (this run: ${options.maxTimeScale}). A scenario whose lower bound exceeds ${options.targetRealSeconds} s runs on a clock fast enough to last about ${options.targetRealSeconds} s of real time, but never more than that many times faster than real time (N = 1 and 10 run in real time; each scenario's scale is in the table). The GitHub emulator, the runbook simulator (its \`aws:sleep\` steps) and each Lambda process read the same scaled clock — the Lambda through a bench-only \`--require\` preload (\`bench/lib/scaled-clock-preload.cjs\`) that scales \`Date\` and the timers; nothing in the product reads a time-scale setting. GitHub's windows, \`retry-after\`, the client's pacing and the step's 290 s budget therefore all shrink by the same factor. What does not shrink is real work — CPU, loopback I/O, moto, process start — which appears *scale* times longer in emulated time: scaled figures are pessimistic for both algorithms.`,
     "",
     "### Lower bound",
     "",
@@ -146,38 +148,51 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "",
     "## Results",
     "",
-    "| N | algorithm | time ×| wall time (s) | bound (s) | ratio | bound, enforced only (s) | whole execution (s) | requests (GET / PUT) | limit violations | failed repos | CI downtime (repo-s) | key ID not Active (repo-s) | peak writes / min · / h | Lambda invocations · budget waits |",
+    "| N | algorithm | time ×| wall time (s) | bound (s) | ratio | bound, enforced only (s) | whole execution (s) | requests (GET / PUT) | limit violations | failed repos | CI downtime (repo-s) | key ID not Active (repo-s) | peak writes / min · / h | executions · loop iterations · budget waits |",
     "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const r of results) {
     push(
-      `| ${r.repos} | ${r.algorithm} | ${r.timeScale} | ${secs(r.wallSeconds)} | ${secs(r.boundSeconds)} | ${fixed(ratio(r), 2)} | ${secs(r.enforcedBoundSeconds)} | ${r.algorithm === "ours" ? secs(r.executionSeconds) : "—"} | ${int(r.requests)} (${int(r.reads)} / ${int(r.writes)}) | ${int(r.limitViolations)} | ${int(r.failedRepos)} | ${fixed(r.downtimePairSeconds)} | ${fixed(r.downtimeKeyIdSeconds)} | ${r.peakWritesPerMinute} · ${r.peakWritesPerHour} | ${r.algorithm === "ours" ? `${r.invocations ?? 0} · ${r.budgetWaits ?? 0}` : "—"} |`,
+      `| ${r.repos} | ${r.algorithm} | ${r.timeScale} | ${secs(r.wallSeconds)} | ${secs(r.boundSeconds)} | ${fixed(ratio(r), 2)} | ${secs(r.enforcedBoundSeconds)} | ${r.algorithm === "ours" ? secs(r.executionSeconds) : "—"} | ${int(r.requests)} (${int(r.reads)} / ${int(r.writes)}) | ${int(r.limitViolations)} | ${int(r.failedRepos)} | ${fixed(r.downtimePairSeconds)} | ${fixed(r.downtimeKeyIdSeconds)} | ${r.peakWritesPerMinute} · ${r.peakWritesPerHour} | ${r.algorithm === "ours" ? `${r.executions ?? 1} · ${r.iterations ?? 0} · ${r.budgetWaits ?? 0}` : "—"} |`,
     );
   }
   push(
     "",
-    "Wall time and downtime are emulated seconds. *time ×*: the scenario's time scale. Ours' requests include the first invocation's preflight (`GET /user` and every repository's public key, before any key is created), one public-key read per repository a later invocation writes, `GET /user` per invocation, and the two `updated_at` checks after each repository.",
+    "Wall time and downtime are emulated seconds. *time ×*: the scenario's time scale. Ours' requests include the preflight (`GET /user` and every repository's public key, before any key is created; a long list's preflight spans several invocations), one public-key read per repository a later invocation writes, `GET /user` per invocation, and the two `updated_at` checks after each repository. *Loop iterations*: `Rotate` invocations over all executions; *budget waits*: `WaitForWriteBudget` steps that waited 1 s or more (it runs every iteration; an earlier timestamp is no wait).",
     "",
-    "| N | ours: first write after (s) | ours: last write done after (s) | real time ours / original (s) | rotation state size (bytes; Secrets Manager allows 65,536) |",
-    "|--:|--:|--:|--:|--:|",
+    "| N | ours: first write after (s) | ours: last write done after (s) | real time ours / original (s) | key secret in Secrets Manager (bytes; the quota is 65,536) | secret versions written by the rotation | progress object `repos.json.progress.json` in S3 (bytes) | Lambda invocations |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const n of sizes) {
     const o = ours.find((r) => r.repos === n);
     const g = original.find((r) => r.repos === n);
     if (!o) continue;
     push(
-      `| ${n} | ${fixed(o.firstWriteSeconds)} | ${fixed(o.lastWriteSeconds)} | ${fixed(o.realSeconds)} / ${g ? fixed(g.realSeconds) : "—"} | ${o.stateBytes === undefined ? "—" : int(o.stateBytes)} |`,
+      `| ${n} | ${fixed(o.firstWriteSeconds)} | ${fixed(o.lastWriteSeconds)} | ${fixed(o.realSeconds)} / ${g ? fixed(g.realSeconds) : "—"} | ${o.stateBytes === undefined ? "—" : int(o.stateBytes)} | ${o.secretVersionsWritten === undefined ? "—" : int(o.secretVersionsWritten)} | ${o.progressBytes === undefined ? "—" : int(o.progressBytes)} | ${o.invocations ?? "—"} |`,
     );
   }
 
-  const largest = ours.at(-1);
-  if (largest?.progress && largest.progress.length > 0) {
+  const missing = sizes.filter((n) => !original.some((r) => r.repos === n));
+  if (missing.length > 0)
     push(
       "",
-      `What the runbook's \`Rotate.Progress\` output showed after each invocation at N = ${largest.repos}:`,
+      `The original algorithm ran at N ≤ ${int(input.options.originalMaxRepos ?? Math.max(...original.map((r) => r.repos)))} only (\`--original-max\`), not at N = ${missing.map(int).join(", ")}: there it would only repeat what N = ${int(Math.max(...original.map((r) => r.repos)))} shows (deleting the key first, refused writes, most repositories left broken), and its figures would be real work multiplied by the time scale rather than GitHub's limits.`,
+    );
+  const largest = ours.at(-1);
+  if (largest?.progress && largest.progress.length > 0) {
+    const shown = largest.progress.length > 14;
+    push(
+      "",
+      `What each execution's \`CheckRotateResult.Progress\` output showed at N = ${int(largest.repos)} (${largest.executions ?? 1} executions):`,
       "",
       "```",
-      ...largest.progress,
+      ...(largest.executionProgress ?? []).map((line, i) => `execution ${i + 1}: ${line}`),
+      "```",
+      "",
+      `The \`Progress\` of the ${shown ? "first and last" : ""} \`Rotate\` invocations (${largest.progress.length} in all):`,
+      "",
+      "```",
+      ...(shown ? [...largest.progress.slice(0, 8), "...", ...largest.progress.slice(-6)] : largest.progress),
       "```",
     );
   }
@@ -246,7 +261,9 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
   }
   for (const r of ours.filter((o) => o.limitViolations > 0 || o.failedRepos > 0)) {
     push(
-      `- **N = ${r.repos}: ${r.limitViolations} limit violations, ${r.failedRepos} failed repositories** (outcome: ${r.outcome}). Look at the Lambda logs of this run; this is not expected.`,
+      r.outcome.includes("time ran out")
+        ? `- **N = ${int(r.repos)} at time ×${r.timeScale}: not measured — the bench's scale, not the rotation, failed** (${int(r.failedRepos)} repositories left on the old key, both keys active, ${r.iterations ?? 0} iterations). The step's 290 s budget is ${fixed(290 / r.timeScale, 2)} s of real time at this scale, and the real work every invocation does before its first check (process start, loading the AWS SDK, the lock, repos.json, the token, the state, the progress — about a second on this machine at load ${fixed(input.loadAverage.atEnd)}) appears ${r.timeScale} times longer, so it used the whole budget; the function then fails as designed ("no progress fails instead of looping"). Measuring N = ${int(r.repos)} needs a scale at which that work is a small part of the budget (×${r.repos >= 10_000 ? "30" : "30–60"} or less, as N = 500 shows at ×69 with ${fixed(ratio(ours.find((o) => o.repos === 500) ?? r), 2)}× the bound): the lower bound is ${fixed(r.boundSeconds / 3600, 1)} h of GitHub time, so about ${fixed(r.boundSeconds / 30 / 60, 0)} min of real time at ×30 — more than this bench's 20-minute budget allows. Run it alone: \`npm run bench -- --sizes ${r.repos} --max-time-scale 30 --original-max 0\`.`
+        : `- **N = ${r.repos}: ${r.limitViolations} limit violations, ${r.failedRepos} failed repositories** (outcome: ${r.outcome}). Look at the Lambda logs of this run; this is not expected.`,
     );
   }
   if (lines.at(-1) === "") push("All targets met.");
@@ -261,7 +278,8 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "",
     "## Reading the numbers",
     "",
-    `- The lower bound at N = 500 includes the hour GitHub's 500-writes-an-hour limit imposes (1,000 writes): ours writes the first 500 in about ${fixed(lowerBoundForWrites(500), 0)} s, answers InProgress with \`resumeAt\`, the runbook's \`WaitForWriteBudget\` step sleeps until the first writes leave the hour, and the next invocations write the rest. No execution of ours waits inside a Lambda for longer than a step may run.`,
+    `- From N = 500 on, the lower bound is set by GitHub's 500-writes-an-hour limit (two writes per repository): ours writes 500 in about ${fixed(lowerBoundForWrites(500), 0)} s, answers \`next: again\` with a \`resumeAt\` in the future, the runbook's \`WaitForWriteBudget\` step sleeps until the first writes leave the hour, and the next iterations write on. At N = 10,000 that is 40 hours of writing: more than 100 loop iterations, so the rotation spans several executions (each ends Success with \`continues\`; both keys stay active meanwhile). No invocation of ours waits inside a Lambda for longer than a step may run.`,
+    "- State: the key material is in the Secrets Manager secret, written a bounded number of times per rotation whatever N (the *secret versions written* column); the per-repository progress is the S3 object beside repos.json, written with `If-Match` as the rotation goes.",
     `- Rules used for the bounds: GitHub's rules = ${describeRules(GITHUB_RULES)}; enforced only = ${describeRules(ENFORCED_RULES)}.`,
     "",
   );

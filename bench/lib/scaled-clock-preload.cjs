@@ -56,5 +56,17 @@ globalThis.setInterval = scaledSetInterval;
 timers.setTimeout = scaledSetTimeout;
 timers.clearTimeout = scaledClearTimeout;
 timers.setInterval = scaledSetInterval;
+// A request timeout (`AbortSignal.timeout`, which Node runs on the timers above) guards against a stalled peer.
+// On loopback with emulated latency the only thing a scaled one could catch is the bench's own real work (the
+// emulator, moto, this process), which a high scale inflates: at ×250 a 15 s timeout would be 60 ms of real time.
+// So request timeouts run in real time, unscaled; every other time (latency, limits, retry-after, pacing, the
+// step budget) stays scaled.
+AbortSignal.timeout = (ms) => {
+  const controller = new AbortController();
+  const abort = () =>
+    controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+  realSetTimeout(abort, Math.max(0, Number(ms) || 0)).unref();
+  return controller.signal;
+};
 timersPromises.setTimeout = (ms, value, options) => realPromiseTimeout(shrink(ms), value, options);
 timersPromises.setInterval = (ms, value, options) => realPromiseInterval(shrink(ms), value, options);

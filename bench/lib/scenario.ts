@@ -1,7 +1,13 @@
 /**
  * One measured run: N repositories, one algorithm, on a fresh world and a fresh scaled clock.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { progressKey } from "../../src/config/settings.ts";
 import { awsClientConfig } from "../../test/support/aws-fixtures.ts";
 import { ENFORCED_RULES, excessInWindow, GITHUB_RULES, lowerBoundSeconds, peakInWindow } from "./bounds.ts";
 import { ScaledClock } from "./clock.ts";
@@ -18,8 +24,8 @@ export interface ScenarioResult {
   readonly timeScale: number;
   readonly latencyMs: number;
   /**
-   * Emulated seconds from start until the rotation is done: ours, until Rotate answers Succeeded (every repository
-   * holds the new key, which is promoted); the original, until its loop ends.
+   * Emulated seconds from start until the rotation is done: ours, until Rotate answers done (every repository
+   * holds the new key, which is promoted), over as many executions as it took; the original, until its loop ends.
    */
   readonly wallSeconds: number;
   /** Ours: the whole execution, the Retire step after the (zero) grace period included. */
@@ -46,10 +52,18 @@ export interface ScenarioResult {
   readonly outcome: string;
   /** Ours only. */
   readonly invocations?: number;
+  /** Executions of the Rotate runbook, and RotateLoop iterations over all of them. */
+  readonly executions?: number;
+  readonly iterations?: number;
   readonly budgetWaits?: number;
   readonly budgetWaitSeconds?: number;
+  /** The Secrets Manager secret (keys) at the end, in bytes, and the versions the rotation wrote to it. */
   readonly stateBytes?: number;
+  readonly secretVersionsWritten?: number;
+  /** The S3 progress object (`repos.json.progress.json`) at the end, in bytes (0: none left). */
+  readonly progressBytes?: number;
   readonly progress?: readonly string[];
+  readonly executionProgress?: readonly string[];
 }
 
 export interface ScenarioOptions {
@@ -82,6 +96,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     stack.github.setSecretWrittenHook(monitor.onSecretWritten);
     await monitor.start();
     stack.github.resetCounters();
+    const versionsBefore = await secretVersions(options.motoEndpoint, stack.stateSecretArn);
 
     const start = clock.now();
     const realStart = performance.now();
@@ -92,17 +107,28 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     if (options.algorithm === "ours") {
       const ours = await runOurs(stack, clock);
       doneAt = ours.rotatedAt;
-      outcome = ours.status === "Success" ? "Success" : `${ours.status}: ${ours.failureMessage ?? ""}`;
+      outcome =
+        ours.status !== "Success"
+          ? `${ours.status}: ${ours.failureMessage ?? ""}`
+          : ours.next === "continues"
+            ? `unfinished after ${ours.executions} executions`
+            : "Success";
       failedRepos = stack.repos.filter((repo) => {
         const [owner = "", name = ""] = repo.split("/");
         return stack.github.secretValue(owner, name, stack.keyIdSecretName) !== ours.newAccessKeyId;
       }).length;
       extra = {
         invocations: ours.invocations,
+        executions: ours.executions,
+        iterations: ours.iterations,
         budgetWaits: ours.budgetWaits,
         budgetWaitSeconds: ours.budgetWaitMs / 1000,
         stateBytes: await stateBytes(options.motoEndpoint, stack.stateSecretArn),
+        secretVersionsWritten:
+          (await secretVersions(options.motoEndpoint, stack.stateSecretArn)) - versionsBefore,
+        progressBytes: await objectBytes(options.motoEndpoint, stack.bucket, progressKey(stack.configKey)),
         progress: ours.progress,
+        executionProgress: ours.executionProgress,
       };
     } else {
       const original = await runOriginal(stack, options.motoEndpoint, monitor);
@@ -160,5 +186,38 @@ async function stateBytes(endpoint: string, secretArn: string): Promise<number> 
     return Buffer.byteLength(SecretString ?? "", "utf8");
   } finally {
     secrets.destroy();
+  }
+}
+
+/** Every version of the secret, deprecated ones included (moto keeps them all). */
+async function secretVersions(endpoint: string, secretArn: string): Promise<number> {
+  const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
+  try {
+    let count = 0;
+    let NextToken: string | undefined;
+    do {
+      const page = await secrets.send(
+        new ListSecretVersionIdsCommand({ SecretId: secretArn, IncludeDeprecated: true, NextToken }),
+      );
+      count += page.Versions?.length ?? 0;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return count;
+  } finally {
+    secrets.destroy();
+  }
+}
+
+/** The object's size, or 0 when there is none. */
+async function objectBytes(endpoint: string, bucket: string, key: string): Promise<number> {
+  const s3 = new S3Client(awsClientConfig(endpoint));
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.ContentLength ?? 0;
+  } catch (error) {
+    if ((error as { name?: string }).name === "NotFound") return 0;
+    throw error;
+  } finally {
+    s3.destroy();
   }
 }

@@ -64,6 +64,9 @@ export interface BenchStack {
   readonly functionLogicalId: string;
   readonly rotateRunbook: AutomationDocument;
   readonly stateSecretArn: string;
+  /** Where repos.json lives; the rotation's progress object is beside it (`progressKey(configKey)`). */
+  readonly bucket: string;
+  readonly configKey: string;
   close(): Promise<void>;
 }
 
@@ -174,6 +177,8 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
     functionLogicalId: fn.logicalId,
     rotateRunbook: rotate.document,
     stateSecretArn: stackSecrets.stateSecretArn,
+    bucket,
+    configKey,
     close: () => github.close(),
   };
 }

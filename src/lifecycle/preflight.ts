@@ -3,7 +3,7 @@ import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
-import type { ConfigStore, RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
+import type { Clock, ConfigStore, RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
 
 export interface PreflightResult {
   readonly config: ReposConfig;
@@ -12,6 +12,20 @@ export interface PreflightResult {
   readonly token: TokenOwner;
   /** GitHub's identity of each repository checked, by slug. */
   readonly identities: ReadonlyMap<string, RepoIdentity>;
+  /** Slugs of the repositories that passed every check in this call. */
+  readonly checked: readonly string[];
+  /** Repositories left unchecked because the deadline came first (checked by the next invocation). */
+  readonly unchecked: number;
+}
+
+export interface PreflightOptions {
+  /** Narrows the per-repository checks (a resumed rotation's key exists already: it checks none). */
+  readonly toCheck?: (repos: readonly RepoRef[]) => readonly RepoRef[];
+  /** Slugs that passed in an earlier invocation of this round: not checked again. */
+  readonly alreadyChecked?: ReadonlySet<string>;
+  /** No check but the first starts after this instant; what is left is counted in `unchecked`. */
+  readonly deadline?: Date;
+  readonly clock?: Clock;
 }
 
 export interface RepoFailure {
@@ -22,8 +36,10 @@ export interface RepoFailure {
 /** Preflight found problems with individual repositories (each named, with its fix). */
 export class PreflightError extends AkmError {
   readonly failures: readonly RepoFailure[];
+  /** Slugs of the repositories that passed in the same call (kept, so a rerun checks only the rest). */
+  readonly checked: readonly string[];
 
-  constructor(failures: readonly RepoFailure[]) {
+  constructor(failures: readonly RepoFailure[], checked: readonly string[] = []) {
     super(
       `GitHub preflight failed for ${failures.length} repositor${failures.length === 1 ? "y" : "ies"}: ${failures
         .map((f) => repoLabel(f.repo))
@@ -35,6 +51,7 @@ export class PreflightError extends AkmError {
     );
     this.name = "PreflightError";
     this.failures = failures;
+    this.checked = checked;
   }
 }
 
@@ -72,18 +89,33 @@ export async function preflight(
   store: ConfigStore,
   github: SecretsTarget,
   allowedOwners: OwnerAllowList,
-  toWrite: (repos: readonly RepoRef[]) => readonly RepoRef[] = (repos) => repos,
+  options: PreflightOptions = {},
 ): Promise<PreflightResult> {
   const { config } = await loadReposConfig(store, allowedOwners);
   const token = await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const identities = new Map<string, RepoIdentity>();
   const failures: RepoFailure[] = [];
+  const checked: string[] = [];
+  let unchecked = 0;
+  const already = options.alreadyChecked ?? new Set<string>();
+  const todo = (options.toCheck ?? ((repos) => repos))(config.repos).filter(
+    (repo) => !already.has(repoSlug(repo)),
+  );
+  const { deadline, clock } = options;
+  let started = 0;
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
-  await forEachLimited(toWrite(config.repos), 4, async (repo) => {
+  await forEachLimited(todo, 4, async (repo) => {
+    // The first check always starts, so every invocation makes progress however late it starts.
+    if (started > 0 && deadline && clock && clock.now().getTime() >= deadline.getTime()) {
+      unchecked++;
+      return;
+    }
+    started++;
     try {
       identities.set(repoSlug(repo), await github.checkWritable(repo));
       publicKeys.set(repoSlug(repo), await github.publicKey(repo));
+      checked.push(repoSlug(repo));
     } catch (error) {
       failures.push({ repo, error: toAkmError(error, `Checking ${repoLabel(repo)} on GitHub`) });
     }
@@ -91,9 +123,9 @@ export async function preflight(
   if (failures.length > 0) {
     const order = new Map(config.repos.map((repo, index) => [repoSlug(repo), index]));
     failures.sort((a, b) => (order.get(repoSlug(a.repo)) ?? 0) - (order.get(repoSlug(b.repo)) ?? 0));
-    throw new PreflightError(failures);
+    throw new PreflightError(failures, checked);
   }
-  return { config, publicKeys, token, identities };
+  return { config, publicKeys, token, identities, checked, unchecked };
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

@@ -38,6 +38,7 @@ const StoredProgress = v.strictObject({
   ),
   promotedAt: v.optional(IsoDate),
   tokenExpiryAlertedAt: v.optional(IsoDate),
+  checked: v.optional(v.strictObject({ since: IsoDate, repos: v.array(v.pipe(v.string(), v.minLength(1))) })),
 });
 
 export interface ProgressDocument {
@@ -94,6 +95,7 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       repoIds,
       promotedAt: stored.promotedAt,
       tokenExpiryAlertedAt: stored.tokenExpiryAlertedAt,
+      ...(stored.checked ? { checked: stored.checked } : {}),
       updatedAt: stored.updatedAt,
     },
   };
@@ -140,6 +142,7 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
   }
   if (progress.promotedAt) stored.promotedAt = progress.promotedAt;
   if (progress.tokenExpiryAlertedAt) stored.tokenExpiryAlertedAt = progress.tokenExpiryAlertedAt;
+  if (progress.checked) stored.checked = { ...progress.checked, repos: [...progress.checked.repos] };
   return JSON.stringify(stored);
 }
 

@@ -1,6 +1,6 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
 import { nameRepos, type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
-import { AkmError, IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
+import { IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
 import type { RepoIdentity, TokenOwner } from "../ports.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
@@ -9,7 +9,7 @@ import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds } from "./repo-identity.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
-import { emptyState, type PreviousKey, type RotationState } from "./state.ts";
+import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { TOKEN_ALERT_INTERVAL_MS, tokenExpiryWarning, tokenWarnings } from "./token-check.ts";
 import { verifyKey } from "./verify-key.ts";
@@ -36,23 +36,70 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     // R5: nothing below changes IAM until the config, the token and every repository check out. A resumed
     // rotation (its new key exists already) reads each remaining repository's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
+    // A long list is checked over several invocations (each stops at its deadline); what passed is kept.
     const resuming = stored?.pending !== undefined;
-    const { config, publicKeys, token, identities } = await preflight(
-      deps.config,
-      deps.github,
-      settings.allowedOwners,
-      (repos) => (resuming ? [] : repos),
-    );
+    const round = resuming ? undefined : checkRound(stored, deps.clock.now());
+    const keepChecked = async (
+      passed: readonly string[],
+      seen?: { repos: readonly RepoRef[]; identities: ReadonlyMap<string, RepoIdentity> },
+    ): Promise<void> => {
+      const base = stored ?? emptyState(deps.clock.now());
+      await deps.state.save({
+        ...(seen ? recordRepoIds(base, seen.repos, seen.identities, deps.clock.now()) : base),
+        checked: {
+          since: round?.since ?? deps.clock.now().toISOString(),
+          repos: [...(round?.repos ?? []), ...passed],
+        },
+        updatedAt: deps.clock.now().toISOString(),
+      });
+    };
+    let checks: Awaited<ReturnType<typeof preflight>>;
+    try {
+      checks = await preflight(deps.config, deps.github, settings.allowedOwners, {
+        toCheck: (repos) => (resuming ? [] : repos),
+        alreadyChecked: new Set(round?.repos),
+        deadline: options.deadline,
+        clock: deps.clock,
+      });
+    } catch (error) {
+      // What passed stays passed: a rerun (after the fix, or after GitHub's rate limit resets) checks the rest.
+      if (error instanceof PreflightError && error.checked.length > 0 && !options.dryRun) {
+        await keepChecked(error.checked);
+      }
+      throw error;
+    }
+    const { config, publicKeys, token, identities } = checks;
     // A listed name that GitHub now gives another ID than the one first seen is another repository.
     const replaced = config.repos.flatMap((repo) => {
       const identity = identities.get(repoSlug(repo));
       const error = identity && identityChange(repo, identity, stored?.repoIds);
       return error ? [{ repo, error }] : [];
     });
-    if (replaced.length > 0) throw new PreflightError(replaced);
+    if (replaced.length > 0) {
+      const refused = new Set(replaced.map((failure) => repoSlug(failure.repo)));
+      const passed = checks.checked.filter((slug) => !refused.has(slug));
+      if (passed.length > 0 && !options.dryRun)
+        await keepChecked(passed, { repos: config.repos, identities });
+      throw new PreflightError(replaced, passed);
+    }
     const now = deps.clock.now();
     for (const warning of tokenWarnings(token, settings.machineUserName, settings.tokenSecretId, now)) {
       outcome.note(warning);
+    }
+    if (checks.unchecked > 0) {
+      const passed = (round?.repos.length ?? 0) + checks.checked.length;
+      outcome.reposRemaining = checks.unchecked;
+      if (options.dryRun) {
+        outcome.note(
+          `Checked ${passed} of ${config.repos.length} listed repositories within this step's time; a rotation checks every one before it creates a key, over as many steps as it takes.`,
+        );
+      } else {
+        await keepChecked(checks.checked, { repos: config.repos, identities });
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (checking the listed repositories before creating a key): ${passed} of ${config.repos.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
+        );
+      }
     }
     await deps.iam.checkUser();
     const loaded = stored ?? emptyState(now);
@@ -69,6 +116,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       deadline: options.deadline,
       repos: config.repos,
       publicKeys,
+      checked: new Set(resuming ? [] : [...(round?.repos ?? []), ...checks.checked]),
       state: watchDestinations(rec.state, { repos: config.repos, identities, token, options, outcome, deps }),
     });
     outcome.oldAccessKeyId = run.state.current?.accessKeyId;
@@ -136,10 +184,24 @@ function watchDestinations(
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
+/** A preflight round younger than this is resumed; an older one starts over (repositories change). */
+const CHECK_ROUND_MS = 24 * 60 * 60_000;
+
+/** The repositories checked so far in the current preflight round, if it is recent. */
+function checkRound(stored: RotationState | undefined, now: Date): CheckedRepos | undefined {
+  const round = stored?.checked;
+  if (!round || now.getTime() - Date.parse(round.since) > CHECK_ROUND_MS) return undefined;
+  return round;
+}
+
 /** R3: records the intent first, then the new key's secret right after CreateAccessKey, before any other call. */
 async function createKey(run: RotationRun): Promise<void> {
   const { deps, outcome } = run;
-  await run.save({ ...run.state, creating: { startedAt: deps.clock.now().toISOString() } });
+  await run.save({
+    ...run.state,
+    creating: { startedAt: deps.clock.now().toISOString() },
+    checked: undefined,
+  });
   const created = await deps.iam.create();
   await run.save({
     ...run.state,
@@ -175,20 +237,6 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
     return outcome.finish(
       "Failed",
       `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
-    );
-  }
-  if (sync.remaining > 0 && sync.attempted === 0 && !sync.resumeAt) {
-    // The runbook loops while we answer InProgress; without progress it would only use up its iterations.
-    return outcome.finish(
-      "Failed",
-      "Rotation Failed: the step's time ran out before any repository could be written.",
-      new AkmError(
-        "The Lambda invocation had no time left for writing secrets after preparing the rotation.",
-        {
-          fix: "Run Rotate again: the new key is saved and verified, so the next run starts writing at once.",
-          fault: "transient",
-        },
-      ),
     );
   }
   if (sync.remaining > 0) return inProgress(run, sync, `writing key ${pending.accessKeyId}`);

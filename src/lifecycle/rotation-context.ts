@@ -81,6 +81,11 @@ export interface RotationRun {
   readonly repos: readonly RepoRef[];
   /** Actions public keys read in preflight, by repository slug (a resumed rotation reads them as it writes). */
   readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+  /**
+   * Slugs of the repositories this rotation's preflight checked before the key was created (in this invocation or
+   * an earlier one of the same round). Any other repository — a resumed rotation's — is checked as it is written.
+   */
+  readonly checked: ReadonlySet<string>;
   state: RotationState;
   save(next: RotationState): Promise<RotationState>;
 }
@@ -96,6 +101,7 @@ export function startRun(
     readonly deadline: Date;
     readonly repos: readonly RepoRef[];
     readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
+    readonly checked?: ReadonlySet<string>;
     readonly state: RotationState;
   },
 ): RotationRun {
@@ -105,6 +111,7 @@ export function startRun(
     deadline: init.deadline,
     repos: init.repos,
     publicKeys: init.publicKeys,
+    checked: init.checked ?? new Set(init.publicKeys.keys()),
     state: init.state,
     async save(next) {
       // Repositories dropped from the list are forgotten once they cannot hold a live key.

@@ -1,4 +1,5 @@
 import type {
+  CheckedRepos,
   Holding,
   ManagedKey,
   PendingKey,
@@ -35,6 +36,7 @@ export interface ProgressPart {
   readonly repoIds?: Readonly<Record<string, RepoSeen>> | undefined;
   readonly promotedAt?: string | undefined;
   readonly tokenExpiryAlertedAt?: string | undefined;
+  readonly checked?: CheckedRepos | undefined;
   readonly updatedAt: string;
 }
 
@@ -76,6 +78,7 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       repoIds: state.repoIds,
       promotedAt: state.promotedAt,
       tokenExpiryAlertedAt: state.tokenExpiryAlertedAt,
+      ...(state.checked ? { checked: state.checked } : {}),
       updatedAt: state.updatedAt,
     },
   };
@@ -98,6 +101,7 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     ...(progress.repoIds ? { repoIds: progress.repoIds } : {}),
     ...(progress.promotedAt ? { promotedAt: progress.promotedAt } : {}),
     ...(progress.tokenExpiryAlertedAt ? { tokenExpiryAlertedAt: progress.tokenExpiryAlertedAt } : {}),
+    ...(progress.checked ? { checked: progress.checked } : {}),
     updatedAt: progress.updatedAt,
   };
 }

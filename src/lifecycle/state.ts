@@ -78,7 +78,18 @@ export interface RotationState {
   readonly repoIds?: Readonly<Record<string, RepoSeen>>;
   readonly promotedAt?: string;
   readonly tokenExpiryAlertedAt?: string;
+  /** Repositories whose preflight checks passed in the current round (before a new key is created). */
+  readonly checked?: CheckedRepos | undefined;
   readonly updatedAt: string;
+}
+
+/**
+ * A preflight spread over several invocations (a long list at GitHub's pace): the repositories (slugs) that
+ * passed every check since `since`. Cleared when the new key is created; a round older than a day starts over.
+ */
+export interface CheckedRepos {
+  readonly since: string;
+  readonly repos: readonly string[];
 }
 
 /** The state of a stack that has not rotated yet. */

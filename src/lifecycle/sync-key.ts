@@ -109,14 +109,18 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   let batchLeft = 0;
   for (; index < todo.length; index++) {
     const repo = todo[index] as RepoRef;
-    if (deps.clock.now().getTime() >= deadline.getTime()) break;
+    // The first repository is always started (the deadline keeps a minute of the step in hand), so every
+    // invocation makes progress however late it gets here: the runbook's loop never spins in place.
+    const first = index === 0;
+    if (!first && deps.clock.now().getTime() >= deadline.getTime()) break;
     if (budget) {
       const ready = budget.readyAt(WRITES_PER_REPO);
       if (ready.getTime() > deadline.getTime()) {
         // Held back past the step's end by a minute or hour limit: the runbook waits for it. By the mere
-        // pace (a second or two), it is just the end of the step.
-        if (budget.limitingWindow(WRITES_PER_REPO)) resumeAt = ready;
-        break;
+        // pace (a second or two), it is just the end of the step — except for the first repository.
+        const window = budget.limitingWindow(WRITES_PER_REPO);
+        if (window) resumeAt = ready;
+        if (window || !first) break;
       }
     }
     if (batchLeft === 0) {
@@ -132,8 +136,8 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     let startedAt = deps.clock.now();
     try {
       const preloaded = publicKeys.get(repoSlug(repo));
-      if (preloaded === undefined) {
-        // Not checked in this invocation's preflight (a resumed rotation): the same checks before the write,
+      if (preloaded === undefined && !run.checked.has(repoSlug(repo))) {
+        // Not checked by this rotation's preflight (a resumed rotation): the same checks before the write,
         // GitHub's ID included, so a moved, archived or re-created repository never gets the key.
         const identity = await deps.github.checkWritable(repo);
         const replaced = identityChange(repo, identity, { ...run.state.repoIds, ...freshIds });

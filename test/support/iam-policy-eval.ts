@@ -112,7 +112,8 @@ export function deployedContext(template: CfnTemplate, base: StackContext): Temp
         break;
       }
       case "AWS::SNS::Topic": {
-        const arn = `arn:aws:sns:${regional}:${nameOf(id, "TopicName", `${stackName}-${id}`)}`;
+        // A generated name is the stack name, the logical ID and a random suffix (CloudFormation "Name type").
+        const arn = `arn:aws:sns:${regional}:${nameOf(id, "TopicName", `${stackName}-${id}-1AB2CD3EF4GH`)}`;
         resources[id] = { ref: arn, arn };
         break;
       }
@@ -199,6 +200,14 @@ export function templatePolicies(
         });
         break;
       }
+      case "AWS::SecretsManager::ResourcePolicy": {
+        const secretArn = String(resolver.resolve(props.SecretId));
+        resourcePolicies.push({
+          policy: { name: id, document: document(props.ResourcePolicy) },
+          guards: (arn) => arn === secretArn,
+        });
+        break;
+      }
       case "AWS::SNS::TopicPolicy": {
         const topics = (resolver.resolve(props.Topics) as unknown[]).map(String);
         resourcePolicies.push({
@@ -257,7 +266,7 @@ export function policiesInForce(policies: TemplatePolicies, request: IamRequest)
     throw new Error(`iam-policy-eval: the template has no role ${request.role}.`);
   }
   return {
-    identity: role?.policies ?? [],
+    identity: role?.policies ?? request.identity ?? [],
     resource: policies.resourcePolicies.find((candidate) => candidate.guards(request.resource))?.policy,
   };
 }
@@ -276,6 +285,8 @@ export interface IamRequest {
   readonly context: Readonly<Record<string, string | readonly string[]>>;
   /** Why this request happens: the recorded call, or what implies it. */
   readonly source: string;
+  /** The identity policies of a principal that is not one of the template's roles (see `accountPrincipal`). */
+  readonly identity?: readonly NamedPolicy[];
 }
 
 /** A session of one of the template's roles. */
@@ -373,6 +384,7 @@ export function iamRequestsForCall(
           request(kmsAction, key, `${source} (Secrets Manager uses the secret's key as the caller)`, {
             "kms:ViaService": `secretsmanager.${region}.amazonaws.com`,
             "kms:CallerAccount": accountId,
+            ...secretsManagerEncryptionContext(secretId),
           }),
         );
       }
@@ -416,6 +428,21 @@ export function iamRequestsForCall(
         `iam-policy-eval: no IAM mapping for ${source} yet; add the action(s) it needs to iamRequestsForCall.`,
       );
   }
+}
+
+/**
+ * The encryption context Secrets Manager gives KMS for a secret's value: the secret's ARN and the version's ID
+ * (Secrets Manager user guide, "Secret encryption and decryption": encryption context). The version ID is any
+ * real one here; `RequestToValidateKeyAccess` marks Secrets Manager's key-access check instead.
+ */
+export function secretsManagerEncryptionContext(
+  secretArn: string,
+  versionId = "c0ffee00-0000-4000-8000-000000000001",
+): Record<string, string> {
+  return {
+    "kms:EncryptionContext:SecretARN": secretArn,
+    "kms:EncryptionContext:SecretVersionId": versionId,
+  };
 }
 
 /**
@@ -533,7 +560,9 @@ export function serviceRequests(template: CfnTemplate, policies: TemplatePolicie
   for (const [id, resource] of Object.entries(template.Resources)) {
     const props = resource.Properties ?? {};
     if (resource.Type === "AWS::Lambda::Function") {
-      assume("lambda.amazonaws.com", String(resolver.resolve(props.Role)), `Lambda runs ${id}`, {});
+      assume("lambda.amazonaws.com", String(resolver.resolve(props.Role)), `Lambda runs ${id}`, {
+        "aws:SourceAccount": accountId,
+      });
     }
     if (resource.Type === "AWS::Logs::LogGroup" && props.KmsKeyId !== undefined) {
       const key = String(resolver.resolve(props.KmsKeyId));
@@ -608,7 +637,13 @@ export function serviceRequests(template: CfnTemplate, policies: TemplatePolicie
           principal: "events.amazonaws.com",
           action,
           resource: key ?? "",
-          context: { "kms:CallerAccount": accountId },
+          // SNS names the topic in the encryption context; the source is the rule (SNS developer guide, "Key
+          // management": compatibility between event sources from AWS services and encrypted topics).
+          context: {
+            ...fromRule,
+            "kms:CallerAccount": accountId,
+            "kms:EncryptionContext:aws:sns:topicArn": targetArn,
+          },
           source: `${id} publishes to the encrypted topic`,
         });
       }
@@ -627,6 +662,98 @@ export function serviceRequests(template: CfnTemplate, policies: TemplatePolicie
     });
   }
   return requests;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Principals of the account
+
+/**
+ * A principal of the stack's account that is none of the stack's roles: a role (or user) with its own identity
+ * policies, e.g. an AWS managed policy such as PowerUserAccess, an administrator named in pAdministratorArns, or
+ * the principal that deploys the stack.
+ */
+export interface AccountPrincipal {
+  readonly arn: string;
+  readonly session: string;
+  readonly identity: readonly NamedPolicy[];
+}
+
+/** A role of the stack's account named `roleName`, holding `identity` (AWS managed or inline policies). */
+export function accountPrincipal(
+  policies: TemplatePolicies,
+  roleName: string,
+  identity: readonly NamedPolicy[],
+): AccountPrincipal {
+  const { accountId } = policies.context;
+  return {
+    arn: `arn:aws:iam::${accountId}:role/${roleName}`,
+    session: `arn:aws:sts::${accountId}:assumed-role/${roleName}/someone`,
+    identity,
+  };
+}
+
+/**
+ * How a request reaches AWS: made directly by the principal, or by CloudFormation with the principal's
+ * credentials while it creates, updates or deletes a stack the principal deploys. Then `aws:CalledVia` names
+ * CloudFormation and `aws:ViaAWSService` is true (IAM user guide, "AWS global condition context keys":
+ * aws:CalledVia, aws:ViaAWSService).
+ */
+export type RequestPath = "direct" | "cloudformation";
+
+/** One request of an account principal, with the context every signed request over HTTPS carries. */
+export function principalRequest(
+  policies: TemplatePolicies,
+  principal: AccountPrincipal,
+  action: string,
+  resource: string,
+  options: {
+    readonly path?: RequestPath;
+    readonly context?: Readonly<Record<string, string | readonly string[]>>;
+    readonly source?: string;
+  } = {},
+): IamRequest {
+  const { accountId, region } = policies.context;
+  const viaCloudFormation = options.path === "cloudformation";
+  return {
+    principal: principal.session,
+    action,
+    resource,
+    identity: principal.identity,
+    context: {
+      "aws:SecureTransport": "true",
+      "aws:PrincipalArn": principal.arn,
+      "aws:PrincipalAccount": accountId,
+      "aws:RequestedRegion": region,
+      "aws:ViaAWSService": viaCloudFormation ? "true" : "false",
+      ...(viaCloudFormation
+        ? {
+            "aws:CalledVia": ["cloudformation.amazonaws.com"],
+            "aws:CalledViaFirst": "cloudformation.amazonaws.com",
+            "aws:CalledViaLast": "cloudformation.amazonaws.com",
+          }
+        : {}),
+      ...options.context,
+    },
+    source:
+      options.source ?? `${principal.arn} ${action}${viaCloudFormation ? " through CloudFormation" : ""}`,
+  };
+}
+
+/**
+ * The context of a KMS request Secrets Manager makes with the caller's credentials for one of the stack's
+ * secrets (`kms:ViaService`, and the secret named in the encryption context).
+ */
+export function throughSecretsManager(
+  policies: TemplatePolicies,
+  secretArn: string,
+  versionId?: string,
+): Record<string, string> {
+  const { accountId, region } = policies.context;
+  return {
+    "kms:ViaService": `secretsmanager.${region}.amazonaws.com`,
+    "kms:CallerAccount": accountId,
+    ...secretsManagerEncryptionContext(secretArn, versionId),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -653,7 +780,15 @@ export interface PoliciesInForce {
   readonly identity: readonly NamedPolicy[];
   /** The resource's own policy (key, bucket, topic or trust policy), if it has one. */
   readonly resource?: NamedPolicy | undefined;
+  /** Service control policies of the account's organization, beside AWS's default FullAWSAccess. */
+  readonly scps?: readonly NamedPolicy[];
 }
+
+/** The SCP AWS Organizations attaches by default; SCPs only restrict what it allows. */
+const FULL_AWS_ACCESS: PolicyDocument = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+};
 
 type StatementAnalysis = NonNullable<RequestAnalysis["identityAnalysis"]>["allowStatements"][number];
 
@@ -760,7 +895,17 @@ function simulationOf(request: IamRequest, policies: PoliciesInForce): Simulatio
       name: policy.name,
       policy: evaluablePolicy(policy.document),
     })),
-    serviceControlPolicies: [],
+    serviceControlPolicies:
+      policies.scps === undefined
+        ? []
+        : [
+            {
+              orgIdentifier: "r-root",
+              policies: [{ name: "FullAWSAccess", policy: FULL_AWS_ACCESS }, ...policies.scps].map(
+                (policy) => ("document" in policy ? { name: policy.name, policy: policy.document } : policy),
+              ),
+            },
+          ],
     resourceControlPolicies: [],
     ...(policies.resource === undefined
       ? {}

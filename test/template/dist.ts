@@ -114,6 +114,7 @@ export function policyStatements(
     if (r.Type === "AWS::KMS::Key") add(`${id} key policy`, p.KeyPolicy);
     if (r.Type === "AWS::S3::BucketPolicy" || r.Type === "AWS::SNS::TopicPolicy")
       add(`${id}`, p.PolicyDocument);
+    if (r.Type === "AWS::SecretsManager::ResourcePolicy") add(`${id}`, p.ResourcePolicy);
   }
   return out;
 }

@@ -35,6 +35,8 @@ const NEW_PARAMETERS = [
   { id: "pGitHubCaBundleKey", type: "String", default: "" },
   { id: "pVpcSubnetIds", type: "String", default: "" },
   { id: "pVpcSecurityGroupIds", type: "String", default: "" },
+  { id: "pAdministratorArns", type: "String", default: "" },
+  { id: "pRepoListEditorArns", type: "String", default: "" },
 ] as const;
 
 function parameter(id: string) {
@@ -201,6 +203,18 @@ describe("template parameters", () => {
     ["pAllowedGitHubOwners", " octo-org", false],
     ["pAllowedGitHubOwners", "", false],
     ["pAllowedGitHubOwners", "octo-org/api", false],
+    ["pAdministratorArns", "", true],
+    ["pAdministratorArns", "arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:user/alice", true],
+    [
+      "pAdministratorArns",
+      "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_*",
+      true,
+    ],
+    ["pAdministratorArns", "arn:aws:iam::123456789012:role/Admin, arn:aws:iam::123456789012:role/Ops", false],
+    ["pAdministratorArns", "arn:aws:iam::123456789012:root", false],
+    ["pAdministratorArns", "Admin", false],
+    ["pRepoListEditorArns", "arn:aws:iam::123456789012:role/ListEditor", true],
+    ["pRepoListEditorArns", "arn:aws:sts::123456789012:assumed-role/ListEditor/alice", false],
   ] as const)("pattern of %s: %j accepted = %s", (id, value, accepted) => {
     expect(matches(String(parameter(id).AllowedPattern), value)).toBe(accepted);
   });

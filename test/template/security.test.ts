@@ -34,14 +34,14 @@ function actions(statement: Statement): string[] {
 // Where a policy may say Resource "*", and why. Anything else must name its resources.
 const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   "rKmsKey key policy": 'in a key policy, "*" means the key itself',
+  rGitHubTokenSecretPolicy: 'in a secret\'s resource policy, "*" means the secret itself',
+  rRotationStateSecretPolicy: 'in a secret\'s resource policy, "*" means the secret itself',
   "rAkmFunctionRole policy rotate-one-users-keys":
     'with fixed egress only: ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets work only on "*" (Lambda VPC docs)',
 };
 
 // Wildcard actions, and why each is acceptable.
 const WILDCARD_ACTIONS_ALLOWED: Record<string, string> = {
-  "rKmsKey key policy AccountAdministersKeyAndDelegatesToIam kms:*":
-    "the account root statement every key needs to stay manageable (AWS default key policy)",
   "rKmsKey key policy EventBridgePublishesToEncryptedTopic kms:GenerateDataKey*":
     "the documented grant for EventBridge publishing to an encrypted topic",
   "rKmsKey key policy LogsEncryptsFunctionLogGroup kms:Encrypt*": "the documented CloudWatch Logs key policy",
@@ -257,16 +257,31 @@ describe("the function's role", () => {
     expect(s.SetRunbookDefaultVersions?.Resource).toEqual(documentArns);
   });
 
-  it("is assumable by Lambda only", () => {
+  it("is assumable by Lambda only, for this account", () => {
     const trust = resource(template, "rAkmFunctionRole").Properties.AssumeRolePolicyDocument as JsonObject;
     expect(trust.Statement).toEqual([
-      { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+      {
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+      },
     ]);
+  });
+
+  it("has the name the key policy gives it", () => {
+    const name = resolveIntrinsics(resource(template, "rAkmFunctionRole").Properties.RoleName as Json);
+    const decrypt = statements.find(
+      (s) => s.where === "rKmsKey key policy" && s.statement.Sid === "FunctionDecryptsStackSecrets",
+    )?.statement;
+    const keyPolicy = JSON.stringify(resolveIntrinsics(decrypt as unknown as Json));
+    expect(name).toBe("GHS-AKM-Lambda-ci-deployer");
+    expect(keyPolicy).toContain(`:role/${String(name)}"`);
   });
 });
 
 describe("the runbooks' role (rSsmRole)", () => {
-  it("can only invoke the function", () => {
+  it("can only invoke the function, and pass itself to Systems Manager as AWS's setup guide has it", () => {
     expect(Object.values(roleStatements("rSsmRole"))).toEqual([
       {
         Sid: "InvokeTheFunction",
@@ -274,7 +289,18 @@ describe("the runbooks' role (rSsmRole)", () => {
         Action: "lambda:InvokeFunction",
         Resource: { "Fn::GetAtt": ["rAkmFunction", "Arn"] },
       },
+      {
+        Sid: "PassOwnRoleToSystemsManager",
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: {
+          "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/GHS-AKM-SSM-${pIamUserName}",
+        },
+        Condition: { StringEquals: { "iam:PassedToService": "ssm.amazonaws.com" } },
+      },
     ]);
+    const roleName = resource(template, "rSsmRole").Properties.RoleName;
+    expect(roleName).toEqual({ "Fn::Sub": "GHS-AKM-SSM-${pIamUserName}" });
   });
 
   it("is assumable only by Systems Manager automations of this account", () => {
@@ -422,4 +448,127 @@ describe("encrypted alerts", () => {
       });
     },
   );
+});
+
+describe("who may read the key and the token", () => {
+  const key: Record<string, Statement> = Object.fromEntries(
+    statements
+      .filter((s) => s.where === "rKmsKey key policy")
+      .map(({ statement }) => [statement.Sid, statement]),
+  );
+
+  it("delegates no use of the KMS key to IAM policies: every use by the account names its service", () => {
+    const uses = [
+      "kms:Decrypt",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:ReEncryptFrom",
+      "kms:CreateGrant",
+    ];
+    const loose = Object.values(key).filter((statement) => {
+      const granted = actions(statement);
+      return (
+        JSON.stringify(statement.Principal).includes(":root") &&
+        granted.some((a) => a === "kms:*" || uses.includes(a)) &&
+        !JSON.stringify(statement.Condition ?? {}).includes("kms:ViaService")
+      );
+    });
+    expect(loose).toEqual([]);
+  });
+
+  it("lets the function's role alone decrypt, through Secrets Manager, for the stack's two secrets", () => {
+    const decrypt = resolveIntrinsics(key.FunctionDecryptsStackSecrets as unknown as Json) as JsonObject;
+    expect(decrypt.Action).toBe("kms:Decrypt");
+    expect(decrypt.Condition).toEqual({
+      ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/GHS-AKM-Lambda-ci-deployer" },
+      StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" },
+      StringLike: {
+        "kms:EncryptionContext:SecretARN": [
+          "arn:aws:secretsmanager:eu-west-1:123456789012:secret:GHS-AKM-ci-deployer-GitHubToken-akm-bot-??????",
+          "arn:aws:secretsmanager:eu-west-1:123456789012:secret:GHS-AKM-ci-deployer-RotationState-??????",
+        ],
+      },
+    });
+  });
+
+  it("names the secrets in the key policy exactly as the secrets are named", () => {
+    const decrypt = resolveIntrinsics(key.FunctionDecryptsStackSecrets as unknown as Json) as JsonObject;
+    const like = (decrypt.Condition as JsonObject).StringLike as JsonObject;
+    const arns = like["kms:EncryptionContext:SecretARN"] as string[];
+    const names = ["rGitHubTokenSecret", "rRotationStateSecret"].map((id) =>
+      String(resolveIntrinsics(resource(template, id).Properties.Name as Json)),
+    );
+    expect(arns.map((arn) => arn.replace(/^.*:secret:/, "").replace(/-\?{6}$/, ""))).toEqual(names);
+  });
+
+  it("gives administration without use: no Decrypt, Encrypt, GenerateDataKey, ReEncrypt or CreateGrant", () => {
+    const admin = actions(key.AdministratorsManageKey as Statement);
+    expect(admin.filter((a) => /Decrypt|Encrypt|GenerateDataKey|CreateGrant|\*/.test(a))).toEqual([]);
+    expect(admin).toContain("kms:PutKeyPolicy");
+    expect(key.AdministratorsManageKey?.Condition).toEqual({
+      "Fn::If": [
+        "HasAdministrators",
+        { ArnLike: { "aws:PrincipalArn": { "Fn::Split": [",", { Ref: "pAdministratorArns" }] } } },
+        { "ForAnyValue:StringEquals": { "aws:CalledVia": "cloudformation.amazonaws.com" } },
+      ],
+    });
+  });
+
+  it.each(["rGitHubTokenSecret", "rRotationStateSecret"])(
+    "puts a resource policy with BlockPublicPolicy on %s that denies reading to all but the function's role",
+    (secret) => {
+      const found = resourcesOfType(template, "AWS::SecretsManager::ResourcePolicy").filter(
+        ([, r]) => JSON.stringify(r.Properties.SecretId) === JSON.stringify({ Ref: secret }),
+      );
+      expect(found).toHaveLength(1);
+      const properties = found[0]?.[1].Properties as JsonObject;
+      expect(properties.BlockPublicPolicy).toBe(true);
+      const policyStatementsOf = (properties.ResourcePolicy as JsonObject).Statement as JsonObject[];
+      expect(policyStatementsOf.find((s) => s.Action === "secretsmanager:GetSecretValue")).toMatchObject({
+        Effect: "Deny",
+        Principal: "*",
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": { "Fn::GetAtt": ["rAkmFunctionRole", "Arn"] } } },
+      });
+      expect(policyStatementsOf.every((s) => s.Effect === "Deny")).toBe(true);
+    },
+  );
+});
+
+describe("the rest of the review", () => {
+  it("scopes EventBridge's use of the key to the alert rule and the stack's topic", () => {
+    const events = statements.find(
+      (s) => s.where === "rKmsKey key policy" && s.statement.Sid === "EventBridgePublishesToEncryptedTopic",
+    )?.statement;
+    const ruleName = resolveIntrinsics(resource(template, "rEventsRuleAlert").Properties.Name as Json);
+    expect(resolveIntrinsics(events?.Condition as Json)).toEqual({
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnEquals: { "aws:SourceArn": `arn:aws:events:eu-west-1:123456789012:rule/${String(ruleName)}` },
+      StringLike: {
+        "kms:EncryptionContext:aws:sns:topicArn":
+          "arn:aws:sns:eu-west-1:123456789012:aws-github-akm-rSnsTopic-*",
+      },
+    });
+  });
+
+  it("lets only the schedule rule of this stack assume the schedule's role", () => {
+    const trust = resource(template, "rEventsRuleRotateRole").Properties
+      .AssumeRolePolicyDocument as JsonObject;
+    const [statement] = trust.Statement as JsonObject[];
+    const ruleName = resolveIntrinsics(resource(template, "rEventsRuleRotate").Properties.Name as Json);
+    expect(resolveIntrinsics(statement?.Condition as Json)).toEqual({
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnEquals: { "aws:SourceArn": `arn:aws:events:eu-west-1:123456789012:rule/${String(ruleName)}` },
+    });
+  });
+
+  it("denies writing the list, the lock and the CA bundle to all but the function and the editors", () => {
+    const sids = statements.filter((s) => s.where === "rRepoConfigBucketPolicy").map((s) => s.statement.Sid);
+    expect(sids).toEqual([
+      "DenyRequestsWithoutTls",
+      "OnlyTheFunctionAndEditorsWriteTheList",
+      "OnlyTheFunctionWritesItsObjects",
+      "OnlyEditorsWriteTheCaBundle",
+      "OnlyAdministratorsChangeTheBucketGuards",
+    ]);
+  });
 });

@@ -328,15 +328,34 @@ describe("a repository that cannot be written (R5) and resuming", () => {
     expectEveryRepoHolds(world, done.newAccessKeyId);
   });
 
-  it("fails instead of looping when a step has no time left to write any repository", async () => {
+  it("writes at least one repository in a step that has no time left, so the loop always makes progress", async () => {
     const world = fakeWorld(2);
+    // Both checks start at once and take a second each: preflight passes, then the step's time is over.
+    const publicKey = world.github.publicKey.bind(world.github);
+    world.github.publicKey = async (repo) => {
+      world.clock.advance(1000);
+      return publicKey(repo);
+    };
 
-    const result = await run(world, { deadline: world.clock.now() });
+    const result = await run(world, { deadline: new Date(world.clock.now().getTime() + 500) });
 
-    expect(result.status).toBe("Failed");
-    expect(result.summary).toContain("time ran out before any repository could be written");
+    expect(result.status).toBe("InProgress");
+    expect(result.repoCounts).toMatchObject({ done: 1, remaining: 1 });
     expect((await run(world)).status).toBe("Succeeded");
     expect(world.iam.keys).toHaveLength(1);
+  });
+});
+
+describe("a step with no time at all", () => {
+  it("still checks one repository, so the loop always makes progress, and changes nothing yet", async () => {
+    const world = fakeWorld(5);
+
+    const first = await run(world, { deadline: world.clock.now() });
+
+    expect(first.status).toBe("InProgress");
+    expect(first.summary).toContain("1 of 5 checked");
+    expect(world.iam.keys).toHaveLength(0);
+    expect((await run(world)).status).toBe("Succeeded");
   });
 });
 
@@ -529,5 +548,78 @@ describe("a list of 10,000 repositories", () => {
     expect(result.repoCounts).toMatchObject({ total: 10_000, done: 10_000, failed: 0, remaining: 0 });
     expect(Object.keys((await world.state.load())?.holdings ?? {})).toHaveLength(10_000);
     expect(world.state.secret.writes).toBe(3);
+  });
+});
+
+describe("a list too long to check in one step", () => {
+  it("checks the repositories over several invocations, keeps what passed, and creates the key only after all", async () => {
+    // Prepare: every check takes a second; the first step has four seconds.
+    const world = fakeWorld(12);
+    const old = world.iam.addKey("Active");
+    const checkWritable = world.github.checkWritable.bind(world.github);
+    const checks: string[] = [];
+    world.github.checkWritable = async (repo) => {
+      checks.push(`${repo.owner}/${repo.name}`);
+      world.clock.advance(1000);
+      return checkWritable(repo);
+    };
+
+    // Act
+    const first = await run(world, { deadline: new Date(world.clock.now().getTime() + 4000) });
+    const checkedFirst = checks.length;
+    const keysAfterFirst = world.iam.keys.map((k) => k.accessKeyId);
+    const second = await run(world);
+
+    // Assess
+    expect(first.status).toBe("InProgress");
+    expect(first.next).toBe("again");
+    expect(first.summary).toMatch(
+      /checking the listed repositories before creating a key\): \d+ of 12 checked/,
+    );
+    expect(checkedFirst).toBeGreaterThan(0);
+    expect(checkedFirst).toBeLessThan(12);
+    expect(keysAfterFirst).toEqual([old.accessKeyId]);
+    expect(second.status).toBe("Succeeded");
+    expect(new Set(checks).size).toBe(12);
+    expect(checks).toHaveLength(12);
+    expectEveryRepoHolds(world, second.newAccessKeyId);
+    expect((await world.state.load())?.checked).toBeUndefined();
+  });
+
+  it("says in a dry run how many repositories it could check within the step", async () => {
+    const world = fakeWorld(6);
+    const checkWritable = world.github.checkWritable.bind(world.github);
+    world.github.checkWritable = async (repo) => {
+      world.clock.advance(1000);
+      return checkWritable(repo);
+    };
+
+    const plan = await run(world, { dryRun: true, deadline: new Date(world.clock.now().getTime() + 2000) });
+
+    expect(plan.status).toBe("Succeeded");
+    expect(plan.summary).toMatch(/Checked \d of 6 listed repositories within this step's time/);
+    expect(world.github.writes).toEqual([]);
+  });
+});
+
+describe("a preflight that fails part-way", () => {
+  it("keeps the repositories that passed, so the rerun after the fix checks only the rest", async () => {
+    const world = fakeWorld(3);
+    world.github.archived.add("acme/service-3");
+    const checkWritable = world.github.checkWritable.bind(world.github);
+    const checks: string[] = [];
+    world.github.checkWritable = async (repo) => {
+      checks.push(`${repo.owner}/${repo.name}`);
+      return checkWritable(repo);
+    };
+
+    const failed = await run(world);
+    world.github.archived.delete("acme/service-3");
+    const rerun = await run(world);
+
+    expect(failed.status).toBe("Failed");
+    expect(world.iam.keys.length).toBe(1);
+    expect(rerun.status).toBe("Succeeded");
+    expect(checks).toEqual(["acme/service-1", "acme/service-2", "acme/service-3", "acme/service-3"]);
   });
 });
