@@ -131,6 +131,45 @@ describe("the AWS call recorder", () => {
     });
   });
 
+  it("names S3's version listing and version reads, and SNS's Publish with its topic", () => {
+    // Act
+    const list = describeAwsRequest(
+      "GET",
+      "/example-akm-config?versions=&prefix=repos.json",
+      signed("s3"),
+      Buffer.alloc(0),
+    );
+    const read = describeAwsRequest(
+      "GET",
+      "/example-akm-config/repos.json?versionId=abc123&x-id=GetObject",
+      signed("s3"),
+      Buffer.alloc(0),
+    );
+    const publish = describeAwsRequest(
+      "POST",
+      "/",
+      { ...signed("sns"), "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      Buffer.from(
+        "Action=Publish&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3At&Message=hello",
+      ),
+    );
+
+    // Assess
+    expect(list).toMatchObject({
+      operation: "ListObjectVersions",
+      params: { Bucket: "example-akm-config", Prefix: "repos.json" },
+    });
+    expect(read).toMatchObject({
+      operation: "GetObject",
+      params: { Bucket: "example-akm-config", Key: "repos.json", VersionId: "abc123" },
+    });
+    expect(publish).toMatchObject({
+      operation: "Publish",
+      params: { TopicArn: "arn:aws:sns:us-east-1:123456789012:t" },
+    });
+    expect(JSON.stringify(publish)).not.toContain("hello");
+  });
+
   it("ignores unsigned requests, which are not AWS calls", () => {
     expect(describeAwsRequest("GET", "/moto-api/data.json", {}, Buffer.alloc(0))).toBeUndefined();
   });
@@ -243,6 +282,50 @@ describe("the evaluation", () => {
     });
     expect(refused.map((r) => r.action)).toEqual(["s3:PutObject"]);
     expect(decisions).toEqual(["Allowed", "Allowed", "Allowed", "Allowed"]);
+  });
+
+  it("maps a Publish to the encrypted topic to the KMS use SNS makes, with the topic as encryption context", async () => {
+    // Prepare
+    const policies = samplePolicies();
+    const session = roleSession(policies, "rAkmFunctionRole", "rAkmFunction");
+    const topic = policies.context.resources?.rSnsTopic?.arn ?? "";
+
+    // Act
+    const requests = iamRequestsForCall(call("sns", "Publish", { TopicArn: topic }), session, policies);
+    const decisions = await Promise.all(requests.map((r) => decide(policies, r)));
+
+    // Assess
+    expect(requests.map((r) => r.action)).toEqual(["sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"]);
+    expect(requests[1]?.context).toMatchObject({
+      "kms:ViaService": "sns.us-east-1.amazonaws.com",
+      "kms:EncryptionContext:aws:sns:topicArn": topic,
+    });
+    expect(decisions).toEqual(["Allowed", "Allowed", "Allowed"]);
+  });
+
+  it("maps reading the list's versions to s3:ListBucketVersions with its prefix and s3:GetObjectVersion", async () => {
+    // Prepare
+    const policies = samplePolicies();
+    const session = roleSession(policies, "rAkmFunctionRole", "rAkmFunction");
+    const bucket = policies.context.resources?.rRepoConfigBucket?.ref ?? "";
+
+    // Act
+    const list = iamRequestsForCall(
+      call("s3", "ListObjectVersions", { Bucket: bucket, Prefix: "repos.json" }),
+      session,
+      policies,
+    );
+    const read = iamRequestsForCall(
+      call("s3", "GetObject", { Bucket: bucket, Key: "repos.json", VersionId: "v1" }),
+      session,
+      policies,
+    );
+    const decisions = await Promise.all([...list, ...read].map((r) => decide(policies, r)));
+
+    // Assess
+    expect([...list, ...read].map((r) => r.action)).toEqual(["s3:ListBucketVersions", "s3:GetObjectVersion"]);
+    expect(list[0]?.context).toMatchObject({ "s3:prefix": "repos.json" });
+    expect(decisions).toEqual(["Allowed", "Allowed"]);
   });
 
   it("decides an encryption-context condition on its value", async () => {

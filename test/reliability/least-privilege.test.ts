@@ -109,6 +109,7 @@ const JUSTIFIED_FINDINGS: Readonly<Record<string, string>> = {
   "rKmsKey key policy FunctionUsesKeyForProgress RESOURCE_STAR": KEY_POLICY_STAR,
   "rKmsKey key policy AccountEncryptsStackSecrets RESOURCE_STAR": KEY_POLICY_STAR,
   "rKmsKey key policy SecretsManagerChecksKeyAccess RESOURCE_STAR": KEY_POLICY_STAR,
+  "rKmsKey key policy FunctionPublishesAlerts RESOURCE_STAR": KEY_POLICY_STAR,
   "rSsmRole policy invoke-akm-function PERMISSIONS_MANAGEMENT_ACTIONS":
     "iam:PassRole on the runbooks' own role, to Systems Manager only, as AWS's Automation setup guide gives an Automation service role",
   "rKmsKey key policy EventBridgePublishesToEncryptedTopic RESOURCE_STAR": KEY_POLICY_STAR,
@@ -161,6 +162,7 @@ async function stackPolicies(stack: Stack): Promise<TemplatePolicies> {
         rRotationStateSecret: { ref: stack.stateSecretArn, arn: stack.stateSecretArn },
         rRepoConfigBucket: { ref: stack.bucket, arn: `arn:aws:s3:::${stack.bucket}` },
         rKmsKey: { ref: KmsKeyId.slice(KmsKeyId.lastIndexOf("/") + 1), arn: KmsKeyId },
+        rSnsTopic: { ref: stack.alertTopicArn, arn: stack.alertTopicArn },
       },
     });
     return templatePolicies(template, context);
@@ -259,6 +261,16 @@ async function runFlows(recorder: AwsCallRecorder): Promise<StackEvidence[]> {
       await run("Add-RepoConfig", one("second"));
       await run("Delete-RepoConfig", one("first"));
       await run("Get-RepoList");
+    }),
+    await exercise(recorder, "list-changes", {}, async (stack, run) => {
+      // A repository of an owner the stack does not allow: refused and alerted (sns:Publish, KMS through SNS).
+      await run("Add-RepoConfig", { GITHUBOWNER: "lp-not-allowed", GITHUBREPO: "app" });
+      // An allowed one, and S3's event for the change through the list rule: the function reads the list's
+      // versions and announces the change.
+      await run("Add-RepoConfig", { GITHUBOWNER: "lp-list-changes", GITHUBREPO: "docs" });
+      const invocation = await stack.deliverListChange();
+      if (invocation === undefined)
+        throw new Error("least-privilege: the list rule did not match S3's event");
     }),
     await exercise(recorder, "lock-contention", {}, async (stack, run) => {
       const now = Date.now();
@@ -555,6 +567,63 @@ function guardChecks(stack: StackEvidence, requests: StackRequests): GuardCheck[
   ].map((check) => ({ ...check, request: { ...check.request, source: check.guard } }) as GuardCheck);
 }
 
+/** Guards of the list's announcements (the list-changes flow): versions, alerts, and who invokes the function. */
+function announcementGuards(requests: StackRequests): GuardCheck[] {
+  const { lambda, services } = requests;
+  const eventsAssume = pick(
+    services,
+    "sts:AssumeRole by events.amazonaws.com",
+    (r) => r.action === "sts:AssumeRole" && r.principal === "events.amazonaws.com",
+  );
+  const listVersions = pick(lambda, "s3:ListBucketVersions", (r) => r.action === "s3:ListBucketVersions");
+  const readVersion = pick(lambda, "s3:GetObjectVersion", (r) => r.action === "s3:GetObjectVersion");
+  const alert = pick(lambda, "sns:Publish by the function", (r) => r.action === "sns:Publish");
+  const alertKey = pick(
+    lambda,
+    "kms:GenerateDataKey through SNS",
+    (r) => r.action === "kms:GenerateDataKey" && String(r.context["kms:ViaService"]).startsWith("sns."),
+  );
+  const listChanged = pick(
+    services,
+    "lambda:InvokeFunction by EventBridge",
+    (r) => r.action === "lambda:InvokeFunction" && r.principal === "events.amazonaws.com",
+  );
+  return [
+    {
+      guard: "function role: lists versions of the list only (another prefix)",
+      request: withContext(listVersions, { "s3:prefix": "" }),
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: reads earlier versions of the list only (the progress object's)",
+      request: { ...readVersion, resource: `${readVersion.resource}.progress.json` },
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: publishes alerts to the stack's topic only",
+      request: { ...alert, resource: alert.resource.replace(/:[^:]*$/, ":another-topic") },
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: the KMS key through SNS for the stack's topic only",
+      request: withContext(alertKey, {
+        "kms:EncryptionContext:aws:sns:topicArn": `arn:aws:sns:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:another-topic`,
+      }),
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function role: the KMS key for alerts only through SNS (a direct GenerateDataKey)",
+      request: withContext(alertKey, { "kms:ViaService": undefined }),
+      expected: "ImplicitlyDenied",
+    },
+    {
+      guard: "function policy: EventBridge invokes the function for the list rule only",
+      request: withContext(listChanged, { "aws:SourceArn": String(eventsAssume.context["aws:SourceArn"]) }),
+      expected: "ImplicitlyDenied",
+    },
+  ].map((check) => ({ ...check, request: { ...check.request, source: check.guard } }) as GuardCheck);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Evaluation of everything, once
 
@@ -605,12 +674,18 @@ async function collect(): Promise<Results> {
     automation.push(...stackEvaluations.automation);
     services.push(...stackEvaluations.services);
     const all = [...stackEvaluations.lambda, ...stackEvaluations.automation, ...stackEvaluations.services];
-    if (index === 0) {
-      for (const check of guardChecks(stack, requests)) {
-        const [evaluation] = await evaluateAll(stack.policies, [check.request]);
-        if (evaluation) guards.push({ check, evaluation });
+    const checks =
+      index === 0
+        ? guardChecks(stack, requests)
+        : stack.flow === "list-changes"
+          ? announcementGuards(requests)
+          : [];
+    for (const check of checks) {
+      const [evaluation] = await evaluateAll(stack.policies, [check.request]);
+      if (evaluation) {
+        guards.push({ check, evaluation });
+        all.push(evaluation);
       }
-      all.push(...guards.map((guard) => guard.evaluation));
     }
     for (const key of usedGrants(stack.policies.all, all)) used.add(key);
   }
@@ -659,7 +734,7 @@ afterAll(() => {
   const rows = [
     {
       label:
-        "Flows run through the runbooks (first rotation, adopt + retire + delete, list edits, lock held)",
+        "Flows run through the runbooks (first rotation, adopt + retire + delete, list edits, list announcements, lock held)",
       value: String(results.evidence.length),
     },
     {
@@ -685,7 +760,7 @@ afterAll(() => {
     },
     {
       label:
-        "Guards (TLS only, KMS via Secrets Manager or S3 for one object, scopes, trust, topic) denying their request",
+        "Guards (TLS only, KMS via Secrets Manager, S3 or SNS for one object, scopes, trust, topic) denying their request",
       value: `${results.guards.filter((g) => g.evaluation.decision === g.check.expected).length} of ${results.guards.length}`,
     },
     {
@@ -726,6 +801,7 @@ describe("the flows the evidence comes from", () => {
         "Delete-RepoConfig Success",
         "Get-RepoList Success",
       ],
+      "list-changes": ["Add-RepoConfig Failed", "Add-RepoConfig Success"],
       "lock-contention": ["Rotate Failed"],
     });
     const contended = results.evidence.find((stack) => stack.flow === "lock-contention");
@@ -744,9 +820,11 @@ describe("the flows the evidence comes from", () => {
       "iam:UpdateAccessKey",
       "s3:DeleteObject",
       "s3:GetObject",
+      "s3:ListObjectVersions",
       "s3:PutObject",
       "secretsmanager:GetSecretValue",
       "secretsmanager:PutSecretValue",
+      "sns:Publish",
       "ssm:DescribeDocument",
       "ssm:UpdateDocumentDefaultVersion",
     ]);
@@ -810,6 +888,7 @@ describe("the schedule's role and the AWS services acting for the stack", () => 
     expect([...kinds].sort()).toEqual([
       "events.amazonaws.com kms:Decrypt",
       "events.amazonaws.com kms:GenerateDataKey",
+      "events.amazonaws.com lambda:InvokeFunction",
       "events.amazonaws.com sns:Publish",
       "events.amazonaws.com sts:AssumeRole",
       "lambda.amazonaws.com sts:AssumeRole",

@@ -48,6 +48,7 @@ const IDENTIFIER_FIELDS = new Set([
   "RoleArn",
   "SecretId",
   "Status",
+  "TopicArn",
   "UserName",
 ]);
 
@@ -156,12 +157,24 @@ function s3Operation(method: string, url: URL): { operation: string; params: Rec
   const params: Record<string, string> = { Bucket: decodeURIComponent(bucket) };
   if (key !== "") params.Key = key;
   if (key === "") {
+    if (method === "GET" && url.searchParams.has("versions")) {
+      const prefix = url.searchParams.get("prefix");
+      return {
+        operation: "ListObjectVersions",
+        params: prefix === null ? params : { ...params, Prefix: prefix },
+      };
+    }
     if (method === "GET" && url.searchParams.get("list-type") === "2")
       return { operation: "ListObjectsV2", params };
     if (method === "GET" && subresources.length === 0) return { operation: "ListObjects", params };
     return { operation: "unknown", params };
   }
-  // A sub-resource (?tagging, ?acl, ?versionId, ...) is another operation than the plain object one.
+  // GetObject of one version: IAM calls it s3:GetObjectVersion.
+  const versionId = url.searchParams.get("versionId");
+  if (method === "GET" && versionId !== null && subresources.length === 1) {
+    return { operation: "GetObject", params: { ...params, VersionId: versionId } };
+  }
+  // A sub-resource (?tagging, ?acl, ...) is another operation than the plain object one.
   if (subresources.length > 0) return { operation: "unknown", params };
   const byMethod: Record<string, string> = {
     GET: "GetObject",

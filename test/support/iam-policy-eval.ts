@@ -229,8 +229,45 @@ export function templatePolicies(
           );
         }
         break;
+      case "AWS::Lambda::Permission": {
+        // Lambda keeps each permission as a statement of the function's resource-based policy; a source ARN
+        // becomes an ArnLike condition on AWS:SourceArn, a key IAM compares ignoring case (Lambda developer guide, "Viewing resource-based IAM
+        // policies in Lambda").
+        const functionArn = String(
+          resolver.resolve({ "Fn::GetAtt": [String((props.FunctionName as { Ref?: unknown }).Ref), "Arn"] }),
+        );
+        const principal = String(resolver.resolve(props.Principal));
+        resourcePolicies.push({
+          policy: {
+            name: id,
+            document: {
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Sid: id,
+                  Effect: "Allow",
+                  Principal: principal.endsWith(".amazonaws.com")
+                    ? { Service: principal }
+                    : { AWS: principal },
+                  Action: String(resolver.resolve(props.Action)),
+                  Resource: functionArn,
+                  ...(props.SourceArn === undefined
+                    ? {}
+                    : {
+                        Condition: {
+                          ArnLike: { "aws:SourceArn": String(resolver.resolve(props.SourceArn)) },
+                        },
+                      }),
+                },
+              ],
+            } as PolicyDocument,
+          },
+          guards: (arn) => arn === functionArn,
+        });
+        break;
+      }
       default:
-        if (/Policy$/.test(resource.Type) || resource.Type === "AWS::Lambda::Permission") {
+        if (/Policy$/.test(resource.Type)) {
           throw new Error(
             `iam-policy-eval: ${id} (${resource.Type}) is a policy this evaluation does not load.`,
           );
@@ -393,7 +430,9 @@ export function iamRequestsForCall(
     case "s3:GetObject":
     case "s3:HeadObject": {
       const bucket = param("Bucket");
-      const requests = [request("s3:GetObject", `arn:aws:s3:::${bucket}/${param("Key")}`)];
+      // Reading one version of an object is s3:GetObjectVersion (S3 API reference, GetObject "Permissions").
+      const read = call.params.VersionId === undefined ? "s3:GetObject" : "s3:GetObjectVersion";
+      const requests = [request(read, `arn:aws:s3:::${bucket}/${param("Key")}`)];
       if (call.operation === "GetObject") requests.push(...sseKmsRequests(call, request, region, accountId));
       if (call.errorCode === "NoSuchKey" || (call.operation === "HeadObject" && call.status === 404)) {
         requests.push(
@@ -416,6 +455,36 @@ export function iamRequestsForCall(
     case "s3:ListObjectsV2":
     case "s3:ListObjects":
       return [request("s3:ListBucket", `arn:aws:s3:::${param("Bucket")}`)];
+    case "s3:ListObjectVersions":
+      // s3:ListBucketVersions on the bucket, with the request's prefix as `s3:prefix` (S3 API reference,
+      // ListObjectVersions "Permissions"; Service Authorization Reference: condition keys for Amazon S3).
+      return [
+        request(
+          "s3:ListBucketVersions",
+          `arn:aws:s3:::${param("Bucket")}`,
+          source,
+          call.params.Prefix === undefined ? {} : { "s3:prefix": call.params.Prefix },
+        ),
+      ];
+    case "sns:Publish": {
+      // Publishing to a topic encrypted with a customer managed key: SNS asks KMS for a data key (and decrypts
+      // it) as the publisher, the topic's ARN as encryption context (SNS developer guide, "Key management").
+      const topicArn = param("TopicArn");
+      const requests = [request("sns:Publish", topicArn)];
+      const key = policies.encryptionKeys.get(topicArn);
+      for (const action of key === undefined || call.status >= 400
+        ? []
+        : ["kms:GenerateDataKey", "kms:Decrypt"]) {
+        requests.push(
+          request(action, key ?? "", `${source} (SNS uses the topic's key as the publisher)`, {
+            "kms:ViaService": `sns.${region}.amazonaws.com`,
+            "kms:CallerAccount": accountId,
+            "kms:EncryptionContext:aws:sns:topicArn": topicArn,
+          }),
+        );
+      }
+      return requests;
+    }
     case "ssm:DescribeDocument":
     case "ssm:UpdateDocumentDefaultVersion":
       // Systems Manager authorizes document actions against the document's ARN (Service Authorization
@@ -619,6 +688,18 @@ export function serviceRequests(template: CfnTemplate, policies: TemplatePolicie
             ),
           );
         }
+        continue;
+      }
+      if (/^arn:aws:lambda:[^:]+:\d{12}:function:/.test(targetArn)) {
+        // EventBridge invokes a Lambda target as events.amazonaws.com, allowed by the function's resource-based
+        // policy (EventBridge user guide, "Using resource-based policies for Amazon EventBridge": Lambda).
+        requests.push({
+          principal: "events.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: targetArn,
+          context: { ...fromRule, "aws:SecureTransport": "true" },
+          source: `${id} passes a matching event to its function`,
+        });
         continue;
       }
       if (!targetArn.startsWith("arn:aws:sns:")) {

@@ -270,7 +270,11 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
   const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
 
   const bucket = await createConfigBucket(endpoint, uniqueName("akm-config"));
-  const alertTopic: AlertTopic = await createAlertTopic(endpoint, uniqueName("akm-alerts"));
+  // Named as CloudFormation names the template's topic: stack name, logical ID, a random suffix.
+  const alertTopic: AlertTopic = await createAlertTopic(
+    endpoint,
+    `akm-${user.userName}-rSnsTopic-${randomBytes(6).toString("hex").toUpperCase()}`,
+  );
   const s3 = new S3Client(awsClientConfig(endpoint));
   // As the template's bucket: versioned, so every edit of the list stays recoverable.
   await s3.send(
