@@ -116,6 +116,7 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
         pRepoConfigBucketName: bucket,
         pGitHubToken: token,
         pGitHubMachineUserName: MACHINE_USER,
+        pAllowedGitHubOwners: `bench-${suffix}`,
         pSnsEmailAddress: "alerts@example.com",
         pGitHubApiUrl: github.url,
         // Retire right after the rotation: the grace period is a deliberate wait, not work.
@@ -130,6 +131,11 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
       rRotationStateSecret: { ref: stackSecrets.stateSecretArn, arn: stackSecrets.stateSecretArn },
       rRepoConfigBucket: { ref: bucket, arn: `arn:aws:s3:::${bucket}` },
       rKmsKey: { ref: stackSecrets.kmsKeyId, arn: stackSecrets.kmsKeyArn },
+      // The bench sends no alert (no refused repository, no expiring token): an ARN of the right form is enough.
+      rSnsTopic: {
+        ref: `arn:aws:sns:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:akm-bench-alerts`,
+        arn: `arn:aws:sns:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:akm-bench-alerts`,
+      },
     },
   };
   const resolver = new IntrinsicResolver(template, context);

@@ -62,13 +62,18 @@ describe("upgrading the original stack to dist/", () => {
     ]);
   });
 
-  it("removes no parameter, and every new parameter has a default, so the upgrade needs no new input", () => {
+  it("removes no parameter, and asks for one new value only: the GitHub owners allowed to receive the key", () => {
     // Act
     const impact = impactOf(original, dist);
 
     // Assess
     expect(impact.parametersRemoved).toEqual([]);
-    expect(impact.parametersAdded.filter((parameter) => parameter.needsValue)).toEqual([]);
+    expect(impact.parametersAdded.filter((parameter) => parameter.needsValue)).toEqual([
+      { name: "pAllowedGitHubOwners", needsValue: true },
+    ]);
+    expect(renderUpgradeImpact(impact)).toContain(
+      "  - pAllowedGitHubOwners (no default: give a value when updating)",
+    );
   });
 
   it("replaces and removes none of the original resources, for a stack's values", () => {
