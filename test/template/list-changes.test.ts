@@ -27,6 +27,8 @@ describe("the repository list's changes", () => {
   it("are picked by a rule matching only the list's Object Created and Object Deleted events", () => {
     const rule = resource(template, "rEventsRuleListChanged");
     expect(rule.Type).toBe("AWS::Events::Rule");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax.
+    expect(JSON.stringify(rule.Properties.Name)).toContain("GHS-AKM-List-${User}");
     expect(rule.Properties.EventPattern).toEqual({
       source: ["aws.s3"],
       "detail-type": ["Object Created", "Object Deleted"],
