@@ -10,8 +10,11 @@ import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import { parseReposConfig } from "../../src/config/repos-config.ts";
+import { loadSettings, SETTINGS_ENV } from "../../src/config/settings.ts";
 import { toGitHubAccessError } from "../../src/github/to-github-access-error.ts";
+import { tokenExpiryWarning } from "../../src/lifecycle/token-check.ts";
 
 /** The first cell's quoted message of each row of the tables in README's Troubleshooting section. */
 function quotedMessages(): string[] {
@@ -74,6 +77,35 @@ function producedMessages(): string[] {
     const failure = { status, message: "refused", response: { headers: {}, data: { message: "Refused" } } };
     messages.push(toGitHubAccessError(failure, call).message);
   }
+  try {
+    parseReposConfig(
+      '{"Repos":[{"Owner":"acme","Name":"api"},{"Owner":"evil","Name":"x"}]}',
+      "s3://akm-config/repos.json",
+      OwnerAllowList.of("acme"),
+    );
+  } catch (error) {
+    messages.push((error as Error).message);
+  }
+  const moved = (status: number, location: string, at: typeof call | Omit<typeof call, "repo">) =>
+    toGitHubAccessError(
+      { status, message: "moved", response: { headers: { location }, data: { message: "Moved" } } },
+      at,
+    ).message;
+  messages.push(
+    moved(301, "https://api.github.com/repositories/42", { ...call, action: "GET repository" }),
+    moved(302, "https://github.example.net/user", {
+      action: "GET /user",
+      tokenSecretName: call.tokenSecretName,
+    }),
+  );
+  try {
+    loadSettings({ [SETTINGS_ENV.githubApiUrl]: "http://api.github.com" });
+  } catch (error) {
+    messages.push((error as Error).message);
+  }
+  const now = new Date("2026-01-01T00:00:00Z");
+  const expiresAt = new Date("2026-01-06T00:00:00Z");
+  messages.push(tokenExpiryWarning({ login: "bot", expiresAt }, "GHS-AKM-ci-GitHubToken-bot", now) ?? "");
   return messages;
 }
 
