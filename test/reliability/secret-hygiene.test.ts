@@ -223,7 +223,8 @@ describe.concurrent("Secret hygiene: flows", () => {
     const rotated = await run(stack, "success", "Rotate");
     const listed = await run(stack, "success", "Get-RepoList");
     const added = await run(stack, "success", "Add-RepoConfig", {
-      GITHUBOWNER: "octo-org",
+      // An owner the stack allows (pAllowedGitHubOwners): the stack's own.
+      GITHUBOWNER: stack.repos[0]?.split("/")[0] ?? "",
       GITHUBREPO: "new",
     });
     captureStack(stack, "success");
