@@ -65,12 +65,12 @@ describe("AwsIamKeys", () => {
     vi.spyOn(iam, "send").mockResolvedValue({
       AccessKeyMetadata: [
         {
-          AccessKeyId: "AKIANEWERKEY0000001",
+          AccessKeyId: "TESTNEWERKEY0000001",
           Status: "Active",
           CreateDate: new Date("2025-02-01T00:00:00Z"),
         },
         {
-          AccessKeyId: "AKIAOLDERKEY0000001",
+          AccessKeyId: "TESTOLDERKEY0000001",
           Status: "Inactive",
           CreateDate: new Date("2025-01-01T00:00:00Z"),
         },
@@ -82,7 +82,7 @@ describe("AwsIamKeys", () => {
     const listed = await keys.list();
 
     // Assess
-    expect(listed.map((key) => key.accessKeyId)).toEqual(["AKIAOLDERKEY0000001", "AKIANEWERKEY0000001"]);
+    expect(listed.map((key) => key.accessKeyId)).toEqual(["TESTOLDERKEY0000001", "TESTNEWERKEY0000001"]);
   });
 
   it("deactivates a key, leaving it listed as Inactive", async () => {

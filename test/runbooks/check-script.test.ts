@@ -31,10 +31,10 @@ const ANSWER = {
   next: "retire",
   status: "Succeeded",
   summary:
-    "Rotation done: 2 of 2 repositories hold key AKIAEXAMPLENEW00001.\nOld key retires after the grace period.",
+    "Rotation done: 2 of 2 repositories hold key TESTKEYNEW000000001.\nOld key retires after the grace period.",
   action: "rotate-result",
   dryRun: false,
-  newAccessKeyId: "AKIAEXAMPLENEW00001",
+  newAccessKeyId: "TESTKEYNEW000000001",
   oldAccessKeyId: "none",
   retireAfter: "2030-01-01T01:00:00Z",
   resumeAt: "2030-01-01T00:00:00Z",

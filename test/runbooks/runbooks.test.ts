@@ -89,7 +89,7 @@ const SAMPLE_RESULT = {
   summary: "Rotation done.",
   action: "rotate",
   dryRun: false,
-  newAccessKeyId: "AKIAEXAMPLENEW00001",
+  newAccessKeyId: "TESTKEYNEW000000001",
   oldAccessKeyId: "none",
   retireAfter: "2030-01-01T01:00:00Z",
   resumeAt: "2030-01-01T00:00:00Z",

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeAwsError } from "../../scripts/lib/aws/describe-aws-error.ts";
@@ -202,8 +203,9 @@ describe("the script entry points", () => {
   it("answers a well-formed region code that no AWS region has with 'check --region'", async () => {
     // Act: a real SDK call with fake keys; the endpoint's host name cannot resolve.
     const result = await runScript("diff.ts", ["--stack", "akm", "--region", "eu-fake-9"], {
-      AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00",
-      AWS_SECRET_ACCESS_KEY: "not-a-secret-not-a-secret-not-a-secret-0",
+      // Generated here, and not shaped like a real key: the call never reaches AWS.
+      AWS_ACCESS_KEY_ID: `TESTKEY${randomBytes(6).toString("hex").toUpperCase()}`,
+      AWS_SECRET_ACCESS_KEY: `test-secret-${randomBytes(12).toString("hex")}`,
       AWS_ENDPOINT_URL: undefined,
       AWS_PROFILE: undefined,
     });

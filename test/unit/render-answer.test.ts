@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { AkmError } from "../../src/errors.ts";
 import { MAX_FAILED_REPOS, MAX_SUMMARY_BYTES } from "../../src/handler-contract.ts";
@@ -6,12 +7,15 @@ import { parseRepoLogLines, renderAnswer, repoLogLines } from "../../src/render-
 
 const NOW = new Date("2026-11-30T10:00:00.250Z");
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+/** Test key IDs, generated here and not shaped like real ones. */
+const NEW_KEY = `TESTNEWKEY${randomBytes(5).toString("hex").toUpperCase()}`;
+const OLD_KEY = `TESTOLDKEY${randomBytes(5).toString("hex").toUpperCase()}`;
 
 /** A rotation outcome over `count` repositories, `failed` of them failed and `mismatched` mismatched. */
 function bigOutcome(count: number, failed: number, mismatched = 0) {
   const outcome = new OutcomeRecorder("rotate", false);
-  outcome.newAccessKeyId = "AKIAEXAMPLENEWKEY001";
-  outcome.oldAccessKeyId = "AKIAEXAMPLEOLDKEY001";
+  outcome.newAccessKeyId = NEW_KEY;
+  outcome.oldAccessKeyId = OLD_KEY;
   for (let i = 0; i < count; i++) {
     const repo = `some-organization/repository-with-a-long-name-${i}`;
     if (i < mismatched)
@@ -26,7 +30,7 @@ function bigOutcome(count: number, failed: number, mismatched = 0) {
       outcome.repo({
         repo,
         result: "written",
-        detail: "now holds AKIAEXAMPLENEWKEY001 (updated_at verified)",
+        detail: `now holds ${NEW_KEY} (updated_at verified)`,
       });
   }
   return outcome;
