@@ -166,36 +166,16 @@ describe("GitHub's secret naming rule", () => {
   });
 });
 
-function environment(overrides: Partial<Record<keyof typeof SETTINGS_ENV, string>> = {}): NodeJS.ProcessEnv {
-  const values: Partial<Record<keyof typeof SETTINGS_ENV, string>> = {
-    iamUserName: "ci-deployer",
-    iamUserArn: "arn:aws:iam::123456789012:user/ci-deployer",
-    tokenSecretId: "token-secret",
-    stateSecretId: "state-secret",
-    configBucket: "akm-config",
-    configKey: "repos.json",
-    secretNameKeyId: "AWS_ACCESS_KEY_ID",
-    secretNameSecretKey: "AWS_SECRET_ACCESS_KEY",
-    githubApiUrl: "https://api.github.com",
-    graceMinutes: "60",
-    kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    allowedOwners: "octo-org",
-    machineUserName: "machine",
-    alertTopicArn: "arn:aws:sns:us-east-1:123456789012:akm-alerts",
-    ...overrides,
-  };
-  return Object.fromEntries(
-    Object.entries(values).map(([field, value]) => [SETTINGS_ENV[field as keyof typeof SETTINGS_ENV], value]),
-  );
-}
-
 describe("loadSettings", () => {
   it.each(["ci+deployer", "ci=deployer", "ci,deployer", "ci@example.com", "first.last_2-x"])(
     "accepts the IAM user name %s when the ARN names the same user",
     (name) => {
       // Act
       const settings = loadSettings(
-        environment({ iamUserName: name, iamUserArn: `arn:aws:iam::123456789012:user/team/${name}` }),
+        env({
+          [SETTINGS_ENV.iamUserName]: name,
+          [SETTINGS_ENV.iamUserArn]: `arn:aws:iam::123456789012:user/team/${name}`,
+        }),
       );
 
       // Assess
@@ -207,7 +187,10 @@ describe("loadSettings", () => {
     // Act
     const act = () =>
       loadSettings(
-        environment({ iamUserName: "ci-deployer", iamUserArn: "arn:aws:iam::123456789012:user/ci-other" }),
+        env({
+          [SETTINGS_ENV.iamUserName]: "ci-deployer",
+          [SETTINGS_ENV.iamUserArn]: "arn:aws:iam::123456789012:user/ci-other",
+        }),
       );
 
     // Assess
@@ -221,7 +204,7 @@ describe("loadSettings", () => {
     // Act
     let error: unknown;
     try {
-      loadSettings(environment({ iamUserName: "CI-Deployer" }));
+      loadSettings(env({ [SETTINGS_ENV.iamUserName]: "CI-Deployer" }));
     } catch (thrown) {
       error = thrown;
     }
