@@ -10,7 +10,7 @@ import {
   LAMBDA_NODE_BIN,
   RENDERED_TEMPLATE_PATH,
   REPO_ROOT,
-} from "../../test/support/lambda-runner.ts";
+} from "../../scripts/local-stack/lambda-runner.ts";
 
 export interface ArtifactFigures {
   readonly bundleBytes: number;

@@ -5,8 +5,8 @@
  * every few real milliseconds, and at once when the harness itself changed IAM (the original's algorithm).
  */
 import { IAMClient, ListAccessKeysCommand } from "@aws-sdk/client-iam";
-import { awsClientConfig } from "../../test/support/aws-fixtures.ts";
-import type { GitHubEmulator, SecretWrittenEvent } from "../../test/support/github-emulator/index.ts";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
+import type { GitHubEmulator, SecretWrittenEvent } from "../../scripts/local-stack/github-emulator/index.ts";
 import type { ScaledClock } from "./clock.ts";
 
 // Only a safety net: the harness reports its own IAM changes, and ours changes IAM only around the writes.

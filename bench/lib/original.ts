@@ -11,7 +11,7 @@ import {
   ListAccessKeysCommand,
 } from "@aws-sdk/client-iam";
 import tweetsodium from "tweetsodium";
-import { awsClientConfig } from "../../test/support/aws-fixtures.ts";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
 import type { DowntimeMonitor } from "./downtime.ts";
 import type { BenchStack } from "./stack.ts";
 

@@ -5,10 +5,11 @@
  * `CheckRotateResult.Next = continues`, and the next execution (the schedule's, in AWS) resumes the rotation: the
  * bench starts Rotate again at once, as many times as needed.
  */
+
+import { MOTO_ACCOUNT_ID, MOTO_REGION } from "../../scripts/local-stack/aws-fixtures.ts";
+import { invokeLambda, type LambdaInvocation } from "../../scripts/local-stack/lambda-runner.ts";
+import { runAutomation } from "../../scripts/local-stack/runbook-simulator.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
-import { MOTO_ACCOUNT_ID, MOTO_REGION } from "../../test/support/aws-fixtures.ts";
-import { invokeLambda, type LambdaInvocation } from "../../test/support/lambda-runner.ts";
-import { runAutomation } from "../../test/support/runbook-simulator.ts";
 import type { ScaledClock } from "./clock.ts";
 import type { BenchStack } from "./stack.ts";
 

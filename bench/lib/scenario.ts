@@ -7,8 +7,8 @@ import {
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
 import { progressKey } from "../../src/config/settings.ts";
-import { awsClientConfig } from "../../test/support/aws-fixtures.ts";
 import { ENFORCED_RULES, excessInWindow, GITHUB_RULES, lowerBoundSeconds, peakInWindow } from "./bounds.ts";
 import { ScaledClock } from "./clock.ts";
 import { DowntimeMonitor } from "./downtime.ts";

@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
-import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import {
   awsClientConfig,
   createConfigBucket,
@@ -17,20 +16,21 @@ import {
   putObjectText,
   type StaticCredentials,
   uniqueName,
-} from "../../test/support/aws-fixtures.ts";
-import { type GitHubEmulator, startGitHubEmulator } from "../../test/support/github-emulator/index.ts";
+} from "../../scripts/local-stack/aws-fixtures.ts";
+import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import {
   type ExtractedLambda,
   extractTemplateLambda,
   loadRenderedTemplate,
   templateLambda,
-} from "../../test/support/lambda-runner.ts";
+} from "../../scripts/local-stack/lambda-runner.ts";
 import {
   type AutomationDocument,
   IntrinsicResolver,
   type StackContext,
   templateRunbooks,
-} from "../../test/support/runbook-simulator.ts";
+} from "../../scripts/local-stack/runbook-simulator.ts";
+import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { ScaledClock } from "./clock.ts";
 
 /** GitHub's documented limits the emulator enforces (windows in emulated time: the emulator runs on the clock). */

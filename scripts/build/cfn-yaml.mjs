@@ -47,7 +47,7 @@ export class RunbookFingerprintRef {
 // a scalar, a list or a mapping argument; Length and ToJsonString come with the AWS::LanguageExtensions
 // transform. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
 // This is the project's one table of them: the scripts (scripts/lib/template/parse-cfn-yaml.ts) and the tests
-// (test/support/lambda-runner.ts) import it from here.
+// (scripts/local-stack/lambda-runner.ts) import it from here.
 const FUNCTIONS = [
   "And",
   "Base64",

@@ -1,11 +1,11 @@
 import { constants } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startMoto } from "../../test/support/moto.ts";
-import { createStack } from "../../test/support/stack-fixture.ts";
 import type { Command } from "../lib/cli/command.ts";
 import { CliError, UsageError } from "../lib/cli/errors.ts";
 import { ExitCode, exitCodeHelp } from "../lib/cli/exit-code.ts";
+import { startMoto } from "../local-stack/moto.ts";
+import { createStack } from "../local-stack/stack-fixture.ts";
 import { Output, wantsColour } from "./output.ts";
 import {
   DemoFailure,

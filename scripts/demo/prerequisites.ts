@@ -23,7 +23,7 @@ export function requireRenderedTemplate(projectRoot: string, templatePath: strin
   );
 }
 
-/** The Node binary the Lambda code runs on (the `node@24` dev dependency, as in test/support/lambda-runner.ts). */
+/** The Node binary the Lambda code runs on (the `node@24` dev dependency, as in scripts/local-stack/lambda-runner.ts). */
 export function lambdaNodePath(projectRoot: string): string {
   return join(projectRoot, "node_modules", "node", "bin", "node");
 }

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { HandlerResult, RepoResult } from "../../src/handler-contract.ts";
 import { parseRepoLogLines } from "../../src/render-answer.ts";
-import type { KeyState, RunbookName, RunbookRun, Stack } from "../../test/support/stack-fixture.ts";
+import type { KeyState, RunbookName, RunbookRun, Stack } from "../local-stack/stack-fixture.ts";
 import type { CellInput, Output } from "./output.ts";
 import { DemoFailure } from "./prerequisites.ts";
 

@@ -1,9 +1,6 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { S3ConfigStore } from "../../src/aws/config-store.ts";
-import { AwsIamKeys } from "../../src/aws/iam-keys.ts";
-import { AkmError } from "../../src/errors.ts";
 import {
   awsClientConfig,
   createAccessKeyFor,
@@ -12,8 +9,11 @@ import {
   type IamUserFixture,
   putObjectText,
   type StaticCredentials,
-} from "../support/aws-fixtures.ts";
-import { enableMotoAuth, type MotoServer, startMoto } from "../support/moto.ts";
+} from "../../scripts/local-stack/aws-fixtures.ts";
+import { enableMotoAuth, type MotoServer, startMoto } from "../../scripts/local-stack/moto.ts";
+import { S3ConfigStore } from "../../src/aws/config-store.ts";
+import { AwsIamKeys } from "../../src/aws/iam-keys.ts";
+import { AkmError } from "../../src/errors.ts";
 
 // moto checks permissions only with authentication on, which the shared server must not have:
 // this file runs a moto server of its own, creates everything, then signs as a user without policies.

@@ -5,8 +5,8 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
+import { awsClientConfig, createConfigBucket } from "../../scripts/local-stack/aws-fixtures.ts";
 import { S3ConfigHistory } from "../../src/aws/config-history.ts";
-import { awsClientConfig, createConfigBucket } from "../support/aws-fixtures.ts";
 
 const endpoint = inject("motoEndpoint");
 const KEY = "repos.json";

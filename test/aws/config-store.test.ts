@@ -1,10 +1,15 @@
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  putObjectText,
+  uniqueName,
+} from "../../scripts/local-stack/aws-fixtures.ts";
 import { ConfigConflictError } from "../../src/aws/config-conflict-error.ts";
 import { S3ConfigStore } from "../../src/aws/config-store.ts";
 import { MAX_CONFIG_BYTES } from "../../src/config/repos-config.ts";
 import { AkmError } from "../../src/errors.ts";
-import { awsClientConfig, createConfigBucket, putObjectText, uniqueName } from "../support/aws-fixtures.ts";
 
 const endpoint = inject("motoEndpoint");
 const KEY = "repos.json";

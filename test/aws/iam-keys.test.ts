@@ -1,7 +1,5 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { describe, expect, inject, it, onTestFinished, vi } from "vitest";
-import { AwsIamKeys } from "../../src/aws/iam-keys.ts";
-import { IamStateError } from "../../src/errors.ts";
 import {
   awsClientConfig,
   createAccessKeyFor,
@@ -9,7 +7,9 @@ import {
   keyStatus,
   listAccessKeys,
   MOTO_ACCOUNT_ID,
-} from "../support/aws-fixtures.ts";
+} from "../../scripts/local-stack/aws-fixtures.ts";
+import { AwsIamKeys } from "../../src/aws/iam-keys.ts";
+import { IamStateError } from "../../src/errors.ts";
 import { type InjectedAnswer, startCallProxy } from "../support/aws-proxy.ts";
 import { FakeClock } from "../support/fakes.ts";
 

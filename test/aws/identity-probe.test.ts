@@ -1,9 +1,5 @@
 import { DeleteAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { StsIdentityProbe } from "../../src/aws/identity-probe.ts";
-import type { AccessKeyPair } from "../../src/domain/access-key.ts";
-import { SecretValue } from "../../src/domain/secret-value.ts";
-import { KeyNotAcceptedError, VerificationError } from "../../src/errors.ts";
 import {
   awsClientConfig,
   createAccessKeyFor,
@@ -11,8 +7,12 @@ import {
   type IamUserFixture,
   MOTO_REGION,
   type StaticCredentials,
-} from "../support/aws-fixtures.ts";
-import { enableMotoAuth, type MotoServer, startMoto } from "../support/moto.ts";
+} from "../../scripts/local-stack/aws-fixtures.ts";
+import { enableMotoAuth, type MotoServer, startMoto } from "../../scripts/local-stack/moto.ts";
+import { StsIdentityProbe } from "../../src/aws/identity-probe.ts";
+import type { AccessKeyPair } from "../../src/domain/access-key.ts";
+import { SecretValue } from "../../src/domain/secret-value.ts";
+import { KeyNotAcceptedError, VerificationError } from "../../src/errors.ts";
 
 // STS only refuses unknown keys when moto checks credentials, which the shared server must not do:
 // this file runs a moto server of its own, prepares everything, then switches authentication on.

@@ -4,15 +4,15 @@
  */
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { awsClientConfig, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
+import { loadRenderedTemplate } from "../../scripts/local-stack/lambda-runner.ts";
 import {
   describeDefaultVersions,
   ensureLatestDefaults,
   runbookDocumentNames,
   SsmDocumentVersions,
 } from "../../src/aws/runbook-versions.ts";
-import { awsClientConfig, uniqueName } from "../support/aws-fixtures.ts";
 import { FakeClock } from "../support/fakes.ts";
-import { loadRenderedTemplate } from "../support/lambda-runner.ts";
 import {
   createDocuments,
   documentVersions,

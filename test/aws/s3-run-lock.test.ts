@@ -1,7 +1,11 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  putObjectText,
+} from "../../scripts/local-stack/aws-fixtures.ts";
 import { S3RunLock } from "../../src/aws/s3-run-lock.ts";
-import { awsClientConfig, createConfigBucket, putObjectText } from "../support/aws-fixtures.ts";
 
 const endpoint = inject("motoEndpoint");
 const KEY = "repos.json.lock";

@@ -11,6 +11,12 @@
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  createStackSecrets,
+  uniqueName,
+} from "../../scripts/local-stack/aws-fixtures.ts";
 import { S3ProgressStore } from "../../src/aws/progress-store.ts";
 import { SecretsManagerKeyStore } from "../../src/aws/state-store.ts";
 import { progressKey } from "../../src/config/settings.ts";
@@ -26,12 +32,6 @@ import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import { emptyState, type Holding, type RotationState } from "../../src/lifecycle/state.ts";
 import type { RepoPublicKey, SecretsTarget } from "../../src/ports.ts";
 import { type AwsCallRecorder, startAwsCallRecorder } from "../support/aws-call-recorder.ts";
-import {
-  awsClientConfig,
-  createConfigBucket,
-  createStackSecrets,
-  uniqueName,
-} from "../support/aws-fixtures.ts";
 import { type FakeWorld, fakeWorld } from "../support/fakes.ts";
 
 const endpoint = inject("motoEndpoint");

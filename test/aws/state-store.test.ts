@@ -9,6 +9,13 @@ import {
   SecretsManagerServiceException,
 } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, inject, it, vi } from "vitest";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  createStackSecrets,
+  putObjectText,
+  uniqueName,
+} from "../../scripts/local-stack/aws-fixtures.ts";
 import { S3ProgressStore } from "../../src/aws/progress-store.ts";
 import { SecretsManagerKeyStore } from "../../src/aws/state-store.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
@@ -18,13 +25,6 @@ import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import type { RotationState } from "../../src/lifecycle/state.ts";
 import { splitState } from "../../src/lifecycle/state-parts.ts";
 import type { KeyMaterialStore } from "../../src/ports.ts";
-import {
-  awsClientConfig,
-  createConfigBucket,
-  createStackSecrets,
-  putObjectText,
-  uniqueName,
-} from "../support/aws-fixtures.ts";
 import { FakeClock } from "../support/fakes.ts";
 
 const endpoint = inject("motoEndpoint");

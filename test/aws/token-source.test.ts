@@ -1,8 +1,8 @@
 import { SecretsManagerClient, SecretsManagerServiceException } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, inject, it, vi } from "vitest";
+import { awsClientConfig, createTokenSecret, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { SecretsManagerTokenSource } from "../../src/aws/token-source.ts";
 import { AkmError } from "../../src/errors.ts";
-import { awsClientConfig, createTokenSecret, uniqueName } from "../support/aws-fixtures.ts";
 
 const endpoint = inject("motoEndpoint");
 

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { useStacks } from "../support/stack-fixture.ts";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

@@ -1,7 +1,7 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { describe, expect, inject, it } from "vitest";
-import { MOTO_REGION } from "../support/aws-fixtures.ts";
-import { useStacks } from "../support/stack-fixture.ts";
+import { MOTO_REGION } from "../../scripts/local-stack/aws-fixtures.ts";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

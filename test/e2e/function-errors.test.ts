@@ -5,10 +5,14 @@
  * every case runs both ways (SimulatorHooks.functionError).
  */
 import { describe, expect, inject, it } from "vitest";
-import type { LambdaInvocation } from "../support/lambda-runner.ts";
-import { loadRenderedTemplate } from "../support/lambda-runner.ts";
-import { type AutomationExecution, runAutomation, templateRunbooks } from "../support/runbook-simulator.ts";
-import { useStacks } from "../support/stack-fixture.ts";
+import type { LambdaInvocation } from "../../scripts/local-stack/lambda-runner.ts";
+import { loadRenderedTemplate } from "../../scripts/local-stack/lambda-runner.ts";
+import {
+  type AutomationExecution,
+  runAutomation,
+  templateRunbooks,
+} from "../../scripts/local-stack/runbook-simulator.ts";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import { SAMPLE_PARAMETERS } from "../template/dist.ts";
 
 const endpoint = inject("motoEndpoint");

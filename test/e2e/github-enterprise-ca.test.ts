@@ -5,10 +5,10 @@
  * in the repository list's bucket (as the template wires it: AKM_GITHUB_CA_BUNDLE_KEY).
  */
 import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { putObjectText } from "../../scripts/local-stack/aws-fixtures.ts";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
-import { putObjectText } from "../support/aws-fixtures.ts";
 import { startHttpsFront } from "../support/https-front.ts";
-import { useStacks } from "../support/stack-fixture.ts";
 import { throwawayPki } from "../support/throwaway-pki.ts";
 
 const endpoint = inject("motoEndpoint");

@@ -9,8 +9,8 @@
  * clock in test/unit/verify-key.test.ts.
  */
 import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import { type InjectedAnswer, startCallProxy } from "../support/aws-proxy.ts";
-import { useStacks } from "../support/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

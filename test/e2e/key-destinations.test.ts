@@ -6,8 +6,8 @@
  * refused before any change.
  */
 import { describe, expect, inject, it } from "vitest";
+import { renderRepos, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
-import { renderRepos, useStacks } from "../support/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractLambdaCode, invokeLambda } from "../support/lambda-runner.ts";
+import { extractLambdaCode, invokeLambda } from "../../scripts/local-stack/lambda-runner.ts";
 
 /** A stand-in function (CommonJS, as Lambda loads index.js) for checking the harness itself. */
 const CODE = `

@@ -4,10 +4,10 @@
  * list's versions in moto and publishes what was added and removed.
  */
 import { describe, expect, inject, it } from "vitest";
+import { MOTO_ACCOUNT_ID, MOTO_REGION } from "../../scripts/local-stack/aws-fixtures.ts";
+import { s3ObjectEvent } from "../../scripts/local-stack/eventbridge-pattern.ts";
+import { renderRepos, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
-import { MOTO_ACCOUNT_ID, MOTO_REGION } from "../support/aws-fixtures.ts";
-import { s3ObjectEvent } from "../support/eventbridge-pattern.ts";
-import { renderRepos, useStacks } from "../support/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
-import { useStacks } from "../support/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
-import { InvalidAutomationExecutionParametersError } from "../support/runbook-simulator.ts";
-import { renderRepos, useStacks } from "../support/stack-fixture.ts";
+import { InvalidAutomationExecutionParametersError } from "../../scripts/local-stack/runbook-simulator.ts";
+import { renderRepos, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

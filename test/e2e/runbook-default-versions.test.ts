@@ -8,9 +8,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
-import { uniqueName } from "../support/aws-fixtures.ts";
+import { uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
+import {
+  invokeLambda,
+  type LambdaInvocation,
+  loadRenderedTemplate,
+} from "../../scripts/local-stack/lambda-runner.ts";
+import type { StackContext } from "../../scripts/local-stack/runbook-simulator.ts";
 import { type CfnResponseServer, startCfnResponseServer } from "../support/cfn-response-server.ts";
-import { invokeLambda, type LambdaInvocation, loadRenderedTemplate } from "../support/lambda-runner.ts";
 import {
   createDocuments,
   customResourceEvent,
@@ -22,7 +27,6 @@ import {
   runbookStackContext,
   updateDocuments,
 } from "../support/runbook-documents.ts";
-import type { StackContext } from "../support/runbook-simulator.ts";
 
 const endpoint = inject("motoEndpoint");
 const template = loadRenderedTemplate();

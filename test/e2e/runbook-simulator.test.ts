@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LambdaInvocation } from "../support/lambda-runner.ts";
+import type { LambdaInvocation } from "../../scripts/local-stack/lambda-runner.ts";
 import {
   type AutomationDocument,
   InvalidAutomationExecutionParametersError,
@@ -7,7 +7,7 @@ import {
   parseAutomationDocument,
   runAutomation,
   type SimulatorHooks,
-} from "../support/runbook-simulator.ts";
+} from "../../scripts/local-stack/runbook-simulator.ts";
 
 /** A function that answers each call with the next result (or repeats the last one), and records the calls. */
 function scriptedLambda(...answers: Partial<LambdaInvocation>[]) {

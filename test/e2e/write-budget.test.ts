@@ -1,9 +1,9 @@
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, inject, it } from "vitest";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
+import { useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import { GITHUB_WRITE_LIMITS } from "../../src/github/write-pacer.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
-import { awsClientConfig } from "../support/aws-fixtures.ts";
-import { useStacks } from "../support/stack-fixture.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);

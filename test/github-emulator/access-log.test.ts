@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type GitHubEmulator, peakConcurrency } from "../support/github-emulator/index.ts";
+import { type GitHubEmulator, peakConcurrency } from "../../scripts/local-stack/github-emulator/index.ts";
 import { client, deferred, OWNER, REPO, seal, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 describe("the access log", () => {

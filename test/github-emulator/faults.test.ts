@@ -3,7 +3,7 @@ import {
   type GitHubEmulator,
   primaryRateLimitFault,
   secondaryRateLimitFault,
-} from "../support/github-emulator/index.ts";
+} from "../../scripts/local-stack/github-emulator/index.ts";
 import { client, json, OWNER, REPO, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 const PUBLIC_KEY = `/repos/${OWNER}/${REPO}/actions/secrets/public-key`;

@@ -4,7 +4,7 @@ import {
   type GitHubEmulator,
   type GitHubEmulatorOptions,
   startGitHubEmulator,
-} from "../support/github-emulator/index.ts";
+} from "../../scripts/local-stack/github-emulator/index.ts";
 
 /** Seals a value for a repository public key (base64, original variant), as GitHub's docs describe. */
 export function seal(value: string, publicKeyBase64: string): string {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../support/github-emulator/index.ts";
+import type { GitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { client, deferred, json, OWNER, REPO, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 const START = Date.parse("2025-06-01T12:00:00Z");

@@ -4,7 +4,7 @@
  * created under that name, which then has a new ID; and the token's expiry header.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../support/github-emulator/index.ts";
+import type { GitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { json, OWNER, REPO, seal, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 /** A request that does not follow redirects, as the function's client. */

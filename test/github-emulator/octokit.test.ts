@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../support/github-emulator/index.ts";
+import type { GitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { OWNER, READ_TOKEN, REPO, seal, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 describe("the emulator with @octokit/core as the client", () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { compileOpenApiSchema, openApiSchemaToJsonSchema } from "../support/github-emulator/json-schema.ts";
-import { GitHubOpenApi } from "../support/github-emulator/openapi.ts";
+import {
+  compileOpenApiSchema,
+  openApiSchemaToJsonSchema,
+} from "../../scripts/local-stack/github-emulator/json-schema.ts";
+import { GitHubOpenApi } from "../../scripts/local-stack/github-emulator/openapi.ts";
 
 describe("GitHub's OpenAPI description", () => {
   it("matches the literal public-key route before the {secret_name} template", async () => {

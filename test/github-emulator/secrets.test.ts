@@ -1,6 +1,6 @@
 import sodium from "libsodium-wrappers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../support/github-emulator/index.ts";
+import type { GitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { client, json, OWNER, REPO, seal, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 const SECRETS = `/repos/${OWNER}/${REPO}/actions/secrets`;

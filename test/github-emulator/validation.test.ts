@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../support/github-emulator/index.ts";
+import type { GitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import {
   client,
   json,

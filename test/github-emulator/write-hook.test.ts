@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { GitHubEmulator, SecretWrittenEvent } from "../support/github-emulator/index.ts";
+import type { GitHubEmulator, SecretWrittenEvent } from "../../scripts/local-stack/github-emulator/index.ts";
 import { client, OWNER, REPO, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 describe("the write hook", () => {

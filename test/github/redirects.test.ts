@@ -5,13 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import type { RepoRef } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
-import { type GitHubEmulator, startGitHubEmulator } from "../support/github-emulator/index.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
 

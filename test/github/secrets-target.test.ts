@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RepoRef } from "../../src/domain/repo.ts";
-import { SecretValue } from "../../src/domain/secret-value.ts";
-import { GitHubAccessError } from "../../src/errors.ts";
-import { createGitHubClient, type GitHubClientOptions } from "../../src/github/client.ts";
-import type { GitHubLogEntry } from "../../src/github/github-log.ts";
-import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import {
   type FaultRule,
   type GitHubEmulator,
@@ -15,7 +9,13 @@ import {
   secondaryRateLimitFault,
   startGitHubEmulator,
   type TokenGrant,
-} from "../support/github-emulator/index.ts";
+} from "../../scripts/local-stack/github-emulator/index.ts";
+import type { RepoRef } from "../../src/domain/repo.ts";
+import { SecretValue } from "../../src/domain/secret-value.ts";
+import { GitHubAccessError } from "../../src/errors.ts";
+import { createGitHubClient, type GitHubClientOptions } from "../../src/github/client.ts";
+import type { GitHubLogEntry } from "../../src/github/github-log.ts";
+import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
 const SECRET_NAME = "AWS_ACCESS_KEY_ID";

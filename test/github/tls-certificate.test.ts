@@ -5,13 +5,13 @@
  */
 import tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import { trustCaBundle } from "../../src/github/trusted-ca.ts";
-import { type GitHubEmulator, startGitHubEmulator } from "../support/github-emulator/index.ts";
 import { type HttpsFront, startHttpsFront } from "../support/https-front.ts";
 import { type ThrowawayPki, throwawayPki } from "../support/throwaway-pki.ts";
 

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GitHubEmulator,
+  secondaryRateLimitFault,
+  startGitHubEmulator,
+} from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import { WritePacer } from "../../src/github/write-pacer.ts";
 import { FakeClock } from "../support/fakes.ts";
-import {
-  type GitHubEmulator,
-  secondaryRateLimitFault,
-  startGitHubEmulator,
-} from "../support/github-emulator/index.ts";
 
 const REPO = { owner: "octo-org", name: "paced" };
 const TOKEN = "test-token-write-pacing";

@@ -8,10 +8,10 @@
  * keys and that every repository's key ID names an Active key (R1).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { RunbookRun } from "../../scripts/local-stack/stack-fixture.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
 import type { ProxiedCall } from "../support/aws-proxy.ts";
-import type { RunbookRun } from "../support/stack-fixture.ts";
 import { ProxiedStack, pool, type Reference, recordReference } from "./faults-matrix.ts";
 import { type FigureRow, printTable, writeFigures } from "./figures.ts";
 

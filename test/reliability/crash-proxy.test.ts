@@ -6,7 +6,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { awsClientConfig, uniqueName } from "../support/aws-fixtures.ts";
+import { awsClientConfig, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { type CallProxy, startCallProxy } from "../support/aws-proxy.ts";
 
 const endpoint = inject("motoEndpoint");

@@ -16,9 +16,15 @@
 import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
+import {
+  createStack,
+  type KeyState,
+  type RunbookRun,
+  type Stack,
+} from "../../scripts/local-stack/stack-fixture.ts";
 import { lockKey, SETTINGS_ENV } from "../../src/config/settings.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
-import { awsClientConfig } from "../support/aws-fixtures.ts";
 import {
   type CallFault,
   type CallProxy,
@@ -26,7 +32,6 @@ import {
   type ProxiedCall,
   startCallProxy,
 } from "../support/aws-proxy.ts";
-import { createStack, type KeyState, type RunbookRun, type Stack } from "../support/stack-fixture.ts";
 
 /** Every scenario rotates the key of three repositories. */
 export const MATRIX_REPOS = ["acme/app-one", "acme/app-two", "acme/app-three"] as const;

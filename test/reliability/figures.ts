@@ -5,7 +5,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../support/lambda-runner.ts";
+import { REPO_ROOT } from "../../scripts/local-stack/lambda-runner.ts";
 
 export const FIGURES_DIR = join(REPO_ROOT, ".tmp", "reliability");
 

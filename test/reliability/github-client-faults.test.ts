@@ -8,16 +8,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SecretValue } from "../../src/domain/secret-value.ts";
-import { createGitHubClient } from "../../src/github/client.ts";
-import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import {
   type FaultRule,
   type GitHubEmulator,
   primaryRateLimitFault,
   type RequestLogEntry,
   startGitHubEmulator,
-} from "../support/github-emulator/index.ts";
+} from "../../scripts/local-stack/github-emulator/index.ts";
+import { SecretValue } from "../../src/domain/secret-value.ts";
+import { createGitHubClient } from "../../src/github/client.ts";
+import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import { writeFigures } from "./figures.ts";
 
 const PUBLIC_KEY_ROUTE = "/repos/{owner}/{repo}/actions/secrets/public-key";

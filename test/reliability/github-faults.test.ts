@@ -25,8 +25,8 @@ import {
   primaryRateLimitFault,
   type RequestLogEntry,
   secondaryRateLimitFault,
-} from "../support/github-emulator/index.ts";
-import { createStack, type Stack, type StackOptions } from "../support/stack-fixture.ts";
+} from "../../scripts/local-stack/github-emulator/index.ts";
+import { createStack, type Stack, type StackOptions } from "../../scripts/local-stack/stack-fixture.ts";
 import { writeFigures } from "./figures.ts";
 
 const endpoint = inject("motoEndpoint");

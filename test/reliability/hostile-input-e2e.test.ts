@@ -11,6 +11,13 @@
 import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
+import { extractTemplateLambda, invokeLambda } from "../../scripts/local-stack/lambda-runner.ts";
+import {
+  InvalidAutomationExecutionParametersError,
+  runAutomation,
+} from "../../scripts/local-stack/runbook-simulator.ts";
+import { type Stack, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { PRINTABLE_MESSAGE } from "../fixtures/hostile/actionable.ts";
 import { HOSTILE_REPOS_JSON } from "../fixtures/hostile/repos-json.ts";
@@ -20,10 +27,6 @@ import {
   type RecordedAwsCall,
   startAwsCallRecorder,
 } from "../support/aws-call-recorder.ts";
-import { awsClientConfig } from "../support/aws-fixtures.ts";
-import { extractTemplateLambda, invokeLambda } from "../support/lambda-runner.ts";
-import { InvalidAutomationExecutionParametersError, runAutomation } from "../support/runbook-simulator.ts";
-import { type Stack, useStacks } from "../support/stack-fixture.ts";
 import { writeFigures } from "./figures.ts";
 
 const endpoint = inject("motoEndpoint");

@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadRenderedTemplate, REPO_ROOT } from "../../scripts/local-stack/lambda-runner.ts";
 import { POWER_USER_ACCESS, READ_ONLY_ACCESS } from "../fixtures/aws-managed-policies.ts";
 import {
   ACCOUNT,
@@ -32,7 +33,6 @@ import {
   principalRequest,
   type TemplatePolicies,
 } from "../support/iam-policy-eval.ts";
-import { loadRenderedTemplate, REPO_ROOT } from "../support/lambda-runner.ts";
 import { printTable, writeFigures } from "./figures.ts";
 
 const template = loadRenderedTemplate();

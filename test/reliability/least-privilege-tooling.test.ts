@@ -4,6 +4,7 @@
  * and that conditions are decided on their values (encryption context included).
  */
 import { describe, expect, it } from "vitest";
+import { loadRenderedTemplate } from "../../scripts/local-stack/lambda-runner.ts";
 import { describeAwsRequest, type RecordedAwsCall } from "../support/aws-call-recorder.ts";
 import {
   deployedContext,
@@ -20,7 +21,6 @@ import {
   unusedGrants,
   usedGrants,
 } from "../support/iam-policy-eval.ts";
-import { loadRenderedTemplate } from "../support/lambda-runner.ts";
 
 const template = loadRenderedTemplate();
 const ACCOUNT = "123456789012";

@@ -20,13 +20,30 @@
  */
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  awsClientConfig,
+  MOTO_ACCOUNT_ID,
+  MOTO_REGION,
+  putObjectText,
+} from "../../scripts/local-stack/aws-fixtures.ts";
+import {
+  invokeLambda,
+  loadRenderedTemplate,
+  templateLambda,
+} from "../../scripts/local-stack/lambda-runner.ts";
+import {
+  createStack,
+  type RunbookName,
+  type RunbookRun,
+  type Stack,
+  type StackOptions,
+} from "../../scripts/local-stack/stack-fixture.ts";
 import { accountStack, boundaryRequests, stackTargets } from "../support/account-boundary.ts";
 import {
   type AwsCallRecorder,
   type RecordedAwsCall,
   startAwsCallRecorder,
 } from "../support/aws-call-recorder.ts";
-import { awsClientConfig, MOTO_ACCOUNT_ID, MOTO_REGION, putObjectText } from "../support/aws-fixtures.ts";
 import { startCfnResponseServer } from "../support/cfn-response-server.ts";
 import {
   deployedContext,
@@ -48,7 +65,6 @@ import {
   unusedGrants,
   usedGrants,
 } from "../support/iam-policy-eval.ts";
-import { invokeLambda, loadRenderedTemplate, templateLambda } from "../support/lambda-runner.ts";
 import {
   createDocuments,
   customResourceEvent,
@@ -56,13 +72,6 @@ import {
   runbookStackContext,
   updateDocuments,
 } from "../support/runbook-documents.ts";
-import {
-  createStack,
-  type RunbookName,
-  type RunbookRun,
-  type Stack,
-  type StackOptions,
-} from "../support/stack-fixture.ts";
 import { printTable, writeFigures } from "./figures.ts";
 
 const endpoint = inject("motoEndpoint");

@@ -16,13 +16,12 @@ import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, describe, expect, inject, it, type TestContext } from "vitest";
-import { SecretValue } from "../../src/domain/secret-value.ts";
-import { createGitHubClient } from "../../src/github/client.ts";
-import type { GitHubLogEntry } from "../../src/github/github-log.ts";
-import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
-import { awsClientConfig } from "../support/aws-fixtures.ts";
-import { secondaryRateLimitFault, startGitHubEmulator } from "../support/github-emulator/index.ts";
-import { loadRenderedTemplate } from "../support/lambda-runner.ts";
+import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
+import {
+  secondaryRateLimitFault,
+  startGitHubEmulator,
+} from "../../scripts/local-stack/github-emulator/index.ts";
+import { loadRenderedTemplate } from "../../scripts/local-stack/lambda-runner.ts";
 import {
   createStack,
   type RunbookName,
@@ -30,7 +29,11 @@ import {
   type RunOptions,
   type Stack,
   type StackOptions,
-} from "../support/stack-fixture.ts";
+} from "../../scripts/local-stack/stack-fixture.ts";
+import { SecretValue } from "../../src/domain/secret-value.ts";
+import { createGitHubClient } from "../../src/github/client.ts";
+import type { GitHubLogEntry } from "../../src/github/github-log.ts";
+import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import { writeFigures } from "./figures.ts";
 
 const endpoint = inject("motoEndpoint");

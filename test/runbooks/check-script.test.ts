@@ -4,8 +4,8 @@
  * as events, the return value as the Payload output).
  */
 import { describe, expect, it } from "vitest";
+import { type PythonOutcome, runPythonHandler } from "../../scripts/local-stack/runbook-simulator.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
-import { type PythonOutcome, runPythonHandler } from "../support/runbook-simulator.ts";
 import { isObject, type JsonObject, loadTemplate, resolveIntrinsics } from "../template/dist.ts";
 
 const { template } = loadTemplate();

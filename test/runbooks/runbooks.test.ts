@@ -9,16 +9,16 @@ import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { NameSchema, OwnerSchema } from "../../src/config/repos-config.ts";
-import { HandlerEvent, type HandlerResult } from "../../src/handler-contract.ts";
 import {
   allSteps,
   type CheckedDocument,
   documentProblems,
   innerSteps,
   references,
-} from "../support/runbook-checks.ts";
-import { runPythonHandler } from "../support/runbook-simulator.ts";
+} from "../../scripts/local-stack/runbook-checks.ts";
+import { runPythonHandler } from "../../scripts/local-stack/runbook-simulator.ts";
+import { NameSchema, OwnerSchema } from "../../src/config/repos-config.ts";
+import { HandlerEvent, type HandlerResult } from "../../src/handler-contract.ts";
 import { isObject, type Json, type JsonObject, loadTemplate, resolveIntrinsics } from "../template/dist.ts";
 import { automationSchema } from "./automation-schema.ts";
 

@@ -3,7 +3,7 @@ import { vi } from "vitest";
 import type { Command } from "../../scripts/lib/cli/command.ts";
 import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
 import { runCommand } from "../../scripts/lib/cli/run-command.ts";
-import { MOTO_CREDENTIALS } from "../support/aws-fixtures.ts";
+import { MOTO_CREDENTIALS } from "../../scripts/local-stack/aws-fixtures.ts";
 
 /** What a command printed and how it exited, when run in-process as the CLI runs it. */
 export interface CliRun {

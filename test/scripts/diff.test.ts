@@ -2,7 +2,7 @@ import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudf
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { readDeployedTemplate } from "../../scripts/lib/diff/deployed-template.ts";
 import { diffCommand } from "../../scripts/lib/diff/diff-command.ts";
-import { awsClientConfig, MOTO_REGION, uniqueName } from "../support/aws-fixtures.ts";
+import { awsClientConfig, MOTO_REGION, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { ORIGINAL_STACK_FIXTURE, runCli, stubMotoEnvironment } from "./cli-harness.ts";
 
 const endpoint = inject("motoEndpoint");

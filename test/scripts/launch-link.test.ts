@@ -12,7 +12,12 @@ import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest"
 import { UsageError } from "../../scripts/lib/cli/errors.ts";
 import { createLaunchLinkCommand } from "../../scripts/lib/publish/launch-link-command.ts";
 import { ORGANIZATION_READ_SID } from "../../scripts/lib/publish/organization-read.ts";
-import { awsClientConfig, createConfigBucket, MOTO_REGION, uniqueName } from "../support/aws-fixtures.ts";
+import {
+  awsClientConfig,
+  createConfigBucket,
+  MOTO_REGION,
+  uniqueName,
+} from "../../scripts/local-stack/aws-fixtures.ts";
 import { DIST_TEMPLATE_PATH, runCli, stubMotoEnvironment } from "./cli-harness.ts";
 
 const endpoint = inject("motoEndpoint");

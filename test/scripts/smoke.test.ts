@@ -14,7 +14,7 @@ import {
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { createSmokeCommand } from "../../scripts/lib/smoke/smoke-command.ts";
-import { awsClientConfig, uniqueName } from "../support/aws-fixtures.ts";
+import { awsClientConfig, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { runCli } from "./cli-harness.ts";
 import { SMOKE_EXECUTION_ID, SmokeSsmStub, SteppingClock } from "./smoke-ssm.ts";
 

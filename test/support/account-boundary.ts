@@ -6,6 +6,8 @@
  * (the claims) and least-privilege.test.ts (coverage: every statement of the key, secret and bucket policies
  * is used by one of these requests or by a recorded call).
  */
+
+import type { CfnTemplate } from "../../scripts/local-stack/lambda-runner.ts";
 import { POWER_USER_ACCESS, READ_ONLY_ACCESS } from "../fixtures/aws-managed-policies.ts";
 import {
   type AccountPrincipal,
@@ -20,7 +22,6 @@ import {
   templatePolicies,
   throughSecretsManager,
 } from "./iam-policy-eval.ts";
-import type { CfnTemplate } from "./lambda-runner.ts";
 
 export const ACCOUNT = "123456789012";
 const USER = "ci-deployer";

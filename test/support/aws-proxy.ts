@@ -30,7 +30,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Socket } from "node:net";
-import { listenOnLoopback } from "./loopback.ts";
+import { listenOnLoopback } from "../../scripts/local-stack/loopback.ts";
 
 /** Path prefix under which the proxy serves GitHub: point the function's GitHub API URL at `url + GITHUB_PREFIX`. */
 export const GITHUB_PREFIX = "/github";

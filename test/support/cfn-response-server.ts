@@ -4,7 +4,7 @@
  * told to answer first. Custom resource responses: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import { listenOnLoopback } from "./loopback.ts";
+import { listenOnLoopback } from "../../scripts/local-stack/loopback.ts";
 
 export interface RecordedResponse {
   readonly method: string;

@@ -1,7 +1,7 @@
 // Makes "vitest" resolvable here so the ProvidedContext augmentation below applies (tsc: TS2664 otherwise).
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
-import { startMoto } from "./moto.ts";
+import { startMoto } from "../../scripts/local-stack/moto.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -17,14 +17,14 @@ import {
   runSimulation,
   type Simulation,
 } from "@cloud-copilot/iam-simulate";
-import type { RecordedAwsCall } from "./aws-call-recorder.ts";
-import { type CfnTemplate, REPO_ROOT } from "./lambda-runner.ts";
+import { type CfnTemplate, REPO_ROOT } from "../../scripts/local-stack/lambda-runner.ts";
 import {
   type AutomationExecution,
   IntrinsicResolver,
   type StackContext,
   templateRunbooks,
-} from "./runbook-simulator.ts";
+} from "../../scripts/local-stack/runbook-simulator.ts";
+import type { RecordedAwsCall } from "./aws-call-recorder.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Policies of a template

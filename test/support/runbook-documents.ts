@@ -15,9 +15,9 @@ import {
   UpdateDocumentCommand,
 } from "@aws-sdk/client-ssm";
 import { stringify } from "yaml";
-import { awsClientConfig, MOTO_ACCOUNT_ID, MOTO_REGION } from "./aws-fixtures.ts";
-import { type CfnTemplate, parseCfnYaml, REPO_ROOT } from "./lambda-runner.ts";
-import { IntrinsicResolver, type StackContext } from "./runbook-simulator.ts";
+import { awsClientConfig, MOTO_ACCOUNT_ID, MOTO_REGION } from "../../scripts/local-stack/aws-fixtures.ts";
+import { type CfnTemplate, parseCfnYaml, REPO_ROOT } from "../../scripts/local-stack/lambda-runner.ts";
+import { IntrinsicResolver, type StackContext } from "../../scripts/local-stack/runbook-simulator.ts";
 
 export const ORIGINAL_STACK_TEMPLATE = join(REPO_ROOT, "test", "fixtures", "original-stack.template.yaml");
 

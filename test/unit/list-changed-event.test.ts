@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
+import { s3ObjectEvent } from "../../scripts/local-stack/eventbridge-pattern.ts";
 import { isS3Event, ListChangedEvent } from "../../src/handler-contract.ts";
-import { s3ObjectEvent } from "../support/eventbridge-pattern.ts";
 
 const CHANGE = {
   bucket: "akm-config",

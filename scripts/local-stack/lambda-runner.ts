@@ -18,7 +18,7 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { cfnIntrinsicTags } from "../../scripts/build/cfn-yaml.mjs";
+import { cfnIntrinsicTags } from "../build/cfn-yaml.mjs";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const RENDERED_TEMPLATE_PATH = join(REPO_ROOT, "dist", "aws-github-akm.template.yaml");

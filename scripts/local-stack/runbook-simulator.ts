@@ -8,7 +8,7 @@
  * Where AWS does not document what Automation does, the simulator throws (a document error, not a step
  * outcome), so a test that passes proves the runbook never goes there:
  * - a back-edge (a step jumping to itself or an earlier step), an aws:loop outside its documented inputs, an
- *   inner step's output read from outside its loop (test/support/runbook-checks.ts, checked on parsing);
+ *   inner step's output read from outside its loop (scripts/local-stack/runbook-checks.ts, checked on parsing);
  * - a branch, sleep or step input that reads an output whose selector matched nothing, whose value is "", or
  *   of a step that did not run;
  * - an aws:branch that matches no choice, has no Default and sets isEnd (the page says "the next step";
