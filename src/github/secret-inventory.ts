@@ -1,0 +1,276 @@
+import { composePaginateRest } from "@octokit/plugin-paginate-rest";
+import { type RepoRef, repoLabel } from "../domain/repo.ts";
+import type { OrganizationTarget } from "../domain/target.ts";
+import type { WorkflowFile } from "../domain/workflow.ts";
+import type { InventoryUsage, SecretInventory, SecretScope } from "../ports.ts";
+import type { GitHubClient } from "./client.ts";
+import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
+import { parseWorkflow } from "./workflow-jobs.ts";
+
+export interface GitHubSecretInventoryOptions {
+  /** The client for an owner's repositories (a personal token: the same client for every owner). */
+  readonly clientFor: (owner: string) => Promise<GitHubClient>;
+  /** Display name of the Secrets Manager secret holding the token, named in fixes. */
+  readonly tokenSecretName: string;
+}
+
+/** The directory GitHub reads workflow files from. https://docs.github.com/en/actions/writing-workflows/about-workflows */
+const WORKFLOWS_DIR = ".github/workflows";
+/** GitHub's largest page for secrets and repositories; variables allow at most 30 a page. */
+const PAGE = 100;
+const VARIABLES_PAGE = 30;
+
+/**
+ * The shadowing check's read-only view of GitHub through the REST API: names of secrets and variables, never
+ * values. Listings page through octokit's `composePaginateRest` (every page counts as a request); each answer's
+ * `x-ratelimit-remaining` and `x-ratelimit-reset` are kept for `usage()`, so the check can stop before the
+ * primary rate limit runs out.
+ * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#checking-the-status-of-your-rate-limit
+ * https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+ */
+export class GitHubSecretInventory implements SecretInventory {
+  readonly #clientFor: (owner: string) => Promise<GitHubClient>;
+  readonly #tokenSecretName: string;
+  #requests = 0;
+  #remaining: number | undefined;
+  #resetAt: Date | undefined;
+
+  constructor(options: GitHubSecretInventoryOptions) {
+    this.#clientFor = options.clientFor;
+    this.#tokenSecretName = options.tokenSecretName;
+  }
+
+  /** https://docs.github.com/en/rest/deployments/environments#list-environments */
+  async environments(repo: RepoRef): Promise<readonly string[]> {
+    const client = await this.#clientFor(repo.owner);
+    const items = await this.#list(this.#call("GET environments", repo), () =>
+      composePaginateRest.iterator(client, "GET /repos/{owner}/{repo}/environments", {
+        owner: repo.owner,
+        repo: repo.name,
+        per_page: PAGE,
+      }),
+    );
+    return namesOf(items);
+  }
+
+  /**
+   * Secrets: https://docs.github.com/en/rest/actions/secrets#list-repository-secrets,
+   * #list-environment-secrets and #list-organization-secrets; Dependabot's
+   * https://docs.github.com/en/rest/dependabot/secrets#list-repository-secrets (and organization); Codespaces'
+   * https://docs.github.com/en/rest/codespaces/repository-secrets#list-repository-secrets and
+   * https://docs.github.com/en/rest/codespaces/organization-secrets#list-organization-secrets.
+   * Variables (Actions only; Dependabot and Codespaces have none: an empty list):
+   * https://docs.github.com/en/rest/actions/variables#list-repository-variables, #list-environment-variables,
+   * #list-organization-variables.
+   */
+  async names(scope: SecretScope, kind: "secret" | "variable"): Promise<readonly string[]> {
+    const route = listRoute(scope, kind);
+    if (route === undefined) return [];
+    const owner = scope.kind === "organization" ? scope.owner : scope.repo.owner;
+    const client = await this.#clientFor(owner);
+    const per_page = kind === "secret" ? PAGE : VARIABLES_PAGE;
+    const params =
+      scope.kind === "organization"
+        ? { org: owner, per_page }
+        : {
+            owner,
+            repo: scope.repo.name,
+            per_page,
+            ...(scope.kind === "environment" ? { environment_name: scope.environment } : {}),
+          };
+    const repo = scope.kind === "organization" ? undefined : scope.repo;
+    const call = this.#call(`GET ${describeScope(scope)} ${kind}s`, repo);
+    return namesOf(await this.#list(call, () => composePaginateRest.iterator(client, route, params)));
+  }
+
+  /**
+   * Selected: the target's names (no request). All and private: the organization's repositories, every page
+   * (https://docs.github.com/en/rest/repos/repos#list-organization-repositories); for `private`, those that are
+   * not public. GitHub documents `private` as "private repositories"; an internal repository is not public
+   * either, and counting it can only report a copy more, never miss one.
+   * https://docs.github.com/en/rest/actions/secrets#create-or-update-an-organization-secret
+   */
+  async repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]> {
+    if (target.visibility === "selected") {
+      return target.selectedRepositories.map((name) => ({ owner: target.owner, name }));
+    }
+    const client = await this.#clientFor(target.owner);
+    const call: GitHubCall = {
+      ...this.#call("GET organization repositories"),
+      repo: `organization ${target.owner}`,
+    };
+    const items = await this.#list(call, () =>
+      composePaginateRest.iterator(client, "GET /orgs/{org}/repos", {
+        org: target.owner,
+        type: "all",
+        per_page: PAGE,
+      }),
+    );
+    const repos: RepoRef[] = [];
+    for (const item of items) {
+      const {
+        name,
+        visibility,
+        private: isPrivate,
+      } = item as {
+        name?: unknown;
+        visibility?: unknown;
+        private?: unknown;
+      };
+      if (typeof name !== "string") continue;
+      const isPublic = typeof visibility === "string" ? visibility === "public" : isPrivate !== true;
+      if (target.visibility === "all" || !isPublic) repos.push({ owner: target.owner, name });
+    }
+    return repos;
+  }
+
+  /**
+   * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed; none when the directory
+   * does not exist. https://docs.github.com/en/rest/repos/contents#get-repository-content
+   */
+  async workflows(repo: RepoRef): Promise<readonly WorkflowFile[]> {
+    const listing = await this.#content(repo, WORKFLOWS_DIR, undefined);
+    if (!Array.isArray(listing)) return [];
+    const paths = listing
+      .filter((entry) => isRecord(entry) && entry.type === "file" && typeof entry.path === "string")
+      .map((entry) => (entry as { path: string }).path)
+      .filter((path) => /\.ya?ml$/i.test(path))
+      .sort();
+    const files: WorkflowFile[] = [];
+    for (const path of paths) {
+      files.push(
+        (await this.workflow(repo, path, undefined)) ?? {
+          path,
+          jobs: [],
+          triggers: [],
+          inputDefaults: {},
+          problem: "it could not be read (GitHub answered 404)",
+        },
+      );
+    }
+    return files;
+  }
+
+  /** One file through the contents API (base64 in `content`); undefined when GitHub answers 404. */
+  async workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined> {
+    const data = await this.#content(repo, path, ref);
+    if (data === undefined) return undefined;
+    if (!isRecord(data) || data.type !== "file") {
+      return { path, jobs: [], triggers: [], inputDefaults: {}, problem: "it is not a file" };
+    }
+    // Files over 1 MB come without content (`encoding: "none"`): no workflow is that large.
+    if (data.encoding !== "base64" || typeof data.content !== "string") {
+      return {
+        path,
+        jobs: [],
+        triggers: [],
+        inputDefaults: {},
+        problem: "GitHub sent it without its content",
+      };
+    }
+    return parseWorkflow(path, Buffer.from(data.content, "base64").toString("utf8"));
+  }
+
+  usage(): InventoryUsage {
+    return { requests: this.#requests, remaining: this.#remaining, resetAt: this.#resetAt };
+  }
+
+  /** GET contents; undefined on 404 (no such file or directory, or a repository the token cannot read). */
+  async #content(repo: RepoRef, path: string, ref: string | undefined): Promise<unknown> {
+    const client = await this.#clientFor(repo.owner);
+    const call = this.#call(`GET contents ${path}`, repo);
+    this.#requests++;
+    try {
+      const response = await client.request("GET /repos/{owner}/{repo}/contents/{path}", {
+        owner: repo.owner,
+        repo: repo.name,
+        path,
+        ...(ref === undefined ? {} : { ref }),
+      });
+      this.#observe(response.headers);
+      return response.data;
+    } catch (error) {
+      if (isHttpFailure(error)) this.#observe(error.response?.headers);
+      if (hasStatus(error, 404)) return undefined;
+      throw isHttpFailure(error) ? toGitHubAccessError(error, call) : error;
+    }
+  }
+
+  /** Every item of every page (octokit normalizes `{ total_count, secrets: [...] }` answers to the array). */
+  async #list(call: GitHubCall, pages: () => AsyncIterable<Page>): Promise<unknown[]> {
+    const items: unknown[] = [];
+    try {
+      for await (const page of pages()) {
+        this.#requests++;
+        this.#observe(page.headers);
+        items.push(...(Array.isArray(page.data) ? page.data : []));
+      }
+    } catch (error) {
+      if (isHttpFailure(error)) {
+        this.#requests++;
+        this.#observe(error.response?.headers);
+        throw toGitHubAccessError(error, call);
+      }
+      throw error;
+    }
+    return items;
+  }
+
+  #observe(headers: Record<string, unknown> | undefined): void {
+    const remaining = Number(headers?.["x-ratelimit-remaining"]);
+    const reset = Number(headers?.["x-ratelimit-reset"]);
+    if (headers?.["x-ratelimit-remaining"] !== undefined && Number.isFinite(remaining))
+      this.#remaining = remaining;
+    if (headers?.["x-ratelimit-reset"] !== undefined && Number.isFinite(reset))
+      this.#resetAt = new Date(reset * 1000);
+  }
+
+  #call(action: string, repo?: RepoRef): GitHubCall {
+    return {
+      action,
+      tokenSecretName: this.#tokenSecretName,
+      ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
+    };
+  }
+}
+
+interface Page {
+  readonly data: unknown;
+  readonly headers: Record<string, unknown>;
+}
+
+function namesOf(items: readonly unknown[]): string[] {
+  return items
+    .map((item) => (isRecord(item) ? item.name : undefined))
+    .filter((name): name is string => typeof name === "string");
+}
+
+/** The listing of a scope's secrets or variables; undefined where there are none (Dependabot, Codespaces variables). */
+function listRoute(scope: SecretScope, kind: "secret" | "variable"): string | undefined {
+  const what = kind === "secret" ? "secrets" : "variables";
+  switch (scope.kind) {
+    case "environment":
+      return `GET /repos/{owner}/{repo}/environments/{environment_name}/${what}`;
+    case "repository":
+      if (kind === "variable" && scope.store !== "actions") return undefined;
+      return `GET /repos/{owner}/{repo}/${scope.store}/${what}`;
+    case "organization":
+      if (kind === "variable" && scope.store !== "actions") return undefined;
+      return `GET /orgs/{org}/${scope.store}/${what}`;
+  }
+}
+
+function describeScope(scope: SecretScope): string {
+  switch (scope.kind) {
+    case "environment":
+      return `environment ${scope.environment}`;
+    case "repository":
+      return `repository ${scope.store}`;
+    case "organization":
+      return `organization ${scope.store}`;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
