@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { OrganizationTarget, SecretStore, Target } from "../../src/domain/target.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
+import { ShadowedKeyError } from "../../src/lifecycle/shadowed-key-error.ts";
 import {
   checkShadowing,
   describeFinding,
@@ -697,5 +698,63 @@ describe("bounded and resumable at 10,000 repositories", () => {
     // Assess
     expect(result.progress.checked).toEqual(["org/r0"]);
     expect(result.remaining).toBe(2);
+  });
+});
+
+describe("the refusal while a copy is unmanaged", () => {
+  function finding(repo: string, name: string, environment?: string): ShadowFinding {
+    return {
+      repo,
+      ...(environment === undefined ? {} : { environment }),
+      store: "actions",
+      kind: "secret",
+      name,
+      hides: repo,
+      readers: {
+        kind: "jobs",
+        jobs: [{ label: ".github/workflows/deploy.yml: release", certain: true }],
+        more: 0,
+      },
+    };
+  }
+
+  it("names each repository and environment once with its names, says nothing changed, and gives the three fixes", () => {
+    // Act
+    const error = new ShadowedKeyError(
+      [
+        finding("org/app", "AWS_ACCESS_KEY_ID", "production"),
+        finding("org/app", "AWS_SECRET_ACCESS_KEY", "production"),
+      ],
+      { stage: "rotate" },
+    );
+
+    // Assess
+    expect(error.message).toBe(
+      "Rotation refused: copies of the key's secrets that this stack does not manage would hide the new key from the jobs that read them, which would keep using the old key and break when it is retired: org/app environment production (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). Nothing was changed.",
+    );
+    expect(error.fix).toContain(
+      '{"Owner":"org","Name":"app","Type":"environment","Environment":"production"}',
+    );
+    expect(error.fix).toContain('"Unmanaged": true');
+    expect(error.fix).toContain("delete the copy");
+    expect(error.details()).toEqual([
+      "org/app environment production has its own secret AWS_ACCESS_KEY_ID, which hides org/app from the jobs .github/workflows/deploy.yml: release.",
+      "org/app environment production has its own secret AWS_SECRET_ACCESS_KEY, which hides org/app from the jobs .github/workflows/deploy.yml: release.",
+    ]);
+  });
+
+  it("says at Retire that the old key stays active, and counts places beyond ten", () => {
+    // Act
+    const error = new ShadowedKeyError(
+      Array.from({ length: 12 }, (_, i) => finding(`org/r${i}`, "AWS_ACCESS_KEY_ID")),
+      { stage: "retire", oldAccessKeyId: "TESTOLDKEY000001" },
+    );
+
+    // Assess
+    expect(error.message).toMatch(
+      /^Retire refused: the old key TESTOLDKEY000001 stays active, because copies/,
+    );
+    expect(error.message).toMatch(/org\/r9 \(AWS_ACCESS_KEY_ID\); and 2 more\.$/);
+    expect(error.fix).toContain('{"Owner":"org","Name":"r0"}');
   });
 });
