@@ -126,57 +126,50 @@ export class GitHubSecretInventory implements SecretInventory {
 
   /**
    * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed; none when the directory
-   * does not exist. https://docs.github.com/en/rest/repos/contents#get-repository-content
+   * does not exist. A token that may not read contents (a fine-grained token without "Contents: Read-only") gets
+   * one unreadable entry instead of an error: the copies are still found, only their readers stay unknown.
+   * https://docs.github.com/en/rest/repos/contents#get-repository-content
    */
   async workflows(repo: RepoRef): Promise<readonly WorkflowFile[]> {
     const listing = await this.#content(repo, WORKFLOWS_DIR, undefined);
-    if (!Array.isArray(listing)) return [];
-    const paths = listing
+    if (listing.kind === "missing") return [];
+    if (listing.kind === "refused") return [unreadable(WORKFLOWS_DIR, listing.problem)];
+    if (!Array.isArray(listing.data)) return [];
+    const paths = listing.data
       .filter((entry) => isRecord(entry) && entry.type === "file" && typeof entry.path === "string")
       .map((entry) => (entry as { path: string }).path)
       .filter((path) => /\.ya?ml$/i.test(path))
       .sort();
     const files: WorkflowFile[] = [];
     for (const path of paths) {
+      const file = await this.#content(repo, path, undefined);
       files.push(
-        (await this.workflow(repo, path, undefined)) ?? {
-          path,
-          jobs: [],
-          triggers: [],
-          inputDefaults: {},
-          problem: "it could not be read (GitHub answered 404)",
-        },
+        file.kind === "found"
+          ? workflowOf(path, file.data)
+          : unreadable(
+              path,
+              file.kind === "refused" ? file.problem : "it could not be read (GitHub answered 404)",
+            ),
       );
     }
     return files;
   }
 
-  /** One file through the contents API (base64 in `content`); undefined when GitHub answers 404. */
+  /** One file through the contents API; undefined when GitHub answers 404, or refuses to show it. */
   async workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined> {
-    const data = await this.#content(repo, path, ref);
-    if (data === undefined) return undefined;
-    if (!isRecord(data) || data.type !== "file") {
-      return { path, jobs: [], triggers: [], inputDefaults: {}, problem: "it is not a file" };
-    }
-    // Files over 1 MB come without content (`encoding: "none"`): no workflow is that large.
-    if (data.encoding !== "base64" || typeof data.content !== "string") {
-      return {
-        path,
-        jobs: [],
-        triggers: [],
-        inputDefaults: {},
-        problem: "GitHub sent it without its content",
-      };
-    }
-    return parseWorkflow(path, Buffer.from(data.content, "base64").toString("utf8"));
+    const file = await this.#content(repo, path, ref);
+    return file.kind === "found" ? workflowOf(path, file.data) : undefined;
   }
 
   usage(): InventoryUsage {
     return { requests: this.#requests, remaining: this.#remaining, resetAt: this.#resetAt };
   }
 
-  /** GET contents; undefined on 404 (no such file or directory, or a repository the token cannot read). */
-  async #content(repo: RepoRef, path: string, ref: string | undefined): Promise<unknown> {
+  /**
+   * GET contents: the answer, `missing` on 404 (no such file, or a repository the token cannot see), `refused` on
+   * 403 (the token may not read contents). A rate limit the client gave up waiting for still throws (transient).
+   */
+  async #content(repo: RepoRef, path: string, ref: string | undefined): Promise<ContentAnswer> {
     const client = await this.#clientFor(repo.owner);
     const call = this.#call(`GET contents ${path}`, repo);
     this.#requests++;
@@ -188,11 +181,19 @@ export class GitHubSecretInventory implements SecretInventory {
         ...(ref === undefined ? {} : { ref }),
       });
       this.#observe(response.headers);
-      return response.data;
+      return { kind: "found", data: response.data };
     } catch (error) {
-      if (isHttpFailure(error)) this.#observe(error.response?.headers);
-      if (hasStatus(error, 404)) return undefined;
-      throw isHttpFailure(error) ? toGitHubAccessError(error, call) : error;
+      if (!isHttpFailure(error)) throw error;
+      this.#observe(error.response?.headers);
+      if (hasStatus(error, 404)) return { kind: "missing" };
+      const mapped = toGitHubAccessError(error, call);
+      if (hasStatus(error, 403) && mapped.fault !== "transient") {
+        return {
+          kind: "refused",
+          problem: `GitHub refused to show it (403): a fine-grained token needs "Contents: Read-only" for the check to name the jobs`,
+        };
+      }
+      throw mapped;
     }
   }
 
@@ -232,6 +233,24 @@ export class GitHubSecretInventory implements SecretInventory {
       ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
     };
   }
+}
+
+type ContentAnswer =
+  | { readonly kind: "found"; readonly data: unknown }
+  | { readonly kind: "missing" }
+  | { readonly kind: "refused"; readonly problem: string };
+
+/** A file from the contents API (`content` in base64), parsed. Files over 1 MB come without content. */
+function workflowOf(path: string, data: unknown): WorkflowFile {
+  if (!isRecord(data) || data.type !== "file") return unreadable(path, "it is not a file");
+  if (data.encoding !== "base64" || typeof data.content !== "string") {
+    return unreadable(path, "GitHub sent it without its content");
+  }
+  return parseWorkflow(path, Buffer.from(data.content, "base64").toString("utf8"));
+}
+
+function unreadable(path: string, problem: string): WorkflowFile {
+  return { path, jobs: [], triggers: [], inputDefaults: {}, problem };
 }
 
 interface Page {
