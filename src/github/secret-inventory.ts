@@ -40,15 +40,23 @@ export class GitHubSecretInventory implements SecretInventory {
     this.#tokenSecretName = options.tokenSecretName;
   }
 
-  /** https://docs.github.com/en/rest/deployments/environments#list-environments */
+  /**
+   * https://docs.github.com/en/rest/deployments/environments#list-environments. Environments exist in private
+   * repositories only on some plans (same page), and GitHub does not document the answer for one without them: a
+   * 404 counts as no environments. The repository itself is known to exist (preflight checked it, or the
+   * organization's listing named it), and a token that may not list environments gets 403, which fails.
+   */
   async environments(repo: RepoRef): Promise<readonly string[]> {
     const client = await this.#clientFor(repo.owner);
-    const items = await this.#list(this.#call("GET environments", repo), () =>
-      composePaginateRest.iterator(client, "GET /repos/{owner}/{repo}/environments", {
-        owner: repo.owner,
-        repo: repo.name,
-        per_page: PAGE,
-      }),
+    const items = await this.#list(
+      this.#call("GET environments", repo),
+      () =>
+        composePaginateRest.iterator(client, "GET /repos/{owner}/{repo}/environments", {
+          owner: repo.owner,
+          repo: repo.name,
+          per_page: PAGE,
+        }),
+      { emptyOn404: true },
     );
     return namesOf(items);
   }
@@ -198,7 +206,11 @@ export class GitHubSecretInventory implements SecretInventory {
   }
 
   /** Every item of every page (octokit normalizes `{ total_count, secrets: [...] }` answers to the array). */
-  async #list(call: GitHubCall, pages: () => AsyncIterable<Page>): Promise<unknown[]> {
+  async #list(
+    call: GitHubCall,
+    pages: () => AsyncIterable<Page>,
+    options: { readonly emptyOn404?: boolean } = {},
+  ): Promise<unknown[]> {
     const items: unknown[] = [];
     try {
       for await (const page of pages()) {
@@ -207,12 +219,11 @@ export class GitHubSecretInventory implements SecretInventory {
         items.push(...(Array.isArray(page.data) ? page.data : []));
       }
     } catch (error) {
-      if (isHttpFailure(error)) {
-        this.#requests++;
-        this.#observe(error.response?.headers);
-        throw toGitHubAccessError(error, call);
-      }
-      throw error;
+      if (!isHttpFailure(error)) throw error;
+      this.#requests++;
+      this.#observe(error.response?.headers);
+      if (options.emptyOn404 === true && hasStatus(error, 404)) return [];
+      throw toGitHubAccessError(error, call);
     }
     return items;
   }
