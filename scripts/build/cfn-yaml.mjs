@@ -46,7 +46,7 @@ export class RunbookFingerprintRef {
 // CloudFormation's intrinsic functions whose short form (!Sub x) is a one-key object ({"Fn::Sub": x}), with
 // a scalar, a list or a mapping argument; Length and ToJsonString come with the AWS::LanguageExtensions
 // transform. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
-// This is the project's one table of them: the scripts (scripts/lib/template/parse-cfn-yaml.ts) and the tests
+// This is the project's one table of them: the scripts (scripts/lib/shared/template.ts) and the tests
 // (scripts/local-stack/lambda-runner.ts) import it from here.
 const FUNCTIONS = [
   "And",

@@ -9,9 +9,8 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { UsageError } from "../../scripts/lib/cli/errors.ts";
-import { createLaunchLinkCommand } from "../../scripts/lib/publish/launch-link-command.ts";
-import { ORGANIZATION_READ_SID } from "../../scripts/lib/publish/organization-read.ts";
+import { createLaunchLinkCommand, ORGANIZATION_READ_SID } from "../../scripts/lib/launch-link.ts";
+import { UsageError } from "../../scripts/lib/shared/cli.ts";
 import {
   awsClientConfig,
   createConfigBucket,

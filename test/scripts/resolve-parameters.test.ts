@@ -2,12 +2,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safeIamUserName } from "../../scripts/build/cfn-yaml.mjs";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
-import { refusedCurrentValues } from "../../scripts/lib/diff/refused-values.ts";
-import { resolveParameters } from "../../scripts/lib/diff/resolve-parameters.ts";
-import { readDistTemplate } from "../../scripts/lib/template/dist-template.ts";
-import { parameterSetProblems } from "../../scripts/lib/template/parameter-value-problems.ts";
-import { templateParameters } from "../../scripts/lib/template/template-parameters.ts";
+import { refusedCurrentValues, resolveParameters } from "../../scripts/lib/diff.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
+import {
+  parameterSetProblems,
+  readDistTemplate,
+  templateParameters,
+} from "../../scripts/lib/shared/template.ts";
 
 function nameOf(name: unknown, values: Record<string, string>): unknown {
   return resolveParameters({ Resources: { r: { Type: "T", Properties: { Name: name } } } }, values).Resources;
