@@ -8,7 +8,8 @@
  *   a fine-grained token has the "Secrets" permission `write` (else 403 "Resource not accessible by personal access
  *   token"), the user is a repository admin (else 403 "Must have admin rights to Repository."), and writes to an
  *   archived repository get 403.
- * - repository and environment variables: the same, with the "Variables" permission (`read` is enough to read).
+ * - repository and environment variables: the same, with the "Variables" permission, except that reading needs
+ *   only `read` and any role ("collaborator access", REST docs of each variables endpoint).
  * - organization secrets and variables: the organization exists (else 404), the fine-grained permission as above,
  *   and the user is an organization owner (else 403, GitHub's message for org secrets).
  * - environments, contents, `GET /orgs/{org}/repos`, custom property values: read access is enough.
@@ -138,7 +139,10 @@ export function withRepoAccess(
   return withRepo(context, (repo) => {
     // A fine-grained token is checked for its own permission first; then its user's role, as for classic tokens.
     if (!fineGrainedAllows(context.grant, needs)) return patForbidden(context, needs);
-    if (roleOf(context.grant) !== "admin") return errorResponse(403, NOT_ADMIN, context.operation.docsUrl);
+    const readsVariables = needs.kind === "variables" && needs.access === "read";
+    if (!readsVariables && roleOf(context.grant) !== "admin") {
+      return errorResponse(403, NOT_ADMIN, context.operation.docsUrl);
+    }
     if (needs.access === "write" && repo.archived) {
       return errorResponse(403, ARCHIVED, context.operation.docsUrl);
     }
