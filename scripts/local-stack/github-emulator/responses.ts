@@ -60,7 +60,9 @@ export function requestIdFor(sequence: number, startedAtMs: number): string {
   ].join(":");
 }
 
-function userUrls(apiBase: string, webBase: string, login: string) {
+/** A user's URLs; the login percent-encoded, as GitHub does for bots (`dependabot%5Bbot%5D`). */
+function userUrls(apiBase: string, webBase: string, rawLogin: string) {
+  const login = encodeURIComponent(rawLogin);
   const api = `${apiBase}/users/${login}`;
   return {
     avatar_url: `${webBase}/avatars/${login}`,
