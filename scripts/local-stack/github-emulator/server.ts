@@ -324,7 +324,8 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     const { operation } = match;
     exchange.route = operation.template;
     exchange.operationId = operation.operationId;
-    const owner = match.params.owner;
+    // Faults match an organization's endpoints by `owner` too.
+    const owner = match.params.owner ?? match.params.org;
     const repo = match.params.repo;
     if (owner !== undefined && repo !== undefined) exchange.repo = `${owner}/${repo}`;
 

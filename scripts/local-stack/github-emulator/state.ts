@@ -196,6 +196,8 @@ function storeBoxes(): Record<SecretStore, SecretBox> {
 /** In-memory GitHub state. Call `EmulatorState.create()` (it waits for libsodium). */
 export class EmulatorState {
   readonly #repos = new Map<string, RepoRecord>();
+  /** The same repositories by ID (organization secrets name repositories by ID; thousands at a time). */
+  readonly #reposById = new Map<number, RepoRecord>();
   readonly #orgs = new Map<string, OrgRecord>();
   readonly #tokens = new Map<string, TokenGrant>();
   readonly #users = new Map<string, UserRecord>();
@@ -269,6 +271,7 @@ export class EmulatorState {
       files: new Map(),
     };
     this.#repos.set(repoKey(owner, name), repo);
+    this.#reposById.set(repo.id, repo);
     return repo;
   }
 
@@ -278,8 +281,7 @@ export class EmulatorState {
 
   /** The repository with this ID, if it exists. */
   repoById(id: number): RepoRecord | undefined {
-    for (const repo of this.#repos.values()) if (repo.id === id) return repo;
-    return undefined;
+    return this.#reposById.get(id);
   }
 
   /** Repositories whose owner is `owner` (case-insensitive), oldest first. */
@@ -317,6 +319,7 @@ export class EmulatorState {
   deleteRepo(owner: string, name: string): void {
     const repo = this.requireRepo(owner, name);
     this.#repos.delete(repoKey(owner, name));
+    this.#reposById.delete(repo.id);
     for (const former of repo.formerNames) this.#redirects.delete(former);
     for (const org of this.#orgs.values()) {
       for (const store of SECRET_STORES) {
