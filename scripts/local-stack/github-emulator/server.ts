@@ -495,8 +495,8 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     const text = response.body === undefined ? undefined : JSON.stringify(response.body);
     const headers: Record<string, string> = {
       ...standardHeaders(exchange.requestId),
-      // GitHub Enterprise Server names its release on every answer.
-      // https://docs.github.com/en/enterprise-server@3.19/rest/using-the-rest-api/getting-started-with-the-rest-api
+      // GitHub Enterprise Server names its release on every answer (X-GitHub-Enterprise-Version, e.g. 3.19.0),
+      // as its API docs' "Schema" section showed: https://github.com/lerna/lerna/issues/1930
       ...(this.#enterpriseVersion === undefined
         ? {}
         : { "x-github-enterprise-version": this.#enterpriseVersion }),
