@@ -13,6 +13,8 @@
  * - organization secrets and variables: the organization exists (else 404), the fine-grained permission as above,
  *   and the user is an organization owner (else 403, GitHub's message for org secrets).
  * - environments, contents, `GET /orgs/{org}/repos`, custom property values: read access is enough.
+ * Not modelled: classic tokens' scopes (`repo`, `admin:org`) and GitHub Free's ban on organization secrets in
+ * private repositories.
  */
 import type { OpenApiOperation } from "./openapi.ts";
 import { type EmulatorResponse, errorResponse } from "./responses.ts";
