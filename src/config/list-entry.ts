@@ -91,28 +91,27 @@ export function isPlainEntry(entry: ListEntry): boolean {
   );
 }
 
-/** Whether two entries say exactly the same (same place or selection, same names, visibility, ...). */
+/**
+ * Whether two entries say the same: the same place or selection with the same names, visibility, repositories and
+ * Unmanaged flag. Names compare as GitHub compares them (ignoring letter case; selected repositories as a set).
+ */
 export function sameEntry(a: ListEntry, b: ListEntry): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
-/** An entry with its defaults spelled out and its keys in one order, for comparison. */
+/** An entry with its defaults spelled out, its names in one letter case and its keys in one order. */
 function canonical(entry: ListEntry): unknown {
-  const names = (n: { keyId: string; secretKey: string } | undefined) => n && [n.keyId, n.secretKey];
+  const names = (n: { keyId: string; secretKey: string } | undefined) =>
+    n && [n.keyId.toUpperCase(), n.secretKey.toUpperCase()];
   if (entry.kind === "selection") {
     const s = entry.selection;
-    return ["selection", s.owner, s.by, s.store, names(s.secretNames), s.keyIdAs ?? "secret"];
+    return [entryKey(entry), names(s.secretNames), s.keyIdAs ?? "secret"];
   }
   const t = entry.target;
-  const common = [t.kind, t.owner, names(t.secretNames), t.keyIdAs ?? "secret", entry.unmanaged];
-  switch (t.kind) {
-    case "repository":
-      return [...common, t.name, t.store];
-    case "environment":
-      return [...common, t.name, t.environment];
-    case "organization":
-      return [...common, t.store, t.visibility, t.selectedRepositories];
-  }
+  const common = [entryKey(entry), names(t.secretNames), t.keyIdAs ?? "secret", entry.unmanaged];
+  return t.kind === "organization"
+    ? [...common, t.visibility, t.selectedRepositories.map((r) => r.toLowerCase()).sort()]
+    : common;
 }
 
 /**
