@@ -24,10 +24,9 @@ import {
   NAME_RULE,
   rawEntryLabel,
 } from "./list-entry-schema.ts";
-import { jsonTypeOf, quote } from "./message-text.ts";
+import { jsonTypeOf, nameHint, quote } from "./message-text.ts";
 import { foreignOwnersError, type OwnerAllowList } from "./owner-allow-list.ts";
 
-export { nameHint } from "./message-text.ts";
 /**
  * repos.json, the list of places the key is written to: README's "repos.json" is its manual.
  *
@@ -37,7 +36,17 @@ export { nameHint } from "./message-text.ts";
  * or custom property, and `"Unmanaged"` places (list-entry-schema.ts). `"Version"` (1 or 2) is optional.
  */
 export type { ListEntry, ReposConfig };
-export { githubNameSchema, jsonTypeOf, MAX_REPOS, NAME_PATTERN, NAME_RULE, OWNER_PATTERN, OWNER_RULE, quote };
+export {
+  githubNameSchema,
+  jsonTypeOf,
+  MAX_REPOS,
+  NAME_PATTERN,
+  NAME_RULE,
+  nameHint,
+  OWNER_PATTERN,
+  OWNER_RULE,
+  quote,
+};
 
 /**
  * Largest accepted document: 10,000 entries with the longest names GitHub allows, as Add-RepoConfig writes them
