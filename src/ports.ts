@@ -66,6 +66,26 @@ export interface ProgressStore {
   write(text: string, expectedVersion: string | undefined): Promise<string>;
 }
 
+/** What the list (repos.json) says, parsed: where the key goes. Grows with the list format. */
+export interface ListedTargets {
+  /** Every place the key is written, in list order. */
+  readonly targets: readonly Target[];
+}
+
+/**
+ * The list of targets, read and validated whenever a run needs it: the lifecycle never parses the list itself
+ * (src/lifecycle/listed-targets.ts reads repos.json from the ConfigStore).
+ */
+export interface TargetList {
+  /** For messages, e.g. `s3://bucket/repos.json`. */
+  readonly location: string;
+  /**
+   * Reads and parses the list. Throws ConfigError when it is missing or invalid and, with `ownersChecked`, a
+   * KeyDestinationRefusedError when it names an owner pAllowedGitHubOwners does not allow (before any change).
+   */
+  load(options: { readonly ownersChecked: boolean }): Promise<ListedTargets>;
+}
+
 /** The raw repos.json document in S3. `version` is an ETag or version ID for optimistic writes. */
 export interface ConfigDocument {
   readonly text: string;

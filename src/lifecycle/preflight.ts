@@ -9,12 +9,11 @@ import type {
   RepoPublicKey,
   SecretsTarget,
   TargetIdentity,
+  TargetList,
   TokenOwner,
 } from "../ports.ts";
-import { listedTargets } from "./listed-targets.ts";
 
 export interface PreflightResult {
-  readonly config: ReposConfig;
   /** Where the list says the key goes, in list order. */
   readonly targets: readonly Target[];
   /** Public keys read, by targetKey. */
@@ -74,7 +73,7 @@ export class PreflightError extends AkmError {
 export async function loadReposConfig(
   store: ConfigStore,
   allowedOwners?: OwnerAllowList,
-): Promise<{ config: ReposConfig; targets: readonly Target[]; version: string | undefined }> {
+): Promise<{ config: ReposConfig; version: string | undefined }> {
   const document = await store.read();
   if (!document) {
     throw new ConfigError(
@@ -83,25 +82,26 @@ export async function loadReposConfig(
       `Upload repos.json to ${store.location} (format: {"Repos":[{"Owner":"my-org","Name":"my-repo"}]}) or run the Add-RepoConfig runbook.`,
     );
   }
-  const config = parseReposConfig(document.text, store.location, allowedOwners);
-  return { config, targets: listedTargets(config), version: document.version };
+  return {
+    config: parseReposConfig(document.text, store.location, allowedOwners),
+    version: document.version,
+  };
 }
 
 /**
  * R5: everything that can be checked without touching IAM is checked first — the list (only owners
- * pAllowedGitHubOwners lists: `allowedOwners`), the token, and for every target whatever would make its write
+ * pAllowedGitHubOwners lists), the token, and for every target whatever would make its write
  * fail or send the key astray (missing, moved, archived, a missing environment or selected repository, no right to
  * write there: `SecretsTarget.checkWritable`) and its public key (one fetch per target, reused for the writes), so no
  * key is created for a rotation that cannot finish. `toCheck` narrows the per-target checks (a resumed rotation's
  * key exists already; it fetches each key when it writes the target).
  */
 export async function preflight(
-  store: ConfigStore,
+  list: TargetList,
   github: SecretsTarget,
-  allowedOwners: OwnerAllowList,
   options: PreflightOptions = {},
 ): Promise<PreflightResult> {
-  const { config, targets } = await loadReposConfig(store, allowedOwners);
+  const { targets } = await list.load({ ownersChecked: true });
   const token = await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const identities = new Map<string, TargetIdentity>();
@@ -136,7 +136,7 @@ export async function preflight(
     failures.sort((a, b) => (order.get(targetKey(a.target)) ?? 0) - (order.get(targetKey(b.target)) ?? 0));
     throw new PreflightError(failures, checked);
   }
-  return { config, targets, publicKeys, token, identities, checked, unchecked };
+  return { targets, publicKeys, token, identities, checked, unchecked };
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

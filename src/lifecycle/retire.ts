@@ -2,7 +2,6 @@ import { nameTargets, targetNoun } from "../domain/name-targets.ts";
 import { toAkmError } from "../errors.ts";
 import { holdersOf } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
-import { loadReposConfig } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
@@ -43,7 +42,7 @@ async function retireOnce(deps: RotationDeps, dryRun: boolean): Promise<RunOutco
         `${dryRun ? "Dry run: nothing was changed. " : ""}The previous key ${previous.accessKeyId} stays active until ${previous.retireAfter} (grace period); the next rotation retires it.`,
       );
     }
-    const { targets } = await loadReposConfig(deps.config);
+    const { targets } = await deps.list.load({ ownersChecked: false });
     const noun = targetNoun(targets);
     outcome.noun = noun;
     const holders = holdersOf(previous, targets, state.holdings);

@@ -57,7 +57,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     };
     let checks: Awaited<ReturnType<typeof preflight>>;
     try {
-      checks = await preflight(deps.config, deps.github, settings.allowedOwners, {
+      checks = await preflight(deps.list, deps.github, {
         toCheck: (targets) => (resuming ? [] : targets),
         alreadyChecked: new Set(round?.repos),
         deadline: options.deadline,

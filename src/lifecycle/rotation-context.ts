@@ -2,13 +2,13 @@ import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import type { Target } from "../domain/target.ts";
 import type {
   Clock,
-  ConfigStore,
   IamKeys,
   IdentityProbe,
   RepoPublicKey,
   RunLock,
   SecretsTarget,
   StateStore,
+  TargetList,
   WriteBudget,
 } from "../ports.ts";
 import type { OutcomeRecorder } from "./outcome.ts";
@@ -21,7 +21,8 @@ export interface RotationDeps {
   readonly iam: IamKeys;
   readonly probe: IdentityProbe;
   readonly state: StateStore;
-  readonly config: ConfigStore;
+  /** The list: where the key goes. */
+  readonly list: TargetList;
   readonly github: SecretsTarget;
   readonly lock: RunLock;
   /**

@@ -4,7 +4,6 @@ import { toAkmError } from "../errors.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { targetsLacking } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
-import { loadReposConfig } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 
 export interface RotationResultOptions {
@@ -43,7 +42,7 @@ export async function rotationResult(
         "Dry run: nothing was changed. The plan is in the Rotate step's output; the dry run goes on through the grace-period wait (no wait) and a Retire that changes nothing.",
       );
     }
-    const { targets } = await loadReposConfig(deps.config);
+    const { targets } = await deps.list.load({ ownersChecked: false });
     const noun = targetNoun(targets);
     outcome.noun = noun;
     const key = state?.pending ?? state?.current;
