@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
 import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import { parseReposConfig } from "../../src/config/repos-config.ts";
 import { loadSettings, SETTINGS_ENV } from "../../src/config/settings.ts";

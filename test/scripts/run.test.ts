@@ -6,8 +6,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { createRunbookCommand } from "../../scripts/lib/run/run-command.ts";
-import type { SsmDocumentReader } from "../../scripts/lib/run/runbook-parameters.ts";
+import { createRunbookCommand, type SsmDocumentReader } from "../../scripts/lib/run.ts";
 import { loadTemplate } from "../template/dist.ts";
 import { runCli } from "./cli-harness.ts";
 import { EXECUTION_ID, FakeSsm, RecordingSleeper } from "./fake-ssm.ts";

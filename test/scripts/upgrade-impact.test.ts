@@ -1,13 +1,15 @@
 import { readFile } from "node:fs/promises";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compareTemplates } from "../../scripts/lib/diff/compare-templates.ts";
-import { renderTemplateDiff } from "../../scripts/lib/diff/render-template-diff.ts";
-import { renderUpgradeImpact } from "../../scripts/lib/diff/render-upgrade-impact.ts";
-import { resolveParameters } from "../../scripts/lib/diff/resolve-parameters.ts";
-import { type UpgradeImpact, upgradeImpact } from "../../scripts/lib/diff/upgrade-impact.ts";
-import { type CfnTemplate, section } from "../../scripts/lib/template/cfn-template.ts";
-import { parseCfnYaml } from "../../scripts/lib/template/parse-cfn-yaml.ts";
+import {
+  compareTemplates,
+  renderTemplateDiff,
+  renderUpgradeImpact,
+  resolveParameters,
+  type UpgradeImpact,
+  upgradeImpact,
+} from "../../scripts/lib/diff.ts";
+import { type CfnTemplate, parseCfnYaml, section } from "../../scripts/lib/shared/template.ts";
 import { DIST_TEMPLATE_PATH, ORIGINAL_STACK_FIXTURE } from "./cli-harness.ts";
 
 // Tiny builders, in the style of @aws-cdk/cloudformation-diff's own tests.
