@@ -169,6 +169,22 @@ const RULES: readonly Rule[] = [
     }),
   },
   {
+    // An organization secret written by a user who is not an owner of the organization: "You must be an org admin or
+    // have the actions secrets fine-grained permission." (reported in https://github.com/cli/cli/issues/8810;
+    // creating organization secrets is an owner's:
+    // https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#creating-secrets-for-an-organization)
+    kind: "not-org-owner",
+    matches: ({ message }) => /must be an org admin/i.test(message),
+    explain: (_answer, context) => {
+      const user =
+        context.machineUser === undefined ? "the machine user" : `the machine user ${context.machineUser}`;
+      return {
+        what: `${user} is not an owner of the organization, and organization secrets are an owner's to write`,
+        fix: `${context.need?.role(context.machineUser) ?? `Make ${user} an owner of the organization (organization Settings → People → Change role → Owner)`}. ${needsOf(context)}`,
+      };
+    },
+  },
+  {
     // "Resource not accessible by personal access token" (fine-grained token), "... by integration" (GitHub App);
     // `X-Accepted-GitHub-Permissions` names the permission the endpoint needs.
     // https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#resource-not-accessible

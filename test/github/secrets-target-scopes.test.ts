@@ -1,42 +1,45 @@
 /**
- * GitHubSecretsTarget for every kind of target, through the real Octokit client against a GitHub on loopback that
- * checks every request and answer against GitHub's API description and opens what it receives
- * (test/support/scoped-github.ts): environment, Dependabot, Codespaces and organization secrets, Actions variables,
+ * GitHubSecretsTarget for every kind of target, through the real Octokit client against the GitHub emulator (which
+ * checks every request and answer against GitHub's API description and decrypts what it receives): environment,
+ * Dependabot, Codespaces and organization secrets, Actions variables, GitHub Enterprise Server, clients per owner,
  * and GitHub's refusals of them turned into messages with fixes.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GitHubEmulator,
+  startGitHubEmulator,
+  type TokenGrant,
+} from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import type { OrganizationTarget, Target } from "../../src/domain/target.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient, type GitHubClient } from "../../src/github/client.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
-import { ScopedGitHub } from "../support/scoped-github.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
 
-let github: ScopedGitHub;
-let enterprise: ScopedGitHub;
+let github: GitHubEmulator;
+let enterprise: GitHubEmulator;
 
 beforeAll(async () => {
-  github = await ScopedGitHub.start();
-  enterprise = await ScopedGitHub.start({ basePath: "/api/v3" });
+  [github, enterprise] = await Promise.all([
+    startGitHubEmulator(),
+    startGitHubEmulator({ description: "ghes-3.19" }),
+  ]);
 });
 
 afterAll(async () => {
-  await github.close();
-  await enterprise.close();
+  await Promise.all([github.close(), enterprise.close()]);
 });
 
 afterEach(() => {
   // Assess (every test): every request and answer is one GitHub's API description documents.
-  expect(github.problems).toEqual([]);
-  expect(enterprise.problems).toEqual([]);
-  github.refusals.clear();
-  github.oauthScopes = [];
+  expect(github.violations).toEqual([]);
+  expect(enterprise.violations).toEqual([]);
 });
 
-function clientOf(server: ScopedGitHub, token = `test-token-${randomUUID()}`): GitHubClient {
+function clientOf(server: GitHubEmulator, token: string): GitHubClient {
   return createGitHubClient({
     token: new SecretValue(token),
     baseUrl: server.url,
@@ -45,15 +48,23 @@ function clientOf(server: ScopedGitHub, token = `test-token-${randomUUID()}`): G
   });
 }
 
-/** A fresh organization with repositories `app` (environment `production`) and `web`, and an adapter for it. */
-function arrange(server: ScopedGitHub = github) {
+/**
+ * A fresh organization with repositories `app` (environment `production`) and `web`, a token for it (a fine-grained
+ * one of an organization owner unless `grant` says otherwise), and an adapter using it.
+ */
+function arrange(options: { server?: GitHubEmulator; grant?: Partial<TokenGrant> } = {}) {
+  const server = options.server ?? github;
   const org = `org-${randomUUID().slice(0, 8)}`;
-  const orgId = server.addOrg(org);
-  const appId = server.addRepo(org, "app", ["production"]);
-  const webId = server.addRepo(org, "web");
-  const target = new GitHubSecretsTarget({ client: clientOf(server), tokenSecretName: TOKEN_SECRET });
-  const requests = () => server.requests.filter((r) => r.path.includes(`/${org}`));
-  return { org, orgId, appId, webId, target, requests };
+  server.addOrg(org);
+  server.addRepo(org, "app");
+  server.addRepo(org, "web");
+  server.addEnvironment(org, "app", "production");
+  const token = `test-token-${randomUUID()}`;
+  server.addToken(token, { login: "rotation-bot", repos: "all", permission: "write", ...options.grant });
+  const target = new GitHubSecretsTarget({ client: clientOf(server, token), tokenSecretName: TOKEN_SECRET });
+  const requests = () =>
+    server.requests.filter((r) => r.path.includes(`/${org}/`) || r.path.endsWith(`/${org}`));
+  return { org, target, requests };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<GitHubAccessError> {
@@ -72,6 +83,17 @@ async function write(target: GitHubSecretsTarget, at: Target, name: string, valu
   return target.secretUpdatedAt(at, name);
 }
 
+function organization(org: string, overrides: Partial<OrganizationTarget> = {}): OrganizationTarget {
+  return {
+    kind: "organization",
+    owner: org,
+    store: "actions",
+    visibility: "all",
+    selectedRepositories: [],
+    ...overrides,
+  };
+}
+
 describe("repository secrets of Dependabot and Codespaces", () => {
   it.each(["dependabot", "codespaces"] as const)(
     "writes %s secrets to the repository's store of them, sealed for its own key",
@@ -86,9 +108,10 @@ describe("repository secrets of Dependabot and Codespaces", () => {
       const updatedAt = await write(target, at, "AWS_SECRET_ACCESS_KEY", value);
 
       // Assess
-      expect(identity.id).toBeGreaterThan(0);
-      expect(github.secret(`repo:${org}/app@${store}`, "AWS_SECRET_ACCESS_KEY")?.value).toBe(value);
-      expect(github.secret(`repo:${org}/app@actions`, "AWS_SECRET_ACCESS_KEY")).toBeUndefined();
+      expect(identity).toEqual({ id: github.repoId(org, "app") });
+      const scope = { kind: "repository", owner: org, repo: "app" } as const;
+      expect(github.secretValueAt({ ...scope, store }, "AWS_SECRET_ACCESS_KEY")).toBe(value);
+      expect(github.secretValueAt({ ...scope, store: "actions" }, "AWS_SECRET_ACCESS_KEY")).toBeUndefined();
       expect(updatedAt).toBeInstanceOf(Date);
       expect(requests().map((r) => `${r.method} ${r.operationId}`)).toEqual([
         "GET repos/get",
@@ -101,48 +124,49 @@ describe("repository secrets of Dependabot and Codespaces", () => {
 
   it("refuses Codespaces secrets on GitHub Enterprise Server before sending any request", async () => {
     // Prepare
-    const { org, target, requests } = arrange(enterprise);
+    const { org, target, requests } = arrange({ server: enterprise });
     const repository: Target = { kind: "repository", owner: org, name: "app", store: "codespaces" };
-    const organization: Target = {
-      kind: "organization",
-      owner: org,
-      store: "codespaces",
-      visibility: "all",
-      selectedRepositories: [],
-    };
 
     // Act
     const errors = [
       await refusal(target.checkWritable(repository)),
-      await refusal(target.checkWritable(organization)),
+      await refusal(target.checkWritable(organization(org, { store: "codespaces" }))),
     ];
 
     // Assess
     expect(errors.map((e) => e.message)).toEqual([
-      expect.stringContaining(
-        `${org}/app (Codespaces): ${enterprise.url} is a GitHub Enterprise Server, which has no Codespaces`,
-      ),
-      expect.stringContaining(
-        `organization ${org} (Codespaces): ${enterprise.url} is a GitHub Enterprise Server`,
-      ),
+      `${org}/app (Codespaces): ${enterprise.url} is a GitHub Enterprise Server, which has no Codespaces, so it has no Codespaces secrets to write. Nothing was changed.`,
+      `organization ${org} (Codespaces): ${enterprise.url} is a GitHub Enterprise Server, which has no Codespaces, so it has no Codespaces secrets to write. Nothing was changed.`,
     ]);
     expect(errors[0]?.fix).toContain("Remove this entry from the list");
     expect(requests()).toEqual([]);
   });
 
-  it("writes Dependabot secrets on GitHub Enterprise Server, under /api/v3", async () => {
+  it("writes Dependabot and environment secrets on GitHub Enterprise Server, under /api/v3", async () => {
     // Prepare
-    const { org, target } = arrange(enterprise);
-    const at: Target = { kind: "repository", owner: org, name: "app", store: "dependabot" };
+    const { org, target } = arrange({ server: enterprise });
+    const dependabot: Target = { kind: "repository", owner: org, name: "app", store: "dependabot" };
+    const environment: Target = { kind: "environment", owner: org, name: "app", environment: "production" };
 
     // Act
-    await target.checkWritable(at);
-    await write(target, at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000001");
+    for (const at of [dependabot, environment]) {
+      await target.checkWritable(at);
+      await write(target, at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000001");
+    }
 
     // Assess
-    expect(enterprise.secret(`repo:${org}/app@dependabot`, "AWS_ACCESS_KEY_ID")?.value).toBe(
-      "TESTKEYID00000001",
-    );
+    expect(
+      enterprise.secretValueAt(
+        { kind: "repository", owner: org, repo: "app", store: "dependabot" },
+        "AWS_ACCESS_KEY_ID",
+      ),
+    ).toBe("TESTKEYID00000001");
+    expect(
+      enterprise.secretValueAt(
+        { kind: "environment", owner: org, repo: "app", environment: "production" },
+        "AWS_ACCESS_KEY_ID",
+      ),
+    ).toBe("TESTKEYID00000001");
   });
 });
 
@@ -157,9 +181,8 @@ describe("environment secrets", () => {
     await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-environment-value");
 
     // Assess
-    expect(github.secret(`env:${org}/app/production`, "AWS_SECRET_ACCESS_KEY")?.value).toBe(
-      "test-environment-value",
-    );
+    const scope = { kind: "environment", owner: org, repo: "app", environment: "production" } as const;
+    expect(github.secretValueAt(scope, "AWS_SECRET_ACCESS_KEY")).toBe("test-environment-value");
     expect(requests().map((r) => r.operationId)).toEqual([
       "repos/get",
       "repos/get-environment",
@@ -188,22 +211,11 @@ describe("environment secrets", () => {
 });
 
 describe("organization secrets", () => {
-  function organization(org: string, overrides: Partial<OrganizationTarget> = {}): OrganizationTarget {
-    return {
-      kind: "organization",
-      owner: org,
-      store: "actions",
-      visibility: "all",
-      selectedRepositories: [],
-      ...overrides,
-    };
-  }
-
   it.each(["all", "private"] as const)(
     "writes with visibility %s and returns the organization's ID",
     async (visibility) => {
       // Prepare
-      const { org, orgId, target } = arrange();
+      const { org, target } = arrange();
       const at = organization(org, { visibility });
 
       // Act
@@ -211,12 +223,14 @@ describe("organization secrets", () => {
       await write(target, at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000002");
 
       // Assess
-      expect(identity).toEqual({ id: orgId });
-      expect(github.secret(`org:${org}@actions`, "AWS_ACCESS_KEY_ID")).toMatchObject({
-        value: "TESTKEYID00000002",
+      expect(identity).toEqual({ id: github.orgId(org) });
+      expect(github.secretValueAt({ kind: "organization", org, store: "actions" }, "AWS_ACCESS_KEY_ID")).toBe(
+        "TESTKEYID00000002",
+      );
+      expect(github.orgSecretAccess(org, "actions", "AWS_ACCESS_KEY_ID")).toMatchObject({
         visibility,
+        repositoryIds: [],
       });
-      expect(github.secret(`org:${org}@actions`, "AWS_ACCESS_KEY_ID")?.selectedRepositoryIds).toBeUndefined();
     },
   );
 
@@ -224,7 +238,7 @@ describe("organization secrets", () => {
     "resolves a selected %s secret's repositories to their IDs and writes it with them",
     async (store) => {
       // Prepare
-      const { org, appId, webId, target } = arrange();
+      const { org, target } = arrange();
       const at = organization(org, { store, visibility: "selected", selectedRepositories: ["web", "app"] });
 
       // Act
@@ -232,11 +246,17 @@ describe("organization secrets", () => {
       await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-selected-value");
 
       // Assess
-      expect(identity.selectedRepositoryIds).toEqual([webId, appId]);
-      expect(github.secret(`org:${org}@${store}`, "AWS_SECRET_ACCESS_KEY")).toMatchObject({
-        value: "test-selected-value",
+      const ids = [github.repoId(org, "web"), github.repoId(org, "app")];
+      expect(identity).toEqual({ id: github.orgId(org), selectedRepositoryIds: ids });
+      expect(github.secretValueAt({ kind: "organization", org, store }, "AWS_SECRET_ACCESS_KEY")).toBe(
+        "test-selected-value",
+      );
+      expect(github.orgSecretAccess(org, store, "AWS_SECRET_ACCESS_KEY")).toMatchObject({
         visibility: "selected",
-        selectedRepositoryIds: [webId, appId],
+        repositories: [`${org}/app`, `${org}/web`].sort((a, b) => {
+          const id = (r: string) => github.repoId(org, r.split("/")[1] ?? "");
+          return id(a) - id(b);
+        }),
       });
     },
   );
@@ -250,17 +270,17 @@ describe("organization secrets", () => {
     const error = await refusal(target.checkWritable(at));
 
     // Assess
-    expect(error.message).toContain(
-      `on ${org}/gone (404 Not Found): the repository does not exist or the token cannot see it.`,
+    expect(error.message).toBe(
+      `GitHub refused GET repository (selected for organization ${org} (Actions)) on ${org}/gone (404 Not Found): the repository does not exist or the token cannot see it.`,
     );
-    expect(error.message).toContain(`selected for organization ${org} (Actions)`);
     expect(requests().filter((r) => r.method !== "GET")).toEqual([]);
   });
 
-  it("refuses a selected repository that was renamed or transferred, with its new ID", async () => {
+  it("refuses a selected repository that was renamed, with its new ID", async () => {
     // Prepare
     const { org, target } = arrange();
-    github.moved.set(`${org}/old-name`.toLowerCase(), 777);
+    github.addRepo(org, "old-name");
+    github.moveRepo(org, "old-name", { owner: org, name: "new-name" });
     const at = organization(org, { visibility: "selected", selectedRepositories: ["old-name"] });
 
     // Act
@@ -268,20 +288,19 @@ describe("organization secrets", () => {
 
     // Assess
     expect(error.message).toContain(`${org}/old-name was renamed or transferred`);
-    expect(error.fix).toContain("Moved to repository ID 777");
+    expect(error.fix).toContain(`Moved to repository ID ${github.repoId(org, "new-name")}`);
   });
 
-  it("says an organization the token cannot see does not exist or hides its secrets, with what it needs", async () => {
+  it("says an organization that does not exist does not, or hides its secrets, with what it needs", async () => {
     // Prepare
     const { target } = arrange();
-    const at = organization("no-such-org", { store: "dependabot" });
 
     // Act
-    const error = await refusal(target.checkWritable(at));
+    const error = await refusal(target.checkWritable(organization("no-such-org", { store: "dependabot" })));
 
     // Assess
     expect(error.message).toContain(
-      "the organization does not exist, or the token cannot see its organization Dependabot secrets.",
+      "(404 Not Found): the organization does not exist, or the token cannot see its organization Dependabot secrets.",
     );
     expect(error.fix).toContain("needs the owner role in organization no-such-org");
     expect(error.fix).toContain(
@@ -292,8 +311,7 @@ describe("organization secrets", () => {
 
   it("refuses a classic token without admin:org before any write", async () => {
     // Prepare
-    const { org, target } = arrange();
-    github.oauthScopes = ["repo", "workflow"];
+    const { org, target } = arrange({ grant: { kind: "classic", scopes: ["repo", "workflow"] } });
 
     // Act
     const error = await refusal(target.checkWritable(organization(org)));
@@ -303,21 +321,30 @@ describe("organization secrets", () => {
     expect(error.fix).toContain('tick the "admin:org" scope');
   });
 
-  it("explains a fine-grained token without the organization permission by the organization's secrets it writes", async () => {
+  it("tells a machine user who is not an owner of the organization to become one", async () => {
     // Prepare
-    const { org, target } = arrange();
-    github.refusals.set("codespaces/get-org-public-key", {
-      status: 403,
-      message: "Resource not accessible by personal access token",
-      headers: { "x-accepted-github-permissions": "organization_codespaces_secrets=read" },
-    });
+    const { org, target } = arrange({ grant: { orgRole: "member" } });
+    await target.whoAmI();
+
+    // Act
+    const error = await refusal(target.publicKey(organization(org, { store: "dependabot" })));
+
+    // Assess
+    expect(error.message).toContain(
+      "the machine user rotation-bot is not an owner of the organization, and organization secrets are an owner's to write",
+    );
+    expect(error.fix).toContain(`Make the machine user rotation-bot an owner of organization ${org}`);
+  });
+
+  it("explains a fine-grained token without the Secrets permission by the organization's secrets it writes", async () => {
+    // Prepare
+    const { org, target } = arrange({ grant: { permission: "read" } });
 
     // Act
     const error = await refusal(target.publicKey(organization(org, { store: "codespaces" })));
 
     // Assess
     expect(error.message).toContain("the fine-grained token lacks a permission the request needs");
-    expect(error.message).toContain("GitHub asks for organization_codespaces_secrets=read");
     expect(error.fix).toContain(
       `choose ${org} as its resource owner, and under Organization permissions set "Organization codespaces secrets" to "Read and write"`,
     );
@@ -361,50 +388,57 @@ describe("the key ID as an Actions variable", () => {
     await target.writeVariable(at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000005");
 
     // Assess
-    expect(github.variable(`env:${org}/app/production`, "AWS_ACCESS_KEY_ID")?.value).toBe(
-      "TESTKEYID00000005",
-    );
+    const scope = { kind: "environment", owner: org, repo: "app", environment: "production" } as const;
+    expect(github.variableValueAt(scope, "AWS_ACCESS_KEY_ID")).toBe("TESTKEYID00000005");
     expect(await target.variableValue(at, "AWS_ACCESS_KEY_ID")).toBe("TESTKEYID00000005");
   });
 
   it("writes an organization variable with the secret's visibility and selected repositories", async () => {
     // Prepare
-    const { org, appId, target } = arrange();
-    const at: Target = {
-      kind: "organization",
-      owner: org,
-      store: "actions",
+    const { org, target } = arrange();
+    const at = organization(org, {
       visibility: "selected",
       selectedRepositories: ["app"],
       keyIdAs: "variable",
-    };
+    });
 
     // Act
     await target.writeVariable(at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000006");
     await target.writeVariable(at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000007");
 
     // Assess
-    expect(github.variable(`org:${org}@actions`, "AWS_ACCESS_KEY_ID")).toEqual({
-      value: "TESTKEYID00000007",
+    expect(github.variableValueAt({ kind: "organization", org, store: "actions" }, "AWS_ACCESS_KEY_ID")).toBe(
+      "TESTKEYID00000007",
+    );
+    expect(github.orgVariableAccess(org, "AWS_ACCESS_KEY_ID")).toMatchObject({
       visibility: "selected",
-      selectedRepositoryIds: [appId],
+      repositories: [`${org}/app`],
     });
   });
 
   it("updates a variable created by someone else between its read and the create", async () => {
-    // Prepare: the variable does not exist when read, and exists when created.
+    // Prepare: the first read answers 404 (as it would just before someone else created the variable).
     const { org, target } = arrange();
     const at: Target = { kind: "repository", owner: org, name: "web", store: "actions", keyIdAs: "variable" };
-    github.refusals.set("actions/get-repo-variable", { status: 404, message: "Not Found" });
-    github.variables.set(`${`repo:${org}/web@actions`.toLowerCase()}:AWS_ACCESS_KEY_ID`, {
-      value: "SOMEONEELSE00001",
+    github.setVariableAt(
+      { kind: "repository", owner: org, repo: "web", store: "actions" },
+      "AWS_ACCESS_KEY_ID",
+      "X",
+    );
+    const fault = github.addFault({
+      owner: org,
+      repo: "web",
+      method: "GET",
+      route: "/repos/{owner}/{repo}/actions/variables/{name}",
+      status: 404,
+      times: 1,
     });
 
     // Act
     await target.writeVariable(at, "AWS_ACCESS_KEY_ID", "TESTKEYID00000008");
 
     // Assess
-    github.refusals.clear();
+    expect(fault.hits).toBe(1);
     expect(await target.variableValue(at, "AWS_ACCESS_KEY_ID")).toBe("TESTKEYID00000008");
   });
 });
@@ -414,33 +448,33 @@ describe("clients per owner", () => {
     // Prepare
     const first = arrange();
     const second = arrange();
-    const tokens = new Map([
-      [first.org, `test-token-${randomUUID()}`],
-      [second.org, `test-token-${randomUUID()}`],
+    const logins = new Map([
+      [first.org, "first-installation"],
+      [second.org, "second-installation"],
     ]);
+    const tokens = new Map<string, string>();
+    for (const [org, login] of logins) {
+      const token = `test-token-${randomUUID()}`;
+      github.addToken(token, { login, repos: "all", permission: "write" });
+      tokens.set(org, token);
+    }
     const asked: string[] = [];
     const target = new GitHubSecretsTarget({
       tokenSecretName: TOKEN_SECRET,
-      tokenClient: clientOf(github),
+      tokenClient: clientOf(github, tokens.get(first.org) ?? ""),
       clientFor: async (owner) => {
         asked.push(owner);
-        return clientOf(github, tokens.get(owner));
+        return clientOf(github, tokens.get(owner) ?? "");
       },
     });
 
     // Act
     await target.checkWritable({ kind: "repository", owner: first.org, name: "app", store: "dependabot" });
-    await target.checkWritable({
-      kind: "organization",
-      owner: second.org,
-      store: "actions",
-      visibility: "all",
-      selectedRepositories: [],
-    });
+    await target.checkWritable(organization(second.org));
 
     // Assess
     expect(new Set(asked)).toEqual(new Set([first.org, second.org]));
-    expect(first.requests().map((r) => r.authorization)).toEqual([`token ${tokens.get(first.org)}`]);
-    expect(second.requests().map((r) => r.authorization)).toEqual([`token ${tokens.get(second.org)}`]);
+    expect(first.requests().map((r) => r.login)).toEqual(["first-installation"]);
+    expect(second.requests().map((r) => r.login)).toEqual(["second-installation"]);
   });
 });
