@@ -1,4 +1,3 @@
-import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import type { Target } from "../domain/target.ts";
 import type {
   Clock,
@@ -40,8 +39,6 @@ export interface RotationDeps {
 export interface RotationSettings {
   readonly iamUserName: string;
   readonly iamUserArn: string;
-  /** pAllowedGitHubOwners: a listed repository of any other owner stops the run before any change. */
-  readonly allowedOwners: OwnerAllowList;
   /** pGitHubMachineUserName: the login the token should belong to. */
   readonly machineUserName: string;
   /** The Secrets Manager secret holding the GitHub token, named where a new token should go. */

@@ -590,7 +590,6 @@ export function fakeWorld(repoCount = 3, graceMinutes = 60): FakeWorld {
     settings: {
       iamUserName: "deploy-bot",
       iamUserArn: USER_ARN,
-      allowedOwners,
       machineUserName: "machine-user",
       tokenSecretId: "GHS-AKM-deploy-bot-GitHubToken-machine-user",
       githubApiUrl: "https://api.github.com",
