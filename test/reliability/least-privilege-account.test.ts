@@ -253,12 +253,8 @@ describe("README's service control policy", () => {
     switch (service) {
       case "cloudformation":
         return ofType("AWS::CloudFormation::Stack");
-      case "lambda": {
-        const functions = ofType("AWS::Lambda::Function");
-        // An invocation may name a version or alias; the function's tags apply to each.
-        if (!action.startsWith("lambda:Invoke")) return functions;
-        return functions.flatMap((fn) => [fn, { ...fn, arn: `${fn.arn}:$LATEST` }]);
-      }
+      case "lambda":
+        return ofType("AWS::Lambda::Function");
       case "ssm":
         return ofType(
           action === "ssm:StartAutomationExecution" ? "automation-definition" : "AWS::SSM::Document",
