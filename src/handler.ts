@@ -23,6 +23,7 @@ import { loadSettings, lockKey, progressKey, type Settings } from "./config/sett
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { GitHubSecretInventory } from "./github/secret-inventory.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -41,7 +42,7 @@ import type { RotationDeps } from "./lifecycle/rotation-context.ts";
 import { rotationResult } from "./lifecycle/rotation-result.ts";
 import { SplitStateStore } from "./lifecycle/split-state-store.ts";
 import { systemClock } from "./ports.ts";
-import { renderAnswer, repoLogLines } from "./render-answer.ts";
+import { renderAnswer, repoLogLines, shadowLogLines } from "./render-answer.ts";
 import { announceListChange } from "./repos/list-changed.ts";
 import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
 
@@ -98,6 +99,7 @@ export async function handler(
   }
   const { outcome, undelivered } = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);
+  for (const line of shadowLogLines(outcome)) log(line);
   if (outcome.action === "list-changed" && undelivered.length > 0) {
     // EventBridge invokes asynchronously: failing the invocation makes Lambda retry it, so the change is still
     // announced once SNS answers. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
@@ -230,17 +232,14 @@ function dispatchRotation(
   context: LambdaContext,
 ): Promise<RunOutcome> {
   const options = { owner: input.executionId, dryRun: input.dryRun };
+  const deadline = new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS));
   switch (input.action) {
     case "rotate":
-      return rotate(deps, {
-        ...options,
-        replaceOlderKey: input.replaceOlderKey,
-        deadline: new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS)),
-      });
+      return rotate(deps, { ...options, replaceOlderKey: input.replaceOlderKey, deadline });
     case "rotate-result":
       return rotationResult(deps, options);
     case "retire":
-      return retire(deps, options);
+      return retire(deps, { ...options, deadline });
   }
 }
 
@@ -277,6 +276,10 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       ),
       list: new ParsedTargetList(config, settings.allowedOwners),
       github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
+      inventory: new GitHubSecretInventory({
+        clientFor: async () => client,
+        tokenSecretName: settings.tokenSecretId,
+      }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,
       clock: systemClock,

@@ -72,6 +72,8 @@ export interface ProgressStore {
 export interface ListedTargets {
   /** Every place the key is written, in list order. */
   readonly targets: readonly Target[];
+  /** `Unmanaged` entries: places whose copy of the names holds another key on purpose (never written). */
+  readonly unmanaged: readonly Target[];
 }
 
 /**

@@ -36,6 +36,6 @@ export class ParsedTargetList implements TargetList {
         },
       );
     }
-    return { targets: config.targets };
+    return { targets: config.targets, unmanaged: config.unmanaged };
   }
 }

@@ -10,6 +10,8 @@ import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds } from "./repo-identity.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
+import type { ShadowCheckRound } from "./shadow-check-document.ts";
+import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { keyIdLabel, targetWrites } from "./target-writes.ts";
@@ -44,6 +46,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     const keepChecked = async (
       passed: readonly string[],
       seen?: { targets: readonly Target[]; identities: ReadonlyMap<string, TargetIdentity> },
+      shadowCheck?: ShadowCheckRound,
     ): Promise<void> => {
       const base = stored ?? emptyState(deps.clock.now());
       await deps.state.save({
@@ -52,6 +55,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
           since: round?.since ?? deps.clock.now().toISOString(),
           repos: [...(round?.repos ?? []), ...passed],
         },
+        ...(shadowCheck === undefined ? {} : { shadowCheck }),
         updatedAt: deps.clock.now().toISOString(),
       });
     };
@@ -104,8 +108,35 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         );
       }
     }
+    // A copy of the key's names at a more specific scope that the list does not manage would keep its jobs on the
+    // old key: every listed repository is looked at before a key is created, over as many invocations as it takes.
+    let shadowRound: ShadowCheckRound | undefined;
+    if (!resuming) {
+      const shadow = await guardAgainstShadowing(deps, {
+        stage: { stage: "rotate" },
+        targets,
+        unmanaged: checks.unmanaged,
+        stored,
+        deadline: options.deadline,
+        outcome,
+      });
+      if (options.dryRun) {
+        outcome.note(dryRunShadowNote(shadow.guard));
+      } else if (shadow.guard.kind !== "clear") {
+        if (shadow.round) await keepChecked(checks.checked, { targets, identities }, shadow.round);
+        if (shadow.guard.kind !== "unfinished") throw shadow.guard.error;
+        const { checked, total, resumeAt } = shadow.guard;
+        outcome.resumeAt = resumeAt;
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (looking for copies of the key's secrets that would hide it): ${checked} of ${total} repositories checked; ${resumeAt ? `GitHub's rate limit is kept for the rotation itself, so the check continues at ${isoSeconds(resumeAt)}` : "the next invocation continues"}. Nothing was changed in IAM or GitHub.`,
+        );
+      }
+      shadowRound = shadow.round;
+    }
     await deps.iam.checkUser();
-    const loaded = stored ?? emptyState(now);
+    const stateBefore = stored ?? emptyState(now);
+    const loaded = shadowRound ? { ...stateBefore, shadowCheck: shadowRound } : stateBefore;
     outcome.note(addedSinceNote(loaded, targets));
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
     deps.writeBudget?.remember(writeTimes(loaded));
@@ -191,6 +222,20 @@ function watchDestinations(
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
+/** What a dry run says about the shadowing check (its findings are in the outcome's report). */
+function dryRunShadowNote(guard: ShadowGuard): string {
+  switch (guard.kind) {
+    case "clear":
+      return "No copy of the key's secrets hides it anywhere in the listed repositories.";
+    case "shadowed":
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+    case "failed":
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+    case "unfinished":
+      return `Looked at ${guard.checked} of ${guard.total} repositories for copies of the key's secrets within this step's time; a rotation looks at every one before it creates a key, over as many steps as it takes.`;
+  }
+}
+
 /** A preflight round younger than this is resumed; an older one starts over (targets change). */
 const CHECK_ROUND_MS = 24 * 60 * 60_000;
 
@@ -208,6 +253,7 @@ async function createKey(run: RotationRun): Promise<void> {
     ...run.state,
     creating: { startedAt: deps.clock.now().toISOString() },
     checked: undefined,
+    shadowCheck: undefined,
   });
   const created = await deps.iam.create();
   await run.save({
