@@ -1,4 +1,4 @@
-import { parse } from "yaml";
+import { load } from "js-yaml";
 import {
   holdsExpression,
   type JobEnvironment,
@@ -10,8 +10,9 @@ import {
 
 /**
  * Reads a workflow file's jobs: each job's environment and the reusable workflow it calls. Never throws: a file
- * that is not YAML or has no `jobs` map comes back with `problem` set and no jobs. YAML 1.2 (the `yaml` library's
- * default), so the key `on` stays a string.
+ * that is not YAML or has no `jobs` map comes back with `problem` set and no jobs. Parsed with js-yaml's default,
+ * YAML 1.2's core schema, so the key `on` stays a string (YAML 1.1 would read it as `true`). js-yaml rather than
+ * the larger `yaml` package: the function's code is inlined in the template, which CloudFormation caps at 1 MB.
  * `jobs.<job_id>.environment` is a name or `{ name, url }`; either may be an expression:
  * https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idenvironment
  * `jobs.<job_id>.uses` is `./.github/workflows/x.yml` or `owner/repo/.github/workflows/x.yml@ref`, with `with`:
@@ -20,7 +21,7 @@ import {
 export function parseWorkflow(path: string, text: string): WorkflowFile {
   let document: unknown;
   try {
-    document = parse(text);
+    document = load(text);
   } catch (error) {
     return unreadable(path, `it is not valid YAML (${firstLine((error as Error).message)})`);
   }

@@ -9,6 +9,7 @@ import { GitHubAccessError } from "../../src/errors.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
+import { rotationResult } from "../../src/lifecycle/rotation-result.ts";
 import { answerOf, type FakeWorld, fakeWorld, MemoryTargetList, type TestAnswer } from "../support/fakes.ts";
 import { MemoryInventory } from "../support/memory-inventory.ts";
 
@@ -164,6 +165,24 @@ describe("preflight refuses to rotate while a copy the list does not manage woul
       "environments acme/web",
     ]);
     expect(world.iam.keys).toHaveLength(1);
+  });
+
+  it("says the rotation continues at the next run when the loop runs out during the check, and gives the lease up", async () => {
+    // Prepare: one invocation looked at one repository, then the runbook's loop ended.
+    const world = shadowWorld([APP, WEB], { copies: false });
+    await run(world, { deadline: world.clock.now() });
+    await run(world, { deadline: world.clock.now() });
+
+    // Act
+    const answer = answerOf(
+      world.clock,
+      await rotationResult(world.deps, { owner: "exec-1", dryRun: false }),
+    );
+
+    // Assess
+    expect(answer.next).toBe("continues");
+    expect(answer.summary).toContain("still being checked before a new key is created");
+    expect(world.lock.lease).toBeUndefined();
   });
 
   it("waits for GitHub's rate limit to reset, keeping what is left for the rotation itself", async () => {
