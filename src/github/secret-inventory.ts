@@ -1,8 +1,9 @@
 import { composePaginateRest } from "@octokit/plugin-paginate-rest";
 import { type RepoRef, repoLabel } from "../domain/repo.ts";
-import type { OrganizationTarget } from "../domain/target.ts";
+import type { OrganizationTarget, SecretStore } from "../domain/target.ts";
 import type { WorkflowFile } from "../domain/workflow.ts";
 import type { InventoryUsage, SecretInventory, SecretScope } from "../ports.ts";
+import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
 import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
 import { parseWorkflow } from "./workflow-jobs.ts";
@@ -49,7 +50,7 @@ export class GitHubSecretInventory implements SecretInventory {
   async environments(repo: RepoRef): Promise<readonly string[]> {
     const client = await this.#clientFor(repo.owner);
     const items = await this.#list(
-      this.#call("GET environments", repo),
+      this.#call("GET environments", repo, readNeed(repoLabel(repo), "Actions", "its environments")),
       () =>
         composePaginateRest.iterator(client, "GET /repos/{owner}/{repo}/environments", {
           owner: repo.owner,
@@ -87,7 +88,15 @@ export class GitHubSecretInventory implements SecretInventory {
             ...(scope.kind === "environment" ? { environment_name: scope.environment } : {}),
           };
     const repo = scope.kind === "organization" ? undefined : scope.repo;
-    const call = this.#call(`GET ${describeScope(scope)} ${kind}s`, repo);
+    const permission =
+      kind === "variable"
+        ? "Variables"
+        : SECRET_PERMISSIONS[scope.kind === "environment" ? "actions" : scope.store];
+    const call = this.#call(
+      `GET ${describeScope(scope)} ${kind}s`,
+      repo,
+      repo === undefined ? undefined : readNeed(repoLabel(repo), permission, `the names of its ${kind}s`),
+    );
     return namesOf(await this.#list(call, () => composePaginateRest.iterator(client, route, params)));
   }
 
@@ -237,13 +246,39 @@ export class GitHubSecretInventory implements SecretInventory {
       this.#resetAt = new Date(reset * 1000);
   }
 
-  #call(action: string, repo?: RepoRef): GitHubCall {
+  #call(action: string, repo?: RepoRef, need?: AccessNeed): GitHubCall {
     return {
       action,
       tokenSecretName: this.#tokenSecretName,
       ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
+      ...(need === undefined ? {} : { need }),
     };
   }
+}
+
+/** The fine-grained repository permission that lets a token read a store's secrets. */
+const SECRET_PERMISSIONS = {
+  actions: "Secrets",
+  dependabot: "Dependabot secrets",
+  codespaces: "Codespaces secrets",
+} as const satisfies Readonly<Record<SecretStore, string>>;
+
+/**
+ * What reading `what` of `repo` needs, for the fixes of GitHub's refusals: the check reads more than the rotation
+ * writes (the environments' list needs "Actions"). https://docs.github.com/en/rest/deployments/environments#list-environments
+ */
+function readNeed(repo: string, permission: string, what: string): AccessNeed {
+  const machineUser = (login: string | undefined) =>
+    login === undefined ? "the machine user" : `the machine user ${login}`;
+  return {
+    what,
+    where: repo,
+    classicScope: "repo",
+    needs: (login) =>
+      `The check for copies of the key's secrets that would hide it reads ${what} of ${repo}: ${machineUser(login)} needs access to it, a fine-grained token the repository permission "${permission}" (Read-only at least), a classic token the "repo" scope (see ${PERMISSIONS_DOC}, and README, section Shadowing).`,
+    fineGrained: `under Repository access include ${repo}, and under Repository permissions set "${permission}" to "Read-only" at least`,
+    role: (login) => `Give ${machineUser(login)} access to ${repo}`,
+  };
 }
 
 type ContentAnswer =

@@ -212,6 +212,54 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
     await expect(reading).rejects.toMatchObject({ name: "GitHubAccessError", repo: `${ORG}/${repo}` });
   });
 
+  it("says which permission to add when a fine-grained token may not list a repository's environments", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.addFault({
+      route: "/repos/{owner}/{repo}/environments",
+      owner: ORG,
+      repo,
+      status: 403,
+      message: "Resource not accessible by personal access token",
+      headers: { "x-accepted-github-permissions": "actions=read" },
+    });
+
+    // Act
+    const listing = inventory().environments({ owner: ORG, name: repo });
+
+    // Assess
+    await expect(listing).rejects.toMatchObject({
+      name: "GitHubAccessError",
+      repo: `${ORG}/${repo}`,
+      fix: expect.stringContaining(`set "Actions" to "Read-only" at least`),
+    });
+  });
+
+  it("still reads a repository's secrets when the token may not read its workflow files, naming why the jobs are unknown", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.setWorkflow(ORG, repo, "deploy.yml", DEPLOY);
+    github.addFault({
+      route: "/repos/{owner}/{repo}/contents/{path}",
+      owner: ORG,
+      repo,
+      status: 403,
+      message: "Resource not accessible by personal access token",
+    });
+
+    // Act
+    const files = await inventory().workflows({ owner: ORG, name: repo });
+
+    // Assess
+    expect(files).toEqual([
+      expect.objectContaining({
+        path: ".github/workflows",
+        jobs: [],
+        problem: expect.stringContaining("Contents: Read-only"),
+      }),
+    ]);
+  });
+
   it("keeps GitHub's rate-limit headers for the check's budget", async () => {
     // Prepare
     const repo = newRepo();
