@@ -12,44 +12,11 @@ import {
   selectionChanges,
 } from "../../src/lifecycle/selection.ts";
 import { selectionNotes } from "../../src/lifecycle/selection-note.ts";
-import type { RepositoryFinder, RepositoryMatches } from "../../src/ports.ts";
+import { fakeRepositoryFinder as fakeFinder } from "../support/fake-repository-finder.ts";
 
 const ALLOWED = OwnerAllowList.of("octo");
 const LIST = "s3://bucket/repos.json";
 const LIMITS = { max: 10_000, location: LIST };
-
-interface FakeRepo {
-  readonly name: string;
-  readonly id: number;
-  readonly topics?: readonly string[];
-  readonly properties?: Readonly<Record<string, string | readonly string[]>>;
-  readonly archived?: boolean;
-}
-
-/** An organization's repositories in memory; records every call. */
-function fakeFinder(repos: readonly FakeRepo[]): RepositoryFinder & { readonly calls: string[] } {
-  const calls: string[] = [];
-  const matches = (found: readonly FakeRepo[]): RepositoryMatches => ({
-    repositories: found.filter((r) => !r.archived).map(({ name, id }) => ({ name, id })),
-    archived: found.filter((r) => r.archived).map((r) => r.name),
-  });
-  return {
-    calls,
-    async withTopic(org, topic) {
-      calls.push(`${org} topic ${topic}`);
-      return matches(repos.filter((r) => r.topics?.includes(topic)));
-    },
-    async withProperty(org, property, value) {
-      calls.push(`${org} property ${property}=${value}`);
-      return matches(
-        repos.filter((r) => {
-          const v = r.properties?.[property];
-          return typeof v === "string" ? v === value : (v?.includes(value) ?? false);
-        }),
-      );
-    },
-  };
-}
 
 function byTopic(topic: string, extra: Partial<RepositorySelection> = {}): RepositorySelection {
   return { owner: "octo", by: { topic }, store: "actions", ...extra };
