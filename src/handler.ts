@@ -17,7 +17,8 @@ import { SnsAlertSink } from "./aws/sns-alerts.ts";
 import { SecretsManagerKeyStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
-import { answerRunbookDefaultVersions, runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
+import { runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
+import { answerStackResource } from "./cfn/stack-resources.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
@@ -81,8 +82,9 @@ function log(line: string): void {
  * The Lambda handler: validates the runbook's event, runs the action, and renders its outcome as the answer
  * the runbook reads (src/handler-contract.ts), once. Never throws for a run that failed: the answer says so
  * (`next: "failed"`) and the runbook ends the execution Failed with its summary.
- * CloudFormation invokes it too, for the custom resource that keeps the runbooks' default versions current
- * (templates/40-runbooks.yaml rRunbookDefaultVersions); src/cfn/ answers that request at its ResponseURL.
+ * CloudFormation invokes it too, for the stack's custom resources: the names of resources that carry the IAM user
+ * name (templates/35-resource-names.yaml rResourceNames) and the runbooks' default versions
+ * (templates/40-runbooks.yaml rRunbookDefaultVersions); src/cfn/ answers each request at its ResponseURL.
  */
 export async function handler(event: CfnRequestShape, context: LambdaContext): Promise<AnswerOutcome>;
 export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult>;
@@ -91,7 +93,7 @@ export async function handler(
   context: LambdaContext,
 ): Promise<HandlerResult | AnswerOutcome> {
   if (isCustomResourceRequest(event)) {
-    return answerRunbookDefaultVersions(event, context, runbookDefaultVersionsDeps(log));
+    return answerStackResource(event, context, runbookDefaultVersionsDeps(log));
   }
   const { outcome, undelivered } = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);

@@ -59,6 +59,55 @@ describe("resolveParameters", () => {
   });
 });
 
+describe("resolveParameters with the names the stack's function computes", () => {
+  const names = {
+    Type: "Custom::ResourceNames",
+    Properties: { MaxLength: "64", Names: { RoleName: { "Fn::Sub": "GHS-AKM-SSM-${pIamUserName}" } } },
+  };
+  const role = (userName?: string) =>
+    resolveParameters(
+      {
+        Resources: {
+          rNames: names,
+          rRole: {
+            Type: "AWS::IAM::Role",
+            Properties: { RoleName: { "Fn::GetAtt": ["rNames", "RoleName"] } },
+          },
+          rRef: {
+            Type: "T",
+            Properties: { Arn: { "Fn::Sub": "arn:aws:iam::123456789012:role/${rNames.RoleName}" } },
+          },
+        },
+      },
+      userName === undefined ? {} : { pIamUserName: userName },
+    ).Resources as Record<string, { Properties: Record<string, unknown> }>;
+
+  it("gives the original stack's name while it fits, so a kept name compares equal", () => {
+    // Act
+    const resources = role("ci-deployer");
+
+    // Assess
+    expect(resources.rRole?.Properties.RoleName).toBe("GHS-AKM-SSM-ci-deployer");
+    expect(resources.rRef?.Properties.Arn).toBe("arn:aws:iam::123456789012:role/GHS-AKM-SSM-ci-deployer");
+  });
+
+  it("gives the function's shortened name for a name beyond the limit", () => {
+    // Act
+    const resources = role("x".repeat(64));
+
+    // Assess
+    expect(resources.rRole?.Properties.RoleName).toMatch(/^GHS-AKM-SSM-x{43}-[0-9a-f]{8}$/);
+  });
+
+  it("keeps the attribute as written when a value it needs is not known", () => {
+    // Act
+    const resources = role();
+
+    // Assess
+    expect(resources.rRole?.Properties.RoleName).toEqual({ "Fn::GetAtt": ["rNames", "RoleName"] });
+  });
+});
+
 describe("refusedCurrentValues", () => {
   it("names each current value the new template refuses, and an ARN of another user than the name", async () => {
     // Prepare
