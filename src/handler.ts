@@ -152,9 +152,9 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
     case "list-repos":
       return listRepos(config, w.settings.allowedOwners);
     case "add-repo":
-      return addRepo(config, { owner: input.owner, name: input.name }, w.settings.allowedOwners);
+      return addRepo(config, input.entry, w.settings.allowedOwners);
     case "delete-repo":
-      return deleteRepo(config, { owner: input.owner, name: input.name });
+      return deleteRepo(config, input.entry);
     case "rotate":
     case "rotate-result":
     case "retire": {

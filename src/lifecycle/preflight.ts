@@ -1,12 +1,13 @@
 import type { OwnerAllowList } from "../config/owner-allow-list.ts";
-import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
+import { parseReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { AkmError, ConfigError, toAkmError } from "../errors.ts";
 import type { Clock, ConfigStore, RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
+import { type RotationConfig, withActionsRepos } from "./v1-targets-bridge.ts";
 
 export interface PreflightResult {
-  readonly config: ReposConfig;
+  readonly config: RotationConfig;
   readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
   /** Who the token belongs to and when it expires. */
   readonly token: TokenOwner;
@@ -62,7 +63,7 @@ export class PreflightError extends AkmError {
 export async function loadReposConfig(
   store: ConfigStore,
   allowedOwners?: OwnerAllowList,
-): Promise<{ config: ReposConfig; version: string | undefined }> {
+): Promise<{ config: RotationConfig; version: string | undefined }> {
   const document = await store.read();
   if (!document) {
     throw new ConfigError(
@@ -72,7 +73,7 @@ export async function loadReposConfig(
     );
   }
   return {
-    config: parseReposConfig(document.text, store.location, allowedOwners),
+    config: withActionsRepos(parseReposConfig(document.text, store.location, allowedOwners), store.location),
     version: document.version,
   };
 }

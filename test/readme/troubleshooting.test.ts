@@ -72,6 +72,14 @@ function producedMessages(): string[] {
   } catch (error) {
     messages.push((error as Error).message);
   }
+  try {
+    parseReposConfig(
+      '{"Repos":[{"Owner":"acme","Name":"api","Visibility":"all"}]}',
+      "s3://akm-config/repos.json",
+    );
+  } catch (error) {
+    messages.push((error as Error).message);
+  }
   const call = { action: "GET public key", repo: "acme/api", tokenSecretName: "GHS-AKM-ci-GitHubToken-bot" };
   for (const status of [401, 403, 404]) {
     const failure = { status, message: "refused", response: { headers: {}, data: { message: "Refused" } } };
