@@ -33,6 +33,7 @@ import {
   isS3Event,
   ListChangedEvent,
 } from "./handler-contract.ts";
+import { ParsedTargetList } from "./lifecycle/listed-targets.ts";
 import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
@@ -274,7 +275,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
           kmsKeyArn: settings.kmsKeyArn,
         }),
       ),
-      config,
+      list: new ParsedTargetList(config, settings.allowedOwners),
       github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,

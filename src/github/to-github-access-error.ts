@@ -1,6 +1,7 @@
 import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
+import type { AccessNeed } from "./access-need.ts";
 import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
@@ -9,8 +10,18 @@ import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate
 export interface GitHubCall {
   /** What was attempted, e.g. `PUT secret AWS_ACCESS_KEY_ID`. */
   readonly action: string;
-  /** `owner/name` as the user wrote it, when the request concerns one repository. */
+  /**
+   * The target as messages name it (`owner/name` as the user wrote it for a repository's Actions secrets; see
+   * `targetLabel`), when the request concerns one.
+   */
   readonly repo?: string;
+  /**
+   * What the request reaches: a repository (the default), an environment of one, or an organization; a 404 is
+   * explained accordingly.
+   */
+  readonly scope?: "repository" | "environment" | "organization";
+  /** What writing the target needs (role, token permissions), for fixes; a repository's Actions secrets if absent. */
+  readonly need?: AccessNeed;
   /** Display name of the Secrets Manager secret that holds the token, named in fixes. */
   readonly tokenSecretName: string;
   /** Fix for a 4xx answer this module has no specific advice for (e.g. a 422 on a write). */
@@ -88,7 +99,12 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
     case 403: {
       const reason = forbiddenReason(
         { message: fullMessage(error), headers: error.response.headers ?? {} },
-        { repo: call.repo, machineUser: call.machineUser, tokenSecretName: call.tokenSecretName },
+        {
+          repo: call.repo,
+          need: call.need,
+          machineUser: call.machineUser,
+          tokenSecretName: call.tokenSecretName,
+        },
       );
       return new GitHubAccessError(`${refused}: ${reason.what}.`, { ...base, fix: reason.fix });
     }
@@ -106,9 +122,28 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         sso === undefined
           ? ""
           : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
+      const needs = call.need?.needs(call.machineUser) ?? tokenNeeds(call.repo, call.machineUser);
+      if (call.scope === "organization") {
+        return new GitHubAccessError(
+          `${refused}: the organization does not exist, or the token cannot see its ${call.need?.what ?? "secrets"}.`,
+          {
+            ...base,
+            fix: `Check Owner of ${call.repo} in repos.json (an organization's login), and give the token in ${call.tokenSecretName} what organization secrets need. ${needs}${ssoFix}`,
+          },
+        );
+      }
+      if (call.scope === "environment") {
+        return new GitHubAccessError(
+          `${refused}: the repository or its environment does not exist, or the token cannot see it.`,
+          {
+            ...base,
+            fix: `Check Owner, Name and Environment of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository. ${needs}${ssoFix}`,
+          },
+        );
+      }
       return new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
         ...base,
-        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}${ssoFix}`,
+        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${needs}${ssoFix}`,
       });
     }
     default:

@@ -84,6 +84,9 @@ function producedMessages(): string[] {
   for (const status of [401, 403, 404]) {
     const failure = { status, message: "refused", response: { headers: {}, data: { message: "Refused" } } };
     messages.push(toGitHubAccessError(failure, call).message);
+    for (const scope of ["environment", "organization"] as const) {
+      messages.push(toGitHubAccessError(failure, { ...call, scope }).message);
+    }
   }
   try {
     parseReposConfig(

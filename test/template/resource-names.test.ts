@@ -245,18 +245,21 @@ describe("the names of the stack's resources", () => {
     for (const [index, name] of (names[0] ?? []).entries()) expect(name).not.toBe(names[1]?.[index]);
   });
 
-  it("of the function's role and the alert rule carry the stack's UUID, whatever the user name", () => {
+  it("of the function's role, the schedule's role and the alert rule carry the stack's UUID, whatever the user name", () => {
     // Act
-    const [role, rule] = ["rAkmFunctionRole", "rEventsRuleAlert"].map((id) => {
-      const properties = template.Resources[id]?.Properties ?? {};
-      return resolveIntrinsics(
-        properties.RoleName ?? properties.Name ?? null,
-        stackValues(userNameOf(MAX_USER_NAME)),
-      );
-    });
+    const [role, scheduleRole, rule] = ["rAkmFunctionRole", "rEventsRuleRotateRole", "rEventsRuleAlert"].map(
+      (id) => {
+        const properties = template.Resources[id]?.Properties ?? {};
+        return resolveIntrinsics(
+          properties.RoleName ?? properties.Name ?? null,
+          stackValues(userNameOf(MAX_USER_NAME)),
+        );
+      },
+    );
 
     // Assess
     expect(role).toBe("GHS-AKM-Lambda-51af3dc0-da77-11e4-872e-1234567db123");
+    expect(scheduleRole).toBe("GHS-AKM-Schedule-51af3dc0-da77-11e4-872e-1234567db123");
     expect(rule).toBe("GHS-AKM-Alert-51af3dc0-da77-11e4-872e-1234567db123");
   });
 });
