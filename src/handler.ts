@@ -19,10 +19,12 @@ import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
 import { runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
 import { answerStackResource } from "./cfn/stack-resources.ts";
+import { MAX_REPOS } from "./config/list-entry.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { GitHubRepositoryFinder } from "./github/repository-finder.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -276,6 +278,15 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
         }),
       ),
       list: new ParsedTargetList(config, settings.allowedOwners),
+      selection: {
+        finder: new GitHubRepositoryFinder({
+          clientFor: async () => client,
+          tokenSecretName: settings.tokenSecretId,
+        }),
+        allowedOwners: settings.allowedOwners,
+        location: config.location,
+        max: MAX_REPOS,
+      },
       github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,

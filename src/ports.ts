@@ -4,6 +4,7 @@
  */
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
+import type { RepositorySelection } from "./domain/selection.ts";
 import type { Target } from "./domain/target.ts";
 import type { RotationState } from "./lifecycle/state.ts";
 
@@ -70,6 +71,11 @@ export interface ProgressStore {
 export interface ListedTargets {
   /** Every place the key is written, in list order. */
   readonly targets: readonly Target[];
+  /**
+   * The entries that select an organization's repositories by topic or custom property, in list order (resolved at
+   * each run: src/lifecycle/selected-targets.ts). Left out: none.
+   */
+  readonly selections?: readonly RepositorySelection[];
 }
 
 /**

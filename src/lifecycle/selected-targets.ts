@@ -1,19 +1,21 @@
 import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import type { RepositorySelection } from "../domain/selection.ts";
+import { selectionLabel } from "../domain/selection.ts";
 import type { Target } from "../domain/target.ts";
+import { AkmError } from "../errors.ts";
 import type { RepositoryFinder } from "../ports.ts";
+import type { RotationDeps } from "./rotation-context.ts";
 import {
   type MergedTargets,
   mergeSelections,
   type ResolvedSelection,
   resolvedFromRecord,
   resolveSelections,
-  type SelectedRecord,
   type SelectionChanges,
   selectedRecord,
   selectionChanges,
 } from "./selection.ts";
-import type { RepoSeen } from "./state.ts";
+import type { RepoSeen, RotationState, SelectedRecord } from "./state.ts";
 
 /** What dynamic selection needs from the run. */
 export interface SelectionContext {
@@ -75,6 +77,46 @@ export async function selectTargets(
     record: selectedRecord(resolved, run.now),
     changes: selectionChanges(run.recorded, resolved, run.known),
   };
+}
+
+/**
+ * Reads the list (`ownersChecked` as `TargetList.load`) and resolves its selections with `deps.selection` (see
+ * `selectTargets`; `underWay`: a rotation under way, which keeps the set recorded in `state`). Without
+ * `deps.selection`, a list with selections is refused (AkmError) before anything changes.
+ */
+export async function loadTargets(
+  deps: Pick<RotationDeps, "list" | "selection" | "clock">,
+  run: {
+    readonly state: RotationState | undefined;
+    readonly underWay: boolean;
+    readonly ownersChecked: boolean;
+  },
+): Promise<TargetSet> {
+  const listed = await deps.list.load({ ownersChecked: run.ownersChecked });
+  const selections = listed.selections ?? [];
+  if (selections.length > 0 && deps.selection === undefined) {
+    const count = selections.length;
+    throw new AkmError(
+      `The repository list ${deps.list.location} selects repositories by topic or property (${selections.map(selectionLabel).slice(0, 5).join(", ")}${count > 5 ? ` and ${count - 5} more` : ""}), which this run cannot resolve. Nothing was changed.`,
+      {
+        fix: "Name those repositories one by one instead (Add-RepoConfig), or remove the selections (Delete-RepoConfig).",
+        fault: "tool",
+      },
+    );
+  }
+  if (deps.selection === undefined) {
+    return { targets: listed.targets, selections: [], ids: new Map(), record: undefined, changes: undefined };
+  }
+  return selectTargets(
+    { targets: listed.targets, selections },
+    {
+      recorded: run.state?.selected,
+      underWay: run.underWay,
+      known: run.state?.repoIds,
+      now: deps.clock.now(),
+    },
+    deps.selection,
+  );
 }
 
 /** `resolved` in the order of `selections` (the list's order decides which selection a repository belongs to). */

@@ -77,3 +77,32 @@ function nameSome(labels: readonly string[]): string {
   const shown = labels.slice(0, SHOWN).join(", ");
   return more > 0 ? `${shown} and ${more.toLocaleString("en-US")} more` : shown;
 }
+
+/**
+ * The summary line of a rotation under way that keeps the set its selections found when it began (`at`): what
+ * changed on GitHub since is the next rotation's.
+ */
+export function keptSetNote(at: string): string {
+  return `Selected repositories: the set found when this rotation began (${at}); repositories that gained or lost the topic or property since are the next rotation's.`;
+}
+
+/**
+ * Alerts for the stack's topic about what the selections of the list at `location` changed since the last
+ * rotation: repositories that now receive the key without anyone editing the list (they gained a topic or a
+ * property value), and selected names that are another repository now. Empty when nothing was added.
+ */
+export function selectionAlerts(changes: SelectionChanges, location: string): string[] {
+  if (changes.since === undefined) return [];
+  const alerts: string[] = [];
+  if (changes.added.length > 0) {
+    alerts.push(
+      `The selections of the repository list ${location} found ${count(changes.added.length, "repository", "repositories")} that they did not find at the last rotation (${changes.since}): ${nameSome(changes.added.map(targetLabel))}. They receive the key from this rotation on. If nobody you know gave them the topic or property value, someone who can edit a repository's topics or properties brought it into the list.`,
+    );
+  }
+  if (changes.replaced.length > 0) {
+    alerts.push(
+      `The selections of the repository list ${location} found ${nameSome(changes.replaced.map(targetLabel))} under a name a different repository had at the last rotation (${changes.since}; GitHub's ID changed): the one there now has the topic or property value, so it receives the key. If nobody you know deleted and re-created it, someone may have taken over the name.`,
+    );
+  }
+  return alerts;
+}

@@ -1,9 +1,9 @@
 import { ALLOWED_OWNERS_PARAMETER, type OwnerAllowList } from "../config/owner-allow-list.ts";
 import { type RepositorySelection, selectionLabel } from "../domain/selection.ts";
-import { type RepositoryTarget, type SecretStore, type Target, targetKey } from "../domain/target.ts";
+import { type RepositoryTarget, type Target, targetKey } from "../domain/target.ts";
 import { ConfigError, KeyDestinationRefusedError } from "../errors.ts";
 import type { RepositoryFinder } from "../ports.ts";
-import type { RepoSeen } from "./state.ts";
+import type { RepoSeen, SelectedRecord, SelectedSet } from "./state.ts";
 
 /**
  * Dynamic selection, as pure logic over the RepositoryFinder port: each list entry that selects repositories by
@@ -138,26 +138,6 @@ export function selectedTarget(
     ...(selection.secretNames === undefined ? {} : { secretNames: selection.secretNames }),
     ...(selection.keyIdAs === undefined ? {} : { keyIdAs: selection.keyIdAs }),
   };
-}
-
-/** What one selection found, as the progress object keeps it. */
-export interface SelectedSet {
-  readonly owner: string;
-  readonly by: RepositorySelection["by"];
-  readonly store: SecretStore;
-  /** The names of the repositories it found, A to Z. */
-  readonly repos: readonly string[];
-}
-
-/**
- * The resolved selections of the current (or last) rotation, kept in the progress object: every invocation of one
- * rotation uses this set, and the next rotation compares its own with it. Names only (IDs are in `repoIds` once a
- * rotation checked the repository): some 25 bytes a repository, 250 KB at 10,000.
- */
-export interface SelectedRecord {
-  /** When the set was resolved (ISO 8601). */
-  readonly at: string;
-  readonly sets: readonly SelectedSet[];
 }
 
 /** The record of `resolved`, resolved at `at`. */
