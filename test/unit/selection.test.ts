@@ -3,6 +3,7 @@ import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import type { RepositorySelection } from "../../src/domain/selection.ts";
 import { repositoryTarget, type Target, targetKey } from "../../src/domain/target.ts";
 import { ConfigError, KeyDestinationRefusedError } from "../../src/errors.ts";
+import { parseProgressDocument, serializeProgressDocument } from "../../src/lifecycle/progress-document.ts";
 import {
   mergeSelections,
   type ResolvedSelection,
@@ -12,6 +13,7 @@ import {
   selectionChanges,
 } from "../../src/lifecycle/selection.ts";
 import { selectionNotes } from "../../src/lifecycle/selection-note.ts";
+import { emptyProgress } from "../../src/lifecycle/state-parts.ts";
 import { fakeRepositoryFinder as fakeFinder } from "../support/fake-repository-finder.ts";
 
 const ALLOWED = OwnerAllowList.of("octo");
@@ -292,6 +294,34 @@ describe("the selected set in the progress object", () => {
     // Assess
     expect(again.resolved.map((r) => r.repositories.map((x) => x.name))).toEqual([["api"]]);
     expect(again.unresolved).toEqual([added]);
+  });
+
+  it("is kept in the progress object as written, topic and property sets alike", () => {
+    // Prepare
+    const property: RepositorySelection = {
+      owner: "octo",
+      by: { property: "team", value: "Platform Eng" },
+      store: "codespaces",
+    };
+    const selected = selectedRecord(
+      [resolvedOf(byTopic("aws"), ["api", "web"]), resolvedOf(property, ["ml"])],
+      new Date("2026-11-30T10:00:00Z"),
+    );
+    const progress = { ...emptyProgress("2026-11-30T10:00:00.000Z"), selected };
+
+    // Act
+    const text = serializeProgressDocument(progress, "arn:secret");
+    const loaded = parseProgressDocument(text, LIST).progress;
+
+    // Assess
+    expect(JSON.parse(text).selected.sets[1]).toEqual({
+      owner: "octo",
+      property: "team",
+      value: "Platform Eng",
+      store: "codespaces",
+      repos: ["ml"],
+    });
+    expect(loaded.selected).toEqual(selected);
   });
 
   it("stays small at 10,000 repositories: about 25 bytes a repository", () => {
