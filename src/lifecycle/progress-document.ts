@@ -15,6 +15,8 @@ import type { ProgressPart } from "./state-parts.ts";
  * `owner/name`, so every progress object written before other targets existed reads the same; the other kinds
  * nest the same way at their first `/` (`{"octo":{"app@environment:prod":…}}`), and an organization's key, which
  * has no `/`, at its `@` (`org:octo@actions` → `{"org:octo":{"@actions":…}}`; no repository name starts with `@`).
+ * `selected` keeps what the list's selections found when the rotation began: per selection its organization,
+ * topic or property and value, store, and the names found (`StoredSelectedSet`).
  */
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
 const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
