@@ -241,14 +241,16 @@ export function selectionChanges(
   const renamed: RenamedRepository[] = [];
   const renamedFrom = new Set<string>();
   const renamedTo = new Set<string>();
+  // One pass each way (10,000 repositories): the added ones by repository ID and store.
+  const addedById = new Map<string, [string, RepositoryTarget]>();
+  for (const [key, { target, id }] of added) {
+    if (id !== undefined) addedById.set(`${id}@${target.store}`, [key, target]);
+  }
   for (const [fromKey, from] of removed) {
     const id = known?.[fromKey]?.id;
-    if (id === undefined) continue;
-    const match = added.find(
-      ([toKey, to]) => !renamedTo.has(toKey) && to.id === id && to.target.store === from.store,
-    );
-    if (match === undefined) continue;
-    renamed.push({ from, to: match[1].target });
+    const match = id === undefined ? undefined : addedById.get(`${id}@${from.store}`);
+    if (match === undefined || renamedTo.has(match[0])) continue;
+    renamed.push({ from, to: match[1] });
     renamedFrom.add(fromKey);
     renamedTo.add(match[0]);
   }
