@@ -20,8 +20,10 @@ import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } fro
 import { answerRunbookDefaultVersions, runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
+import { repositoryTarget } from "./domain/target.ts";
 import { AkmError, toAkmError } from "./errors.ts";
-import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { createGitHubConnection } from "./github/github-connection.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -33,6 +35,7 @@ import {
   ListChangedEvent,
 } from "./handler-contract.ts";
 import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
+import { loadReposConfig } from "./lifecycle/preflight.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
 import type { RotationDeps } from "./lifecycle/rotation-context.ts";
@@ -247,19 +250,34 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
     if (settings.githubCaBundleKey !== undefined) {
       await trustCaBundleFrom(new S3ConfigStore(w.s3, settings.configBucket, settings.githubCaBundleKey));
     }
-    const token = await new SecretsManagerTokenSource(w.secrets, settings.tokenSecretId).token();
-    // One write budget per run, shared by the client (which waits for it) and the rotation (which plans
+    const credential = await new SecretsManagerTokenSource(
+      w.secrets,
+      settings.tokenSecretId,
+      settings.githubAppId,
+    ).credential();
+    // One write budget per run, shared by the clients (which wait for it) and the rotation (which plans
     // around it and keeps its hourly count in the state).
     const writeBudget = new WritePacer({
       clock: systemClock,
       maxWaitMs: GITHUB_CLIENT_DEFAULTS.rateLimitWaitBudgetSeconds * 1000,
     });
-    const client = createGitHubClient({
-      token,
-      baseUrl: settings.githubApiUrl,
-      userAgent: USER_AGENT,
-      log: (entry) => log(`github ${entry.level}: ${entry.message}`),
-      writePacer: writeBudget,
+    const connection = createGitHubConnection({
+      credential,
+      client: {
+        baseUrl: settings.githubApiUrl,
+        userAgent: USER_AGENT,
+        log: (entry) => log(`github ${entry.level}: ${entry.message}`),
+        writePacer: writeBudget,
+      },
+      tokenSecretName: settings.tokenSecretId,
+      // A GitHub App's installation tokens get only what the list needs (read again here: the rotation reads it
+      // in its own steps, and an App token must never be minted broader than the list in S3 says).
+      scope: async () => {
+        const { config: list } = await loadReposConfig(config, settings.allowedOwners);
+        return { targets: list.repos.map(repositoryTarget), selections: [] };
+      },
+      clock: systemClock,
+      note: log,
     });
     return {
       iam: new AwsIamKeys(w.iam, { userName: settings.iamUserName, userArn: settings.iamUserArn }),
@@ -273,7 +291,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
         }),
       ),
       config,
-      github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
+      github: new GitHubSecretsTarget({ connection, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,
       clock: systemClock,
@@ -281,7 +299,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       log,
     };
   } catch (error) {
-    return toAkmError(error, "Reading the GitHub token");
+    return toAkmError(error, "Reading the GitHub credential");
   }
 }
 

@@ -161,6 +161,22 @@ const RULES: readonly Rule[] = [
     }),
   },
   {
+    // A GitHub App's installation token: "Resource not accessible by integration". The run mints tokens with the
+    // permissions it needs, after checking the installation grants them (src/github/app-connection.ts), so this
+    // means a permission the check does not know of. `X-Accepted-GitHub-Permissions` names what the endpoint takes.
+    // https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#resource-not-accessible
+    kind: "app-permission",
+    matches: ({ message }) => /resource not accessible by integration/i.test(message),
+    explain: (answer, context) => {
+      const accepted = answer.headers["x-accepted-github-permissions"];
+      const needs = typeof accepted === "string" && accepted !== "" ? ` (GitHub asks for ${accepted})` : "";
+      return {
+        what: `the GitHub App's installation token lacks a permission the request needs${needs}`,
+        fix: `Give the GitHub App the permission GitHub names (the App's settings → Permissions & events) and have an owner of ${context.repo?.split("/")[0] ?? "each listed owner"} accept it on the App's installation (README, section "GitHub App instead of a machine user"). Then run Rotate again.`,
+      };
+    },
+  },
+  {
     // "Resource not accessible by personal access token" (fine-grained token), "... by integration" (GitHub App);
     // `X-Accepted-GitHub-Permissions` names the permission the endpoint needs.
     // https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#resource-not-accessible

@@ -4,6 +4,7 @@ import { AkmError, GitHubAccessError } from "../errors.ts";
 import type { RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
 import type { GitHubClient } from "./client.ts";
 import { tokenNeeds } from "./forbidden-reason.ts";
+import { type GitHubConnection, tokenConnection } from "./github-connection.ts";
 import { decodePublicKey, sealSecret } from "./seal.ts";
 import {
   API_URL_FIX,
@@ -12,14 +13,20 @@ import {
   isHttpFailure,
   toGitHubAccessError,
 } from "./to-github-access-error.ts";
-import { parseTokenExpiration, TOKEN_EXPIRATION_HEADER } from "./token-expiration.ts";
 
-export interface GitHubSecretsTargetOptions {
-  /** One client per run (see `createGitHubClient`). */
-  readonly client: GitHubClient;
+export type GitHubSecretsTargetOptions = (
+  | {
+      /** The run's connection: a client per owner (one for a personal token; an installation token's for an App). */
+      readonly connection: GitHubConnection;
+    }
+  | {
+      /** A personal token's client, the same for every owner (as `tokenConnection`). */
+      readonly client: GitHubClient;
+    }
+) & {
   /** Display name of the Secrets Manager secret holding the token, named in fixes. */
   readonly tokenSecretName: string;
-}
+};
 
 /**
  * GitHub Actions repository secrets through the REST API.
@@ -28,25 +35,26 @@ export interface GitHubSecretsTargetOptions {
  * its secrets; a write refused because GitHub rotated the key fetches the new key and retries once.
  */
 export class GitHubSecretsTarget implements SecretsTarget {
-  readonly #client: GitHubClient;
+  readonly #connection: GitHubConnection;
   readonly #tokenSecretName: string;
   readonly #publicKeys = new Map<string, Promise<RepoPublicKey>>();
   /** The token owner's login, once `whoAmI` has asked: messages name the user who needs a role. */
   #machineUser: string | undefined;
 
   constructor(options: GitHubSecretsTargetOptions) {
-    this.#client = options.client;
+    this.#connection =
+      "connection" in options ? options.connection : tokenConnection(options.client, options.tokenSecretName);
     this.#tokenSecretName = options.tokenSecretName;
   }
 
-  /** `GET /user`: the token's login, and its expiry from GitHub's `GitHub-Authentication-Token-Expiration`. */
+  /**
+   * Who the credential is (GitHubConnection.whoAmI): the token's login and expiry, or the GitHub App (which has no
+   * machine user: messages then name no user).
+   */
   async whoAmI(): Promise<TokenOwner> {
-    const call = this.#call("GET /user");
-    const { data, headers } = await this.#send(call, () => this.#client.request("GET /user"));
-    const login = stringField(data, "login");
-    if (login === undefined) throw unexpectedAnswer(call, "no login");
-    this.#machineUser = login;
-    return { login, expiresAt: parseTokenExpiration(headers[TOKEN_EXPIRATION_HEADER]) };
+    const owner = await this.#connection.whoAmI();
+    if (owner.app === undefined) this.#machineUser = owner.login;
+    return owner;
   }
 
   /**
@@ -58,8 +66,9 @@ export class GitHubSecretsTarget implements SecretsTarget {
    */
   async checkWritable(repo: RepoRef): Promise<RepoIdentity> {
     const call = this.#call("GET repository", repo);
+    const client = await this.#clientFor(repo);
     const { data, headers } = await this.#send(call, () =>
-      this.#client.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.name }),
+      client.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.name }),
     );
     const label = repoLabel(repo);
     if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
@@ -140,9 +149,10 @@ export class GitHubSecretsTarget implements SecretsTarget {
 
   async secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined> {
     const call = this.#call(`GET secret ${name}`, repo);
+    const client = await this.#clientFor(repo);
     let data: unknown;
     try {
-      ({ data } = await this.#client.request("GET /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
+      ({ data } = await client.request("GET /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
         owner: repo.owner,
         repo: repo.name,
         secret_name: name,
@@ -160,8 +170,9 @@ export class GitHubSecretsTarget implements SecretsTarget {
 
   async #fetchPublicKey(repo: RepoRef): Promise<RepoPublicKey> {
     const call = this.#call("GET public key", repo);
+    const client = await this.#clientFor(repo);
     const { data } = await this.#send(call, () =>
-      this.#client.request("GET /repos/{owner}/{repo}/actions/secrets/public-key", {
+      client.request("GET /repos/{owner}/{repo}/actions/secrets/public-key", {
         owner: repo.owner,
         repo: repo.name,
       }),
@@ -195,7 +206,8 @@ export class GitHubSecretsTarget implements SecretsTarget {
         cause: error,
       });
     }
-    await this.#client.request("PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
+    const client = await this.#clientFor(repo);
+    await client.request("PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
       owner: repo.owner,
       repo: repo.name,
       secret_name: name,
@@ -208,11 +220,16 @@ export class GitHubSecretsTarget implements SecretsTarget {
     return {
       action,
       tokenSecretName: this.#tokenSecretName,
-      apiUrl: this.#client.request.endpoint.DEFAULTS.baseUrl,
+      apiUrl: this.#connection.apiUrl,
       ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
       ...(this.#machineUser === undefined ? {} : { machineUser: this.#machineUser }),
       ...extra,
     };
+  }
+
+  /** The client for the repository's owner (for a GitHub App: that owner's installation token). */
+  #clientFor(repo: RepoRef): Promise<GitHubClient> {
+    return this.#connection.clientFor(repo.owner);
   }
 
   async #send<T>(call: GitHubCall, request: () => Promise<T>): Promise<T> {

@@ -16,10 +16,12 @@ describe("SecretsManagerTokenSource", () => {
     const secretId = await createTokenSecret(endpoint, "  fake-token-11ABCDEFG0123456789-abcdefXYZ\n");
 
     // Act
-    const token = await sourceFor(secretId).token();
+    const credential = await sourceFor(secretId).credential();
 
     // Assess
-    expect(token.reveal()).toBe("fake-token-11ABCDEFG0123456789-abcdefXYZ");
+    expect(credential.kind).toBe("token");
+    const token = credential.kind === "token" ? credential.token : undefined;
+    expect(token?.reveal()).toBe("fake-token-11ABCDEFG0123456789-abcdefXYZ");
     expect(String(token)).toBe("[redacted]");
   });
 
@@ -29,7 +31,7 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
@@ -44,7 +46,7 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
@@ -60,7 +62,7 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
@@ -76,12 +78,12 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
     expect(error).toBeInstanceOf(AkmError);
-    expect((error as AkmError).message).toContain("does not hold a bare token");
+    expect((error as AkmError).message).toContain("neither a bare token nor a GitHub App credential");
     expect((error as AkmError).describe()).not.toContain(token);
   });
 
@@ -99,7 +101,7 @@ describe("SecretsManagerTokenSource", () => {
     const source = new SecretsManagerTokenSource(secrets, "akm-token-denied");
 
     // Act
-    const error = await source.token().catch((caught: unknown) => caught);
+    const error = await source.credential().catch((caught: unknown) => caught);
 
     // Assess
     expect(error).toBeInstanceOf(AkmError);
