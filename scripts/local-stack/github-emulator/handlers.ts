@@ -2,6 +2,7 @@
  * The emulated endpoints, keyed by GitHub operationId. Requests reach them authenticated and already validated
  * against the OpenAPI description, so handlers only apply GitHub's behaviour.
  */
+import { APP_HANDLERS, INTEGRATION_FORBIDDEN, installationRefusal } from "./apps.ts";
 import type { OpenApiOperation } from "./openapi.ts";
 import { authenticatedUserBody, type EmulatorResponse, errorResponse, repositoryBody } from "./responses.ts";
 import { type EmulatorState, type RepoRecord, roleOf, secretNameProblem, type TokenGrant } from "./state.ts";
@@ -67,6 +68,13 @@ function withSecretsAccess(
   then: (repo: RepoRecord) => HandlerResult,
 ): HandlerResult {
   return withRepo(context, (repo) => {
+    // A GitHub App installation token has its permissions instead of a user's role (apps.ts).
+    if (context.grant.installation !== undefined) {
+      const refused = installationRefusal(context.grant, "secrets", access, context.operation.docsUrl);
+      if (refused !== undefined) return refused;
+      if (access === "write" && repo.archived) return errorResponse(403, ARCHIVED, context.operation.docsUrl);
+      return then(repo);
+    }
     // A fine-grained token is checked for its own permission first; then its user's role, as for classic tokens.
     if (context.grant.kind !== "classic" && context.grant.permission !== "write") {
       return errorResponse(403, PAT_FORBIDDEN, context.operation.docsUrl, {
@@ -150,10 +158,18 @@ function listSecrets(context: HandlerContext): HandlerResult {
 }
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
-  "users/get-authenticated": (context) => ({
-    status: 200,
-    body: authenticatedUserBody(context.state.user(context.grant.login), context.apiBase, context.webBase),
-  }),
+  "users/get-authenticated": (context) =>
+    // An installation token has no user.
+    context.grant.installation !== undefined
+      ? errorResponse(403, INTEGRATION_FORBIDDEN, context.operation.docsUrl)
+      : {
+          status: 200,
+          body: authenticatedUserBody(
+            context.state.user(context.grant.login),
+            context.apiBase,
+            context.webBase,
+          ),
+        },
 
   "repos/get": (context) =>
     withRepo(context, (repo) => ({
@@ -191,8 +207,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 
 /** The handler for an operation, or undefined when the emulator does not implement it. */
 export function handlerFor(operationId: string): Handler | undefined {
-  return HANDLERS[operationId];
+  return HANDLERS[operationId] ?? APP_HANDLERS[operationId];
 }
 
 /** OperationIds the emulator implements. */
-export const EMULATED_OPERATIONS: readonly string[] = Object.keys(HANDLERS);
+export const EMULATED_OPERATIONS: readonly string[] = [
+  ...Object.keys(HANDLERS),
+  ...Object.keys(APP_HANDLERS),
+];

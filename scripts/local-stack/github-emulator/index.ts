@@ -11,6 +11,14 @@
  * await github.close();
  */
 export { peakConcurrency, type RequestLogEntry } from "./access-log.ts";
+export type {
+  AddAppOptions,
+  AppPermissionSet,
+  EmulatedAppHandle,
+  GitHubAppsEmulation,
+  InstallOptions,
+  MintedTokenRecord,
+} from "./apps.ts";
 export {
   defaultFaultMessage,
   type FaultHandle,

@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { listenOnLoopback } from "../loopback.ts";
 import type { RequestLogEntry } from "./access-log.ts";
+import type { GitHubAppsEmulation } from "./apps.ts";
 import {
   defaultFaultMessage,
   FaultBook,
@@ -97,6 +98,8 @@ export interface GitHubEmulator {
   resetCounters(): void;
   /** Stops the server, dropping open connections and pending delayed requests. */
   close(): Promise<void>;
+  /** GitHub Apps: add one, install it, inspect the installation tokens minted (apps.ts). */
+  readonly apps: GitHubAppsEmulation;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -235,6 +238,9 @@ class EmulatorServer implements GitHubEmulator {
   get inFlight(): number {
     return this.#inFlight;
   }
+  get apps(): GitHubAppsEmulation {
+    return this.state.apps;
+  }
 
   addRepo(owner: string, name: string, options: { readonly private?: boolean } = {}): void {
     this.state.addRepo(owner, name, options);
@@ -369,7 +375,13 @@ class EmulatorServer implements GitHubEmulator {
     if (owner !== undefined && repo !== undefined) exchange.repo = `${owner}/${repo}`;
 
     const token = bearerToken(req.headers.authorization);
-    const known = token === undefined || token === "" ? undefined : this.state.grantFor(token);
+    // The GitHub App endpoints take the App's JWT rather than a token (apps.ts).
+    const appAuth = this.state.apps.authenticate(operation.operationId, token);
+    if (appAuth !== undefined && "refusal" in appAuth) {
+      return { response: errorResponse(401, appAuth.refusal, GENERIC_DOCS), check: operation };
+    }
+    const known =
+      appAuth?.grant ?? (token === undefined || token === "" ? undefined : this.state.grantFor(token));
     // An expired token is refused like a revoked one.
     const grant =
       known?.expiresAt !== undefined && known.expiresAt.getTime() <= this.now() ? undefined : known;
@@ -379,7 +391,10 @@ class EmulatorServer implements GitHubEmulator {
     }
     exchange.login = grant.login;
     if (grant.kind === "classic") exchange.oauthScopes = (grant.scopes ?? ["repo"]).join(", ");
-    if (grant.expiresAt !== undefined) exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
+    // GitHub sends the header for personal tokens, not for installation tokens (which last an hour).
+    if (grant.expiresAt !== undefined && grant.installation === undefined) {
+      exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
+    }
 
     if (body === "too-large") {
       this.#violate(exchange, `request body is larger than ${MAX_BODY_BYTES} bytes`);

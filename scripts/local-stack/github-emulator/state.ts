@@ -3,6 +3,7 @@
  * Secret values are kept decrypted, behind a private field, so they never show up when state is printed.
  */
 import sodium from "libsodium-wrappers";
+import { EmulatedApps, type InstallationGrant } from "./apps.ts";
 
 /** `write` may read and write Actions secrets; `read` may see the repository but no secrets (GitHub answers 403). */
 export type TokenPermission = "write" | "read";
@@ -32,6 +33,13 @@ export interface TokenGrant {
    * instant GitHub answers 401 Bad credentials. Undefined: a token without an expiration date (no header).
    */
   readonly expiresAt?: Date;
+  /** Set for a GitHub App's JWT (apps.ts): it is accepted by the App endpoints only. */
+  readonly app?: { readonly id: number };
+  /**
+   * Set for a GitHub App installation token (apps.ts): its permissions replace `permission` and `role`, and it
+   * reaches only the installation account's repositories.
+   */
+  readonly installation?: InstallationGrant;
 }
 
 /** The token owner's role on the repositories the grant reaches. */
@@ -134,8 +142,12 @@ export class EmulatorState {
   readonly #redirects = new Map<string, RepoRecord>();
   #nextId = 1_000_001;
   #nextKeySerial = 0n;
+  /** GitHub Apps, their installations and installation tokens (apps.ts). */
+  readonly apps: EmulatedApps;
 
-  private constructor(private readonly now: () => number) {}
+  private constructor(private readonly now: () => number) {
+    this.apps = new EmulatedApps(this, now);
+  }
 
   static async create(now: () => number): Promise<EmulatorState> {
     await sodium.ready;
@@ -170,6 +182,11 @@ export class EmulatorState {
 
   findRepo(owner: string, name: string): RepoRecord | undefined {
     return this.#repos.get(repoKey(owner, name));
+  }
+
+  /** The repository now under GitHub's numeric ID, if any. */
+  repoById(id: number): RepoRecord | undefined {
+    return [...this.#repos.values()].find((repo) => repo.id === id);
   }
 
   /**
@@ -256,6 +273,13 @@ export class EmulatorState {
   accessibleRepo(grant: TokenGrant, owner: string, name: string): RepoRecord | undefined {
     const repo = this.findRepo(owner, name);
     if (repo === undefined) return undefined;
+    // An installation token reaches its installation's account only.
+    if (
+      grant.installation !== undefined &&
+      repo.owner.toLowerCase() !== grant.installation.account.toLowerCase()
+    ) {
+      return undefined;
+    }
     if (grant.repos === "all") return repo;
     const names = new Set([repoKey(repo.owner, repo.name), ...repo.formerNames]);
     return grant.repos.some((full) => names.has(full.toLowerCase())) ? repo : undefined;
