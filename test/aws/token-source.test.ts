@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { SecretsManagerClient, SecretsManagerServiceException } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, inject, it, vi } from "vitest";
 import { awsClientConfig, createTokenSecret, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
@@ -23,6 +24,25 @@ describe("SecretsManagerTokenSource", () => {
     const token = credential.kind === "token" ? credential.token : undefined;
     expect(token?.reveal()).toBe("fake-token-11ABCDEFG0123456789-abcdefXYZ");
     expect(String(token)).toBe("[redacted]");
+  });
+
+  it("returns a GitHub App credential for a private key when the stack names the App", async () => {
+    // Prepare
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = String(privateKey.export({ type: "pkcs1", format: "pem" }));
+    const secretId = await createTokenSecret(endpoint, `${pem}\n`);
+    const source = new SecretsManagerTokenSource(
+      new SecretsManagerClient(awsClientConfig(endpoint)),
+      secretId,
+      "424242",
+    );
+
+    // Act
+    const credential = await source.credential();
+
+    // Assess
+    expect(credential).toMatchObject({ kind: "app", appId: "424242" });
+    expect(String(credential.kind === "app" ? credential.privateKey : "")).toBe("[redacted]");
   });
 
   it("rejects a secret holding only whitespace as an empty token secret", async () => {
