@@ -164,7 +164,7 @@ export class AppConnection implements GitHubConnection {
     const { credential, tokenSecretName } = this.#options;
     if (error.status === 401) {
       return new GitHubAccessError(
-        `GitHub refused the GitHub App credentials for ${action} (401 ${detail(error.message)}): the private key in secret ${tokenSecretName} does not belong to App ${credential.appId}, the key was deleted, or the function's clock is off by minutes.`,
+        `GitHub refused the GitHub App credentials for ${action} (401 ${answerOf(error)}): the private key in secret ${tokenSecretName} does not belong to App ${credential.appId}, the key was deleted, or the function's clock is off by minutes.`,
         {
           status: 401,
           fix: `Check the stack's pGitHubAppId (the App's settings page, General → About → App ID) and store a current private key of that App in ${tokenSecretName} (General → Private keys → Generate a private key). See ${APP_DOC}.`,
@@ -328,7 +328,7 @@ class MintedTokenSource implements InstallationTokenSource {
       if (!this.#narrow || !hasStatus(error, 422)) throw this.#connection.appCallError(error, action, owner);
       this.#narrow = false;
       this.#connection.note(
-        `GitHub refused to narrow the installation token for ${owner} to the ${this.#access.repositories?.length ?? 0} listed repositories (422 ${detail((error as Error).message)}); minted it for every repository the installation may reach, and the checks below name any listed repository the App cannot see.`,
+        `GitHub refused to narrow the installation token for ${owner} to the ${this.#access.repositories?.length ?? 0} listed repositories (422 ${answerOf(error)}); minted it for every repository the installation may reach, and the checks below name any listed repository the App cannot see.`,
       );
       return this.token(options);
     }
@@ -346,4 +346,11 @@ class MintedTokenSource implements InstallationTokenSource {
     }
     return this.#last.value;
   }
+}
+
+/** GitHub's `message` of a refused request, on one line and short (Octokit's own message appends the docs URL). */
+function answerOf(error: unknown): string {
+  const data = (error as { response?: { data?: unknown } }).response?.data;
+  const message = (data as { message?: unknown } | undefined)?.message;
+  return detail(typeof message === "string" ? message : ((error as Error).message ?? ""));
 }
