@@ -30,7 +30,14 @@ const longName = (filler: string) => `ci${filler.repeat(MAX_USER_NAME - 2)}`;
 
 /** Each is a whole form; together they reach every boundary of every constrained parameter. */
 export const BOUNDARY_VALUES: readonly FormValues[] = [
-  { ...BASE, pHoursToRotate: "168", pGraceMinutes: "30" },
+  // With a GitHub App: its ID, and its private key as the console's password field leaves it (no line breaks).
+  {
+    ...BASE,
+    pHoursToRotate: "168",
+    pGraceMinutes: "30",
+    pGitHubAppId: "99999999999999999999",
+    pGitHubToken: `-----BEGIN RSA PRIVATE KEY-----${"A".repeat(3900)}-----END RSA PRIVATE KEY-----`,
+  },
   { ...BASE, ...user("a"), pHoursToRotate: "2", pGraceMinutes: "0" },
   { ...BASE, ...user("x".repeat(MAX_USER_NAME)), pHoursToRotate: "2190", pGraceMinutes: "1440" },
   // The four characters IAM allows and resource names do not (the others are in BASE and the mixed name).
