@@ -90,7 +90,12 @@ export const GITHUB_CLIENT_DEFAULTS = {
  * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#handle-rate-limit-errors-appropriately
  */
 const SECONDARY_FALLBACK_SECONDS = 60;
+// The REST API version every request asks for. github.com and GHE.com support it; GitHub Enterprise Server versions
+// its REST API from 3.9 on ("After a site administrator upgrades your Enterprise Server instance to Enterprise
+// Server 3.9 or later, the REST API will be versioned"), and every GHES release since lists 2022-11-28 among its
+// supported versions (README, section GitHub Enterprise Server, names the versions tested).
 // https://docs.github.com/en/rest/about-the-rest-api/api-versions
+// https://docs.github.com/en/enterprise-server@3.17/rest/about-the-rest-api/api-versions
 const API_VERSION = "2022-11-28";
 
 /**
