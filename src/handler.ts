@@ -159,7 +159,7 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
     case "rotate":
     case "rotate-result":
     case "retire": {
-      const deps = await rotationDeps(w, config);
+      const deps = await rotationDeps(w, config, input.dryRun);
       if (deps instanceof AkmError) {
         return new OutcomeRecorder(input.action, input.dryRun).finish(
           "Failed",
@@ -244,7 +244,11 @@ function dispatchRotation(
   }
 }
 
-async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationDeps | AkmError> {
+async function rotationDeps(
+  w: Wiring,
+  config: S3ConfigStore,
+  dryRun: boolean,
+): Promise<RotationDeps | AkmError> {
   const { settings } = w;
   try {
     if (settings.githubCaBundleKey !== undefined) {
@@ -274,7 +278,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       // in its own steps, and an App token must never be minted broader than the list in S3 says).
       scope: async () => {
         const { config: list } = await loadReposConfig(config, settings.allowedOwners);
-        return { targets: list.repos.map(repositoryTarget), selections: [] };
+        return { targets: list.repos.map(repositoryTarget), selections: [], readOnly: dryRun };
       },
       clock: systemClock,
       note: log,

@@ -9,6 +9,7 @@ import {
   type InstallationAccess,
   installationAccess,
   missingPermissions,
+  readOnlyPermissions,
 } from "./app-permissions.ts";
 import { AppTokenCache } from "./app-token-cache.ts";
 import { createGitHubClient, type GitHubClient, type GitHubClientSettings } from "./client.ts";
@@ -117,8 +118,9 @@ export class AppConnection implements GitHubConnection {
 
   async #connect(owner: string): Promise<GitHubClient> {
     this.#scope ??= this.#options.scope();
-    const access = installationAccess(await this.#scope, owner);
-    if (Object.keys(access.permissions).length === 0) {
+    const scope = await this.#scope;
+    const needed = installationAccess(scope, owner);
+    if (Object.keys(needed.permissions).length === 0) {
       throw new AkmError(
         `No listed target belongs to ${owner}, yet the run asked for a GitHub client for it.`,
         {
@@ -129,7 +131,10 @@ export class AppConnection implements GitHubConnection {
     }
     const app = await this.#app();
     const installation = await this.#installation(owner, app);
-    this.#checkInstallation(owner, app, installation, access.permissions);
+    // Checked for what a rotation needs even in a DryRun, which then mints its tokens read-only.
+    this.#checkInstallation(owner, app, installation, needed.permissions);
+    const access =
+      scope.readOnly === true ? { ...needed, permissions: readOnlyPermissions(needed.permissions) } : needed;
     const source = new MintedTokenSource(this, installation, access);
     // Minted now, so a refusal is reported once for the owner rather than on each repository's first request.
     await source.token();

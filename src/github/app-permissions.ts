@@ -31,6 +31,8 @@ export interface AccessScope {
   readonly selections: readonly RepositorySelection[];
   /** `Unmanaged` entries: never written, but read to tell them from shadowing copies. */
   readonly unmanaged?: readonly Target[];
+  /** A DryRun writes nothing: its tokens are minted read-only (the installation is still checked for writing). */
+  readonly readOnly?: boolean;
 }
 
 /** The access one owner's installation token is minted with. */
@@ -137,6 +139,19 @@ function unmanagedPermissions(target: Target): AppPermissions {
   if (target.kind === "organization") return { metadata: "read" };
   const permission = STORE_PERMISSION[target.store].repository;
   return { metadata: "read", [permission]: target.store === "codespaces" ? "write" : "read" };
+}
+
+/** Permissions GitHub offers no read-only level of (its table lists even their GETs under write). */
+const WRITE_ONLY_PERMISSIONS: ReadonlySet<string> = new Set(["codespaces_secrets"]);
+
+/** The same permissions, each read-only where GitHub has a read-only level (for a DryRun's tokens). */
+export function readOnlyPermissions(permissions: AppPermissions): AppPermissions {
+  return Object.fromEntries(
+    Object.entries(permissions).map(([name, level]) => [
+      name,
+      WRITE_ONLY_PERMISSIONS.has(name) ? level : "read",
+    ]),
+  );
 }
 
 /** The higher of two levels for every permission either names. */

@@ -40,6 +40,8 @@ export class GitHubSecretsTarget implements SecretsTarget {
   readonly #publicKeys = new Map<string, Promise<RepoPublicKey>>();
   /** The token owner's login, once `whoAmI` has asked: messages name the user who needs a role. */
   #machineUser: string | undefined;
+  /** The GitHub App's slug, once `whoAmI` has asked, when the run authenticates as an App. */
+  #appSlug: string | undefined;
 
   constructor(options: GitHubSecretsTargetOptions) {
     this.#connection =
@@ -54,6 +56,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
   async whoAmI(): Promise<TokenOwner> {
     const owner = await this.#connection.whoAmI();
     if (owner.app === undefined) this.#machineUser = owner.login;
+    else this.#appSlug = owner.app.slug;
     return owner;
   }
 
@@ -223,6 +226,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
       apiUrl: this.#connection.apiUrl,
       ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
       ...(this.#machineUser === undefined ? {} : { machineUser: this.#machineUser }),
+      ...(this.#appSlug === undefined ? {} : { appSlug: this.#appSlug }),
       ...extra,
     };
   }

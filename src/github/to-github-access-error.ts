@@ -19,6 +19,8 @@ export interface GitHubCall {
   readonly machineUser?: string;
   /** The GitHub API URL requests go to, for messages about reaching it. */
   readonly apiUrl?: string;
+  /** The GitHub App's slug when the run authenticates as an App (installation tokens, no machine user). */
+  readonly appSlug?: string;
 }
 
 /** The parts of an Octokit `RequestError` we read. `request` (with its headers) is never touched. */
@@ -106,6 +108,18 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         sso === undefined
           ? ""
           : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
+      if (call.appSlug !== undefined) {
+        // An installation token reaches the repositories its installation was given (all, or selected ones).
+        // https://docs.github.com/en/apps/using-github-apps/reviewing-and-modifying-installed-github-apps
+        const owner = call.repo.split("/")[0] ?? call.repo;
+        return new GitHubAccessError(
+          `${refused}: the repository does not exist or the GitHub App ${call.appSlug}'s installation on ${owner} does not include it.`,
+          {
+            ...base,
+            fix: `Check Owner and Name of ${call.repo} in repos.json, and add the repository to the App's installation on ${owner} (${owner}'s Settings → GitHub Apps → ${call.appSlug} → Configure → Repository access: All repositories, or select it).`,
+          },
+        );
+      }
       return new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
         ...base,
         fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}${ssoFix}`,

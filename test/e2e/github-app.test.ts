@@ -78,6 +78,22 @@ describe("Rotate as a GitHub App", () => {
     expect(afterRefusal).toHaveLength(1);
   });
 
+  it("checks everything in a DryRun with read-only tokens, and writes nothing", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["dry-app/api"], githubApp: {} });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate", { DryRun: true });
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(stack.github.apps.minted.map((token) => token.permissions)).toEqual([
+      { metadata: "read", secrets: "read", actions: "read", environments: "read", contents: "read" },
+    ]);
+    expect(stack.secretPuts("dry-app/api")).toBe(0);
+    expect(await stack.keys()).toEqual([]);
+  });
+
   it("fails before any key is created when the App is not installed on a listed owner, with the link that installs it", async () => {
     // Prepare
     const stack = await createStack({

@@ -205,6 +205,36 @@ describe("a connection as a GitHub App", () => {
     expect(github.requests.filter((request) => request.status === 401)).toHaveLength(1);
   });
 
+  it("mints a DryRun's tokens read-only, yet refuses an installation that could not write", async () => {
+    // Prepare
+    github.apps.install(app.id, "acme");
+    github.apps.install(app.id, "alice", {
+      type: "User",
+      permissions: { metadata: "read", secrets: "read" },
+    });
+    const dryRun = { ...listing("acme/api", "alice/dotfiles"), readOnly: true };
+
+    // Act
+    const connection = appConnection(dryRun);
+    await connection.clientFor("acme");
+    const error = await refusal(connection.clientFor("alice"));
+
+    // Assess
+    expect(github.apps.minted).toEqual([
+      expect.objectContaining({
+        account: "acme",
+        permissions: {
+          metadata: "read",
+          secrets: "read",
+          actions: "read",
+          environments: "read",
+          contents: "read",
+        },
+      }),
+    ]);
+    expect(error.message).toContain("Repository permissions → Secrets: Read and write");
+  });
+
   it("says the App is not installed on an owner, with the link that installs it", async () => {
     // Act
     const error = await refusal(appConnection(listing("acme/api")).clientFor("acme"));

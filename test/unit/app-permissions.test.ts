@@ -5,6 +5,7 @@ import {
   installationAccess,
   MAX_TOKEN_REPOSITORIES,
   missingPermissions,
+  readOnlyPermissions,
   targetPermissions,
 } from "../../src/github/app-permissions.ts";
 
@@ -263,5 +264,19 @@ describe("the permissions an installation lacks", () => {
       "Repository permissions → Secrets: Read and write",
       "Organization permissions → Secrets: Read and write",
     ]);
+  });
+});
+
+describe("the permissions of a DryRun's tokens", () => {
+  it("are read-only, but for Codespaces secrets, which GitHub offers only with write", () => {
+    // Act
+    const permissions = readOnlyPermissions({
+      metadata: "read",
+      secrets: "write",
+      codespaces_secrets: "write",
+    });
+
+    // Assess
+    expect(permissions).toEqual({ metadata: "read", secrets: "read", codespaces_secrets: "write" });
   });
 });
