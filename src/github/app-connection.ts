@@ -76,8 +76,11 @@ export class AppConnection implements GitHubConnection {
   constructor(options: AppConnectionOptions) {
     this.#options = options;
     const { credential, clock } = options;
+    // The App's own calls pace themselves: minting a token creates no content, so it must not spend (or be
+    // counted in) the run's write budget for secrets, which the owners' clients share.
+    const { writePacer: _runWriteBudget, ...appClientSettings } = options.client;
     this.#appClient = createGitHubClient({
-      ...options.client,
+      ...appClientSettings,
       app: {
         appId: credential.appId,
         // JWTs on the run's clock (auth-app's own signer reads the system clock): `iat` 30 s back, `exp` 10 minutes

@@ -17,6 +17,8 @@ import { GitHubAccessError } from "../../src/errors.ts";
 import type { AccessScope } from "../../src/github/app-permissions.ts";
 import { TOKEN_REFRESH_MARGIN_MS } from "../../src/github/app-token-cache.ts";
 import { createGitHubConnection, type GitHubConnection } from "../../src/github/github-connection.ts";
+import { sealSecret } from "../../src/github/seal.ts";
+import { WritePacer } from "../../src/github/write-pacer.ts";
 import { FakeClock } from "../support/fakes.ts";
 
 const TOKEN_SECRET = "GHS-AKM-deploy-bot-GitHubToken-key-rotator";
@@ -233,6 +235,40 @@ describe("a connection as a GitHub App", () => {
       }),
     ]);
     expect(error.message).toContain("Repository permissions → Secrets: Read and write");
+  });
+
+  it("spends the run's write budget on secret writes only, never on minting tokens", async () => {
+    // Prepare
+    github.apps.install(app.id, "acme");
+    const writeBudget = new WritePacer({ clock });
+    const connection = createGitHubConnection({
+      credential: parseGitHubCredential(app.privateKeyPem, {
+        secretId: TOKEN_SECRET,
+        stackAppId: String(app.id),
+      }),
+      client: { baseUrl: github.url, userAgent: "aws-github-akm-test", secondMs: 1, writePacer: writeBudget },
+      tokenSecretName: TOKEN_SECRET,
+      scope: async () => listing("acme/api"),
+      clock,
+    });
+
+    // Act
+    const client = await connection.clientFor("acme");
+    const { data } = await client.request("GET /repos/{owner}/{repo}/actions/secrets/public-key", {
+      owner: "acme",
+      repo: "api",
+    });
+    await client.request("PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
+      owner: "acme",
+      repo: "api",
+      secret_name: "AWS_ACCESS_KEY_ID",
+      encrypted_value: sealSecret(new SecretValue("AKIAEXAMPLEKEYID", false), data.key),
+      key_id: data.key_id,
+    });
+
+    // Assess
+    expect(github.apps.minted).toHaveLength(1);
+    expect(writeBudget.recent()).toHaveLength(1);
   });
 
   it("says the App is not installed on an owner, with the link that installs it", async () => {
