@@ -17,10 +17,10 @@ import { SnsAlertSink } from "./aws/sns-alerts.ts";
 import { SecretsManagerKeyStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
-import { answerRunbookDefaultVersions, runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
+import { runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
+import { answerStackResource } from "./cfn/stack-resources.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
-import { repositoryTarget } from "./domain/target.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { createGitHubConnection } from "./github/github-connection.ts";
@@ -34,8 +34,8 @@ import {
   isS3Event,
   ListChangedEvent,
 } from "./handler-contract.ts";
+import { ParsedTargetList } from "./lifecycle/listed-targets.ts";
 import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
-import { loadReposConfig } from "./lifecycle/preflight.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
 import type { RotationDeps } from "./lifecycle/rotation-context.ts";
@@ -84,8 +84,9 @@ function log(line: string): void {
  * The Lambda handler: validates the runbook's event, runs the action, and renders its outcome as the answer
  * the runbook reads (src/handler-contract.ts), once. Never throws for a run that failed: the answer says so
  * (`next: "failed"`) and the runbook ends the execution Failed with its summary.
- * CloudFormation invokes it too, for the custom resource that keeps the runbooks' default versions current
- * (templates/40-runbooks.yaml rRunbookDefaultVersions); src/cfn/ answers that request at its ResponseURL.
+ * CloudFormation invokes it too, for the stack's custom resources: the names of resources that carry the IAM user
+ * name (templates/35-resource-names.yaml rResourceNames) and the runbooks' default versions
+ * (templates/40-runbooks.yaml rRunbookDefaultVersions); src/cfn/ answers each request at its ResponseURL.
  */
 export async function handler(event: CfnRequestShape, context: LambdaContext): Promise<AnswerOutcome>;
 export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult>;
@@ -94,7 +95,7 @@ export async function handler(
   context: LambdaContext,
 ): Promise<HandlerResult | AnswerOutcome> {
   if (isCustomResourceRequest(event)) {
-    return answerRunbookDefaultVersions(event, context, runbookDefaultVersionsDeps(log));
+    return answerStackResource(event, context, runbookDefaultVersionsDeps(log));
   }
   const { outcome, undelivered } = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);
@@ -153,9 +154,9 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
     case "list-repos":
       return listRepos(config, w.settings.allowedOwners);
     case "add-repo":
-      return addRepo(config, { owner: input.owner, name: input.name }, w.settings.allowedOwners);
+      return addRepo(config, input.entry, w.settings.allowedOwners);
     case "delete-repo":
-      return deleteRepo(config, { owner: input.owner, name: input.name });
+      return deleteRepo(config, input.entry);
     case "rotate":
     case "rotate-result":
     case "retire": {
@@ -265,6 +266,7 @@ async function rotationDeps(
       clock: systemClock,
       maxWaitMs: GITHUB_CLIENT_DEFAULTS.rateLimitWaitBudgetSeconds * 1000,
     });
+    const list = new ParsedTargetList(config, settings.allowedOwners);
     const connection = createGitHubConnection({
       credential,
       client: {
@@ -274,11 +276,12 @@ async function rotationDeps(
         writePacer: writeBudget,
       },
       tokenSecretName: settings.tokenSecretId,
-      // A GitHub App's installation tokens get only what the list needs (read again here: the rotation reads it
-      // in its own steps, and an App token must never be minted broader than the list in S3 says).
+      // A GitHub App's installation tokens get only what the list's targets need (read again here: the rotation
+      // reads it in its own steps, and an App token must never be minted broader than the list in S3 says); a
+      // DryRun's are read-only.
       scope: async () => {
-        const { config: list } = await loadReposConfig(config, settings.allowedOwners);
-        return { targets: list.repos.map(repositoryTarget), selections: [], readOnly: dryRun };
+        const { targets } = await list.load({ ownersChecked: true });
+        return { targets, selections: [], readOnly: dryRun };
       },
       clock: systemClock,
       note: log,
@@ -294,7 +297,7 @@ async function rotationDeps(
           kmsKeyArn: settings.kmsKeyArn,
         }),
       ),
-      config,
+      list,
       github: new GitHubSecretsTarget({ connection, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,

@@ -4,8 +4,8 @@
  */
 import type { GitHubCredential } from "./config/github-credential.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
-import type { RepoRef } from "./domain/repo.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
+import type { Target } from "./domain/target.ts";
 import type { RotationState } from "./lifecycle/state.ts";
 
 /** The managed IAM user's access keys. */
@@ -67,6 +67,26 @@ export interface ProgressStore {
   write(text: string, expectedVersion: string | undefined): Promise<string>;
 }
 
+/** What the list (repos.json) says, parsed: where the key goes. Grows with the list format. */
+export interface ListedTargets {
+  /** Every place the key is written, in list order. */
+  readonly targets: readonly Target[];
+}
+
+/**
+ * The list of targets, read and validated whenever a run needs it: the lifecycle never parses the list itself
+ * (src/lifecycle/listed-targets.ts reads repos.json from the ConfigStore).
+ */
+export interface TargetList {
+  /** For messages, e.g. `s3://bucket/repos.json`. */
+  readonly location: string;
+  /**
+   * Reads and parses the list. Throws ConfigError when it is missing or invalid and, with `ownersChecked`, a
+   * KeyDestinationRefusedError when it names an owner pAllowedGitHubOwners does not allow (before any change).
+   */
+  load(options: { readonly ownersChecked: boolean }): Promise<ListedTargets>;
+}
+
 /** The raw repos.json document in S3. `version` is an ETag or version ID for optimistic writes. */
 export interface ConfigDocument {
   readonly text: string;
@@ -106,7 +126,10 @@ export interface TokenSource {
   credential(): Promise<GitHubCredential>;
 }
 
-/** A repository's Actions public key, used to seal secrets for it. */
+/**
+ * A target's public key (a repository's, an environment's or an organization's, for one store), used to seal
+ * secrets for it.
+ */
 export interface RepoPublicKey {
   readonly keyId: string;
   /** Base64 (original variant) X25519 public key, as GitHub returns it. */
@@ -135,27 +158,47 @@ export interface GitHubAppIdentity {
   readonly htmlUrl: string;
 }
 
-/** What identifies a repository on GitHub beyond its name, which can change hands. */
-export interface RepoIdentity {
-  /** GitHub's numeric repository ID: it survives renames and transfers, and a re-created repository gets a new one. */
+/** What identifies a target on GitHub beyond its name, which can change hands. */
+export interface TargetIdentity {
+  /**
+   * GitHub's numeric ID of the repository (a repository or environment target) or of the organization (an
+   * organization target): it survives renames and transfers, and a re-created one gets a new ID.
+   */
   readonly id: number;
+  /**
+   * An organization target with visibility `selected`: the IDs of its `selectedRepositories`, resolved from their
+   * names now (the order of the names).
+   */
+  readonly selectedRepositoryIds?: readonly number[];
 }
 
-/** GitHub Actions secrets of repositories. Errors are GitHubAccessError with the repo named. */
+/**
+ * Where GitHub keeps the key: repository, environment and organization secrets of Actions, Dependabot and
+ * Codespaces, and Actions variables (src/domain/target.ts). Errors are GitHubAccessError with the target named.
+ */
 export interface SecretsTarget {
   /** Confirms the token is accepted; returns the login it belongs to and its expiry. */
   whoAmI(): Promise<TokenOwner>;
   /**
-   * Throws (GitHubAccessError, repo named) when anything GitHub can tell before a write says the write would
-   * fail: the repository is missing or invisible, moved (renamed or transferred: GitHub redirects), archived, or
-   * the token or its user may not write secrets. Returns the repository's identity.
+   * Throws (GitHubAccessError, target named) when anything GitHub can tell before a write says the write would
+   * fail or send the key astray: the repository, environment or organization is missing or invisible, moved
+   * (renamed or transferred: GitHub redirects), archived, a selected repository of an organization secret does not
+   * exist, the store does not exist on this GitHub (Codespaces on GitHub Enterprise Server), or the token or its
+   * user may not write there. Returns the target's identity.
    */
-  checkWritable(repo: RepoRef): Promise<RepoIdentity>;
-  publicKey(repo: RepoRef): Promise<RepoPublicKey>;
-  /** Seals `value` for the repo and PUTs it. */
-  writeSecret(repo: RepoRef, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;
+  checkWritable(target: Target): Promise<TargetIdentity>;
+  publicKey(target: Target): Promise<RepoPublicKey>;
+  /**
+   * Seals `value` for the target and PUTs it; an organization secret with the target's `visibility` (and, for
+   * `selected`, its repositories' IDs).
+   */
+  writeSecret(target: Target, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;
+  /** Creates or updates the Actions variable `name` at the target (not a secret: `value` is readable). */
+  writeVariable(target: Target, name: string, value: string): Promise<void>;
   /** `updated_at` of the secret, or undefined when it does not exist. */
-  secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined>;
+  secretUpdatedAt(target: Target, name: string): Promise<Date | undefined>;
+  /** The value of the Actions variable `name` at the target, or undefined when it does not exist. */
+  variableValue(target: Target, name: string): Promise<string | undefined>;
 }
 
 /**

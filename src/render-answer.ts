@@ -1,3 +1,4 @@
+import type { TargetNoun } from "./domain/name-targets.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import {
   type HandlerResult,
@@ -43,7 +44,7 @@ export function renderAnswer(outcome: RunOutcome, now: Date): HandlerResult {
 const REPO_LOG_PREFIX = "repo-result ";
 
 /**
- * One line per repository for the function's log (the answer carries only counts and failures): the prefix
+ * One line per target (repository, environment, organization) for the function's log (the answer carries only counts and failures): the prefix
  * `repo-result ` and a JSON object `{ repo, result, detail }`, which CloudWatch Logs Insights parses.
  */
 export function repoLogLines(outcome: RunOutcome): string[] {
@@ -79,10 +80,11 @@ function repoCounts(outcome: RunOutcome): RepoCounts {
   };
 }
 
-/** "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2". */
+/** "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2" ("targets" for other lists). */
 function progressLine(outcome: RunOutcome, counts: RepoCounts): string {
-  if (counts.total === 0) return "no repositories";
-  const parts = [`${counts.done} of ${counts.total} repositor${counts.total === 1 ? "y" : "ies"} done`];
+  const { noun } = outcome;
+  if (counts.total === 0) return `no ${noun.many}`;
+  const parts = [`${counts.done} of ${counts.total} ${counts.total === 1 ? noun.one : noun.many} done`];
   if (counts.mismatched > 0) parts.push(`${counts.mismatched} mismatched`);
   if (counts.failed > 0) parts.push(`${counts.failed} failed`);
   if (counts.remaining > 0) parts.push(`${counts.remaining} remaining`);
@@ -108,18 +110,20 @@ function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string):
   head.push(...outcome.notes);
   if (counts.total > 0) {
     head.push(`Progress: ${progress}.`);
+    const heading = `${outcome.noun.many[0]?.toUpperCase()}${outcome.noun.many.slice(1)}`;
     head.push(
-      `Repositories (${counts.done} done, ${counts.mismatched > 0 ? `${counts.mismatched} mismatched, ` : ""}${counts.failed} failed, ${counts.remaining} remaining):`,
+      `${heading} (${counts.done} done, ${counts.mismatched > 0 ? `${counts.mismatched} mismatched, ` : ""}${counts.failed} failed, ${counts.remaining} remaining):`,
     );
   }
   const repoLines = failedFirst(outcome.repos).map(repoLine);
   return fitLines(
     head.map((line) => redactSecrets(line)),
     repoLines.map((line) => redactSecrets(line)),
+    outcome.noun,
   );
 }
 
-/** Mismatched repositories first, then failed ones, then the rest in list order. */
+/** Mismatched targets first, then failed ones, then the rest in list order. */
 function failedFirst(repos: readonly RepoResult[]): RepoResult[] {
   const rank = (r: RepoResult) => (r.result === "mismatched" ? 0 : r.result === "failed" ? 1 : 2);
   return [...repos].sort((a, b) => rank(a) - rank(b));
@@ -133,10 +137,10 @@ const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text).length;
 
 /**
- * Joins the head lines and as many repository lines as fit in MAX_SUMMARY_BYTES; the rest is counted
+ * Joins the head lines and as many lines of targets as fit in MAX_SUMMARY_BYTES; the rest is counted
  * ("... and 9,980 more repositories: see the function's log"). A head that alone is too long is cut.
  */
-function fitLines(head: readonly string[], repoLines: readonly string[]): string {
+function fitLines(head: readonly string[], repoLines: readonly string[], noun: TargetNoun): string {
   const reserve = 120;
   let text = clipBytes(head.join("\n"), MAX_SUMMARY_BYTES - reserve);
   let used = bytes(text);
@@ -150,7 +154,7 @@ function fitLines(head: readonly string[], repoLines: readonly string[]): string
   }
   const hidden = repoLines.length - shown;
   if (hidden > 0) {
-    text += `\n... and ${hidden.toLocaleString("en-US")} more repositor${hidden === 1 ? "y" : "ies"}: every one is in the function's log.`;
+    text += `\n... and ${hidden.toLocaleString("en-US")} more ${hidden === 1 ? noun.one : noun.many}: every one is in the function's log.`;
   }
   return text;
 }

@@ -453,13 +453,11 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
     let extraHook: ((event: SecretWrittenEvent) => void | Promise<void>) | undefined;
     github.setSecretWrittenHook(async (event: SecretWrittenEvent) => {
-      if (event.name === secretKeySecretName.toUpperCase()) {
-        remember(
-          github.secretValue(event.owner, event.repo, event.name),
-          `a secret written to ${event.owner}/${event.repo}`,
-        );
+      const where = event.repo === undefined ? `organization ${event.owner}` : `${event.owner}/${event.repo}`;
+      if (event.what === "secret" && event.name === secretKeySecretName.toUpperCase()) {
+        remember(github.secretValueAt(event.scope, event.name), `a secret written to ${where}`);
       }
-      const problems = await checkR1(`at the write of ${event.name} to ${event.owner}/${event.repo}`);
+      const problems = await checkR1(`at the write of ${event.name} to ${where}`);
       if (problems.length > 0) {
         r1Failures.push(...problems);
         throw new Error(problems.join("; "));

@@ -1,6 +1,7 @@
 import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
+import type { AccessNeed } from "./access-need.ts";
 import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
@@ -9,8 +10,18 @@ import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate
 export interface GitHubCall {
   /** What was attempted, e.g. `PUT secret AWS_ACCESS_KEY_ID`. */
   readonly action: string;
-  /** `owner/name` as the user wrote it, when the request concerns one repository. */
+  /**
+   * The target as messages name it (`owner/name` as the user wrote it for a repository's Actions secrets; see
+   * `targetLabel`), when the request concerns one.
+   */
   readonly repo?: string;
+  /**
+   * What the request reaches: a repository (the default), an environment of one, or an organization; a 404 is
+   * explained accordingly.
+   */
+  readonly scope?: "repository" | "environment" | "organization";
+  /** What writing the target needs (role, token permissions), for fixes; a repository's Actions secrets if absent. */
+  readonly need?: AccessNeed;
   /** Display name of the Secrets Manager secret that holds the token, named in fixes. */
   readonly tokenSecretName: string;
   /** Fix for a 4xx answer this module has no specific advice for (e.g. a 422 on a write). */
@@ -90,7 +101,12 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
     case 403: {
       const reason = forbiddenReason(
         { message: fullMessage(error), headers: error.response.headers ?? {} },
-        { repo: call.repo, machineUser: call.machineUser, tokenSecretName: call.tokenSecretName },
+        {
+          repo: call.repo,
+          need: call.need,
+          machineUser: call.machineUser,
+          tokenSecretName: call.tokenSecretName,
+        },
       );
       return new GitHubAccessError(`${refused}: ${reason.what}.`, { ...base, fix: reason.fix });
     }
@@ -108,21 +124,29 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         sso === undefined
           ? ""
           : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
-      if (call.appSlug !== undefined) {
-        // An installation token reaches the repositories its installation was given (all, or selected ones).
-        // https://docs.github.com/en/apps/using-github-apps/reviewing-and-modifying-installed-github-apps
-        const owner = call.repo.split("/")[0] ?? call.repo;
+      if (call.appSlug !== undefined) return appNotFoundError(refused, base, call, call.repo, call.appSlug);
+      const needs = call.need?.needs(call.machineUser) ?? tokenNeeds(call.repo, call.machineUser);
+      if (call.scope === "organization") {
         return new GitHubAccessError(
-          `${refused}: the repository does not exist or the GitHub App ${call.appSlug}'s installation on ${owner} does not include it.`,
+          `${refused}: the organization does not exist, or the token cannot see its ${call.need?.what ?? "secrets"}.`,
           {
             ...base,
-            fix: `Check Owner and Name of ${call.repo} in repos.json, and add the repository to the App's installation on ${owner} (${owner}'s Settings → GitHub Apps → ${call.appSlug} → Configure → Repository access: All repositories, or select it).`,
+            fix: `Check Owner of ${call.repo} in repos.json (an organization's login), and give the token in ${call.tokenSecretName} what organization secrets need. ${needs}${ssoFix}`,
+          },
+        );
+      }
+      if (call.scope === "environment") {
+        return new GitHubAccessError(
+          `${refused}: the repository or its environment does not exist, or the token cannot see it.`,
+          {
+            ...base,
+            fix: `Check Owner, Name and Environment of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository. ${needs}${ssoFix}`,
           },
         );
       }
       return new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
         ...base,
-        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}${ssoFix}`,
+        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${needs}${ssoFix}`,
       });
     }
     default:
@@ -131,6 +155,43 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         fix: call.otherRefusalFix ?? "Correct what GitHub's answer above names, then run the runbook again.",
       });
   }
+}
+
+/**
+ * A 404 to a GitHub App's installation token. The run found the owner's installation before minting
+ * (src/github/app-connection.ts), so the target is missing or outside what the installation reaches: an
+ * installation token reaches the repositories its installation was given (all, or selected ones), and an
+ * organization's secrets only with the permission the App was granted.
+ * https://docs.github.com/en/apps/using-github-apps/reviewing-and-modifying-installed-github-apps
+ */
+function appNotFoundError(
+  refused: string,
+  base: { readonly status: number; readonly repo?: string },
+  call: GitHubCall,
+  repo: string,
+  appSlug: string,
+): GitHubAccessError {
+  const owner = repo.split("/")[0] ?? repo;
+  const installation = `the GitHub App ${appSlug}'s installation on ${owner}`;
+  const configure = `${owner}'s Settings → GitHub Apps → ${appSlug} → Configure`;
+  if (call.scope === "organization") {
+    return new GitHubAccessError(
+      `${refused}: the organization does not exist, or ${installation} cannot see its ${call.need?.what ?? "secrets"}.`,
+      {
+        ...base,
+        fix: `Check Owner of ${repo} in repos.json (an organization's login), and give the GitHub App the organization permissions the entry needs (README, section "GitHub App instead of a machine user"); an owner of ${owner} accepts them at ${configure}.`,
+      },
+    );
+  }
+  const what =
+    call.scope === "environment"
+      ? "the repository or its environment does not exist"
+      : "the repository does not exist";
+  const check = call.scope === "environment" ? "Owner, Name and Environment" : "Owner and Name";
+  return new GitHubAccessError(`${refused}: ${what} or ${installation} does not include it.`, {
+    ...base,
+    fix: `Check ${check} of ${repo} in repos.json, and add the repository to the App's installation on ${owner} (${configure} → Repository access: All repositories, or select it).`,
+  });
 }
 
 const TRANSIENT_FIX =

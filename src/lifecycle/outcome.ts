@@ -1,3 +1,4 @@
+import { REPOSITORY_NOUN, type TargetNoun } from "../domain/name-targets.ts";
 import type { AkmError } from "../errors.ts";
 import type { Action, Next, RepoResult, RunStatus } from "../handler-contract.ts";
 
@@ -33,8 +34,10 @@ export interface RunOutcome {
   readonly eta: Date | undefined;
   /** The GitHub limit that holds writes back until `resumeAt`. */
   readonly budgetWindow: BudgetWindow | undefined;
-  /** One entry per repository this invocation looked at, in list order. */
+  /** One entry per target (repository, environment, organization) this invocation looked at, in list order. */
   readonly repos: readonly RepoResult[];
+  /** How the summary names what `repos` lists: "repository" for a list of repositories only, else "target". */
+  readonly noun: TargetNoun;
   readonly reposRemaining: number;
   /**
    * Messages for the stack's alert topic (SNS), sent by the handler after the run: security events such as a
@@ -62,6 +65,8 @@ export class OutcomeRecorder {
   reposRemaining = 0;
   /** Set by actions that choose beyond the status (rotate-result: retire / continues). */
   next: Next | undefined;
+  /** Set once the list is read (src/domain/name-targets.ts `targetNoun`). */
+  noun: TargetNoun = REPOSITORY_NOUN;
 
   constructor(action: Action, dryRun: boolean) {
     this.#action = action;
@@ -104,6 +109,7 @@ export class OutcomeRecorder {
       eta: status === "InProgress" ? this.eta : undefined,
       budgetWindow: this.budgetWindow,
       repos: [...this.#repos.values()],
+      noun: this.noun,
       reposRemaining: this.reposRemaining,
       alerts: [...this.#alerts],
     };

@@ -1,8 +1,7 @@
-import { nameRepos } from "../domain/repo.ts";
+import { nameTargets, targetNoun } from "../domain/name-targets.ts";
 import { toAkmError } from "../errors.ts";
 import { holdersOf } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
-import { loadReposConfig } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
@@ -13,8 +12,8 @@ export interface RetireOptions {
 }
 
 /**
- * R2: after the grace period, deactivates the previous key — only if no listed repository can still hold
- * it (R1). The key is deleted by the next rotation, so an inactive key can be re-activated by hand meanwhile.
+ * R2: after the grace period, deactivates the previous key — only if no listed target (repository, environment
+ * or organization secret) can still hold it (R1). The key is deleted by the next rotation, so an inactive key can be re-activated by hand meanwhile.
  * A dry run reads the same things and says what it would do, without the lock and without any change.
  */
 export async function retire(deps: RotationDeps, options: RetireOptions): Promise<RunOutcome> {
@@ -43,12 +42,14 @@ async function retireOnce(deps: RotationDeps, dryRun: boolean): Promise<RunOutco
         `${dryRun ? "Dry run: nothing was changed. " : ""}The previous key ${previous.accessKeyId} stays active until ${previous.retireAfter} (grace period); the next rotation retires it.`,
       );
     }
-    const { config } = await loadReposConfig(deps.config);
-    const holders = holdersOf(previous, config.repos, state.holdings);
+    const { targets } = await deps.list.load({ ownersChecked: false });
+    const noun = targetNoun(targets);
+    outcome.noun = noun;
+    const holders = holdersOf(previous, targets, state.holdings);
     if (holders.length > 0) {
       return outcome.finish(
         "Failed",
-        `Retire Failed: the previous key ${previous.accessKeyId} may still be used by ${nameRepos(holders)}, so it stays active. Run Rotate: it writes the current key to these repositories first.`,
+        `Retire Failed: the previous key ${previous.accessKeyId} may still be used by ${nameTargets(holders)}, so it stays active. Run Rotate: it writes the current key to these ${noun.many} first.`,
       );
     }
     const keys = await deps.iam.list();
@@ -62,7 +63,7 @@ async function retireOnce(deps: RotationDeps, dryRun: boolean): Promise<RunOutco
     if (key.status === "Active" && !dryRun) await deps.iam.deactivate(previous.accessKeyId);
     return outcome.finish(
       "Succeeded",
-      `${dryRun ? "Dry run: would have deactivated" : "Deactivated"} the previous key ${previous.accessKeyId}; every listed repository holds ${outcome.newAccessKeyId ?? "(none)"}. The next rotation deletes it.`,
+      `${dryRun ? "Dry run: would have deactivated" : "Deactivated"} the previous key ${previous.accessKeyId}; every listed ${noun.one} holds ${outcome.newAccessKeyId ?? "(none)"}. The next rotation deletes it.`,
     );
   } catch (error) {
     const akm = toAkmError(error, "Retire");

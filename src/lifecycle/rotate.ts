@@ -1,9 +1,10 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
-import { nameRepos, type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
+import { countOf, nameTargets, targetNoun } from "../domain/name-targets.ts";
+import { type Target, targetKey, targetLabel } from "../domain/target.ts";
 import { IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
-import type { RepoIdentity, TokenOwner } from "../ports.ts";
+import type { TargetIdentity, TokenOwner } from "../ports.ts";
 import { githubApiNote } from "./github-api-note.ts";
-import { holdersOf, reposLacking } from "./holders.ts";
+import { holdersOf, targetsLacking } from "./holders.ts";
 import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
@@ -11,13 +12,14 @@ import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds 
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
+import { keyIdLabel, targetWrites } from "./target-writes.ts";
 import { TOKEN_ALERT_INTERVAL_MS, tokenExpiryWarning, tokenWarnings } from "./token-check.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
 /**
  * One Rotate step: preflight → reconcile → (clean up) → create + persist → verify → write every
- * repository → promote. Safe to call again after a crash or an InProgress/Failed outcome at any point:
+ * target → promote. Safe to call again after a crash or an InProgress/Failed outcome at any point:
  * every step is either observable in IAM/GitHub or recorded in the state store before the next one.
  * Returns what happened as data; the handler renders it.
  */
@@ -33,19 +35,19 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
   outcome.note(githubApiNote(settings.githubApiUrl));
   try {
     const stored = await deps.state.load();
-    // R5: nothing below changes IAM until the config, the token and every repository check out. A resumed
-    // rotation (its new key exists already) reads each remaining repository's public key when it writes it
+    // R5: nothing below changes IAM until the config, the token and every target check out. A resumed
+    // rotation (its new key exists already) reads each remaining target's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
     // A long list is checked over several invocations (each stops at its deadline); what passed is kept.
     const resuming = stored?.pending !== undefined;
     const round = resuming ? undefined : checkRound(stored, deps.clock.now());
     const keepChecked = async (
       passed: readonly string[],
-      seen?: { repos: readonly RepoRef[]; identities: ReadonlyMap<string, RepoIdentity> },
+      seen?: { targets: readonly Target[]; identities: ReadonlyMap<string, TargetIdentity> },
     ): Promise<void> => {
       const base = stored ?? emptyState(deps.clock.now());
       await deps.state.save({
-        ...(seen ? recordRepoIds(base, seen.repos, seen.identities, deps.clock.now()) : base),
+        ...(seen ? recordRepoIds(base, seen.targets, seen.identities, deps.clock.now()) : base),
         checked: {
           since: round?.since ?? deps.clock.now().toISOString(),
           repos: [...(round?.repos ?? []), ...passed],
@@ -55,8 +57,8 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     };
     let checks: Awaited<ReturnType<typeof preflight>>;
     try {
-      checks = await preflight(deps.config, deps.github, settings.allowedOwners, {
-        toCheck: (repos) => (resuming ? [] : repos),
+      checks = await preflight(deps.list, deps.github, {
+        toCheck: (targets) => (resuming ? [] : targets),
         alreadyChecked: new Set(round?.repos),
         deadline: options.deadline,
         clock: deps.clock,
@@ -68,18 +70,19 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       }
       throw error;
     }
-    const { config, publicKeys, token, identities } = checks;
+    const { targets, publicKeys, token, identities } = checks;
+    const noun = targetNoun(targets);
+    outcome.noun = noun;
     // A listed name that GitHub now gives another ID than the one first seen is another repository.
-    const replaced = config.repos.flatMap((repo) => {
-      const identity = identities.get(repoSlug(repo));
-      const error = identity && identityChange(repo, identity, stored?.repoIds);
-      return error ? [{ repo, error }] : [];
+    const replaced = targets.flatMap((target) => {
+      const identity = identities.get(targetKey(target));
+      const error = identity && identityChange(target, identity, stored?.repoIds);
+      return error ? [{ target, error }] : [];
     });
     if (replaced.length > 0) {
-      const refused = new Set(replaced.map((failure) => repoSlug(failure.repo)));
-      const passed = checks.checked.filter((slug) => !refused.has(slug));
-      if (passed.length > 0 && !options.dryRun)
-        await keepChecked(passed, { repos: config.repos, identities });
+      const refused = new Set(replaced.map((failure) => targetKey(failure.target)));
+      const passed = checks.checked.filter((key) => !refused.has(key));
+      if (passed.length > 0 && !options.dryRun) await keepChecked(passed, { targets, identities });
       throw new PreflightError(replaced, passed);
     }
     const now = deps.clock.now();
@@ -91,19 +94,19 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       outcome.reposRemaining = checks.unchecked;
       if (options.dryRun) {
         outcome.note(
-          `Checked ${passed} of ${config.repos.length} listed repositories within this step's time; a rotation checks every one before it creates a key, over as many steps as it takes.`,
+          `Checked ${passed} of ${targets.length} listed ${noun.many} within this step's time; a rotation checks every one before it creates a key, over as many steps as it takes.`,
         );
       } else {
-        await keepChecked(checks.checked, { repos: config.repos, identities });
+        await keepChecked(checks.checked, { targets, identities });
         return outcome.finish(
           "InProgress",
-          `Rotation in progress (checking the listed repositories before creating a key): ${passed} of ${config.repos.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
+          `Rotation in progress (checking the listed ${noun.many} before creating a key): ${passed} of ${targets.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
         );
       }
     }
     await deps.iam.checkUser();
     const loaded = stored ?? emptyState(now);
-    outcome.note(addedSinceNote(loaded, config.repos));
+    outcome.note(addedSinceNote(loaded, targets));
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
     deps.writeBudget?.remember(writeTimes(loaded));
     const keys = await deps.iam.list(stored?.pending ? [stored.pending.accessKeyId] : []);
@@ -114,10 +117,10 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     for (const note of rec.notes) outcome.note(note);
     const run = startRun(deps, outcome, {
       deadline: options.deadline,
-      repos: config.repos,
+      targets,
       publicKeys,
       checked: new Set(resuming ? [] : [...(round?.repos ?? []), ...checks.checked]),
-      state: watchDestinations(rec.state, { repos: config.repos, identities, token, options, outcome, deps }),
+      state: watchDestinations(rec.state, { targets, identities, token, options, outcome, deps }),
     });
     outcome.oldAccessKeyId = run.state.current?.accessKeyId;
     outcome.newAccessKeyId = run.state.pending?.accessKeyId;
@@ -133,7 +136,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     if (!run.state.pending) {
       const room = await makeRoom(run, rec.spareInactive);
       if ("unfinished" in room) {
-        return inProgress(run, room.unfinished, "writing the current key to new repositories first");
+        return inProgress(run, room.unfinished, `writing the current key to new ${noun.many} first`);
       }
       if ("retiring" in room) return handOnRetirement(run, room.retiring);
       await createKey(run);
@@ -147,7 +150,11 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
         if (failure.error instanceof RepositoryReplacedError) outcome.alert(failure.error.alert);
-        outcome.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });
+        outcome.repo({
+          repo: targetLabel(failure.target),
+          result: "failed",
+          detail: failure.error.describe(),
+        });
       }
     }
     deps.log(`rotate failed: ${akm.name}: ${akm.message}`);
@@ -157,25 +164,25 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
 
 /**
  * What a rotation records about where the key goes, before it changes anything: the GitHub IDs of the listed
- * repositories (first seen now, unless seen before; unlisted ones forgotten) and, at most once a day, that the
+ * targets (first seen now, unless seen before; unlisted ones forgotten) and, at most once a day, that the
  * stack's topic was alerted about a token that expires soon (the alert itself goes with this run's outcome).
  * A dry run records nothing and alerts nothing.
  */
 function watchDestinations(
   state: RotationState,
   context: {
-    readonly repos: readonly RepoRef[];
-    readonly identities: ReadonlyMap<string, RepoIdentity>;
+    readonly targets: readonly Target[];
+    readonly identities: ReadonlyMap<string, TargetIdentity>;
     readonly token: TokenOwner;
     readonly options: RotateOptions;
     readonly outcome: OutcomeRecorder;
     readonly deps: RotationDeps;
   },
 ): RotationState {
-  const { repos, identities, token, options, outcome, deps } = context;
+  const { targets, identities, token, options, outcome, deps } = context;
   if (options.dryRun) return state;
   const now = deps.clock.now();
-  const next = recordRepoIds(state, repos, identities, now);
+  const next = recordRepoIds(state, targets, identities, now);
   const expiry = tokenExpiryWarning(token, deps.settings.tokenSecretId, now);
   const last = state.tokenExpiryAlertedAt === undefined ? undefined : Date.parse(state.tokenExpiryAlertedAt);
   if (expiry === undefined || (last !== undefined && now.getTime() - last < TOKEN_ALERT_INTERVAL_MS))
@@ -184,10 +191,10 @@ function watchDestinations(
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
-/** A preflight round younger than this is resumed; an older one starts over (repositories change). */
+/** A preflight round younger than this is resumed; an older one starts over (targets change). */
 const CHECK_ROUND_MS = 24 * 60 * 60_000;
 
-/** The repositories checked so far in the current preflight round, if it is recent. */
+/** The targets checked so far in the current preflight round, if it is recent. */
 function checkRound(stored: RotationState | undefined, now: Date): CheckedRepos | undefined {
   const round = stored?.checked;
   if (!round || now.getTime() - Date.parse(round.since) > CHECK_ROUND_MS) return undefined;
@@ -218,10 +225,11 @@ async function createKey(run: RotationRun): Promise<void> {
   deps.log(`created access key ${created.accessKeyId}`);
 }
 
-/** Verify → write every repository (R1) → promote, or stop InProgress / Failed with what remains. */
+/** Verify → write every target (R1) → promote, or stop InProgress / Failed with what remains. */
 async function finishRotation(run: RotationRun): Promise<RunOutcome> {
   const { deps, outcome } = run;
   const { settings } = deps;
+  const noun = targetNoun(run.targets);
   const pending = run.state.pending;
   if (!pending) throw new Error("pending key missing after creation");
   if (!pending.verifiedAt) {
@@ -236,7 +244,7 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
   if (sync.failed > 0) {
     return outcome.finish(
       "Failed",
-      `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
+      `Rotation Failed: ${countOf(sync.failed, noun)} ${sync.failed === 1 ? "was" : "were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
     );
   }
   if (sync.remaining > 0) return inProgress(run, sync, `writing key ${pending.accessKeyId}`);
@@ -261,8 +269,8 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
   return outcome.finish(
     "Succeeded",
     old
-      ? `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
-      : `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}.`,
+      ? `Rotation Succeeded: every listed ${noun.one} holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
+      : `Rotation Succeeded: every listed ${noun.one} holds key ${pending.accessKeyId}.`,
   );
 }
 
@@ -278,7 +286,7 @@ function handOnRetirement(run: RotationRun, previous: PreviousKey): RunOutcome {
   outcome.retireAfter = new Date(previous.retireAfter);
   return outcome.finish(
     "Succeeded",
-    `No new rotation: every listed repository holds key ${outcome.newAccessKeyId ?? "(none)"}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
+    `No new rotation: every listed ${targetNoun(run.targets).one} holds key ${outcome.newAccessKeyId ?? "(none)"}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
   );
 }
 
@@ -291,7 +299,7 @@ function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutc
     : "the next invocation continues";
   return run.outcome.finish(
     "InProgress",
-    `Rotation in progress (${doing}): ${sync.remaining} repositor${sync.remaining === 1 ? "y remains" : "ies remain"}; ${why}.`,
+    `Rotation in progress (${doing}): ${countOf(sync.remaining, targetNoun(run.targets))} ${sync.remaining === 1 ? "remains" : "remain"}; ${why}.`,
   );
 }
 
@@ -307,18 +315,18 @@ type Room = { readonly ok: true } | { readonly unfinished: SyncOutcome } | { rea
 
 /**
  * Before a new key can be created there must be a free slot (IAM allows two keys). The previous key
- * goes first, but only once no listed repository can still hold it (R1) and its grace period is over (R2).
- * Writing the current key to repositories added since needs GitHub's write budget too; when the step's time
+ * goes first, but only once no listed target can still hold it (R1) and its grace period is over (R2).
+ * Writing the current key to targets added since needs GitHub's write budget too; when the step's time
  * or the budget runs out first, the caller answers InProgress and the next invocation continues.
  */
 async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[]): Promise<Room> {
   const { deps, outcome } = run;
   const previous = run.state.previous;
   if (previous) {
-    let holders = holdersOf(previous, run.repos, run.state.holdings);
+    let holders = holdersOf(previous, run.targets, run.state.holdings);
     const current = run.state.current;
     if (holders.length > 0 && current?.secretAccessKey) {
-      // Repositories added since the last rotation get the current key first, so the old one can go.
+      // Targets added since the last rotation get the current key first, so the old one can go.
       const catchUp = await syncKey(run, {
         accessKeyId: current.accessKeyId,
         secretAccessKey: current.secretAccessKey,
@@ -326,12 +334,12 @@ async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[
       if (catchUp.failed === 0 && catchUp.remaining > 0 && (catchUp.attempted > 0 || catchUp.resumeAt)) {
         return { unfinished: catchUp };
       }
-      holders = holdersOf(previous, run.repos, run.state.holdings);
+      holders = holdersOf(previous, run.targets, run.state.holdings);
     }
     if (holders.length > 0) {
       throw new IamStateError(
-        `The previous key ${previous.accessKeyId} may still be used by ${nameRepos(holders)}, so it cannot be retired to make room for a new key.`,
-        "Fix the failed repositories listed above and run Rotate again.",
+        `The previous key ${previous.accessKeyId} may still be used by ${nameTargets(holders)}, so it cannot be retired to make room for a new key.`,
+        `Fix the failed ${targetNoun(run.targets).many} listed above and run Rotate again.`,
       );
     }
     if (deps.clock.now().getTime() < Date.parse(previous.retireAfter)) {
@@ -342,7 +350,7 @@ async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[
     await deps.iam.deactivate(previous.accessKeyId);
     await deps.iam.delete(previous.accessKeyId);
     outcome.note(
-      `Deleted the previous key ${previous.accessKeyId} (grace period over, no listed repository holds it).`,
+      `Deleted the previous key ${previous.accessKeyId} (grace period over, no listed ${targetNoun(run.targets).one} holds it).`,
     );
     await run.save({ ...run.state, previous: undefined });
   }
@@ -365,7 +373,8 @@ async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[
 
 /** DryRun: what a rotation would do now, from the same reconciliation; changes nothing. */
 function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKeyInfo[]): RunOutcome {
-  const { deps, outcome, state, repos } = run;
+  const { deps, outcome, state, targets } = run;
+  const noun = targetNoun(targets);
   outcome.note(`Current keys: ${keys.map((k) => `${k.accessKeyId} (${k.status})`).join(", ") || "(none)"}.`);
   for (const cleanup of rec.deleteNow)
     outcome.note(`Would delete key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
@@ -377,16 +386,17 @@ function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKe
   if (rec.spareInactive.length > 0 && keys.length - rec.deleteNow.length >= 2 && !state.previous) {
     outcome.note(`Would delete the inactive key ${rec.spareInactive[0]?.accessKeyId} to make room.`);
   }
-  const target = state.pending?.accessKeyId;
-  if (target) outcome.note(`Would resume the unfinished rotation to key ${target}.`);
+  const pendingId = state.pending?.accessKeyId;
+  if (pendingId) outcome.note(`Would resume the unfinished rotation to key ${pendingId}.`);
   else outcome.note("Would create a new access key and verify it with STS.");
-  const lacking = new Set(target ? reposLacking(target, repos, state.holdings) : repos);
-  for (const repo of repos) {
-    const needs = lacking.has(repo);
+  const lacking = new Set(pendingId ? targetsLacking(pendingId, targets, state.holdings) : targets);
+  for (const target of targets) {
+    const needs = lacking.has(target);
+    const writes = targetWrites(target, deps.settings);
     outcome.repo({
-      repo: repoLabel(repo),
+      repo: targetLabel(target),
       result: needs ? "would-write" : "already-current",
-      detail: needs ? `${deps.settings.secretNameSecretKey} and ${deps.settings.secretNameKeyId}` : "",
+      detail: needs ? `${writes.names.secretKey} and ${keyIdLabel(writes)}` : "",
     });
   }
   outcome.reposRemaining = lacking.size;
@@ -395,13 +405,13 @@ function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKe
       (deps.writeBudget.finishAt(lacking.size, WRITES_PER_REPO).getTime() - deps.clock.now().getTime()) /
       1000;
     outcome.note(
-      `Writing ${lacking.size} repositor${lacking.size === 1 ? "y" : "ies"} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per repository, one a second on average, at most 500 an hour).`,
+      `Writing ${countOf(lacking.size, noun)} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per ${noun.one}, one a second on average, at most 500 an hour).`,
     );
   }
   const old = state.current?.accessKeyId;
   outcome.note(
     old
-      ? `Would keep the old key ${old} active for ${deps.settings.graceMinutes} minutes after every repository holds the new key, then deactivate it.`
+      ? `Would keep the old key ${old} active for ${deps.settings.graceMinutes} minutes after every ${noun.one} holds the new key, then deactivate it.`
       : "No old key to retire.",
   );
   return outcome.finish("Succeeded", "Dry run: preflight passed; nothing was changed. Plan:");

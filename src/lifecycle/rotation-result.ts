@@ -1,9 +1,9 @@
-import { nameRepos, repoLabel } from "../domain/repo.ts";
+import { nameTargets, targetNoun } from "../domain/name-targets.ts";
+import { targetLabel } from "../domain/target.ts";
 import { toAkmError } from "../errors.ts";
 import { githubApiNote } from "./github-api-note.ts";
-import { reposLacking } from "./holders.ts";
+import { targetsLacking } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
-import { loadReposConfig } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 
 export interface RotationResultOptions {
@@ -42,15 +42,17 @@ export async function rotationResult(
         "Dry run: nothing was changed. The plan is in the Rotate step's output; the dry run goes on through the grace-period wait (no wait) and a Retire that changes nothing.",
       );
     }
-    const { config } = await loadReposConfig(deps.config);
-    const target = state?.pending ?? state?.current;
-    const lacking = target ? reposLacking(target.accessKeyId, config.repos, state?.holdings ?? {}) : [];
+    const { targets } = await deps.list.load({ ownersChecked: false });
+    const noun = targetNoun(targets);
+    outcome.noun = noun;
+    const key = state?.pending ?? state?.current;
+    const lacking = key ? targetsLacking(key.accessKeyId, targets, state?.holdings ?? {}) : [];
     const missing = new Set(lacking);
-    for (const repo of config.repos) {
+    for (const target of targets) {
       outcome.repo(
-        missing.has(repo)
-          ? { repo: repoLabel(repo), result: "skipped", detail: "does not hold the new key yet" }
-          : { repo: repoLabel(repo), result: "already-current", detail: `holds ${target?.accessKeyId}` },
+        missing.has(target)
+          ? { repo: targetLabel(target), result: "skipped", detail: "does not hold the new key yet" }
+          : { repo: targetLabel(target), result: "already-current", detail: `holds ${key?.accessKeyId}` },
       );
     }
     if (state?.pending || (state?.current?.secretAccessKey && lacking.length > 0)) {
@@ -63,7 +65,7 @@ export async function rotationResult(
       }
       return outcome.finish(
         "Succeeded",
-        `Rotation continues at the next run: ${lacking.length} of ${config.repos.length} listed repositories do not hold key ${target?.accessKeyId} yet (${nameRepos(lacking)}). This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes where it stopped. The old key stays active until every repository holds the new one.`,
+        `Rotation continues at the next run: ${lacking.length} of ${targets.length} listed ${noun.many} do not hold key ${key?.accessKeyId} yet (${nameTargets(lacking)}). This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes where it stopped. The old key stays active until every ${noun.one} holds the new one.`,
       );
     }
     const previous = state?.previous;
@@ -72,12 +74,12 @@ export async function rotationResult(
       outcome.retireAfter = new Date(previous.retireAfter);
       return outcome.finish(
         "Succeeded",
-        `Rotation Succeeded: every listed repository (${config.repos.length}) holds key ${state?.current?.accessKeyId}. The old key ${previous.accessKeyId} is deactivated after ${previous.retireAfter}.`,
+        `Rotation Succeeded: every listed ${noun.one} (${targets.length}) holds key ${state?.current?.accessKeyId}. The old key ${previous.accessKeyId} is deactivated after ${previous.retireAfter}.`,
       );
     }
     return outcome.finish(
       "Succeeded",
-      `Rotation Succeeded: every listed repository (${config.repos.length}) holds key ${state?.current?.accessKeyId ?? "(none)"}; there is no old key to retire.`,
+      `Rotation Succeeded: every listed ${noun.one} (${targets.length}) holds key ${state?.current?.accessKeyId ?? "(none)"}; there is no old key to retire.`,
     );
   } catch (error) {
     const akm = toAkmError(error, "Reading the rotation's result");

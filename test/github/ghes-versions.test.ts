@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { EMULATED_OPERATIONS } from "../../scripts/local-stack/github-emulator/index.ts";
+import { APP_OPERATIONS, EMULATED_OPERATIONS } from "../../scripts/local-stack/github-emulator/index.ts";
 
 const SUPPORTED_GHES = ["ghes-3.17", "ghes-3.18", "ghes-3.19"] as const;
 
@@ -32,7 +32,9 @@ describe("GitHub Enterprise Server versions the README names as supported", () =
       const described = operationIds(version);
 
       // Act
-      const missing = EMULATED_OPERATIONS.filter((id) => !id.startsWith("codespaces/") && !described.has(id));
+      const missing = [...EMULATED_OPERATIONS, ...APP_OPERATIONS].filter(
+        (id) => !id.startsWith("codespaces/") && !described.has(id),
+      );
 
       // Assess
       expect(missing).toEqual([]);

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
 import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import { parseReposConfig } from "../../src/config/repos-config.ts";
 import { loadSettings, SETTINGS_ENV } from "../../src/config/settings.ts";
@@ -72,10 +72,21 @@ function producedMessages(): string[] {
   } catch (error) {
     messages.push((error as Error).message);
   }
+  try {
+    parseReposConfig(
+      '{"Repos":[{"Owner":"acme","Name":"api","Visibility":"all"}]}',
+      "s3://akm-config/repos.json",
+    );
+  } catch (error) {
+    messages.push((error as Error).message);
+  }
   const call = { action: "GET public key", repo: "acme/api", tokenSecretName: "GHS-AKM-ci-GitHubToken-bot" };
   for (const status of [401, 403, 404]) {
     const failure = { status, message: "refused", response: { headers: {}, data: { message: "Refused" } } };
     messages.push(toGitHubAccessError(failure, call).message);
+    for (const scope of ["environment", "organization"] as const) {
+      messages.push(toGitHubAccessError(failure, { ...call, scope }).message);
+    }
   }
   try {
     parseReposConfig(

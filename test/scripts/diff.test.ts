@@ -1,7 +1,6 @@
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { readDeployedTemplate } from "../../scripts/lib/diff/deployed-template.ts";
-import { diffCommand } from "../../scripts/lib/diff/diff-command.ts";
+import { diffCommand, readDeployedTemplate } from "../../scripts/lib/diff.ts";
 import { awsClientConfig, MOTO_REGION, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { ORIGINAL_STACK_FIXTURE, runCli, stubMotoEnvironment } from "./cli-harness.ts";
 

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { OWNER_PATTERN } from "../../src/config/github-login.ts";
 import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
 import { isObject, type Json, loadTemplate } from "./dist.ts";
-import { BOUNDARY_VALUES, IAM_NAME_SPECIALS, MAX_USER_NAME } from "./form-values.ts";
+import {
+  BOUNDARY_VALUES,
+  IAM_NAME_SPECIALS,
+  MAX_USER_NAME,
+  USER_NAME_EDGES,
+  userNameOf,
+} from "./form-values.ts";
 
 const { template } = loadTemplate();
 
@@ -112,8 +118,8 @@ describe("template parameters", () => {
     expect(accepted).toBe(true);
   });
 
-  it.each([
-    ["a", true],
+  it.each<[string, boolean]>([
+    ...USER_NAME_EDGES.map((length): [string, boolean] => [userNameOf(length), true]),
     ["x".repeat(MAX_USER_NAME), true],
     ["x".repeat(MAX_USER_NAME + 1), false],
     ["", false],
@@ -171,7 +177,9 @@ describe("template parameters", () => {
     ["pIamUserArn", "arn:aws:iam::123456789012:role/ci-deployer", false],
     ["pIamUserName", "first.last", true],
     ["pIamUserName", "ci@corp", true],
-    ["pIamUserName", "x".repeat(50), false],
+    ["pIamUserName", "x".repeat(50), true],
+    ["pIamUserName", "ci+=,.@_-".repeat(7).slice(0, 64), true],
+    ["pIamUserName", "x".repeat(65), false],
     ["pRepoConfigKey", "config/repos.json", true],
     ["pRepoConfigKey", "repos*.json", false],
     ["pRepoConfigKey", "k".repeat(1019), true],

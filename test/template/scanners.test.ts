@@ -105,7 +105,7 @@ describe("cfn-lint on the form's boundary values", () => {
   });
 
   it("does flag the values the form refuses, once the form's pattern is taken away", () => {
-    // Prepare: the values that would fail late (a too-long rule name, rate(2.5 hours)), patterns removed.
+    // Prepare: the values that would fail late (a runbook name with a space, rate(2.5 hours)), patterns removed.
     const cases = FORM_VALUES_THAT_MUST_FAIL.map((values) => ({
       name: JSON.stringify(values),
       text: withDefaults(values, true),

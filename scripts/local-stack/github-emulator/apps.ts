@@ -1,7 +1,9 @@
 /**
  * GitHub Apps in the emulator: Apps with RSA key pairs, their installations on accounts, the JWT-authenticated
  * App endpoints, and installation tokens that the other endpoints accept with the permissions and repositories
- * they were minted with.
+ * they were minted with. They are an emulator extension (extension.ts): the server registers `extension` of its
+ * `EmulatedApps` (its `apps` handle) with the other extensions; the core endpoints check an installation token's
+ * permissions with `installationRefusal` (handler-kit.ts).
  *
  * GitHub's rules followed here:
  * - JWT: RS256, `iss` the App ID (or its client ID), `iat` not in the future, `exp` in the future and at most 10
@@ -16,7 +18,8 @@
  *   https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#resource-not-accessible
  */
 import { generateKeyPairSync, type KeyObject, randomBytes, verify } from "node:crypto";
-import type { HandlerContext, HandlerResult } from "./handlers.ts";
+import type { EmulatorExtension, ExtensionAuthentication } from "./extension.ts";
+import type { Handler, HandlerContext, HandlerResult } from "./handler-kit.ts";
 import { errorResponse, repositoryBody, simpleUserBody } from "./responses.ts";
 import type { EmulatorState, RepoRecord, TokenGrant } from "./state.ts";
 
@@ -119,6 +122,7 @@ const MAX_JWT_LIFETIME_S = 10 * 60;
 /** GitHub's answer to a token that lacks the permission an endpoint needs. */
 export const INTEGRATION_FORBIDDEN = "Resource not accessible by integration";
 const NOT_DECODED = "A JSON web token could not be decoded";
+const GENERIC_DOCS = "https://docs.github.com/rest";
 
 /** Operations that take the App's JWT (and nothing else). */
 const JWT_OPERATIONS = new Set([
@@ -141,7 +145,7 @@ function base64UrlJson(part: string): unknown {
   }
 }
 
-/** Apps, installations and installation tokens of one emulator; lives in its EmulatorState. */
+/** Apps, installations and installation tokens of one emulator (its `apps`); `extension` serves them. */
 export class EmulatedApps implements GitHubAppsEmulation {
   readonly #state: EmulatorState;
   readonly #now: () => number;
@@ -217,16 +221,22 @@ export class EmulatedApps implements GitHubAppsEmulation {
     }
   }
 
+  /** The App endpoints and their JWT authentication, as an emulator extension. */
+  get extension(): EmulatorExtension {
+    return {
+      name: "github-apps",
+      handlers: appHandlers(this),
+      authenticate: (credential, _now, operationId) => this.authenticate(operationId, credential),
+    };
+  }
+
   /**
-   * Authentication for the App endpoints: undefined for every other operation (tokens as usual); else the App's
-   * grant for a valid JWT, or the 401 message GitHub gives.
+   * Authentication for the App endpoints (a credential no registered token matched): undefined for every other
+   * operation (a JWT is no token there: 401 Bad credentials); else the App's grant for a valid JWT, or the 401
+   * message GitHub gives.
    */
-  authenticate(
-    operationId: string,
-    token: string | undefined,
-  ): { readonly grant: TokenGrant } | { readonly refusal: string } | undefined {
+  authenticate(operationId: string, token: string): ExtensionAuthentication {
     if (!JWT_OPERATIONS.has(operationId)) return undefined;
-    if (token === undefined || token === "") return { refusal: "Requires authentication" };
     const parts = token.split(".");
     const [head = "", body = "", signature = ""] = parts;
     const header = base64UrlJson(head) as { alg?: unknown } | undefined;
@@ -260,12 +270,12 @@ export class EmulatedApps implements GitHubAppsEmulation {
     if (claims.exp - now > MAX_JWT_LIFETIME_S) {
       return { refusal: "'Expiration time' claim ('exp') is too far in the future" };
     }
-    return { grant: { login: `${app.slug}[bot]`, repos: [], permission: "read", app: { id: app.id } } };
+    return { login: `${app.slug}[bot]`, repos: [], permission: "read", app: { id: app.id } };
   }
 
-  /** The App a JWT grant belongs to (handlers run only after `authenticate` accepted the JWT). */
-  appOf(grant: TokenGrant): AppRecord {
-    return this.#requireApp(grant.app?.id ?? -1);
+  /** The App a JWT grant belongs to; undefined for a token's grant (the App endpoints take a JWT only). */
+  appOf(grant: TokenGrant): AppRecord | undefined {
+    return grant.app === undefined ? undefined : this.#apps.get(grant.app.id);
   }
 
   /** The App's installation on an account of the given type (any type when undefined). */
@@ -419,21 +429,28 @@ function notFound(context: HandlerContext): HandlerResult {
   return errorResponse(404, "Not Found", context.operation.docsUrl);
 }
 
-function lookup(type: "Organization" | "User" | undefined, param: string) {
-  return (context: HandlerContext): HandlerResult => {
-    const apps = context.state.apps;
+/** A handler that runs with the App of the request's JWT; a token instead of a JWT gets GitHub's 401. */
+function withApp(
+  apps: EmulatedApps,
+  then: (app: AppRecord, context: HandlerContext) => HandlerResult,
+): Handler {
+  return (context) => {
     const app = apps.appOf(context.grant);
+    return app === undefined ? errorResponse(401, NOT_DECODED, GENERIC_DOCS) : then(app, context);
+  };
+}
+
+function lookup(apps: EmulatedApps, type: "Organization" | "User" | undefined, param: string): Handler {
+  return withApp(apps, (app, context) => {
     const installation = apps.installationOn(app, context.params[param] ?? "", type);
     return installation === undefined
       ? notFound(context)
       : { status: 200, body: installationBody(installation, app, context) };
-  };
+  });
 }
 
 /** POST /app/installations/{installation_id}/access_tokens. */
-function createInstallationToken(context: HandlerContext): HandlerResult {
-  const apps = context.state.apps;
-  const app = apps.appOf(context.grant);
+function createInstallationToken(apps: EmulatedApps, app: AppRecord, context: HandlerContext): HandlerResult {
   const installation = apps.installation(app, Number(context.params.installation_id));
   if (installation === undefined) return notFound(context);
   const docs = context.operation.docsUrl;
@@ -492,7 +509,7 @@ function createInstallationToken(context: HandlerContext): HandlerResult {
       ...(narrowed
         ? {
             repositories: repositories.map((repo) =>
-              repositoryBody(repo, context.state.user(repo.owner), "read", context.apiBase, context.webBase),
+              repositoryBody(repo, context.state.ownerOf(repo), "read", context.apiBase, context.webBase),
             ),
           }
         : {}),
@@ -500,22 +517,24 @@ function createInstallationToken(context: HandlerContext): HandlerResult {
   };
 }
 
-/** The App endpoints, keyed by operationId (merged into handlers.ts's table). */
-export const APP_HANDLERS: Readonly<Record<string, (context: HandlerContext) => HandlerResult>> = {
-  "apps/get-authenticated": (context) => ({
-    status: 200,
-    body: appBody(context.state.apps.appOf(context.grant), context),
-  }),
-  "apps/get-org-installation": lookup("Organization", "org"),
-  "apps/get-user-installation": lookup("User", "username"),
-  "apps/get-repo-installation": (context) => {
-    const apps = context.state.apps;
-    const app = apps.appOf(context.grant);
-    const repo = context.state.findRepo(context.params.owner ?? "", context.params.repo ?? "");
-    const installation = repo === undefined ? undefined : apps.installationOn(app, repo.owner);
-    return installation === undefined || repo === undefined || !apps.reaches(installation, repo)
-      ? notFound(context)
-      : { status: 200, body: installationBody(installation, app, context) };
-  },
-  "apps/create-installation-access-token": createInstallationToken,
-};
+/** The App endpoints, keyed by operationId (registered through `EmulatedApps.extension`). */
+function appHandlers(apps: EmulatedApps): Readonly<Record<string, Handler>> {
+  return {
+    "apps/get-authenticated": withApp(apps, (app, context) => ({ status: 200, body: appBody(app, context) })),
+    "apps/get-org-installation": lookup(apps, "Organization", "org"),
+    "apps/get-user-installation": lookup(apps, "User", "username"),
+    "apps/get-repo-installation": withApp(apps, (app, context) => {
+      const repo = context.state.findRepo(context.params.owner ?? "", context.params.repo ?? "");
+      const installation = repo === undefined ? undefined : apps.installationOn(app, repo.owner);
+      return installation === undefined || repo === undefined || !apps.reaches(installation, repo)
+        ? notFound(context)
+        : { status: 200, body: installationBody(installation, app, context) };
+    }),
+    "apps/create-installation-access-token": withApp(apps, (app, context) =>
+      createInstallationToken(apps, app, context),
+    ),
+  };
+}
+
+/** The operations the App endpoints implement. */
+export const APP_OPERATIONS: readonly string[] = [...JWT_OPERATIONS];
