@@ -297,4 +297,79 @@ describe("GitHub Apps in the emulator", () => {
     expect(response.status).toBe(403);
     expect(await json(response)).toMatchObject({ message: "Resource not accessible by integration" });
   });
+
+  it.each([
+    ["an environment's public key", "/environments/production/secrets/public-key", "environments=read"],
+    ["the repository's Dependabot public key", "/dependabot/secrets/public-key", "dependabot_secrets=read"],
+    ["the repository's Actions variables", "/actions/variables", "actions_variables=read"],
+    ["the repository's environments", "/environments", "actions=read"],
+    ["a workflow file", "/contents/.github/workflows/deploy.yml", "contents=read"],
+  ])(
+    "refuses %s to an installation token minted without that permission, naming the permission",
+    async (_what, path, accepted) => {
+      // Prepare
+      github.addEnvironment(OWNER, REPO, "production");
+      github.setWorkflow(OWNER, REPO, "deploy.yml", "on: push\n");
+      const installation = github.apps.install(app.id, OWNER);
+      const minted = await client(github, undefined).request(
+        "POST",
+        `/app/installations/${installation}/access_tokens`,
+        { permissions: { secrets: "write", metadata: "read" } },
+        { authorization: `Bearer ${appJwt()}` },
+      );
+
+      // Act
+      const response = await client(github, String((await json(minted)).token)).get(
+        `/repos/${OWNER}/${REPO}${path}`,
+      );
+
+      // Assess
+      expect(response.status).toBe(403);
+      expect(response.headers.get("x-accepted-github-permissions")).toBe(accepted);
+      expect(await json(response)).toMatchObject({ message: "Resource not accessible by integration" });
+    },
+  );
+
+  it("refuses an organization's secrets to an installation token without the organization permission, and another organization's to any", async () => {
+    // Prepare
+    github.addOrg(OWNER);
+    github.addOrg("other-org");
+    const installation = github.apps.install(app.id, OWNER);
+    const minted = await client(github, undefined).request(
+      "POST",
+      `/app/installations/${installation}/access_tokens`,
+      {},
+      { authorization: `Bearer ${appJwt()}` },
+    );
+    const installed = client(github, String((await json(minted)).token));
+
+    // Act
+    const own = await installed.get(`/orgs/${OWNER}/actions/secrets/public-key`);
+    const other = await installed.get("/orgs/other-org/actions/secrets/public-key");
+
+    // Assess
+    expect(own.status).toBe(403);
+    expect(own.headers.get("x-accepted-github-permissions")).toBe("organization_secrets=read");
+    expect(other.status).toBe(404);
+  });
+
+  it("lets an installation token with the permission read what it was granted", async () => {
+    // Prepare
+    github.addEnvironment(OWNER, REPO, "production");
+    const installation = github.apps.install(app.id, OWNER);
+    const minted = await client(github, undefined).request(
+      "POST",
+      `/app/installations/${installation}/access_tokens`,
+      { permissions: { environments: "read" } },
+      { authorization: `Bearer ${appJwt()}` },
+    );
+
+    // Act
+    const response = await client(github, String((await json(minted)).token)).get(
+      `/repos/${OWNER}/${REPO}/environments/production/secrets/public-key`,
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+  });
 });
