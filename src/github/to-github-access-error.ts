@@ -2,7 +2,7 @@ import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
 import type { AccessNeed } from "./access-need.ts";
-import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
+import { forbiddenReason, ownerOfLabel, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
 
@@ -171,7 +171,7 @@ function appNotFoundError(
   repo: string,
   appSlug: string,
 ): GitHubAccessError {
-  const owner = repo.split("/")[0] ?? repo;
+  const owner = ownerOfLabel(repo);
   const installation = `the GitHub App ${appSlug}'s installation on ${owner}`;
   const configure = `${owner}'s Settings → GitHub Apps → ${appSlug} → Configure`;
   if (call.scope === "organization") {
@@ -183,12 +183,13 @@ function appNotFoundError(
       },
     );
   }
-  const what =
+  // README's Troubleshooting quotes the repository sentence whole.
+  const message =
     call.scope === "environment"
-      ? "the repository or its environment does not exist"
-      : "the repository does not exist";
+      ? `${refused}: the repository or its environment does not exist, or the GitHub App ${appSlug}'s installation on ${owner} does not include the repository.`
+      : `${refused}: the repository does not exist or the GitHub App ${appSlug}'s installation on ${owner} does not include it.`;
   const check = call.scope === "environment" ? "Owner, Name and Environment" : "Owner and Name";
-  return new GitHubAccessError(`${refused}: ${what} or ${installation} does not include it.`, {
+  return new GitHubAccessError(message, {
     ...base,
     fix: `Check ${check} of ${repo} in repos.json, and add the repository to the App's installation on ${owner} (${configure} → Repository access: All repositories, or select it).`,
   });

@@ -275,6 +275,37 @@ describe("GitHub's answers to a GitHub App's installation token", () => {
     expect(error.fix).not.toContain("machine user");
   });
 
+  it("a 404 on an organization says the App may lack the organization permission, never a machine user", () => {
+    // Act
+    const error = toGitHubAccessError(answer(404, "Not Found"), {
+      ...APP_CALL,
+      repo: "organization acme (Actions)",
+      scope: "organization",
+    });
+
+    // Assess
+    expect(error.message).toContain(
+      "the organization does not exist, or the GitHub App key-rotator's installation on acme cannot see its secrets.",
+    );
+    expect(error.fix).toContain('README, section "GitHub App instead of a machine user"');
+    expect(error.fix).not.toContain("machine user ");
+  });
+
+  it("a 404 on an environment names the environment as a possible cause", () => {
+    // Act
+    const error = toGitHubAccessError(answer(404, "Not Found"), {
+      ...APP_CALL,
+      repo: "acme/app (environment prod)",
+      scope: "environment",
+    });
+
+    // Assess
+    expect(error.message).toContain(
+      "the repository or its environment does not exist, or the GitHub App key-rotator's installation on acme does not include the repository.",
+    );
+    expect(error.fix).toContain("Check Owner, Name and Environment of acme/app (environment prod)");
+  });
+
   it("a 403 Resource not accessible by integration names the permission GitHub asks for", () => {
     // Act
     const error = toGitHubAccessError(
