@@ -80,4 +80,47 @@ describe("repositories selected by topic, through the Rotate runbook", () => {
     );
     expect(stack.r1Failures).toEqual([]);
   });
+
+  it("finds repositories by custom property as a GitHub App, whose installation token reaches the organization's repositories", async () => {
+    // Prepare
+    const stack = await createStack({
+      repos: REPOS,
+      reposJson: JSON.stringify({
+        Version: 2,
+        Repos: [{ Owner: ORG, Property: "deploy-target", Value: "aws" }],
+      }),
+      githubApp: {
+        permissions: {
+          metadata: "read",
+          secrets: "write",
+          actions: "read",
+          environments: "read",
+          contents: "read",
+          organization_custom_properties: "read",
+        },
+      },
+    });
+    stack.github.addOrg(ORG);
+    stack.github.setCustomProperties(ORG, "app", { "deploy-target": "aws" });
+    stack.github.setCustomProperties(ORG, "web", { "deploy-target": ["gcp", "aws"] });
+    stack.github.setCustomProperties(ORG, "docs", { "deploy-target": "AWS" });
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate", {});
+
+    // Assess
+    expect(execution.failureMessage).toBeUndefined();
+    expect(execution.status).toBe("Success");
+    const current = (await stack.rotationState())?.current?.accessKeyId;
+    expect(stack.secretValues(`${ORG}/app`).accessKeyId).toBe(current);
+    expect(stack.secretValues(`${ORG}/web`).accessKeyId).toBe(current);
+    expect(stack.secretValues(`${ORG}/docs`).accessKeyId).toBeUndefined();
+    const minted = stack.github.apps.minted;
+    expect(minted.length).toBeGreaterThan(0);
+    for (const token of minted) {
+      expect(token.permissions).toMatchObject({ organization_custom_properties: "read", secrets: "write" });
+      expect(token.repositories).toBe("all");
+    }
+    expect(stack.r1Failures).toEqual([]);
+  });
 });
