@@ -253,7 +253,7 @@ export class ProxiedStack {
   /**
    * Runs the Rotate runbook with `fault` armed (or none). The grace period is not waited for (its aws:sleep is
    * skipped), so Retire leaves the old key Active, as during a real grace period. Only the Rotate step's calls
-   * count: the fault is disarmed when the runbook reaches its grace-period wait.
+   * count: the fault is disarmed when the runbook reaches its first wait (WaitForWriteBudget).
    */
   async rotate(fault?: CallFault): Promise<{ run: RunbookRun; rotateCalls: number }> {
     this.kill = new AbortController();
@@ -269,7 +269,9 @@ export class ProxiedStack {
           killLambda: this.kill.signal,
           sleep: "skip",
           onSleep: () => {
-            rotateCalls = this.proxy.calls.length;
+            // The first wait (WaitForWriteBudget, which every loop iteration reaches) disarms the fault: the
+            // calls after it (RotateResult's reads, Retire's) are no boundaries, as a fault there cannot fire.
+            rotateCalls ??= this.proxy.calls.length;
             this.proxy.disarm();
           },
         },
