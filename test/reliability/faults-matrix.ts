@@ -664,7 +664,8 @@ export function summarize(
       value: `${results.filter((r) => r.endMatches).length} / ${results.length}`,
     },
     {
-      label: "R1 breaches: a reader of a listed target on a key that is not Active (checked after every call)",
+      label:
+        "R1 breaches: a reader of a listed target on a key that is not Active (checked after every call)",
       value: String(results.filter((r) => r.problems.some((p) => p.startsWith("R1"))).length),
     },
     { label: "Most access keys at any instant", value: String(Math.max(...results.map((r) => r.maxKeys))) },
