@@ -2,9 +2,11 @@
  * The small interfaces through which the rotation logic reaches the outside world.
  * Adapters in `aws/` and `github/` implement them; tests may implement them in memory.
  */
+import type { GitHubCredential } from "./config/github-credential.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
 import type { RepoRef } from "./domain/repo.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
+import type { RepositorySelection } from "./domain/selection.ts";
 import type { OrganizationTarget, SecretStore, Target } from "./domain/target.ts";
 import type { WorkflowFile } from "./domain/workflow.ts";
 import type { RotationState } from "./lifecycle/state.ts";
@@ -72,8 +74,13 @@ export interface ProgressStore {
 export interface ListedTargets {
   /** Every place the key is written, in list order. */
   readonly targets: readonly Target[];
-  /** `Unmanaged` entries: places whose copy of the names holds another key on purpose (never written). */
-  readonly unmanaged: readonly Target[];
+  /** `Unmanaged` entries: places whose copy of the names holds another key on purpose (never written). Left out: none. */
+  readonly unmanaged?: readonly Target[];
+  /**
+   * The entries that select an organization's repositories by topic or custom property, in list order (resolved at
+   * each run: src/lifecycle/selected-targets.ts). Left out: none.
+   */
+  readonly selections?: readonly RepositorySelection[];
 }
 
 /**
@@ -124,9 +131,9 @@ export interface ConfigHistory {
   ): Promise<{ readonly version: ConfigVersion; readonly previous: ConfigVersion | undefined } | undefined>;
 }
 
-/** The GitHub token, read when a run starts. */
+/** The GitHub credential (a personal token or a GitHub App's key), read when a run starts. */
 export interface TokenSource {
-  token(): Promise<SecretValue>;
+  credential(): Promise<GitHubCredential>;
 }
 
 /**
@@ -141,10 +148,24 @@ export interface RepoPublicKey {
 
 /** Who the GitHub token belongs to, and when it stops working. */
 export interface TokenOwner {
-  /** The login of the token's user (`GET /user`). */
+  /** The login of the token's user (`GET /user`); for a GitHub App, the App's slug. */
   readonly login: string;
-  /** When GitHub says the token expires; undefined for a token without an expiry date. */
+  /**
+   * When GitHub says the token expires; undefined for a token without an expiry date, and for a GitHub App (its
+   * installation tokens are minted anew by every run; its private key has no expiry date).
+   */
   readonly expiresAt: Date | undefined;
+  /** Set when the function authenticates as a GitHub App (`GET /app` with the App's JWT). */
+  readonly app?: GitHubAppIdentity;
+}
+
+/** A GitHub App, as `GET /app` describes it. https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app */
+export interface GitHubAppIdentity {
+  readonly id: number;
+  /** The App's URL name (`https://github.com/apps/SLUG`). */
+  readonly slug: string;
+  /** The App's public page; `<htmlUrl>/installations/new` installs it. */
+  readonly htmlUrl: string;
 }
 
 /** What identifies a target on GitHub beyond its name, which can change hands. */
@@ -243,6 +264,32 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/** A repository an organization's listing returned: its name as GitHub shows it, and GitHub's ID. */
+export interface FoundRepository {
+  readonly name: string;
+  /** GitHub's numeric repository ID (survives renames and transfers). */
+  readonly id: number;
+}
+
+/** The repositories of an organization that match a selection (src/domain/selection.ts). */
+export interface RepositoryMatches {
+  /** The matching repositories that can take secrets, A to Z by name. */
+  readonly repositories: readonly FoundRepository[];
+  /** Names of the matching repositories left out because they are archived (GitHub refuses their secret writes). */
+  readonly archived: readonly string[];
+}
+
+/**
+ * Finds an organization's repositories by what they are rather than by name (dynamic selection): among those the
+ * token can see, archived ones left out. Errors are GitHubAccessError with the organization named.
+ */
+export interface RepositoryFinder {
+  /** Repositories with the topic `topic` (GitHub keeps topics in lowercase; so does the comparison). */
+  withTopic(org: string, topic: string): Promise<RepositoryMatches>;
+  /** Repositories whose custom property `property` is `value` (a multi-select property: one of its values). */
+  withProperty(org: string, property: string, value: string): Promise<RepositoryMatches>;
+}
 
 /** A place GitHub keeps secrets and variables: a repository's (per store), an environment's, an organization's. */
 export type SecretScope =

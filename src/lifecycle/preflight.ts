@@ -16,8 +16,6 @@ import type {
 export interface PreflightResult {
   /** Where the list says the key goes, in list order. */
   readonly targets: readonly Target[];
-  /** The list's Unmanaged entries (places whose copy of the names holds another key on purpose). */
-  readonly unmanaged: readonly Target[];
   /** Public keys read, by targetKey. */
   readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
   /** Who the token belongs to and when it expires. */
@@ -103,7 +101,7 @@ export async function preflight(
   github: SecretsTarget,
   options: PreflightOptions = {},
 ): Promise<PreflightResult> {
-  const { targets, unmanaged } = await list.load({ ownersChecked: true });
+  const { targets } = await list.load({ ownersChecked: true });
   const token = await github.whoAmI();
   const publicKeys = new Map<string, RepoPublicKey>();
   const identities = new Map<string, TargetIdentity>();
@@ -138,7 +136,7 @@ export async function preflight(
     failures.sort((a, b) => (order.get(targetKey(a.target)) ?? 0) - (order.get(targetKey(b.target)) ?? 0));
     throw new PreflightError(failures, checked);
   }
-  return { targets, unmanaged, publicKeys, token, identities, checked, unchecked };
+  return { targets, publicKeys, token, identities, checked, unchecked };
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

@@ -4,6 +4,7 @@ import { toAkmError } from "../errors.ts";
 import { holdersOf } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import type { RotationDeps } from "./rotation-context.ts";
+import { loadTargets } from "./selected-targets.ts";
 import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
@@ -54,7 +55,9 @@ async function retireOnce(
         `${dryRun ? "Dry run: nothing was changed. " : ""}The previous key ${previous.accessKeyId} stays active until ${previous.retireAfter} (grace period); the next rotation retires it.`,
       );
     }
-    const { targets, unmanaged } = await deps.list.load({ ownersChecked: false });
+    // What the selections find now, not the set the rotation began with (R1): a repository that gained the topic
+    // since may hold an adopted previous key, and counts as a holder until a rotation writes it.
+    const { targets, unmanaged } = await loadTargets(deps, { state, underWay: false, ownersChecked: false });
     const noun = targetNoun(targets);
     outcome.noun = noun;
     const holders = holdersOf(previous, targets, state.holdings);

@@ -7,6 +7,7 @@ import type {
   PreviousKey,
   RepoSeen,
   RotationState,
+  SelectedRecord,
   WritingBatch,
 } from "./state.ts";
 
@@ -39,6 +40,7 @@ export interface ProgressPart {
   readonly tokenExpiryAlertedAt?: string | undefined;
   readonly checked?: CheckedRepos | undefined;
   readonly shadowCheck?: ShadowCheckRound | undefined;
+  readonly selected?: SelectedRecord | undefined;
   readonly updatedAt: string;
 }
 
@@ -82,6 +84,7 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       tokenExpiryAlertedAt: state.tokenExpiryAlertedAt,
       ...(state.checked ? { checked: state.checked } : {}),
       ...(state.shadowCheck ? { shadowCheck: state.shadowCheck } : {}),
+      ...(state.selected ? { selected: state.selected } : {}),
       updatedAt: state.updatedAt,
     },
   };
@@ -106,6 +109,7 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     ...(progress.tokenExpiryAlertedAt ? { tokenExpiryAlertedAt: progress.tokenExpiryAlertedAt } : {}),
     ...(progress.checked ? { checked: progress.checked } : {}),
     ...(progress.shadowCheck ? { shadowCheck: progress.shadowCheck } : {}),
+    ...(progress.selected ? { selected: progress.selected } : {}),
     updatedAt: progress.updatedAt,
   };
 }
