@@ -138,7 +138,8 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         outcome,
       });
       if (options.dryRun) {
-        outcome.note(dryRunShadowNote(shadow.guard));
+        const note = dryRunShadowNote(shadow.guard);
+        if (note !== undefined) outcome.note(note);
       } else if (shadow.guard.kind !== "clear") {
         if (shadow.round) await keepChecked(checks.checked, { targets, identities }, shadow.round);
         if (shadow.guard.kind !== "unfinished") throw shadow.guard.error;
@@ -239,11 +240,11 @@ function watchDestinations(
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
-/** What a dry run says about the shadowing check (its findings are in the outcome's report). */
-function dryRunShadowNote(guard: ShadowGuard): string {
+/** What a dry run says about the shadowing check beyond its report (the copies found, rendered with the outcome). */
+function dryRunShadowNote(guard: ShadowGuard): string | undefined {
   switch (guard.kind) {
     case "clear":
-      return "No copy of the key's secrets hides it anywhere in the listed repositories.";
+      return undefined;
     case "shadowed":
       return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
     case "failed":
