@@ -44,9 +44,20 @@ describe("the permissions a GitHub App installation token is minted with", () =>
       },
     ],
     [
-      "an environment's secrets",
+      "an environment's secrets (GitHub lists Environments and Secrets for them)",
       { kind: "environment", owner: "acme", name: "api", environment: "production" },
-      { metadata: "read", environments: "write", actions: "read" },
+      { metadata: "read", environments: "write", secrets: "write", actions: "read" },
+    ],
+    [
+      "an environment's secret with the key ID as an environment variable (Environments and Variables)",
+      { kind: "environment", owner: "acme", name: "api", environment: "production", keyIdAs: "variable" },
+      {
+        metadata: "read",
+        environments: "write",
+        secrets: "write",
+        actions_variables: "write",
+        actions: "read",
+      },
     ],
     [
       "a repository's Dependabot secrets",
