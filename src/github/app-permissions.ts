@@ -179,6 +179,22 @@ export function mergePermissions(a: AppPermissions, b: AppPermissions): AppPermi
 }
 
 /**
+ * `scope` without its Codespaces entries, for GitHub Enterprise Server: it has no Codespaces (so no App can hold
+ * a Codespaces permission there), and preflight refuses those entries by name (secrets-target, enterprise-server).
+ * Asking the installation for them would only fail the owner's other targets with a fix that cannot be followed.
+ */
+export function withoutCodespaces(scope: AccessScope): AccessScope {
+  const notCodespaces = (entry: Target | RepositorySelection) =>
+    !("store" in entry) || entry.store !== "codespaces";
+  return {
+    ...scope,
+    targets: scope.targets.filter(notCodespaces),
+    selections: scope.selections.filter(notCodespaces),
+    ...(scope.unmanaged === undefined ? {} : { unmanaged: scope.unmanaged.filter(notCodespaces) }),
+  };
+}
+
+/**
  * The permissions and repositories one owner's installation token needs for `scope` (owners compared
  * case-insensitively, as GitHub does). The token is narrowed to the named repositories unless the run must reach
  * repositories it cannot name in advance: an organization secret visible to all (or all private) repositories
