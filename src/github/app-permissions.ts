@@ -58,7 +58,11 @@ export interface InstallationAccess {
  */
 export const MAX_TOKEN_REPOSITORIES = 500;
 
-/** How GitHub's App settings page names each permission, for instructions ("Repository permissions → Secrets"). */
+/**
+ * How GitHub names each permission, for instructions ("Repository permissions → Secrets"): the titles of
+ * https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps (the organization's
+ * Dependabot and Codespaces secrets are "Organization dependabot secrets" and "Organization codespaces secrets").
+ */
 export const PERMISSION_LABELS: Readonly<Record<string, string>> = {
   metadata: "Repository permissions → Metadata",
   secrets: "Repository permissions → Secrets",
@@ -70,8 +74,8 @@ export const PERMISSION_LABELS: Readonly<Record<string, string>> = {
   codespaces_secrets: "Repository permissions → Codespaces secrets",
   organization_secrets: "Organization permissions → Secrets",
   organization_actions_variables: "Organization permissions → Variables",
-  organization_dependabot_secrets: "Organization permissions → Dependabot secrets",
-  organization_codespaces_secrets: "Organization permissions → Codespaces secrets",
+  organization_dependabot_secrets: "Organization permissions → Organization dependabot secrets",
+  organization_codespaces_secrets: "Organization permissions → Organization codespaces secrets",
   organization_custom_properties: "Organization permissions → Custom properties",
 };
 
