@@ -45,6 +45,7 @@ import {
 import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
+  type GitHubDescription,
   type GitHubEmulator,
   type SecretScope,
   type SecretWrittenEvent,
@@ -85,6 +86,16 @@ export interface StackOptions {
   readonly reposJson?: string | null;
   /** Repositories that exist on the emulated GitHub (default: `repos`). */
   readonly githubRepos?: readonly string[];
+  /**
+   * Which GitHub the emulator is (default `api.github.com`): `ghec` for GHE.com, or a GitHub Enterprise Server
+   * release such as `ghes-3.17`, which serves under `/api/v3` (see GitHubEmulatorOptions.description).
+   */
+  readonly githubDescription?: GitHubDescription;
+  /**
+   * The pGitHubApiUrl stack parameter (default: the emulator's URL), e.g. a host name that a test proxy leads to
+   * the emulator (test/support/named-host.ts).
+   */
+  readonly githubApiUrl?: string;
   /** The pAllowedGitHubOwners stack parameter (default: every owner of `repos` and `githubRepos`). */
   readonly allowedOwners?: readonly string[];
   /**
@@ -305,7 +316,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
   // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
   let clockOffsetMs = 0;
-  const github = await startGitHubEmulator({ now: () => Date.now() + clockOffsetMs });
+  const github = await startGitHubEmulator({
+    now: () => Date.now() + clockOffsetMs,
+    ...(options.githubDescription === undefined ? {} : { description: options.githubDescription }),
+  });
   const app =
     appSlug === undefined
       ? undefined
@@ -367,7 +381,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       ).join(","),
       pSnsEmailAddress: "alerts@example.com",
       // The emulator speaks http on loopback; a real stack's parameter only accepts https.
-      pGitHubApiUrl: github.url,
+      pGitHubApiUrl: options.githubApiUrl ?? github.url,
       ...(options.graceMinutes === undefined ? {} : { pGraceMinutes: String(options.graceMinutes) }),
     };
     const context: StackContext = {

@@ -199,7 +199,7 @@ const TRANSIENT_FIX =
   "Nothing to change if GitHub had a passing outage or rate limit: the next scheduled run resumes where this one stopped. " +
   `If it keeps failing, check https://www.githubstatus.com and that the Lambda can reach the GitHub API URL (${SETTINGS_ENV.githubApiUrl}).`;
 
-export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, or to https://HOST/api/v3 for GitHub Enterprise Server.`;
+export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, to https://HOST/api/v3 for GitHub Enterprise Server, or to https://api.SUBDOMAIN.ghe.com for GHE.com.`;
 
 function rejectedTokenFix(tokenSecretName: string): string {
   return `The GitHub token was rejected (expired or revoked). Create a new token and store it in the secret ${tokenSecretName} (Secrets Manager). ${tokenNeeds(undefined, undefined)}`;
