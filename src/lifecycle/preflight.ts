@@ -2,7 +2,7 @@ import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
-import { AkmError, ConfigError, toAkmError } from "../errors.ts";
+import { AkmError, ConfigError, GitHubRateLimitError, toAkmError } from "../errors.ts";
 import type { Clock, ConfigStore, RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
 
 export interface PreflightResult {
@@ -14,8 +14,13 @@ export interface PreflightResult {
   readonly identities: ReadonlyMap<string, RepoIdentity>;
   /** Slugs of the repositories that passed every check in this call. */
   readonly checked: readonly string[];
-  /** Repositories left unchecked because the deadline came first (checked by the next invocation). */
+  /**
+   * Repositories left unchecked because the deadline came first or GitHub's primary rate limit ran out (checked by
+   * the next invocation).
+   */
   readonly unchecked: number;
+  /** Set when GitHub's primary rate limit stopped the checks: no request to GitHub before this instant. */
+  readonly rateLimitedUntil: Date | undefined;
 }
 
 export interface PreflightOptions {
@@ -82,8 +87,10 @@ export async function loadReposConfig(
  * pAllowedGitHubOwners lists: `allowedOwners`), the token, and for every repository whatever would make its write
  * fail or send the key astray (missing, moved, archived, no right to write secrets: `SecretsTarget.checkWritable`)
  * and its Actions public key (one fetch per repo, reused for the writes), so no key is created for a rotation that
- * cannot finish. `toWrite` narrows the per-repository checks (a resumed rotation's key exists already; it fetches
- * each key when it writes the repository).
+ * cannot finish. `toCheck` narrows the per-repository checks (a resumed rotation's key exists already; it fetches
+ * each key when it writes the repository). A long list is checked over several calls: a call stops starting checks
+ * at `deadline`, or when GitHub's primary rate limit is used up (`rateLimitedUntil`: its reset); what is left is
+ * counted in `unchecked`. GitHub's rate limit on `GET /user` throws GitHubRateLimitError.
  */
 export async function preflight(
   store: ConfigStore,
@@ -104,10 +111,14 @@ export async function preflight(
   );
   const { deadline, clock } = options;
   let started = 0;
+  /** GitHub's primary rate limit reset, once a check ran into it. */
+  const limit: { resetAt?: Date } = {};
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
   await forEachLimited(todo, 4, async (repo) => {
-    // The first check always starts, so every invocation makes progress however late it starts.
-    if (started > 0 && deadline && clock && clock.now().getTime() >= deadline.getTime()) {
+    // The first check always starts, so every invocation makes progress however late it starts. Once GitHub's
+    // primary rate limit is used up, no check starts: GitHub asks for no request before it resets.
+    const late = started > 0 && deadline && clock && clock.now().getTime() >= deadline.getTime();
+    if (late || limit.resetAt) {
       unchecked++;
       return;
     }
@@ -117,6 +128,13 @@ export async function preflight(
       publicKeys.set(repoSlug(repo), await github.publicKey(repo));
       checked.push(repoSlug(repo));
     } catch (error) {
+      if (error instanceof GitHubRateLimitError) {
+        // Not this repository's fault: it is checked again after the reset.
+        identities.delete(repoSlug(repo));
+        limit.resetAt = later(limit.resetAt, error.resetAt);
+        unchecked++;
+        return;
+      }
       failures.push({ repo, error: toAkmError(error, `Checking ${repoLabel(repo)} on GitHub`) });
     }
   });
@@ -125,7 +143,11 @@ export async function preflight(
     failures.sort((a, b) => (order.get(repoSlug(a.repo)) ?? 0) - (order.get(repoSlug(b.repo)) ?? 0));
     throw new PreflightError(failures, checked);
   }
-  return { config, publicKeys, token, identities, checked, unchecked };
+  return { config, publicKeys, token, identities, checked, unchecked, rateLimitedUntil: limit.resetAt };
+}
+
+function later(a: Date | undefined, b: Date): Date {
+  return a !== undefined && a.getTime() > b.getTime() ? a : b;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

@@ -1,6 +1,6 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
 import { nameRepos, type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
-import { IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
+import { GitHubRateLimitError, IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
 import type { RepoIdentity, TokenOwner } from "../ports.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { holdersOf, reposLacking } from "./holders.ts";
@@ -88,13 +88,15 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     }
     if (checks.unchecked > 0) {
       const passed = (round?.repos.length ?? 0) + checks.checked.length;
+      const limited = checks.rateLimitedUntil;
       outcome.reposRemaining = checks.unchecked;
       if (options.dryRun) {
         outcome.note(
-          `Checked ${passed} of ${config.repos.length} listed repositories within this step's time; a rotation checks every one before it creates a key, over as many steps as it takes.`,
+          `Checked ${passed} of ${config.repos.length} listed repositories ${limited ? `before GitHub's primary rate limit ran out (it resets at ${isoSeconds(limited)})` : "within this step's time"}; a rotation checks every one before it creates a key, over as many steps as it takes.`,
         );
       } else {
         await keepChecked(checks.checked, { repos: config.repos, identities });
+        if (limited) return rateLimited(outcome, limited, `${passed} of ${config.repos.length} checked`);
         return outcome.finish(
           "InProgress",
           `Rotation in progress (checking the listed repositories before creating a key): ${passed} of ${config.repos.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
@@ -143,6 +145,8 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     return await finishRotation(run);
   } catch (error) {
     const akm = toAkmError(error, "Rotate");
+    // GitHub's primary rate limit before anything was checked (GET /user): wait for its reset, like the checks.
+    if (akm instanceof GitHubRateLimitError) return rateLimited(outcome, akm.resetAt, "nothing checked yet");
     if (akm instanceof KeyDestinationRefusedError) outcome.alert(akm.alert);
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
@@ -282,13 +286,28 @@ function handOnRetirement(run: RotationRun, previous: PreviousKey): RunOutcome {
   );
 }
 
+/**
+ * GitHub's primary rate limit stopped the preflight: InProgress until its reset, when the runbook invokes the
+ * function again (it sleeps until `resumeAt`) and the checks go on from where they stopped.
+ */
+function rateLimited(outcome: OutcomeRecorder, resetAt: Date, done: string): RunOutcome {
+  outcome.resumeAt = resetAt;
+  outcome.resumeReason = "GitHub's primary rate limit is used up";
+  return outcome.finish(
+    "InProgress",
+    `Rotation in progress (checking the listed repositories before creating a key): ${done}; GitHub's primary rate limit for the token is used up until ${isoSeconds(resetAt)}, when the rotation continues. Nothing was changed in IAM or GitHub.`,
+  );
+}
+
 /** The InProgress outcome: what remains, and when the next invocation may continue. */
 function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutcome {
   const window = sync.budgetWindow;
   recordSync(run, sync);
-  const why = sync.resumeAt
-    ? `GitHub's write budget${window ? ` (${window.limit} writes ${window.label})` : ""} is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
-    : "the next invocation continues";
+  const why = !sync.resumeAt
+    ? "the next invocation continues"
+    : window
+      ? `GitHub's write budget (${window.limit} writes ${window.label}) is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
+      : `${sync.resumeReason ?? "GitHub's write budget is used up"}; the rotation continues at ${isoSeconds(sync.resumeAt)}`;
   return run.outcome.finish(
     "InProgress",
     `Rotation in progress (${doing}): ${sync.remaining} repositor${sync.remaining === 1 ? "y remains" : "ies remain"}; ${why}.`,
@@ -299,6 +318,7 @@ function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutc
 function recordSync(run: RotationRun, sync: SyncOutcome): void {
   run.outcome.reposRemaining = sync.remaining;
   run.outcome.resumeAt = sync.resumeAt;
+  run.outcome.resumeReason = sync.resumeReason;
   run.outcome.budgetWindow = sync.budgetWindow;
   run.outcome.eta = sync.eta;
 }

@@ -1,4 +1,4 @@
-import { nameRepos, repoLabel } from "../domain/repo.ts";
+import { nameRepos, repoLabel, repoSlug } from "../domain/repo.ts";
 import { toAkmError } from "../errors.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { reposLacking } from "./holders.ts";
@@ -17,8 +17,9 @@ export interface RotationResultOptions {
  * changing IAM or GitHub. The runbook cannot read the loop's inner outputs after the loop (the aws:loop page,
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html, documents none),
  * so this step asks the state instead:
- * - `continues`: a key is still being written (the loop's 100 iterations ran out first); the lease is given
- *   up so that the next execution — the schedule's, or a manual one — resumes it;
+ * - `continues`: a key is still being written, or a long list is still being checked before the key is created
+ *   (the loop's 100 iterations ran out first); the lease is given up so that the next execution — the
+ *   schedule's, or a manual one — resumes it;
  * - `retire`: a previous key waits for its grace period (`retireAfter`), then the Retire step;
  * - `done`: nothing left to do.
  * A dry run answers `retire` with the current time, so the dry run passes through the wait and the Retire
@@ -43,6 +44,31 @@ export async function rotationResult(
       );
     }
     const { config } = await loadReposConfig(deps.config);
+    const previous = state?.previous;
+    const release = async (): Promise<void> => {
+      try {
+        await deps.lock.release(options.owner);
+      } catch (error) {
+        deps.log(`could not release the rotation lock: ${toAkmError(error, "Unlocking").message}`);
+      }
+    };
+    // A preflight round is saved (`checked`) only until the key is created, so with no key pending it means the
+    // loop ran out while a long list was still being checked (unless the last rotation's old key is still in its
+    // grace period: then no new key could be created anyway, and the old one is retired first). No key at all
+    // after the loop means the same: a rotation that finished has one.
+    const checking = !state?.pending && (state?.checked !== undefined || state?.current === undefined);
+    const inGrace = previous !== undefined && deps.clock.now().getTime() < Date.parse(previous.retireAfter);
+    if (checking && !inGrace) {
+      const passed = new Set(state?.checked?.repos);
+      const unchecked = config.repos.filter((repo) => !passed.has(repoSlug(repo)));
+      outcome.next = "continues";
+      outcome.reposRemaining = unchecked.length;
+      await release();
+      return outcome.finish(
+        "Succeeded",
+        `Rotation continues at the next run: ${config.repos.length - unchecked.length} of ${config.repos.length} listed repositories checked on GitHub so far, and no key is created before every one is. This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes the checks where they stopped. Nothing was changed in IAM or GitHub.`,
+      );
+    }
     const target = state?.pending ?? state?.current;
     const lacking = target ? reposLacking(target.accessKeyId, config.repos, state?.holdings ?? {}) : [];
     const missing = new Set(lacking);
@@ -56,17 +82,12 @@ export async function rotationResult(
     if (state?.pending || (state?.current?.secretAccessKey && lacking.length > 0)) {
       outcome.next = "continues";
       outcome.reposRemaining = lacking.length;
-      try {
-        await deps.lock.release(options.owner);
-      } catch (error) {
-        deps.log(`could not release the rotation lock: ${toAkmError(error, "Unlocking").message}`);
-      }
+      await release();
       return outcome.finish(
         "Succeeded",
         `Rotation continues at the next run: ${lacking.length} of ${config.repos.length} listed repositories do not hold key ${target?.accessKeyId} yet (${nameRepos(lacking)}). This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes where it stopped. The old key stays active until every repository holds the new one.`,
       );
     }
-    const previous = state?.previous;
     if (previous) {
       outcome.next = "retire";
       outcome.retireAfter = new Date(previous.retireAfter);

@@ -2,7 +2,7 @@ import type { AccessKeyPair } from "../domain/access-key.ts";
 import type { RepoRef } from "../domain/repo.ts";
 import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { SecretValue } from "../domain/secret-value.ts";
-import { GitHubAccessError, toAkmError } from "../errors.ts";
+import { GitHubAccessError, GitHubRateLimitError, toAkmError } from "../errors.ts";
 import type { RepoPublicKey } from "../ports.ts";
 import { reposLacking } from "./holders.ts";
 import { MismatchedPairError } from "./mismatched-pair-error.ts";
@@ -40,8 +40,13 @@ export interface SyncOutcome {
   readonly remaining: number;
   /** Repositories attempted (written or failed) by this call. */
   readonly attempted: number;
-  /** Set when GitHub's write budget, not the step's time, stopped the sync: when it can continue. */
+  /**
+   * Set when GitHub's write budget or its primary rate limit, not the step's time, stopped the sync: when it can
+   * continue.
+   */
   readonly resumeAt: Date | undefined;
+  /** Which of the two stopped it, for the progress line ("GitHub's write budget is used up"). */
+  readonly resumeReason: string | undefined;
   /** The GitHub limit that holds writes back until `resumeAt`. */
   readonly budgetWindow: BudgetWindow | undefined;
   /** When the remaining repositories would all be written, at best. */
@@ -103,9 +108,12 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   };
   /** Repositories whose key ID write failed after their secret key was written, to try once more. */
   const retries: { repo: RepoRef; publicKey: RepoPublicKey; startedAt: Date; failedAt: number }[] = [];
+  /** The repository left mismatched when GitHub's primary rate limit stopped the sync: written after the reset. */
+  const remainingMismatched: RepoRef[] = [];
 
   let index = 0;
   let resumeAt: Date | undefined;
+  let resumeReason: string | undefined;
   let batchLeft = 0;
   for (; index < todo.length; index++) {
     const repo = todo[index] as RepoRef;
@@ -119,7 +127,10 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
         // Held back past the step's end by a minute or hour limit: the runbook waits for it. By the mere
         // pace (a second or two), it is just the end of the step — except for the first repository.
         const window = budget.limitingWindow(WRITES_PER_REPO);
-        if (window) resumeAt = ready;
+        if (window) {
+          resumeAt = ready;
+          resumeReason = WRITE_BUDGET_USED_UP;
+        }
         if (window || !first) break;
       }
     }
@@ -161,6 +172,26 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
       await confirmUpdated(deps, repo, names, startedAt);
       written(repo, `now holds ${key.accessKeyId} (updated_at verified)`);
     } catch (error) {
+      const limit = primaryRateLimit(error);
+      if (limit) {
+        // GitHub's primary rate limit, not this repository: stop until its reset, when the runbook invokes the
+        // function again and this repository is written again whole (it is not recorded as holding the key).
+        resumeAt = limit.resetAt;
+        resumeReason = RATE_LIMIT_USED_UP;
+        if (error instanceof MismatchedPairError) {
+          report.repo({
+            repo: label,
+            result: "mismatched",
+            detail: `its ${settings.secretNameSecretKey} is new but GitHub's primary rate limit stopped the write of ${settings.secretNameKeyId}; both are written again when the limit resets at ${limit.resetAt.toISOString()}`,
+          });
+          index++;
+          remainingMismatched.push(repo);
+        }
+        deps.log(
+          `GitHub's primary rate limit is used up at ${label}; continuing after ${limit.resetAt.toISOString()}`,
+        );
+        break;
+      }
       failed++;
       const akm = toAkmError(error, `Writing the secrets of ${label}`);
       const pair = error instanceof MismatchedPairError;
@@ -200,13 +231,13 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     }
   }
   if (dirty) await persist(undefined);
-  const remaining = todo.length - index;
+  const remaining = todo.length - index + remainingMismatched.length;
   for (const repo of todo.slice(index)) {
     report.repo({
       repo: repoLabel(repo),
       result: "skipped",
       detail: resumeAt
-        ? `waits for GitHub's write budget; continues at ${resumeAt.toISOString()}`
+        ? `waits: ${resumeReason}; continues at ${resumeAt.toISOString()}`
         : "not reached in this step; continues next",
     });
   }
@@ -217,7 +248,8 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     remaining,
     attempted: index,
     resumeAt,
-    budgetWindow: resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
+    resumeReason,
+    budgetWindow: resumeReason === WRITE_BUDGET_USED_UP ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
     eta: budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined,
   };
 }
@@ -268,6 +300,16 @@ async function writtenSince(
   } catch {
     return false;
   }
+}
+
+const WRITE_BUDGET_USED_UP = "GitHub's write budget is used up";
+const RATE_LIMIT_USED_UP = "GitHub's primary rate limit is used up";
+
+/** GitHub's primary rate limit behind a failure (itself, or the key ID write of a pair), else undefined. */
+function primaryRateLimit(error: unknown): GitHubRateLimitError | undefined {
+  if (error instanceof GitHubRateLimitError) return error;
+  const cause = error instanceof MismatchedPairError ? error.cause : undefined;
+  return cause instanceof GitHubRateLimitError ? cause : undefined;
 }
 
 /** The write log as the state keeps it: epoch seconds, rounded up (a later time is the safe side). */
