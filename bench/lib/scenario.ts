@@ -40,8 +40,14 @@ export interface ScenarioResult {
   readonly requests: number;
   readonly reads: number;
   readonly writes: number;
-  /** Requests the emulator refused for a limit, plus accepted writes beyond 500 in an hour. */
+  /** Requests the emulator refused for a secondary limit, plus accepted writes beyond 500 in an hour. */
   readonly limitViolations: number;
+  /**
+   * Requests GitHub answered 403 with `x-ratelimit-remaining: 0` because the token's 5,000 requests an hour were
+   * used up: how a client learns the primary limit ran out (GitHub documents the answer); ours then sends nothing
+   * until `x-ratelimit-reset`.
+   */
+  readonly primaryLimitAnswers: number;
   readonly peakWritesPerMinute: number;
   readonly peakWritesPerHour: number;
   readonly peakConcurrency: number;
@@ -57,6 +63,9 @@ export interface ScenarioResult {
   readonly iterations?: number;
   readonly budgetWaits?: number;
   readonly budgetWaitSeconds?: number;
+  /** WaitForWriteBudget steps that waited for GitHub's primary rate limit to reset, and how long in total. */
+  readonly rateLimitWaits?: number;
+  readonly rateLimitWaitSeconds?: number;
   /** The Secrets Manager secret (keys) at the end, in bytes, and the versions the rotation wrote to it. */
   readonly stateBytes?: number;
   readonly secretVersionsWritten?: number;
@@ -123,6 +132,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         iterations: ours.iterations,
         budgetWaits: ours.budgetWaits,
         budgetWaitSeconds: ours.budgetWaitMs / 1000,
+        rateLimitWaits: ours.rateLimitWaits,
+        rateLimitWaitSeconds: ours.rateLimitWaitMs / 1000,
         stateBytes: await stateBytes(options.motoEndpoint, stack.stateSecretArn),
         secretVersionsWritten:
           (await secretVersions(options.motoEndpoint, stack.stateSecretArn)) - versionsBefore,
@@ -163,7 +174,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       requests: log.length,
       reads: log.filter((r) => r.method === "GET").length,
       writes: log.filter((r) => r.method !== "GET").length,
-      limitViolations: stack.github.limitViolations + excessInWindow(acceptedWrites, 500, 3_600_000),
+      limitViolations:
+        log.filter((r) => r.limitedBy === "secondary").length +
+        excessInWindow(acceptedWrites, 500, 3_600_000),
+      primaryLimitAnswers: log.filter((r) => r.limitedBy === "primary").length,
       peakWritesPerMinute: peakInWindow(acceptedWrites, 60_000),
       peakWritesPerHour: peakInWindow(acceptedWrites, 3_600_000),
       peakConcurrency: log.reduce((peak, r) => Math.max(peak, r.inFlightAtStart), 0),
