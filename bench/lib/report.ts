@@ -160,15 +160,15 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "",
     "Wall time and downtime are emulated seconds. *time ×*: the scenario's time scale. Ours' requests include the preflight (`GET /user`, every repository and its public key, before any key is created; a long list's preflight spans several invocations), the same two reads again for each repository an invocation writes that did not check it itself, `GET /user` per invocation, and the two `updated_at` checks after each repository. *Limit violations*: requests refused for a secondary limit (80 writes a minute, 100 concurrent) plus accepted writes beyond 500 in an hour. *Primary-limit answers*: requests GitHub answered 403 with `x-ratelimit-remaining: 0` because the token's 5,000 requests in the hour were used up — GitHub's documented answer once the limit is reached, after which ours sends nothing until `x-ratelimit-reset` (at most one per preflight worker in flight at that moment, four). *Loop iterations*: `Rotate` invocations over all executions; *waits*: `WaitForWriteBudget` steps that waited 1 s or more, for GitHub's write budget and for its primary rate limit to reset (the step runs every iteration; an earlier timestamp is no wait).",
     "",
-    "| N | ours: first write after (s) | ours: last write done after (s) | real time ours / original (s) | key secret in Secrets Manager (bytes; the quota is 65,536) | secret versions written by the rotation | progress object `repos.json.progress.json` in S3 (bytes) | Lambda invocations |",
-    "|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| N | ours: first write after (s) | ours: last write done after (s) | real time ours / original (s) | machine load during ours (1-min load average: mean, highest) | key secret in Secrets Manager (bytes; the quota is 65,536) | secret versions written by the rotation | progress object `repos.json.progress.json` in S3 (bytes) | Lambda invocations |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const n of sizes) {
     const o = ours.find((r) => r.repos === n);
     const g = original.find((r) => r.repos === n);
     if (!o) continue;
     push(
-      `| ${n} | ${fixed(o.firstWriteSeconds)} | ${fixed(o.lastWriteSeconds)} | ${fixed(o.realSeconds)} / ${g ? fixed(g.realSeconds) : "—"} | ${o.stateBytes === undefined ? "—" : int(o.stateBytes)} | ${o.secretVersionsWritten === undefined ? "—" : int(o.secretVersionsWritten)} | ${o.progressBytes === undefined ? "—" : int(o.progressBytes)} | ${o.invocations ?? "—"} |`,
+      `| ${n} | ${fixed(o.firstWriteSeconds)} | ${fixed(o.lastWriteSeconds)} | ${fixed(o.realSeconds)} / ${g ? fixed(g.realSeconds) : "—"} | ${o.loadAverage ? `${fixed(o.loadAverage.mean)}, ${fixed(o.loadAverage.max)}` : "—"} | ${o.stateBytes === undefined ? "—" : int(o.stateBytes)} | ${o.secretVersionsWritten === undefined ? "—" : int(o.secretVersionsWritten)} | ${o.progressBytes === undefined ? "—" : int(o.progressBytes)} | ${o.invocations ?? "—"} |`,
     );
   }
 

@@ -1,6 +1,7 @@
 /**
  * One measured run: N repositories, one algorithm, on a fresh world and a fresh scaled clock.
  */
+import { loadavg } from "node:os";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   GetSecretValueCommand,
@@ -34,6 +35,17 @@ export interface ScenarioResult {
   readonly firstWriteSeconds: number;
   readonly lastWriteSeconds: number;
   readonly realSeconds: number;
+  /**
+   * The machine's 1-minute load average when the scenario started, ended, and sampled every 10 s of real time
+   * meanwhile (absent in older raw.json): other work
+   * makes real work slower, and a scaled scenario shows real work `timeScale` times longer.
+   */
+  readonly loadAverage?: {
+    readonly atStart: number;
+    readonly mean: number;
+    readonly max: number;
+    readonly atEnd: number;
+  };
   /** Lower bound under GitHub's rules (1 write/s on average, 80/min, 500/h) and under the enforced limits only. */
   readonly boundSeconds: number;
   readonly enforcedBoundSeconds: number;
@@ -109,6 +121,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const start = clock.now();
     const realStart = performance.now();
+    const loadSamples = [loadavg()[0] ?? 0];
+    const loadSampler = setInterval(() => loadSamples.push(loadavg()[0] ?? 0), 10_000).unref();
     let outcome: string;
     let failedRepos: number;
     let extra: Partial<ScenarioResult> = {};
@@ -148,6 +162,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     const end = clock.now();
     const realSeconds = (performance.now() - realStart) / 1000;
+    clearInterval(loadSampler);
+    loadSamples.push(loadavg()[0] ?? 0);
     const downtime = await monitor.stop();
     stack.github.setSecretWrittenHook(undefined);
 
@@ -169,6 +185,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       firstWriteSeconds: (firstWrite - start) / 1000,
       lastWriteSeconds: (lastWrite - start) / 1000,
       realSeconds,
+      loadAverage: {
+        atStart: loadSamples[0] ?? 0,
+        mean: loadSamples.reduce((sum, load) => sum + load, 0) / loadSamples.length,
+        max: Math.max(...loadSamples),
+        atEnd: loadSamples.at(-1) ?? 0,
+      },
       boundSeconds: lowerBoundSeconds(options.repos, GITHUB_RULES, options.latencyMs),
       enforcedBoundSeconds: lowerBoundSeconds(options.repos, ENFORCED_RULES, options.latencyMs),
       requests: log.length,
