@@ -148,6 +148,7 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "",
     "## Results",
     "",
+    ...sizesNote(input),
     "| N | algorithm | time ×| wall time (s) | bound (s) | ratio | bound, enforced only (s) | whole execution (s) | requests (GET / PUT) | limit violations | primary-limit answers | failed repos | CI downtime (repo-s) | key ID not Active (repo-s) | peak writes / min · / h | executions · loop iterations · waits for the write budget / the rate limit |",
     "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
@@ -289,6 +290,21 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "",
   );
   return { markdown: lines.join("\n"), chart };
+}
+
+/** N from which a scenario runs only when `--sizes` lists it (bench/run.ts's default stops below). */
+const OPT_IN_SIZE = 10_000;
+
+/** Which sizes `npm run bench` runs by default and how this file's large ones were run, with their real time. */
+function sizesNote(input: ReportInput): string[] {
+  const large = input.results.filter((r) => r.repos >= OPT_IN_SIZE);
+  const rest = input.results.filter((r) => r.repos < OPT_IN_SIZE);
+  if (large.length === 0) return [];
+  const restSeconds = rest.reduce((sum, r) => sum + r.realSeconds, 0);
+  return [
+    `\`npm run bench\` runs N = 1 to 1,000; N = ${large.map((r) => int(r.repos)).join(", ")} only when \`--sizes\` lists it, as in this run (\`--sizes ${input.options.sizes.join(",")}\`). Here the scenarios below ${int(OPT_IN_SIZE)} took ${fixed(restSeconds / 60, 0)} min of real time and ${large.map((r) => `N = ${int(r.repos)} ${fixed(r.realSeconds / 60, 0)} min`).join(", ")} (mostly real work: ${int(large[0]?.requests ?? 0)} requests through the emulator and ${int(large[0]?.invocations ?? 0)} Lambda processes, so it grows with the machine's load: see the load column below).`,
+    "",
+  ];
 }
 
 /** From this N on, GitHub's 500 writes an hour set the lower bound (two writes per repository). */
