@@ -1,4 +1,4 @@
-import { main } from "./lib/cli/main.ts";
-import { diffCommand } from "./lib/diff/diff-command.ts";
+import { diffCommand } from "./lib/diff.ts";
+import { main } from "./lib/shared/cli.ts";
 
 await main(diffCommand);

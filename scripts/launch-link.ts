@@ -1,4 +1,4 @@
-import { main } from "./lib/cli/main.ts";
-import { createLaunchLinkCommand } from "./lib/publish/launch-link-command.ts";
+import { createLaunchLinkCommand } from "./lib/launch-link.ts";
+import { main } from "./lib/shared/cli.ts";
 
 await main(createLaunchLinkCommand());

@@ -1,4 +1,4 @@
-import { main } from "./lib/cli/main.ts";
-import { reliabilityReportCommand } from "./lib/reliability/report-command.ts";
+import { reliabilityReportCommand } from "./lib/reliability-report.ts";
+import { main } from "./lib/shared/cli.ts";
 
 await main(reliabilityReportCommand);

@@ -1,4 +1,4 @@
-import { main } from "./lib/cli/main.ts";
-import { createRunbookCommand } from "./lib/run/run-command.ts";
+import { createRunbookCommand } from "./lib/run.ts";
+import { main } from "./lib/shared/cli.ts";
 
 await main(createRunbookCommand());

@@ -1,4 +1,4 @@
-import { main } from "./lib/cli/main.ts";
-import { createSmokeCommand } from "./lib/smoke/smoke-command.ts";
+import { main } from "./lib/shared/cli.ts";
+import { createSmokeCommand } from "./lib/smoke.ts";
 
 await main(createSmokeCommand());

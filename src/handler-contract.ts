@@ -1,13 +1,13 @@
 import * as v from "valibot";
+import type { ListEntry } from "./config/list-entry.ts";
 import {
-  githubNameSchema,
-  jsonTypeOf,
-  NAME_PATTERN,
-  NAME_RULE,
-  OWNER_PATTERN,
-  OWNER_RULE,
-  quote,
-} from "./config/repos-config.ts";
+  type EntryField,
+  type EntryWords,
+  entryIssueMessage,
+  LIST_WORDS,
+  listEntrySchema,
+} from "./config/list-entry-schema.ts";
+import { jsonTypeOf, quote } from "./config/message-text.ts";
 
 /**
  * The events the runbooks send to the Lambda (their `InputPayload`) and what it answers (`Payload`).
@@ -17,7 +17,6 @@ import {
 
 const RUNBOOK_PARAMETERS: Readonly<Record<string, string>> = {
   '"owner"': "GITHUBOWNER",
-  '"name"': "GITHUBREPO",
 };
 
 /**
@@ -82,13 +81,149 @@ export const RetireEvent = eventObject({
 
 export const ListReposEvent = eventObject({ action: v.literal("list-repos") });
 
-// The runbook parameters GITHUBOWNER and GITHUBREPO become `owner` and `name`.
-const Owner = githubNameSchema("GITHUBOWNER", OWNER_PATTERN, OWNER_RULE);
-const Name = githubNameSchema("GITHUBREPO", NAME_PATTERN, NAME_RULE);
+/**
+ * Add-RepoConfig's and Delete-RepoConfig's parameters, as their runbooks send them: each runbook parameter (left)
+ * becomes an event field (right) and names one field of a repos.json entry. GITHUBOWNER and GITHUBREPO are the
+ * original runbooks' parameters, so old executions keep working; the others are optional, and a runbook sends an
+ * optional String it was not given as "" (its default), which counts as left out.
+ */
+const ENTRY_PARAMETERS = {
+  owner: { parameter: "GITHUBOWNER", field: "Owner" },
+  name: { parameter: "GITHUBREPO", field: "Name" },
+  targetType: { parameter: "TargetType", field: "Type" },
+  environment: { parameter: "Environment", field: "Environment" },
+  secrets: { parameter: "Secrets", field: "Secrets" },
+  visibility: { parameter: "Visibility", field: "Visibility" },
+  repositories: { parameter: "Repositories", field: "Repositories" },
+  topic: { parameter: "Topic", field: "Topic" },
+  property: { parameter: "Property", field: "Property" },
+  propertyValue: { parameter: "PropertyValue", field: "Value" },
+  secretNameKeyId: { parameter: "SecretNameKeyId", field: "SecretNameKeyId" },
+  secretNameSecretKey: { parameter: "SecretNameSecretKey", field: "SecretNameSecretKey" },
+  keyIdAs: { parameter: "KeyIdAs", field: "KeyIdAs" },
+  unmanaged: { parameter: "Unmanaged", field: "Unmanaged" },
+} as const satisfies Record<string, { parameter: string; field: EntryField }>;
+type EntryEventField = keyof typeof ENTRY_PARAMETERS;
 
-export const AddRepoEvent = eventObject({ action: v.literal("add-repo"), owner: Owner, name: Name });
+/** Messages about an entry given as runbook parameters name the parameters (GITHUBREPO, not "Name"). */
+const RUNBOOK_WORDS: EntryWords = {
+  names: {
+    ...LIST_WORDS.names,
+    ...Object.fromEntries(Object.values(ENTRY_PARAMETERS).map(({ field, parameter }) => [field, parameter])),
+  } as EntryWords["names"],
+  noun: "parameter",
+  quoted: false,
+};
 
-export const DeleteRepoEvent = eventObject({ action: v.literal("delete-repo"), owner: Owner, name: Name });
+const Text = (parameter: string) =>
+  v.string((issue) => `${parameter} must be a string, not ${jsonTypeOf(issue.input)}`);
+
+/** An optional String parameter: "" (what a runbook sends for one left empty) counts as left out. */
+const OptionalText = (parameter: string) => v.optional(Text(parameter));
+
+/** Repositories: "app-one,app-two" from the runbook (commas, spaces around them ignored), or a list. */
+const RepositoryNames = v.optional(
+  v.union(
+    [v.string(), v.array(v.string())],
+    (issue) =>
+      `Repositories must be repository names separated by commas, like "app-one,app-two", not ${jsonTypeOf(issue.input)}`,
+  ),
+);
+
+/** The event fields that carry one entry; which of them a runbook sends depends on the runbook. */
+function entryFields<const K extends EntryEventField>(keys: readonly K[]) {
+  const all = {
+    owner: Text("GITHUBOWNER"),
+    name: OptionalText("GITHUBREPO"),
+    targetType: OptionalText("TargetType"),
+    environment: OptionalText("Environment"),
+    secrets: OptionalText("Secrets"),
+    visibility: OptionalText("Visibility"),
+    repositories: RepositoryNames,
+    topic: OptionalText("Topic"),
+    property: OptionalText("Property"),
+    propertyValue: OptionalText("PropertyValue"),
+    secretNameKeyId: OptionalText("SecretNameKeyId"),
+    secretNameSecretKey: OptionalText("SecretNameSecretKey"),
+    keyIdAs: OptionalText("KeyIdAs"),
+    unmanaged: v.optional(Flag("Unmanaged")),
+  };
+  return Object.fromEntries(keys.map((key) => [key, all[key]])) as Pick<typeof all, K>;
+}
+
+/** Add-RepoConfig's or Delete-RepoConfig's event once its parameters are checked: the entry they describe. */
+export interface EntryEvent<A extends "add-repo" | "delete-repo"> {
+  readonly action: A;
+  readonly entry: ListEntry;
+}
+
+const ENTRY_SCHEMAS = {
+  "add-repo": listEntrySchema({ words: RUNBOOK_WORDS, mode: "entry" }),
+  "delete-repo": listEntrySchema({ words: RUNBOOK_WORDS, mode: "reference" }),
+};
+
+/**
+ * Checks the entry an Add-RepoConfig or Delete-RepoConfig event describes with the list's own schema (the same
+ * rules as repos.json; messages name the runbook parameters) and turns the event into `{ action, entry }`.
+ */
+function toEntryEvent(
+  event: Record<string, unknown> & { action: "add-repo" | "delete-repo" },
+  addIssue: (info: { message: string; path?: [v.IssuePathItem] }) => void,
+): EntryEvent<"add-repo" | "delete-repo"> | undefined {
+  const raw: Record<string, unknown> = {};
+  for (const [key, { field }] of Object.entries(ENTRY_PARAMETERS)) {
+    const value = key === "repositories" ? splitNames(event[key]) : event[key];
+    if (value === undefined || value === "" || (key === "unmanaged" && value === false)) continue;
+    raw[RUNBOOK_WORDS.names[field]] = value;
+  }
+  const parsed = v.safeParse(ENTRY_SCHEMAS[event.action], raw, { abortEarly: false });
+  if (parsed.success) return { action: event.action, entry: parsed.output };
+  for (const issue of parsed.issues) {
+    const parameter = String(issue.path?.[0]?.key ?? "");
+    const key = (Object.keys(ENTRY_PARAMETERS) as EntryEventField[]).find(
+      (k) => ENTRY_PARAMETERS[k].parameter === parameter,
+    );
+    const message = entryIssueMessage(issue, RUNBOOK_WORDS);
+    if (key === undefined) addIssue({ message });
+    else {
+      const item = { type: "object", origin: "value", input: event, key, value: event[key] };
+      addIssue({ message, path: [item as v.IssuePathItem] });
+    }
+  }
+  return undefined;
+}
+
+function splitNames(value: unknown): unknown {
+  if (typeof value === "string") {
+    const names = value
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== "");
+    return names.length === 0 ? undefined : names;
+  }
+  return Array.isArray(value) && value.length === 0 ? undefined : value;
+}
+
+/** Add-RepoConfig: every field of an entry. */
+export const AddRepoEvent = eventObject({
+  action: v.literal("add-repo"),
+  ...entryFields(Object.keys(ENTRY_PARAMETERS) as EntryEventField[]),
+});
+
+/** Delete-RepoConfig: only what names an entry (its owner, repository, environment, store, topic or property). */
+export const DeleteRepoEvent = eventObject({
+  action: v.literal("delete-repo"),
+  ...entryFields([
+    "owner",
+    "name",
+    "targetType",
+    "environment",
+    "secrets",
+    "topic",
+    "property",
+    "propertyValue",
+  ] as const),
+});
 
 /**
  * A change of the repository list, as S3 sends it to EventBridge and the stack's rule (templates/60-list-changes.yaml)
@@ -128,24 +263,37 @@ export type Action = (typeof ACTIONS)[number];
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+const Events = v.variant(
+  "action",
+  [RotateEvent, RotateResultEvent, RetireEvent, ListReposEvent, AddRepoEvent, DeleteRepoEvent],
+  (issue) => {
+    const actions = ACTIONS.filter((a) => a !== "list-changed")
+      .map((a) => `"${a}"`)
+      .join(", ");
+    return `action must be one of ${actions}, not ${issue.input === undefined ? "missing" : jsonTypeOf(issue.input)}`;
+  },
+);
+type ParsedEvent = v.InferOutput<typeof Events>;
+
+/** A runbook's event, checked: Add-RepoConfig's and Delete-RepoConfig's carry the entry their parameters describe. */
+export type HandlerEvent =
+  | Exclude<ParsedEvent, { action: "add-repo" | "delete-repo" }>
+  | EntryEvent<"add-repo">
+  | EntryEvent<"delete-repo">;
+
 export const HandlerEvent = v.pipe(
   // Valibot's variant would read a list as an object (and then miss its action).
   v.custom<Record<string, unknown>>(
     isObject,
     (issue) => `the event must be an object, not ${jsonTypeOf(issue.input)}`,
   ),
-  v.variant(
-    "action",
-    [RotateEvent, RotateResultEvent, RetireEvent, ListReposEvent, AddRepoEvent, DeleteRepoEvent],
-    (issue) => {
-      const actions = ACTIONS.filter((a) => a !== "list-changed")
-        .map((a) => `"${a}"`)
-        .join(", ");
-      return `action must be one of ${actions}, not ${issue.input === undefined ? "missing" : jsonTypeOf(issue.input)}`;
-    },
-  ),
+  Events,
+  v.rawTransform<ParsedEvent, HandlerEvent>(({ dataset, addIssue, NEVER }) => {
+    const event = dataset.value;
+    if (event.action !== "add-repo" && event.action !== "delete-repo") return event;
+    return (toEntryEvent(event, addIssue) as HandlerEvent | undefined) ?? NEVER;
+  }),
 );
-export type HandlerEvent = v.InferOutput<typeof HandlerEvent>;
 
 /**
  * - Succeeded: done. Failed: the runbook must end Failed (its summary says why and how to fix it).

@@ -17,11 +17,16 @@ import { SnsAlertSink } from "./aws/sns-alerts.ts";
 import { SecretsManagerKeyStore } from "./aws/state-store.ts";
 import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
-import { answerRunbookDefaultVersions, runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
+import { runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
+import { answerStackResource } from "./cfn/stack-resources.ts";
+import { MAX_REPOS } from "./config/list-entry.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
-import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { createGitHubConnection } from "./github/github-connection.ts";
+import { GitHubRepositoryFinder } from "./github/repository-finder.ts";
+import { GitHubSecretInventory } from "./github/secret-inventory.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -32,6 +37,7 @@ import {
   isS3Event,
   ListChangedEvent,
 } from "./handler-contract.ts";
+import { ParsedTargetList } from "./lifecycle/listed-targets.ts";
 import { OutcomeRecorder, type RunOutcome } from "./lifecycle/outcome.ts";
 import { retire } from "./lifecycle/retire.ts";
 import { rotate } from "./lifecycle/rotate.ts";
@@ -39,7 +45,7 @@ import type { RotationDeps } from "./lifecycle/rotation-context.ts";
 import { rotationResult } from "./lifecycle/rotation-result.ts";
 import { SplitStateStore } from "./lifecycle/split-state-store.ts";
 import { systemClock } from "./ports.ts";
-import { renderAnswer, repoLogLines } from "./render-answer.ts";
+import { renderAnswer, repoLogLines, shadowLogLines } from "./render-answer.ts";
 import { announceListChange } from "./repos/list-changed.ts";
 import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
 
@@ -81,8 +87,9 @@ function log(line: string): void {
  * The Lambda handler: validates the runbook's event, runs the action, and renders its outcome as the answer
  * the runbook reads (src/handler-contract.ts), once. Never throws for a run that failed: the answer says so
  * (`next: "failed"`) and the runbook ends the execution Failed with its summary.
- * CloudFormation invokes it too, for the custom resource that keeps the runbooks' default versions current
- * (templates/40-runbooks.yaml rRunbookDefaultVersions); src/cfn/ answers that request at its ResponseURL.
+ * CloudFormation invokes it too, for the stack's custom resources: the names of resources that carry the IAM user
+ * name (templates/35-resource-names.yaml rResourceNames) and the runbooks' default versions
+ * (templates/40-runbooks.yaml rRunbookDefaultVersions); src/cfn/ answers each request at its ResponseURL.
  */
 export async function handler(event: CfnRequestShape, context: LambdaContext): Promise<AnswerOutcome>;
 export async function handler(event: unknown, context: LambdaContext): Promise<HandlerResult>;
@@ -91,10 +98,11 @@ export async function handler(
   context: LambdaContext,
 ): Promise<HandlerResult | AnswerOutcome> {
   if (isCustomResourceRequest(event)) {
-    return answerRunbookDefaultVersions(event, context, runbookDefaultVersionsDeps(log));
+    return answerStackResource(event, context, runbookDefaultVersionsDeps(log));
   }
   const { outcome, undelivered } = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);
+  for (const line of shadowLogLines(outcome)) log(line);
   if (outcome.action === "list-changed" && undelivered.length > 0) {
     // EventBridge invokes asynchronously: failing the invocation makes Lambda retry it, so the change is still
     // announced once SNS answers. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
@@ -150,13 +158,13 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
     case "list-repos":
       return listRepos(config, w.settings.allowedOwners);
     case "add-repo":
-      return addRepo(config, { owner: input.owner, name: input.name }, w.settings.allowedOwners);
+      return addRepo(config, input.entry, w.settings.allowedOwners);
     case "delete-repo":
-      return deleteRepo(config, { owner: input.owner, name: input.name });
+      return deleteRepo(config, input.entry);
     case "rotate":
     case "rotate-result":
     case "retire": {
-      const deps = await rotationDeps(w, config);
+      const deps = await rotationDeps(w, config, input.dryRun);
       if (deps instanceof AkmError) {
         return new OutcomeRecorder(input.action, input.dryRun).finish(
           "Failed",
@@ -227,39 +235,57 @@ function dispatchRotation(
   context: LambdaContext,
 ): Promise<RunOutcome> {
   const options = { owner: input.executionId, dryRun: input.dryRun };
+  const deadline = new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS));
   switch (input.action) {
     case "rotate":
-      return rotate(deps, {
-        ...options,
-        replaceOlderKey: input.replaceOlderKey,
-        deadline: new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS)),
-      });
+      return rotate(deps, { ...options, replaceOlderKey: input.replaceOlderKey, deadline });
     case "rotate-result":
       return rotationResult(deps, options);
     case "retire":
-      return retire(deps, options);
+      return retire(deps, { ...options, deadline });
   }
 }
 
-async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationDeps | AkmError> {
+async function rotationDeps(
+  w: Wiring,
+  config: S3ConfigStore,
+  dryRun: boolean,
+): Promise<RotationDeps | AkmError> {
   const { settings } = w;
   try {
     if (settings.githubCaBundleKey !== undefined) {
       await trustCaBundleFrom(new S3ConfigStore(w.s3, settings.configBucket, settings.githubCaBundleKey));
     }
-    const token = await new SecretsManagerTokenSource(w.secrets, settings.tokenSecretId).token();
-    // One write budget per run, shared by the client (which waits for it) and the rotation (which plans
+    const credential = await new SecretsManagerTokenSource(
+      w.secrets,
+      settings.tokenSecretId,
+      settings.githubAppId,
+    ).credential();
+    // One write budget per run, shared by the clients (which wait for it) and the rotation (which plans
     // around it and keeps its hourly count in the state).
     const writeBudget = new WritePacer({
       clock: systemClock,
       maxWaitMs: GITHUB_CLIENT_DEFAULTS.rateLimitWaitBudgetSeconds * 1000,
     });
-    const client = createGitHubClient({
-      token,
-      baseUrl: settings.githubApiUrl,
-      userAgent: USER_AGENT,
-      log: (entry) => log(`github ${entry.level}: ${entry.message}`),
-      writePacer: writeBudget,
+    const list = new ParsedTargetList(config, settings.allowedOwners);
+    const connection = createGitHubConnection({
+      credential,
+      client: {
+        baseUrl: settings.githubApiUrl,
+        userAgent: USER_AGENT,
+        log: (entry) => log(`github ${entry.level}: ${entry.message}`),
+        writePacer: writeBudget,
+      },
+      tokenSecretName: settings.tokenSecretId,
+      // A GitHub App's installation tokens get only what the list's targets need (read again here: the rotation
+      // reads it in its own steps, and an App token must never be minted broader than the list in S3 says); a
+      // DryRun's are read-only.
+      scope: async () => {
+        const { targets, selections = [], unmanaged = [] } = await list.load({ ownersChecked: true });
+        return { targets, selections, unmanaged, readOnly: dryRun };
+      },
+      clock: systemClock,
+      note: log,
     });
     return {
       iam: new AwsIamKeys(w.iam, { userName: settings.iamUserName, userArn: settings.iamUserArn }),
@@ -272,8 +298,21 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
           kmsKeyArn: settings.kmsKeyArn,
         }),
       ),
-      config,
-      github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
+      list,
+      selection: {
+        finder: new GitHubRepositoryFinder({
+          clientFor: (owner) => connection.clientFor(owner),
+          tokenSecretName: settings.tokenSecretId,
+        }),
+        allowedOwners: settings.allowedOwners,
+        location: config.location,
+        max: MAX_REPOS,
+      },
+      github: new GitHubSecretsTarget({ connection, tokenSecretName: settings.tokenSecretId }),
+      inventory: new GitHubSecretInventory({
+        clientFor: (owner) => connection.clientFor(owner),
+        tokenSecretName: settings.tokenSecretId,
+      }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,
       clock: systemClock,
@@ -281,7 +320,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       log,
     };
   } catch (error) {
-    return toAkmError(error, "Reading the GitHub token");
+    return toAkmError(error, "Reading the GitHub credential");
   }
 }
 

@@ -2,9 +2,13 @@
  * The small interfaces through which the rotation logic reaches the outside world.
  * Adapters in `aws/` and `github/` implement them; tests may implement them in memory.
  */
+import type { GitHubCredential } from "./config/github-credential.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
 import type { RepoRef } from "./domain/repo.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
+import type { RepositorySelection } from "./domain/selection.ts";
+import type { OrganizationTarget, SecretStore, Target } from "./domain/target.ts";
+import type { WorkflowFile } from "./domain/workflow.ts";
 import type { RotationState } from "./lifecycle/state.ts";
 
 /** The managed IAM user's access keys. */
@@ -66,6 +70,33 @@ export interface ProgressStore {
   write(text: string, expectedVersion: string | undefined): Promise<string>;
 }
 
+/** What the list (repos.json) says, parsed: where the key goes. Grows with the list format. */
+export interface ListedTargets {
+  /** Every place the key is written, in list order. */
+  readonly targets: readonly Target[];
+  /** `Unmanaged` entries: places whose copy of the names holds another key on purpose (never written). Left out: none. */
+  readonly unmanaged?: readonly Target[];
+  /**
+   * The entries that select an organization's repositories by topic or custom property, in list order (resolved at
+   * each run: src/lifecycle/selected-targets.ts). Left out: none.
+   */
+  readonly selections?: readonly RepositorySelection[];
+}
+
+/**
+ * The list of targets, read and validated whenever a run needs it: the lifecycle never parses the list itself
+ * (src/lifecycle/listed-targets.ts reads repos.json from the ConfigStore).
+ */
+export interface TargetList {
+  /** For messages, e.g. `s3://bucket/repos.json`. */
+  readonly location: string;
+  /**
+   * Reads and parses the list. Throws ConfigError when it is missing or invalid and, with `ownersChecked`, a
+   * KeyDestinationRefusedError when it names an owner pAllowedGitHubOwners does not allow (before any change).
+   */
+  load(options: { readonly ownersChecked: boolean }): Promise<ListedTargets>;
+}
+
 /** The raw repos.json document in S3. `version` is an ETag or version ID for optimistic writes. */
 export interface ConfigDocument {
   readonly text: string;
@@ -100,12 +131,15 @@ export interface ConfigHistory {
   ): Promise<{ readonly version: ConfigVersion; readonly previous: ConfigVersion | undefined } | undefined>;
 }
 
-/** The GitHub token, read when a run starts. */
+/** The GitHub credential (a personal token or a GitHub App's key), read when a run starts. */
 export interface TokenSource {
-  token(): Promise<SecretValue>;
+  credential(): Promise<GitHubCredential>;
 }
 
-/** A repository's Actions public key, used to seal secrets for it. */
+/**
+ * A target's public key (a repository's, an environment's or an organization's, for one store), used to seal
+ * secrets for it.
+ */
 export interface RepoPublicKey {
   readonly keyId: string;
   /** Base64 (original variant) X25519 public key, as GitHub returns it. */
@@ -114,33 +148,67 @@ export interface RepoPublicKey {
 
 /** Who the GitHub token belongs to, and when it stops working. */
 export interface TokenOwner {
-  /** The login of the token's user (`GET /user`). */
+  /** The login of the token's user (`GET /user`); for a GitHub App, the App's slug. */
   readonly login: string;
-  /** When GitHub says the token expires; undefined for a token without an expiry date. */
+  /**
+   * When GitHub says the token expires; undefined for a token without an expiry date, and for a GitHub App (its
+   * installation tokens are minted anew by every run; its private key has no expiry date).
+   */
   readonly expiresAt: Date | undefined;
+  /** Set when the function authenticates as a GitHub App (`GET /app` with the App's JWT). */
+  readonly app?: GitHubAppIdentity;
 }
 
-/** What identifies a repository on GitHub beyond its name, which can change hands. */
-export interface RepoIdentity {
-  /** GitHub's numeric repository ID: it survives renames and transfers, and a re-created repository gets a new one. */
+/** A GitHub App, as `GET /app` describes it. https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app */
+export interface GitHubAppIdentity {
   readonly id: number;
+  /** The App's URL name (`https://github.com/apps/SLUG`). */
+  readonly slug: string;
+  /** The App's public page; `<htmlUrl>/installations/new` installs it. */
+  readonly htmlUrl: string;
 }
 
-/** GitHub Actions secrets of repositories. Errors are GitHubAccessError with the repo named. */
+/** What identifies a target on GitHub beyond its name, which can change hands. */
+export interface TargetIdentity {
+  /**
+   * GitHub's numeric ID of the repository (a repository or environment target) or of the organization (an
+   * organization target): it survives renames and transfers, and a re-created one gets a new ID.
+   */
+  readonly id: number;
+  /**
+   * An organization target with visibility `selected`: the IDs of its `selectedRepositories`, resolved from their
+   * names now (the order of the names).
+   */
+  readonly selectedRepositoryIds?: readonly number[];
+}
+
+/**
+ * Where GitHub keeps the key: repository, environment and organization secrets of Actions, Dependabot and
+ * Codespaces, and Actions variables (src/domain/target.ts). Errors are GitHubAccessError with the target named.
+ */
 export interface SecretsTarget {
   /** Confirms the token is accepted; returns the login it belongs to and its expiry. */
   whoAmI(): Promise<TokenOwner>;
   /**
-   * Throws (GitHubAccessError, repo named) when anything GitHub can tell before a write says the write would
-   * fail: the repository is missing or invisible, moved (renamed or transferred: GitHub redirects), archived, or
-   * the token or its user may not write secrets. Returns the repository's identity.
+   * Throws (GitHubAccessError, target named) when anything GitHub can tell before a write says the write would
+   * fail or send the key astray: the repository, environment or organization is missing or invisible, moved
+   * (renamed or transferred: GitHub redirects), archived, a selected repository of an organization secret does not
+   * exist, the store does not exist on this GitHub (Codespaces on GitHub Enterprise Server), or the token or its
+   * user may not write there. Returns the target's identity.
    */
-  checkWritable(repo: RepoRef): Promise<RepoIdentity>;
-  publicKey(repo: RepoRef): Promise<RepoPublicKey>;
-  /** Seals `value` for the repo and PUTs it. */
-  writeSecret(repo: RepoRef, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;
+  checkWritable(target: Target): Promise<TargetIdentity>;
+  publicKey(target: Target): Promise<RepoPublicKey>;
+  /**
+   * Seals `value` for the target and PUTs it; an organization secret with the target's `visibility` (and, for
+   * `selected`, its repositories' IDs).
+   */
+  writeSecret(target: Target, publicKey: RepoPublicKey, name: string, value: SecretValue): Promise<void>;
+  /** Creates or updates the Actions variable `name` at the target (not a secret: `value` is readable). */
+  writeVariable(target: Target, name: string, value: string): Promise<void>;
   /** `updated_at` of the secret, or undefined when it does not exist. */
-  secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined>;
+  secretUpdatedAt(target: Target, name: string): Promise<Date | undefined>;
+  /** The value of the Actions variable `name` at the target, or undefined when it does not exist. */
+  variableValue(target: Target, name: string): Promise<string | undefined>;
 }
 
 /**
@@ -196,3 +264,67 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/** A repository an organization's listing returned: its name as GitHub shows it, and GitHub's ID. */
+export interface FoundRepository {
+  readonly name: string;
+  /** GitHub's numeric repository ID (survives renames and transfers). */
+  readonly id: number;
+}
+
+/** The repositories of an organization that match a selection (src/domain/selection.ts). */
+export interface RepositoryMatches {
+  /** The matching repositories that can take secrets, A to Z by name. */
+  readonly repositories: readonly FoundRepository[];
+  /** Names of the matching repositories left out because they are archived (GitHub refuses their secret writes). */
+  readonly archived: readonly string[];
+}
+
+/**
+ * Finds an organization's repositories by what they are rather than by name (dynamic selection): among those the
+ * token can see, archived ones left out. Errors are GitHubAccessError with the organization named.
+ */
+export interface RepositoryFinder {
+  /** Repositories with the topic `topic` (GitHub keeps topics in lowercase; so does the comparison). */
+  withTopic(org: string, topic: string): Promise<RepositoryMatches>;
+  /** Repositories whose custom property `property` is `value` (a multi-select property: one of its values). */
+  withProperty(org: string, property: string, value: string): Promise<RepositoryMatches>;
+}
+
+/** A place GitHub keeps secrets and variables: a repository's (per store), an environment's, an organization's. */
+export type SecretScope =
+  | { readonly kind: "repository"; readonly repo: RepoRef; readonly store: SecretStore }
+  | { readonly kind: "environment"; readonly repo: RepoRef; readonly environment: string }
+  | { readonly kind: "organization"; readonly owner: string; readonly store: SecretStore };
+
+/** What reading the inventory has cost so far, and what GitHub's primary rate limit has left. */
+export interface InventoryUsage {
+  /** Requests sent (every page of a listing counts). */
+  readonly requests: number;
+  /** `x-ratelimit-remaining` of the latest answer; undefined before the first (or when GitHub sent none). */
+  readonly remaining: number | undefined;
+  /** `x-ratelimit-reset` of the latest answer: when the primary rate limit's window starts over. */
+  readonly resetAt: Date | undefined;
+}
+
+/**
+ * What GitHub holds besides what the rotation writes, read-only: the shadowing check (src/lifecycle/shadowing.ts)
+ * looks for copies of the key's secret names at more specific scopes, and for the jobs that would read them.
+ * Names only, never values (GitHub's API never returns a secret's value). Errors are GitHubAccessError.
+ */
+export interface SecretInventory {
+  /** The repository's Actions environments, by name as GitHub shows them. */
+  environments(repo: RepoRef): Promise<readonly string[]>;
+  /** The names of the secrets (or configuration variables: Actions only) at a scope. */
+  names(scope: SecretScope, kind: "secret" | "variable"): Promise<readonly string[]>;
+  /**
+   * The repositories that see an organization secret of `target`'s visibility: the selected ones, or the
+   * organization's repositories (`all`), or those that are not public (`private`).
+   */
+  repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]>;
+  /** Every workflow file in the repository's `.github/workflows` (`*.yml`, `*.yaml`) on its default branch. */
+  workflows(repo: RepoRef): Promise<readonly WorkflowFile[]>;
+  /** One workflow file of a repository at `ref` (default branch when undefined); undefined when it cannot be read. */
+  workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined>;
+  usage(): InventoryUsage;
+}

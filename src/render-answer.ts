@@ -1,3 +1,4 @@
+import type { TargetNoun } from "./domain/name-targets.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import {
   type HandlerResult,
@@ -7,6 +8,7 @@ import {
   type RepoResult,
 } from "./handler-contract.ts";
 import { isoSeconds, type RunOutcome } from "./lifecycle/outcome.ts";
+import { describeFinding } from "./lifecycle/shadowing.ts";
 
 /**
  * Renders a run's outcome as the runbook's answer, once, at the edge.
@@ -43,7 +45,7 @@ export function renderAnswer(outcome: RunOutcome, now: Date): HandlerResult {
 const REPO_LOG_PREFIX = "repo-result ";
 
 /**
- * One line per repository for the function's log (the answer carries only counts and failures): the prefix
+ * One line per target (repository, environment, organization) for the function's log (the answer carries only counts and failures): the prefix
  * `repo-result ` and a JSON object `{ repo, result, detail }`, which CloudWatch Logs Insights parses.
  */
 export function repoLogLines(outcome: RunOutcome): string[] {
@@ -80,16 +82,18 @@ function repoCounts(outcome: RunOutcome): RepoCounts {
 }
 
 /**
- * "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2". Before the key exists (a long
- * list's preflight, over several invocations) no repository has a result yet: "7500 repositories not checked yet".
+ * "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2" ("targets" for other lists).
+ * Before the key exists (a long list's preflight, over several invocations) no target has a result yet: "7500
+ * repositories not checked yet".
  */
 function progressLine(outcome: RunOutcome, counts: RepoCounts): string {
+  const { noun } = outcome;
   let text: string;
   if (counts.total === 0) {
-    if (counts.remaining === 0) return "no repositories";
-    text = `${counts.remaining} repositor${counts.remaining === 1 ? "y" : "ies"} not checked yet`;
+    if (counts.remaining === 0) return `no ${noun.many}`;
+    text = `${counts.remaining} ${counts.remaining === 1 ? noun.one : noun.many} not checked yet`;
   } else {
-    const parts = [`${counts.done} of ${counts.total} repositor${counts.total === 1 ? "y" : "ies"} done`];
+    const parts = [`${counts.done} of ${counts.total} ${counts.total === 1 ? noun.one : noun.many} done`];
     if (counts.mismatched > 0) parts.push(`${counts.mismatched} mismatched`);
     if (counts.failed > 0) parts.push(`${counts.failed} failed`);
     if (counts.remaining > 0) parts.push(`${counts.remaining} remaining`);
@@ -114,20 +118,60 @@ function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string):
     );
   }
   head.push(...outcome.notes);
+  head.push(...shadowLines(outcome));
   if (counts.total > 0) {
     head.push(`Progress: ${progress}.`);
+    const heading = `${outcome.noun.many[0]?.toUpperCase()}${outcome.noun.many.slice(1)}`;
     head.push(
-      `Repositories (${counts.done} done, ${counts.mismatched > 0 ? `${counts.mismatched} mismatched, ` : ""}${counts.failed} failed, ${counts.remaining} remaining):`,
+      `${heading} (${counts.done} done, ${counts.mismatched > 0 ? `${counts.mismatched} mismatched, ` : ""}${counts.failed} failed, ${counts.remaining} remaining):`,
     );
   }
   const repoLines = failedFirst(outcome.repos).map(repoLine);
   return fitLines(
     head.map((line) => redactSecrets(line)),
     repoLines.map((line) => redactSecrets(line)),
+    outcome.noun,
   );
 }
 
-/** Mismatched repositories first, then failed ones, then the rest in list order. */
+/** Findings named in the summary at most (each clipped); every one is in the function's log (`shadowLogLines`). */
+const MAX_SHADOW_LINES = 5;
+
+/**
+ * The shadowing check's report: how far it got, and the copies found (the first few; the rest are counted and
+ * logged), each with what it hides and the jobs that would keep the old key.
+ */
+function shadowLines(outcome: RunOutcome): string[] {
+  const report = outcome.shadowing;
+  if (report === undefined || report.total === 0) return [];
+  const { findings, checked, total } = report;
+  const looked = checked === total ? `all ${total}` : `${checked} of ${total}`;
+  if (findings.length === 0) {
+    return [`Copies of the key's secrets that would hide it: none (looked at ${looked} repositories).`];
+  }
+  const lines = [
+    `Copies of the key's secrets that would hide it: ${findings.length} (looked at ${looked} repositories):`,
+    ...findings.slice(0, MAX_SHADOW_LINES).map((finding) => `- ${clip(describeFinding(finding), 400)}`),
+  ];
+  const more = findings.length - MAX_SHADOW_LINES;
+  if (more > 0)
+    lines.push(`- ... and ${more.toLocaleString("en-US")} more: every one is in the function's log.`);
+  return lines;
+}
+
+const SHADOW_LOG_PREFIX = "shadow-finding ";
+
+/**
+ * One line per copy the shadowing check found, for the function's log: the prefix `shadow-finding ` and the finding
+ * as JSON (repository, environment, name, what it hides, the jobs), which CloudWatch Logs Insights parses.
+ */
+export function shadowLogLines(outcome: RunOutcome): string[] {
+  return (outcome.shadowing?.findings ?? []).map(
+    (finding) => `${SHADOW_LOG_PREFIX}${JSON.stringify(finding)}`,
+  );
+}
+
+/** Mismatched targets first, then failed ones, then the rest in list order. */
 function failedFirst(repos: readonly RepoResult[]): RepoResult[] {
   const rank = (r: RepoResult) => (r.result === "mismatched" ? 0 : r.result === "failed" ? 1 : 2);
   return [...repos].sort((a, b) => rank(a) - rank(b));
@@ -141,10 +185,10 @@ const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text).length;
 
 /**
- * Joins the head lines and as many repository lines as fit in MAX_SUMMARY_BYTES; the rest is counted
+ * Joins the head lines and as many lines of targets as fit in MAX_SUMMARY_BYTES; the rest is counted
  * ("... and 9,980 more repositories: see the function's log"). A head that alone is too long is cut.
  */
-function fitLines(head: readonly string[], repoLines: readonly string[]): string {
+function fitLines(head: readonly string[], repoLines: readonly string[], noun: TargetNoun): string {
   const reserve = 120;
   let text = clipBytes(head.join("\n"), MAX_SUMMARY_BYTES - reserve);
   let used = bytes(text);
@@ -158,7 +202,7 @@ function fitLines(head: readonly string[], repoLines: readonly string[]): string
   }
   const hidden = repoLines.length - shown;
   if (hidden > 0) {
-    text += `\n... and ${hidden.toLocaleString("en-US")} more repositor${hidden === 1 ? "y" : "ies"}: every one is in the function's log.`;
+    text += `\n... and ${hidden.toLocaleString("en-US")} more ${hidden === 1 ? noun.one : noun.many}: every one is in the function's log.`;
   }
   return text;
 }

@@ -6,3 +6,6 @@ export function cfnIntrinsicTags(): Tags;
 
 /** The long-form expression `!SafeIamUserName` stands for: Ref pIamUserName with + = , @ turned into _. */
 export function safeIamUserName(): unknown;
+
+/** The long-form expression `!StackUuid` stands for: the UUID that ends the stack's ID. */
+export function stackUuid(): unknown;

@@ -4,13 +4,14 @@
 // {"Fn::Sub": ...}) while parsing, so the rest of the build and the tests only ever see plain data
 // and the generated template needs no custom YAML tags to be read back.
 //
-// Four more tags belong to this build, not to CloudFormation:
+// Five more tags belong to this build, not to CloudFormation:
 //   !Runbook <name>       the parsed runbook/<name>.yaml (an SSM document's Content)
 //   !LambdaBundle         the esbuild bundle of src/handler.ts (the function's Code.ZipFile)
 //   !RunbookFingerprint   what changes whenever any runbook's content can change (scripts/build/
 //                         runbook-fingerprint.mjs): a property of the custom resource that sets the
 //                         runbooks' default versions, so CloudFormation updates it after every such change
 //   !SafeIamUserName      the expression of the IAM user name as resource names carry it (see safeIamUserName)
+//   !StackUuid            the expression of the UUID that ends the stack's ID (see stackUuid)
 // scripts/build/template.mjs replaces the first three, and fails unless every runbook is used once and the
 // bundle placed once.
 
@@ -46,7 +47,7 @@ export class RunbookFingerprintRef {
 // CloudFormation's intrinsic functions whose short form (!Sub x) is a one-key object ({"Fn::Sub": x}), with
 // a scalar, a list or a mapping argument; Length and ToJsonString come with the AWS::LanguageExtensions
 // transform. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
-// This is the project's one table of them: the scripts (scripts/lib/template/parse-cfn-yaml.ts) and the tests
+// This is the project's one table of them: the scripts (scripts/lib/shared/template.ts) and the tests
 // (scripts/local-stack/lambda-runner.ts) import it from here.
 const FUNCTIONS = [
   "And",
@@ -121,6 +122,19 @@ export function safeIamUserName() {
 }
 
 /**
+ * The stack ID is arn:<partition>:cloudformation:<region>:<account>:stack/<stack name>/<UUID>, e.g.
+ * arn:aws:cloudformation:us-west-2:123456789012:stack/teststack/51af3dc0-da77-11e4-872e-1234567db123
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html), and a stack
+ * name has no "/" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html). So
+ * its third "/"-separated part is the UUID: 36 characters, unique to the stack and the same for its whole life.
+ * Names that must be unique and fixed before the stack's function exists (the KMS key policy names them) carry
+ * it instead of the IAM user name, which may be too long for them.
+ */
+export function stackUuid() {
+  return { "Fn::Select": [2, { "Fn::Split": ["/", { Ref: "AWS::StackId" }] }] };
+}
+
+/**
  * The build's tags: CloudFormation's, plus the build's own.
  * @param {string} file where placeholders come from, refined to file:line by locatePlaceholders
  * @returns {import("yaml").Tags}
@@ -132,6 +146,7 @@ function cfnTags(file) {
     { tag: "!LambdaBundle", resolve: () => new LambdaBundleRef(file) },
     { tag: "!RunbookFingerprint", resolve: () => new RunbookFingerprintRef(file) },
     { tag: "!SafeIamUserName", resolve: () => safeIamUserName() },
+    { tag: "!StackUuid", resolve: () => stackUuid() },
   ];
 }
 

@@ -29,6 +29,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { RESOURCE_NAMES_TYPE, resourceNames } from "../../src/cfn/resource-names.ts";
 import type { CfnTemplate, LambdaInvocation } from "./lambda-runner.ts";
 import { documentProblems, LOOP_MAX_ITERATIONS } from "./runbook-checks.ts";
 
@@ -148,6 +149,9 @@ export function templateRunbooks(template: CfnTemplate, context: StackContext = 
     .filter((runbook): runbook is TemplateRunbook => runbook !== undefined);
 }
 
+/** The UUID at the end of the stack ID this simulator gives (AWS's example in the pseudo parameter reference). */
+export const SAMPLE_STACK_UUID = "51af3dc0-da77-11e4-872e-1234567db123";
+
 /** The physical name this simulator gives a resource that has none: its logical ID. */
 export function physicalId(logicalId: string): string {
   return logicalId;
@@ -188,7 +192,8 @@ export class IntrinsicResolver {
       "AWS::Partition": "aws",
       "AWS::URLSuffix": "amazonaws.com",
       "AWS::StackName": context.stackName ?? "aws-github-akm",
-      "AWS::StackId": `arn:aws:cloudformation:${this.#region}:${this.#accountId}:stack/${context.stackName ?? "aws-github-akm"}/local`,
+      // A stack ID ends with the stack's UUID (the example of the pseudo parameter reference).
+      "AWS::StackId": `arn:aws:cloudformation:${this.#region}:${this.#accountId}:stack/${context.stackName ?? "aws-github-akm"}/${SAMPLE_STACK_UUID}`,
     };
   }
 
@@ -303,6 +308,13 @@ export class IntrinsicResolver {
     const resource = this.#template.Resources[logicalId];
     if (resource === undefined)
       throw new Error(`runbook-simulator: GetAtt on unknown resource ${logicalId}.`);
+    if (resource.Type === RESOURCE_NAMES_TYPE) {
+      // The names the stack's function answers for these properties (src/cfn/resource-names.ts).
+      const name = resourceNames(this.resolve(resource.Properties ?? {}), logicalId)[attribute];
+      if (name === undefined)
+        throw new Error(`runbook-simulator: ${logicalId} computes no name ${attribute}.`);
+      return name;
+    }
     if (attribute !== "Arn") return `${physicalId(logicalId)}.${attribute}`;
     const known = this.#resources[logicalId]?.arn;
     if (known !== undefined) return known;

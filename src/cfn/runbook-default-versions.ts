@@ -18,13 +18,7 @@ import {
 } from "../aws/runbook-versions.ts";
 import { AkmError } from "../errors.ts";
 import { type Clock, systemClock } from "../ports.ts";
-import {
-  type AnswerOutcome,
-  answerCustomResource,
-  type CustomResourceProvider,
-  type CustomResourceRequest,
-  type ResponseSender,
-} from "./custom-resource.ts";
+import type { CustomResourceProvider, CustomResourceRequest, ResponseSender } from "./custom-resource.ts";
 
 /** The resource type in the template. */
 export const RUNBOOK_DEFAULT_VERSIONS_TYPE = "Custom::RunbookDefaultVersions";
@@ -47,14 +41,6 @@ const Properties = v.object({
   ),
 });
 
-/** The Lambda context's part this needs. */
-export interface InvocationContext {
-  getRemainingTimeInMillis(): number;
-}
-
-/** Time kept back from the invocation's budget to deliver the answer (with its retries) before the timeout. */
-const ANSWER_MARGIN_MS = 20_000;
-
 export interface RunbookDefaultVersionsDeps {
   readonly ssm: SSMClient;
   readonly clock: Clock;
@@ -68,15 +54,6 @@ export function runbookDefaultVersionsProvider(
 ): CustomResourceProvider {
   return {
     async apply(request: CustomResourceRequest) {
-      if (request.ResourceType !== RUNBOOK_DEFAULT_VERSIONS_TYPE) {
-        throw new AkmError(
-          `${request.LogicalResourceId} is a ${request.ResourceType}; this function serves ${RUNBOOK_DEFAULT_VERSIONS_TYPE} only.`,
-          {
-            fix: "Point only the stack's runbook default versions resource at this function.",
-            fault: "user",
-          },
-        );
-      }
       const parsed = v.safeParse(Properties, request.ResourceProperties);
       if (!parsed.success) {
         const problems = parsed.issues.map(
@@ -108,26 +85,6 @@ export function runbookDefaultVersionsProvider(
       // The runbooks go with the stack (or stay, with whatever default they have): nothing to undo.
     },
   };
-}
-
-/**
- * Answers one CloudFormation request for the runbook default versions resource (the Lambda handler's
- * entry for it). Never throws; the answer goes to the request's ResponseURL.
- */
-export function answerRunbookDefaultVersions(
-  event: unknown,
-  context: InvocationContext,
-  deps: RunbookDefaultVersionsDeps,
-): Promise<AnswerOutcome> {
-  const deadline = new Date(
-    deps.clock.now().getTime() + Math.max(0, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS),
-  );
-  return answerCustomResource(event, runbookDefaultVersionsProvider(deps), {
-    deadline,
-    clock: deps.clock,
-    log: deps.log,
-    ...(deps.send === undefined ? {} : { send: deps.send }),
-  });
 }
 
 let ssm: SSMClient | undefined;

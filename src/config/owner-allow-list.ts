@@ -1,6 +1,6 @@
-import { nameRepos, type RepoRef, repoLabel } from "../domain/repo.ts";
 import { KeyDestinationRefusedError } from "../errors.ts";
 import { OWNER_PATTERN } from "./github-login.ts";
+import { nameLabels, quote } from "./message-text.ts";
 
 /** The stack parameter that lists the allowed owners, named in every message about them. */
 export const ALLOWED_OWNERS_PARAMETER = "pAllowedGitHubOwners";
@@ -46,9 +46,9 @@ export class OwnerAllowList {
     return this.#owners.has(owner.toLowerCase());
   }
 
-  /** The repositories of owners that are not listed, in the given order. */
-  foreign(repos: readonly RepoRef[]): RepoRef[] {
-    return repos.filter((repo) => !this.allows(repo.owner));
+  /** The items (repositories, targets, selections: anything with an owner) whose owners are not listed, in order. */
+  foreign<T extends { readonly owner: string }>(items: readonly T[]): T[] {
+    return items.filter((item) => !this.allows(item.owner));
   }
 
   /** The owners as the parameter lists them, for messages: `octo-org, alice_acme`. */
@@ -57,38 +57,53 @@ export class OwnerAllowList {
   }
 }
 
-/** One repository refused for its owner, and where it was found (`Repos[2]` in repos.json, `GITHUBOWNER`). */
-export interface ForeignRepo {
-  readonly repo: RepoRef;
+/**
+ * One list entry refused for its owner, and where it was found (`Repos[2]` in repos.json, `GITHUBOWNER`): a
+ * repository (its secrets or an environment's: `repository`), an organization secret or a selection.
+ */
+export interface ForeignEntry {
+  /** How messages name it: `evil-corp/app`, `organization evil-corp (Actions)`. */
+  readonly label: string;
+  readonly owner: string;
   readonly where: string;
+  /** One repository's secrets (messages then say "repository"); false for an organization or a selection. */
+  readonly repository: boolean;
 }
 
 /**
- * The error for repositories whose owners `allowed` does not list: names each one and where it came from, says
- * that nothing was changed, and carries the alert for the stack's topic. `source` says where the repositories
- * were about to enter: "The repository list s3://…" (`inList`: they are in it) or "Add-RepoConfig" (not `inList`).
+ * The error for entries whose owners `allowed` does not list: names each one and where it came from, says that
+ * nothing was changed, and carries the alert for the stack's topic. `source` says where the entries were about to
+ * enter: "The repository list s3://…" (`inList`: they are in it) or "Add-RepoConfig" (not `inList`).
  */
 export function foreignOwnersError(
   source: string,
-  foreign: readonly ForeignRepo[],
+  foreign: readonly ForeignEntry[],
   allowed: OwnerAllowList,
   inList = true,
 ): KeyDestinationRefusedError {
   const count = foreign.length;
-  const repos = foreign.map((f) => f.repo);
+  const labels = foreign.map((f) => f.label);
+  const repositories = foreign.every((f) => f.repository);
+  const what =
+    count === 1
+      ? repositories
+        ? "a repository"
+        : "an entry"
+      : `${count} ${repositories ? "repositories" : "entries"}`;
   const listed = foreign
     .slice(0, 10)
-    .map((f) => `${f.where} ${JSON.stringify(repoLabel(f.repo))} (owner ${JSON.stringify(f.repo.owner)})`)
+    .map((f) => `${f.where} ${quote(f.label)} (owner ${quote(f.owner)})`)
     .join(", ");
   const more = count > 10 ? ` and ${count - 10} more` : "";
+  const destinations = repositories ? `repositories of ${allowed.describe()}` : allowed.describe();
   return new KeyDestinationRefusedError(
-    `${source} names ${count === 1 ? "a repository" : `${count} repositories`} of ${count === 1 ? "an owner" : "owners"} ${ALLOWED_OWNERS_PARAMETER} does not allow: ${listed}${more}. The key goes only to repositories of ${allowed.describe()}; nothing was changed.`,
+    `${source} names ${what} of ${count === 1 ? "an owner" : "owners"} ${ALLOWED_OWNERS_PARAMETER} does not allow: ${listed}${more}. The key goes only to ${destinations}; nothing was changed.`,
     {
-      repos: repos.map(repoLabel),
+      repos: labels,
       fix: inList
         ? `Remove ${count === 1 ? "it" : "them"} from the list (the Delete-RepoConfig runbook, or edit repos.json). If an owner is yours, add it to the stack parameter ${ALLOWED_OWNERS_PARAMETER} (update the stack) and try again.`
-        : `Add only repositories of ${allowed.describe()}. If the owner is yours, add it to the stack parameter ${ALLOWED_OWNERS_PARAMETER} (update the stack) and try again.`,
-      alert: `${source} names ${nameRepos(repos)}, of ${count === 1 ? "an owner" : "owners"} outside ${ALLOWED_OWNERS_PARAMETER} (${allowed.describe()}). The function refused to send the key there and changed nothing. If nobody you know added ${count === 1 ? "it" : "them"}, someone who can write the list or invoke the function tried to send the CI key to a GitHub account you do not control.`,
+        : `Add only entries of ${allowed.describe()}. If the owner is yours, add it to the stack parameter ${ALLOWED_OWNERS_PARAMETER} (update the stack) and try again.`,
+      alert: `${source} names ${nameLabels(labels)}, of ${count === 1 ? "an owner" : "owners"} outside ${ALLOWED_OWNERS_PARAMETER} (${allowed.describe()}). The function refused to send the key there and changed nothing. If nobody you know added ${count === 1 ? "it" : "them"}, someone who can write the list or invoke the function tried to send the CI key to a GitHub account you do not control.`,
     },
   );
 }

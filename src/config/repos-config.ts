@@ -1,112 +1,118 @@
 import * as v from "valibot";
-import type { RepoRef } from "../domain/repo.ts";
-import { repoLabel, repoSlug } from "../domain/repo.ts";
 import { ConfigError } from "../errors.ts";
 import { OWNER_PATTERN, OWNER_RULE } from "./github-login.ts";
 import { type DuplicateJsonKey, jsonDuplicateKeys, jsonErrorOffset } from "./json-error-offset.ts";
+import {
+  entriesOf,
+  entryKey,
+  entryLabel,
+  entryOwner,
+  groupEntries,
+  isPlainEntry,
+  type ListEntry,
+  MAX_REPOS,
+  type ReposConfig,
+} from "./list-entry.ts";
+import {
+  ENTRY_FIELDS,
+  type EntryField,
+  entryIssueMessage,
+  githubNameSchema,
+  LIST_WORDS,
+  listEntrySchema,
+  NAME_PATTERN,
+  NAME_RULE,
+  rawEntryLabel,
+} from "./list-entry-schema.ts";
+import { jsonTypeOf, nameHint, quote } from "./message-text.ts";
 import { foreignOwnersError, type OwnerAllowList } from "./owner-allow-list.ts";
 
 /**
- * repos.json, the list of repositories whose Actions secrets receive the key.
+ * repos.json, the list of places the key is written to: README's "repos.json" is its manual.
  *
- * The original stack's format keeps working: `{"Repos":[{"Name":"app","Owner":"org"}]}`.
- * Room to grow without breaking it: each entry may carry `"Type"` (only `"repository"`, the default,
- * exists today; `"environment"`, `"organization"` and `"dependabot"` targets can be added as new
- * variants with their own fields), and the document may carry `"Version": 1`.
+ * The original stack's format keeps working: `{"Repos":[{"Name":"app","Owner":"org"}]}` (version 1). Version 2
+ * adds, per entry, `"Type"` ("repository", the default; "environment"; "organization"), the store (`"Secrets"`:
+ * Actions, Dependabot or Codespaces), per-entry secret names, the key ID as an Actions variable, selections by topic
+ * or custom property, and `"Unmanaged"` places (list-entry-schema.ts). `"Version"` (1 or 2) is optional.
  */
-export interface ReposConfig {
-  readonly repos: readonly RepoRef[];
-}
-
-export { OWNER_PATTERN, OWNER_RULE };
+export type { ListEntry, ReposConfig };
+export {
+  githubNameSchema,
+  jsonTypeOf,
+  MAX_REPOS,
+  NAME_PATTERN,
+  NAME_RULE,
+  nameHint,
+  OWNER_PATTERN,
+  OWNER_RULE,
+  quote,
+};
 
 /**
  * Largest accepted document: 10,000 entries with the longest names GitHub allows, as Add-RepoConfig writes them
  * (indented), take about 2.1 MB; small enough to parse inside one Lambda step.
  */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
-/** Repositories one stack rotates (its progress object records each; see src/lifecycle/progress-document.ts). */
-export const MAX_REPOS = 10_000;
+/** Entries one list may hold: the places written (MAX_REPOS) plus as many Unmanaged places. */
+export const MAX_ENTRIES = 2 * MAX_REPOS;
 /** Problems listed in one error; a file with thousands of bad entries gets the first ones and a count. */
 export const MAX_LISTED_PROBLEMS = 20;
-/** Longest excerpt of the user's text quoted in a message. */
-const MAX_QUOTED_CHARS = 60;
-
-// Repository names: 1–100 of A–Z a–z 0–9 . _ -, and not "." or "..".
-export const NAME_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
-
-export const NAME_RULE =
-  'a GitHub repository name: 1–100 of letters, digits, ".", "_" or "-" (not "." or "..")';
-
-/** A GitHub name field; `label` is how messages call it (`Owner` in repos.json, `GITHUBOWNER` in a runbook). */
-export function githubNameSchema(label: string, pattern: RegExp, rule: string) {
-  return v.pipe(
-    v.string((issue) => `${label} must be a string, not ${jsonTypeOf(issue.input)}`),
-    v.regex(pattern, (issue) => `${label} must be ${rule}${nameHint(issue.input)}`),
-  );
-}
 
 export const OwnerSchema = githubNameSchema("Owner", OWNER_PATTERN, OWNER_RULE);
 export const NameSchema = githubNameSchema("Name", NAME_PATTERN, NAME_RULE);
-
-/** Names the first field an object may not have (valibot's own text would be "Expected never"). */
-const unknownField =
-  (allowed: string) =>
-  (issue: v.BaseIssue<unknown>): string =>
-    issue.kind === "schema" && issue.expected === "never"
-      ? `unknown field ${quote(String(issue.input))}; allowed fields are ${allowed}`
-      : issue.message;
 
 /** A JSON object (JSON.parse gives arrays `typeof "object"` too, and valibot would read one as an object). */
 const JsonObject = (message: string) =>
   v.custom<Record<string, unknown>>(isRecord, (issue) => `${message}, not ${jsonTypeOf(issue.input)}`);
 
-const RepoEntry = v.pipe(
-  JsonObject('each entry of Repos must be an object like {"Owner": "my-org", "Name": "my-repo"}'),
-  v.strictObject(
-    {
-      Owner: OwnerSchema,
-      Name: NameSchema,
-      Type: v.optional(
-        v.literal(
-          "repository",
-          'Type must be "repository" (the only target type this version supports) or left out',
-        ),
-      ),
-    },
-    unknownField('"Owner", "Name" and "Type"'),
-  ),
-);
-
 const Document = v.pipe(
   JsonObject('the file must hold one object like {"Repos": [...]}'),
   v.strictObject(
     {
-      Version: v.optional(v.literal(1, "Version must be 1 or left out")),
+      Version: v.optional(
+        v.picklist([1, 2], (issue) => `Version must be 1 or 2 or left out, not ${jsonTypeOf(issue.input)}`),
+      ),
       Repos: v.pipe(
-        v.array(RepoEntry, 'Repos must be a list of {"Owner": ..., "Name": ...} objects'),
+        v.array(
+          listEntrySchema({ words: LIST_WORDS, mode: "entry" }),
+          'Repos must be a list of {"Owner": ..., "Name": ...} objects',
+        ),
         v.minLength(1, "Repos is empty: list at least one repository"),
-        v.maxLength(MAX_REPOS, `Repos lists more than ${MAX_REPOS} repositories`),
+        v.maxLength(MAX_ENTRIES, `Repos lists more than ${MAX_ENTRIES} entries`),
       ),
     },
-    unknownField('"Repos" and "Version"'),
+    (issue) =>
+      issue.kind === "schema" && issue.expected === "never"
+        ? `unknown field ${quote(String(issue.input))}; allowed fields are "Repos" and "Version"`
+        : issue.message,
   ),
 );
 
 const FORMAT_FIX =
-  'Edit repos.json so it reads like {"Repos":[{"Owner":"my-org","Name":"my-repo"}]}, or use the Add-RepoConfig runbook.';
+  'Edit repos.json so it reads like {"Repos":[{"Owner":"my-org","Name":"my-repo"}]} (README, "repos.json", shows every kind of entry), or use the Add-RepoConfig runbook.';
 
 /**
- * Parses and validates repos.json text; every problem is reported at once, each with its JSON path (ConfigError).
- * With `allowedOwners` (pAllowedGitHubOwners), a well-formed list that names a repository of another owner is
- * refused too (KeyDestinationRefusedError, naming each entry): wherever the key could be written from the list.
- * Without it the list is only read (Delete-RepoConfig must be able to remove such an entry).
+ * Parses and validates repos.json text; every problem is reported at once, each with its JSON path and the entry it
+ * is about (ConfigError). Entries that name the same place (or the same selection) are refused, compared ignoring
+ * letter case as GitHub does. With `allowedOwners` (pAllowedGitHubOwners), a well-formed list with an entry of
+ * another owner — a repository, an environment, an organization or a selection — is refused too
+ * (KeyDestinationRefusedError, naming each entry): wherever the key could be written from the list. Without it the
+ * list is only read (Delete-RepoConfig must be able to remove such an entry).
  */
 export function parseReposConfig(
   text: string,
   location: string,
   allowedOwners?: OwnerAllowList,
 ): ReposConfig {
+  return groupEntries(parseReposEntries(text, location, allowedOwners));
+}
+
+/** Like `parseReposConfig`, but the entries one by one in the file's order (what the list runbooks edit). */
+export function parseReposEntries(
+  text: string,
+  location: string,
+  allowedOwners?: OwnerAllowList,
+): ListEntry[] {
   if (Buffer.byteLength(text, "utf8") > MAX_CONFIG_BYTES) {
     throw new ConfigError(location, [`the file is larger than ${MAX_CONFIG_BYTES} bytes`], FORMAT_FIX);
   }
@@ -130,27 +136,67 @@ export function parseReposConfig(
   }
   const result = v.safeParse(Document, json, { abortEarly: false });
   if (!result.success) {
-    const problems = result.issues.map((issue) => `${describePath(json, issue)}: ${issueMessage(issue)}`);
+    const problems = result.issues.map(
+      (issue) => `${describePath(json, issue)}: ${entryIssueMessage(issue, LIST_WORDS)}`,
+    );
     throw new ConfigError(location, capped(problems), FORMAT_FIX);
   }
-  const repos = result.output.Repos.map((entry) => ({ owner: entry.Owner, name: entry.Name }));
-  const duplicates = findDuplicates(repos);
+  const entries = result.output.Repos;
+  const duplicates = findDuplicates(entries);
   if (duplicates.length > 0) {
     throw new ConfigError(
       location,
-      capped(duplicates.map((d) => `${d.label} is listed more than once (entries ${d.indexes.join(", ")})`)),
-      "Remove the repeated entries (owner and name are compared case-insensitively, as GitHub does).",
+      capped(
+        duplicates.map(
+          (d) =>
+            `${/^[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+$/.test(d.label) ? d.label : quote(d.label)} is listed more than once (entries ${d.indexes.join(", ")})`,
+        ),
+      ),
+      "Remove the repeated entries: each place (and each selection) is listed once, managed or Unmanaged; owner, repository and environment names are compared case-insensitively, as GitHub does.",
+    );
+  }
+  const written = entries.filter((entry) => entry.kind === "selection" || !entry.unmanaged).length;
+  if (written === 0) {
+    throw new ConfigError(
+      location,
+      ["Repos: every entry is Unmanaged, so the list names no place to write the key to"],
+      'List at least one repository, environment, organization or selection without "Unmanaged": true.',
+    );
+  }
+  if (written > MAX_REPOS) {
+    throw new ConfigError(
+      location,
+      [
+        entries.every(isPlainEntry)
+          ? `Repos: Repos lists ${written} repositories, more than the ${MAX_REPOS} one stack rotates`
+          : `Repos: Repos names ${written} places and selections to write the key to, more than the ${MAX_REPOS} one stack rotates`,
+      ],
+      "Split the list over several stacks, each with its own IAM user.",
     );
   }
   if (allowedOwners !== undefined) {
-    const foreign = repos.flatMap((repo, index) =>
-      allowedOwners.allows(repo.owner) ? [] : [{ repo, where: `Repos[${index}]` }],
+    const foreign = entries.flatMap((entry, index) =>
+      allowedOwners.allows(entryOwner(entry))
+        ? []
+        : [
+            {
+              label: entryLabel(entry),
+              owner: entryOwner(entry),
+              where: `Repos[${index}]`,
+              repository: isRepositoryLike(entry),
+            },
+          ],
     );
     if (foreign.length > 0) {
       throw foreignOwnersError(`The repository list ${location}`, foreign, allowedOwners);
     }
   }
-  return { repos };
+  return entries;
+}
+
+/** Whether an entry is one repository's (its secrets or an environment's): messages call those repositories. */
+export function isRepositoryLike(entry: ListEntry): boolean {
+  return entry.kind === "target" && entry.target.kind !== "organization";
 }
 
 /** The first problems and how many more there are, so one error stays readable in a runbook output. */
@@ -177,50 +223,62 @@ function quoteKey(key: string): string {
 }
 
 /**
- * Quotes text from the file for a message: every character outside printable ASCII is escaped (\u0430),
- * so a look-alike letter, an invisible or a right-to-left control character is visible in the message
- * instead of disguising it, and long values are cut short.
+ * Renders a list: in the original (v1) format `{"Repos":[{"Name","Owner"}]}` when every entry is a repository's
+ * Actions secrets under the stack's names, so the original tool could still read it; otherwise as version 2,
+ * `{"Version": 2, "Repos": [...]}`, each entry's fields in one order (ENTRY_FIELDS) and defaults left out.
  */
-export function quote(text: string): string {
-  const short = text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}...` : text;
-  return JSON.stringify(short).replace(
-    /[^\x20-\x7e]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-/**
- * Says which character of a rejected name is not visible ASCII (a Cyrillic "а" looks exactly like "a"),
- * as " (character 1 is ...)", or "" when every character is plain ASCII.
- */
-export function nameHint(value: unknown): string {
-  if (typeof value !== "string") return "";
-  const odd = /[^\x21-\x7e]/.exec(value);
-  if (odd === null) return "";
-  const code = odd[0].charCodeAt(0);
-  const what =
-    code === 0x20
-      ? "a space"
-      : code > 0x7e
-        ? `the non-ASCII character ${quote(odd[0])} (U+${code.toString(16).toUpperCase().padStart(4, "0")}; a look-alike or invisible character?)`
-        : `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
-  return ` (character ${odd.index + 1} is ${what}; copy the name from the repository's URL)`;
-}
-
-/** How messages name a JSON value of the wrong type: `a list`, `null`, `a number (5)`, `the text "x"`. */
-export function jsonTypeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "string") return `the text ${quote(value)}`;
-  if (typeof value === "number") return `a number (${String(value)})`;
-  if (typeof value === "boolean") return String(value);
-  return typeof value === "object" ? "an object" : typeof value;
-}
-
-/** Renders a config document in the original format, so the original tool could still read it. */
-export function renderReposConfig(config: ReposConfig): string {
-  const document = { Repos: config.repos.map((repo) => ({ Name: repo.name, Owner: repo.owner })) };
+export function renderReposList(entries: readonly ListEntry[]): string {
+  const document = entries.every(isPlainEntry)
+    ? { Repos: entries.map(renderEntry) }
+    : { Version: 2, Repos: entries.map(renderEntry) };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** Renders a config (targets, Unmanaged places, then selections) as `renderReposList` does. */
+export function renderReposConfig(config: ReposConfig): string {
+  return renderReposList(entriesOf(config));
+}
+
+/** One entry as repos.json writes it; parsing it gives the same entry back. */
+function renderEntry(entry: ListEntry): Record<string, unknown> {
+  const fields: Partial<Record<EntryField, unknown>> = {};
+  const common = entry.kind === "target" ? entry.target : entry.selection;
+  fields.Owner = common.owner;
+  if (entry.kind === "selection") {
+    const { by, store } = entry.selection;
+    if ("topic" in by) fields.Topic = by.topic;
+    else {
+      fields.Property = by.property;
+      fields.Value = by.value;
+    }
+    if (store !== "actions") fields.Secrets = store;
+  } else {
+    const target = entry.target;
+    switch (target.kind) {
+      case "repository":
+        fields.Name = target.name;
+        if (target.store !== "actions") fields.Secrets = target.store;
+        break;
+      case "environment":
+        fields.Type = "environment";
+        fields.Name = target.name;
+        fields.Environment = target.environment;
+        break;
+      case "organization":
+        fields.Type = "organization";
+        if (target.store !== "actions") fields.Secrets = target.store;
+        fields.Visibility = target.visibility;
+        if (target.visibility === "selected") fields.Repositories = [...target.selectedRepositories];
+        break;
+    }
+    if (entry.unmanaged) fields.Unmanaged = true;
+  }
+  if (common.secretNames !== undefined) {
+    fields.SecretNameKeyId = common.secretNames.keyId;
+    fields.SecretNameSecretKey = common.secretNames.secretKey;
+  }
+  if (common.keyIdAs === "variable") fields.KeyIdAs = "variable";
+  return Object.fromEntries(ENTRY_FIELDS.filter((f) => f in fields).map((f) => [f, fields[f]]));
 }
 
 function describePath(json: unknown, issue: v.BaseIssue<unknown>): string {
@@ -237,38 +295,26 @@ function describePath(json: unknown, issue: v.BaseIssue<unknown>): string {
     );
   }
   let where = parts.join("") || "(top level)";
-  // Name the repository an entry is about, when the entry has readable Owner/Name fields.
+  // Name what an entry is about, when its fields say it ("octo-org/app", "organization octo-org", ...).
   const first = path[0];
   const second = path[1];
   if (first?.key === "Repos" && second && typeof second.key === "number" && isRecord(json)) {
-    const entry = (json.Repos as unknown[] | undefined)?.[second.key];
-    if (isRecord(entry) && typeof entry.Owner === "string" && typeof entry.Name === "string") {
-      where += ` (${quote(`${entry.Owner}/${entry.Name}`)})`;
-    }
+    const label = rawEntryLabel((json.Repos as unknown[] | undefined)?.[second.key]);
+    if (label !== undefined) where += ` (${quote(label)})`;
   }
   return where;
 }
 
-function issueMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.kind === "schema" && issue.received === "undefined" && issue.expected?.startsWith('"')) {
-    return `missing required field ${issue.expected}`;
-  }
-  return issue.message;
-}
-
-function findDuplicates(repos: readonly RepoRef[]): { label: string; indexes: number[] }[] {
+function findDuplicates(entries: readonly ListEntry[]): { label: string; indexes: number[] }[] {
   const seen = new Map<string, number[]>();
-  repos.forEach((repo, index) => {
-    const slug = repoSlug(repo);
-    seen.set(slug, [...(seen.get(slug) ?? []), index]);
+  entries.forEach((entry, index) => {
+    const key = entryKey(entry);
+    seen.set(key, [...(seen.get(key) ?? []), index]);
   });
   const out: { label: string; indexes: number[] }[] = [];
   for (const indexes of seen.values()) {
-    const firstIndex = indexes[0];
-    if (indexes.length > 1 && firstIndex !== undefined) {
-      const repo = repos[firstIndex];
-      if (repo) out.push({ label: repoLabel(repo), indexes });
-    }
+    const first = entries[indexes[0] ?? -1];
+    if (indexes.length > 1 && first !== undefined) out.push({ label: entryLabel(first), indexes });
   }
   return out;
 }

@@ -10,6 +10,8 @@
  * GitHub documents no length limit; 200 characters is this tool's own bound, far above any real name.
  */
 
+import { quote } from "./message-text.ts";
+
 /** Java-regex-compatible (CloudFormation's AllowedPattern) and JavaScript-compatible. */
 export const SECRET_NAME_PATTERN = "^(?![Gg][Ii][Tt][Hh][Uu][Bb]_)[A-Za-z_][A-Za-z0-9_]{0,199}$";
 
@@ -25,7 +27,7 @@ export function secretNameProblem(name: string): string | undefined {
   if (/^[0-9]/.test(name)) return "starts with a digit";
   if (/^github_/i.test(name)) return "starts with GITHUB_ (reserved by GitHub, in any letter case)";
   const odd = /[^A-Za-z0-9_]/.exec(name);
-  if (odd) return `contains ${JSON.stringify(odd[0])}; only letters, digits and underscores are allowed`;
+  if (odd) return `contains ${quote(odd[0])}; only letters, digits and underscores are allowed`;
   return PATTERN.test(name) ? undefined : "is not a valid GitHub secret name";
 }
 

@@ -4,11 +4,14 @@
  * addressed here, you should refer to the error message that the API gives you."
  * https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api
  */
+import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
 
 /** What the caller knows about the refused request, for messages. */
 export interface ForbiddenContext {
-  /** `owner/name`, when the request concerned one repository. */
+  /** `owner/name` (or how messages name the target), when the request concerned one target. */
   readonly repo: string | undefined;
+  /** What writing that target needs (src/github/access-need.ts); a repository's Actions secrets when absent. */
+  readonly need?: AccessNeed | undefined;
   /** Login of the token's owner (the machine user), once known. */
   readonly machineUser: string | undefined;
   /** Display name of the Secrets Manager secret that holds the token. */
@@ -31,9 +34,6 @@ export interface ForbiddenReason {
   readonly fix: string;
 }
 
-/** Where the README explains the token each token type needs. */
-const PERMISSIONS_DOC = "README, section GitHub token permissions";
-
 /**
  * What a machine user and its token need to write Actions secrets. GitHub answers a user without admin rights
  * "Must have admin rights to Repository." (the settings page for secrets is an admin's too:
@@ -47,10 +47,24 @@ export function tokenNeeds(repo: string | undefined, machineUser: string | undef
   return `${who} needs the admin role on ${target} (for a repository of a personal account: be its owner). A fine-grained token also needs access to ${target} and the repository permission "Secrets: Read and write"; a classic token needs the "repo" scope (see ${PERMISSIONS_DOC}).`;
 }
 
+/** What the target of `context` needs, as a sentence for fixes. */
+function needsOf(context: ForbiddenContext): string {
+  return context.need?.needs(context.machineUser) ?? tokenNeeds(context.repo, context.machineUser);
+}
+
+/**
+ * The owner in a target's label (`targetLabel`): `acme` in `acme/app`, `acme/app (environment prod)` and
+ * `organization acme (Actions)`.
+ */
+export function ownerOfLabel(label: string): string {
+  const organization = /^organization (\S+)/.exec(label)?.[1];
+  return organization ?? label.split("/")[0] ?? label;
+}
+
 /** The organization or enterprise a policy message names (`acme` in "the `acme` organization ..."). */
 function namedOwner(message: string, context: ForbiddenContext): string {
   const quoted = /[`'‘’"]([^`'‘’"]{1,100})[`'‘’"]/.exec(message)?.[1];
-  return quoted ?? context.repo?.split("/")[0] ?? "the organization";
+  return quoted ?? (context.repo === undefined ? "the organization" : ownerOfLabel(context.repo));
 }
 
 /** `url=…` of an `X-GitHub-SSO: required; url=https://github.com/orgs/ORG/sso?authorization_request=…` header. */
@@ -157,8 +171,43 @@ const RULES: readonly Rule[] = [
     matches: ({ message }) => /must have admin rights/i.test(message),
     explain: (_answer, context) => ({
       what: `the machine user${context.machineUser === undefined ? "" : ` ${context.machineUser}`} is not an admin of the repository`,
-      fix: `Give the machine user${context.machineUser === undefined ? "" : ` ${context.machineUser}`} the admin role on ${context.repo ?? "the repository"} (repository Settings → Collaborators and teams, or a team with the admin role); a collaborator with write access cannot write Actions secrets. ${tokenNeeds(context.repo, context.machineUser)}`,
+      fix:
+        context.need === undefined
+          ? `Give the machine user${context.machineUser === undefined ? "" : ` ${context.machineUser}`} the admin role on ${context.repo ?? "the repository"} (repository Settings → Collaborators and teams, or a team with the admin role); a collaborator with write access cannot write Actions secrets. ${needsOf(context)}`
+          : `${context.need.role(context.machineUser)}. ${needsOf(context)}`,
     }),
+  },
+  {
+    // An organization secret written by a user who is not an owner of the organization: "You must be an org admin or
+    // have the actions secrets fine-grained permission." (reported in https://github.com/cli/cli/issues/8810;
+    // creating organization secrets is an owner's:
+    // https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#creating-secrets-for-an-organization)
+    kind: "not-org-owner",
+    matches: ({ message }) => /must be an org admin/i.test(message),
+    explain: (_answer, context) => {
+      const user =
+        context.machineUser === undefined ? "the machine user" : `the machine user ${context.machineUser}`;
+      return {
+        what: `${user} is not an owner of the organization, and organization secrets are an owner's to write`,
+        fix: `${context.need?.role(context.machineUser) ?? `Make ${user} an owner of the organization (organization Settings → People → Change role → Owner)`}. ${needsOf(context)}`,
+      };
+    },
+  },
+  {
+    // A GitHub App's installation token: "Resource not accessible by integration". The run mints tokens with the
+    // permissions it needs, after checking the installation grants them (src/github/app-connection.ts), so this
+    // means a permission the check does not know of. `X-Accepted-GitHub-Permissions` names what the endpoint takes.
+    // https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#resource-not-accessible
+    kind: "app-permission",
+    matches: ({ message }) => /resource not accessible by integration/i.test(message),
+    explain: (answer, context) => {
+      const accepted = answer.headers["x-accepted-github-permissions"];
+      const needs = typeof accepted === "string" && accepted !== "" ? ` (GitHub asks for ${accepted})` : "";
+      return {
+        what: `the GitHub App's installation token lacks a permission the request needs${needs}`,
+        fix: `Give the GitHub App the permission GitHub names (the App's settings → Permissions & events) and have an owner of ${context.repo === undefined ? "each listed owner" : ownerOfLabel(context.repo)} accept it on the App's installation (README, section "GitHub App instead of a machine user"). Then run Rotate again.`,
+      };
+    },
   },
   {
     // "Resource not accessible by personal access token" (fine-grained token), "... by integration" (GitHub App);
@@ -172,7 +221,7 @@ const RULES: readonly Rule[] = [
       const repo = context.repo ?? "every repository in repos.json";
       return {
         what: `the fine-grained token lacks a permission the request needs${needs}`,
-        fix: `Edit the fine-grained token in ${context.tokenSecretName}: under Repository access include ${repo}, and under Repository permissions set "Secrets" to "Read and write". If the organization requires approval of fine-grained tokens, an owner must approve it. ${tokenNeeds(context.repo, context.machineUser)}`,
+        fix: `Edit the fine-grained token in ${context.tokenSecretName}: ${context.need?.fineGrained ?? `under Repository access include ${repo}, and under Repository permissions set "Secrets" to "Read and write"`}. If the organization requires approval of fine-grained tokens, an owner must approve it. ${needsOf(context)}`,
       };
     },
   },
@@ -183,7 +232,7 @@ const RULES: readonly Rule[] = [
     matches: ({ message }) => /OAuth App access restrictions/i.test(message),
     explain: (answer, context) => ({
       what: `${namedOwner(answer.message, context)} restricts OAuth app access and the token belongs to an OAuth app`,
-      fix: `Store a personal access token of the machine user in the secret ${context.tokenSecretName} instead of an OAuth app token. ${tokenNeeds(context.repo, context.machineUser)}`,
+      fix: `Store a personal access token of the machine user in the secret ${context.tokenSecretName} instead of an OAuth app token. ${needsOf(context)}`,
     }),
   },
   {
@@ -214,6 +263,6 @@ export function forbiddenReason(answer: ForbiddenAnswer, context: ForbiddenConte
   return {
     kind: "no-permission",
     what: "the token lacks permission",
-    fix: `Give the token in ${context.tokenSecretName} access to ${context.repo ?? "the repositories"}. ${tokenNeeds(context.repo, context.machineUser)} If the organization enforces SAML single sign-on, also authorize the token for it.`,
+    fix: `Give the token in ${context.tokenSecretName} access to ${context.repo ?? "the repositories"}. ${needsOf(context)} If the organization enforces SAML single sign-on, also authorize the token for it.`,
   };
 }

@@ -1,10 +1,13 @@
-import { type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
 import type { SecretValue } from "../domain/secret-value.ts";
+import { type OrganizationTarget, type Target, targetKey, targetLabel } from "../domain/target.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
-import type { RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../ports.ts";
+import type { RepoPublicKey, SecretsTarget, TargetIdentity, TokenOwner } from "../ports.ts";
+import { type AccessNeed, accessNeed } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
-import { tokenNeeds } from "./forbidden-reason.ts";
+import { isEnterpriseServer } from "./enterprise-server.ts";
+import { type GitHubConnection, tokenConnection } from "./github-connection.ts";
 import { decodePublicKey, sealSecret } from "./seal.ts";
+import { secretScope } from "./secret-scope.ts";
 import {
   API_URL_FIX,
   type GitHubCall,
@@ -12,144 +15,170 @@ import {
   isHttpFailure,
   toGitHubAccessError,
 } from "./to-github-access-error.ts";
-import { parseTokenExpiration, TOKEN_EXPIRATION_HEADER } from "./token-expiration.ts";
-
-export interface GitHubSecretsTargetOptions {
-  /** One client per run (see `createGitHubClient`). */
-  readonly client: GitHubClient;
-  /** Display name of the Secrets Manager secret holding the token, named in fixes. */
-  readonly tokenSecretName: string;
-}
 
 /**
- * GitHub Actions repository secrets through the REST API.
- * https://docs.github.com/en/rest/actions/secrets
- * Each repository's public key is fetched once per target (one target per run) and reused for all
- * its secrets; a write refused because GitHub rotated the key fetches the new key and retries once.
+ * How the adapter reaches GitHub: the run's connection (src/github/github-connection.ts), which gives the client for
+ * each owner (one client for a personal token; an installation token's per owner for a GitHub App) and says who the
+ * credential is. `client` is shorthand for a personal token's connection (`tokenConnection(client, …)`).
+ */
+export type GitHubSecretsTargetOptions = {
+  /** Display name of the Secrets Manager secret holding the token, named in fixes. */
+  readonly tokenSecretName: string;
+} & (
+  | {
+      /** The run's connection: `clientFor(owner)`, `whoAmI()`, `apiUrl`. */
+      readonly connection: GitHubConnection;
+    }
+  | {
+      /** A personal token's client, the same for every owner. */
+      readonly client: GitHubClient;
+    }
+);
+
+/** Repositories whose IDs are read at once for an organization secret's selected repositories. */
+const SELECTED_LOOKUPS_AT_ONCE = 4;
+
+/**
+ * Where the key goes on GitHub, through the REST API (src/github/secret-scope.ts lists the endpoints): repository,
+ * environment and organization secrets of Actions, Dependabot and Codespaces, and Actions variables.
+ * Each target's public key is fetched once per run and reused for all its secrets; a write refused because GitHub
+ * rotated the key fetches the new key and retries once. An organization secret's selected repositories are
+ * resolved from their names to IDs once per run.
  */
 export class GitHubSecretsTarget implements SecretsTarget {
-  readonly #client: GitHubClient;
+  readonly #connection: GitHubConnection;
   readonly #tokenSecretName: string;
+  readonly #apiUrl: string;
   readonly #publicKeys = new Map<string, Promise<RepoPublicKey>>();
+  readonly #selectedIds = new Map<string, Promise<readonly number[]>>();
   /** The token owner's login, once `whoAmI` has asked: messages name the user who needs a role. */
   #machineUser: string | undefined;
+  /** The GitHub App's slug, once `whoAmI` has asked, when the run authenticates as an App. */
+  #appSlug: string | undefined;
 
   constructor(options: GitHubSecretsTargetOptions) {
-    this.#client = options.client;
+    this.#connection =
+      "connection" in options ? options.connection : tokenConnection(options.client, options.tokenSecretName);
     this.#tokenSecretName = options.tokenSecretName;
-  }
-
-  /** `GET /user`: the token's login, and its expiry from GitHub's `GitHub-Authentication-Token-Expiration`. */
-  async whoAmI(): Promise<TokenOwner> {
-    const call = this.#call("GET /user");
-    const { data, headers } = await this.#send(call, () => this.#client.request("GET /user"));
-    const login = stringField(data, "login");
-    if (login === undefined) throw unexpectedAnswer(call, "no login");
-    this.#machineUser = login;
-    return { login, expiresAt: parseTokenExpiration(headers[TOKEN_EXPIRATION_HEADER]) };
+    this.#apiUrl = this.#connection.apiUrl;
   }
 
   /**
-   * Everything GitHub's repository answer tells about a write failing: the repository exists and the token sees
-   * it, it is not archived (GitHub answers writes to an archived repository 403 "Repository was archived so is
-   * read-only."), and for a classic token, the `repo` scope and the machine user's admin role. A fine-grained
-   * token's own permissions show only when it is used, so `publicKey` (which needs "Secrets" read) and the first
-   * write check those. https://docs.github.com/en/rest/repos/repos#get-a-repository
+   * Who the credential is (GitHubConnection.whoAmI): the token's login and expiry (`GET /user`), or the GitHub App
+   * (`GET /app` with its JWT; an App has no machine user, so messages then name the App instead).
    */
-  async checkWritable(repo: RepoRef): Promise<RepoIdentity> {
-    const call = this.#call("GET repository", repo);
-    const { data, headers } = await this.#send(call, () =>
-      this.#client.request("GET /repos/{owner}/{repo}", { owner: repo.owner, repo: repo.name }),
-    );
-    const label = repoLabel(repo);
-    if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
-    const identity = { id: data.id };
-    if (data.archived === true) {
+  async whoAmI(): Promise<TokenOwner> {
+    const owner = await this.#connection.whoAmI();
+    if (owner.app === undefined) this.#machineUser = owner.login;
+    else this.#appSlug = owner.app.slug;
+    return owner;
+  }
+
+  /**
+   * Everything GitHub can tell about a write failing before it is made:
+   * - Codespaces secrets on GitHub Enterprise Server, which has no Codespaces (src/github/enterprise-server.ts);
+   * - a repository or environment target: the repository exists and the token sees it, it is not archived, and
+   *   for a classic token the `repo` scope and the machine user's admin role (`checkRepository`); an environment
+   *   target's environment exists (`GET …/environments/{environment_name}`,
+   *   https://docs.github.com/en/rest/deployments/environments#get-an-environment);
+   * - an organization target: the organization exists and the token sees it
+   *   (https://docs.github.com/en/rest/orgs/orgs#get-an-organization), a classic token has `admin:org`, and each
+   *   selected repository exists under its name (not renamed or transferred: GitHub redirects).
+   * A fine-grained token's own permissions show only when it is used, so `publicKey` and the first write check them.
+   */
+  async checkWritable(target: Target): Promise<TargetIdentity> {
+    if (target.kind !== "environment" && target.store === "codespaces" && isEnterpriseServer(this.#apiUrl)) {
       throw new GitHubAccessError(
-        `${label} is archived, so GitHub refuses to write its secrets ("Repository was archived so is read-only."). Nothing was changed.`,
+        `${targetLabel(target)}: ${this.#apiUrl} is a GitHub Enterprise Server, which has no Codespaces, so it has no Codespaces secrets to write. Nothing was changed.`,
         {
-          repo: label,
-          fix: `Unarchive it or remove it from the list: unarchive ${label} in its Settings → Danger Zone, or run the Delete-RepoConfig runbook for it. Then run Rotate again.`,
+          repo: targetLabel(target),
+          fix: "Remove this entry from the list (Delete-RepoConfig), or list the Actions or Dependabot secrets your workflows read instead.",
         },
       );
     }
-    // Classic tokens (and OAuth tokens) list their scopes in X-OAuth-Scopes; fine-grained tokens have none.
-    // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps
-    const scopes = String(headers["x-oauth-scopes"] ?? "")
-      .split(",")
-      .map((scope) => scope.trim())
-      .filter((scope) => scope !== "");
-    if (scopes.length === 0) return identity;
-    const user =
-      this.#machineUser === undefined ? "the machine user" : `the machine user ${this.#machineUser}`;
-    if (!scopes.includes("repo") && !(data.private === false && scopes.includes("public_repo"))) {
-      throw new GitHubAccessError(
-        `The classic token in ${this.#tokenSecretName} has the scopes ${scopes.join(", ")} but not "repo", which writing the Actions secrets of ${label} needs. Nothing was changed.`,
-        {
-          repo: label,
-          fix: `Edit the token (GitHub → Settings → Developer settings → Personal access tokens → Tokens (classic)) and tick the "repo" scope, or store a new token with it in ${this.#tokenSecretName}. ${tokenNeeds(label, this.#machineUser)}`,
-        },
-      );
-    }
-    if (data.permissions !== undefined && data.permissions.admin !== true) {
-      throw new GitHubAccessError(
-        `GitHub reports that ${user} has the ${roleOf(data.permissions)} role on ${label}; writing Actions secrets needs the admin role (GitHub answers "Must have admin rights to Repository."). Nothing was changed.`,
-        {
-          repo: label,
-          fix: `Give ${user} the admin role on ${label} (repository Settings → Collaborators and teams, or a team with the admin role), or remove ${label} from the list. ${tokenNeeds(label, this.#machineUser)}`,
-        },
-      );
-    }
+    if (target.kind === "organization") return this.#checkOrganization(target);
+    const identity = await this.#checkRepository(target);
+    if (target.kind === "environment") await this.#checkEnvironment(target);
     return identity;
   }
 
-  publicKey(repo: RepoRef): Promise<RepoPublicKey> {
-    const slug = repoSlug(repo);
-    const cached = this.#publicKeys.get(slug);
+  publicKey(target: Target): Promise<RepoPublicKey> {
+    const key = targetKey(target);
+    const cached = this.#publicKeys.get(key);
     if (cached) return cached;
-    const fetched = this.#fetchPublicKey(repo);
-    this.#publicKeys.set(slug, fetched);
+    const fetched = this.#fetchPublicKey(target);
+    this.#publicKeys.set(key, fetched);
     // A failed fetch is not cached, so a later call asks GitHub again.
     fetched.catch(() => {
-      if (this.#publicKeys.get(slug) === fetched) this.#publicKeys.delete(slug);
+      if (this.#publicKeys.get(key) === fetched) this.#publicKeys.delete(key);
     });
     return fetched;
   }
 
   async writeSecret(
-    repo: RepoRef,
+    target: Target,
     publicKey: RepoPublicKey,
     name: string,
     value: SecretValue,
   ): Promise<void> {
-    const call = this.#call(`PUT secret ${name}`, repo, {
-      otherRefusalFix: `Check the secret name ${name}: GitHub Actions secret names contain only letters, digits and underscores, and start neither with a digit nor with GITHUB_.`,
+    const call = this.#call(`PUT secret ${name}`, target, {
+      otherRefusalFix: `Check the secret name ${name}: GitHub secret names contain only letters, digits and underscores, and start neither with a digit nor with GITHUB_.`,
     });
     try {
-      await this.#putSealed(call, repo, publicKey, name, value);
+      await this.#putSealed(call, target, publicKey, name, value);
     } catch (error) {
       if (!hasStatus(error, 422)) throw this.#mapped(error, call);
-      // 422 after a key change: GitHub rotated the repository's key since we fetched it. Fetch the
-      // current key and retry once; if the key did not change, the 422 is about something else.
-      this.#publicKeys.delete(repoSlug(repo));
-      const current = await this.publicKey(repo);
+      // 422 after a key change: GitHub rotated the target's key since we fetched it. Fetch the current key and
+      // retry once; if the key did not change, the 422 is about something else.
+      this.#publicKeys.delete(targetKey(target));
+      const current = await this.publicKey(target);
       if (current.keyId === publicKey.keyId) throw this.#mapped(error, call);
-      await this.#send(call, () => this.#putSealed(call, repo, current, name, value));
+      await this.#send(call, () => this.#putSealed(call, target, current, name, value));
     }
   }
 
-  async secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined> {
-    const call = this.#call(`GET secret ${name}`, repo);
+  /**
+   * Creates (`POST`) or updates (`PATCH`) the Actions variable `name`: GitHub has no single create-or-update call
+   * for variables (https://docs.github.com/en/rest/actions/variables). Whether it exists is read first, so a write
+   * is one request; a variable created or deleted in between is answered by trying the other call once. An
+   * organization variable gets the target's visibility and selected repositories, like its secrets.
+   */
+  async writeVariable(target: Target, name: string, value: string): Promise<void> {
+    const variables = secretScope(target).variables;
+    if (variables === undefined) {
+      throw new AkmError(`${targetLabel(target)} keeps no Actions variables, so its key ID cannot be one.`, {
+        fault: "tool",
+        fix: "This is a bug in the tool (the list allows KeyIdAs variable for Actions targets only): open an issue with the runbook execution ID.",
+      });
+    }
+    const call = this.#call(`write variable ${name}`, target, {
+      otherRefusalFix: `Check the variable name ${name}: GitHub variable names contain only letters, digits and underscores, and start neither with a digit nor with GITHUB_.`,
+    });
+    const client = await this.#connection.clientFor(target.owner);
+    const body = { name, value, ...(await this.#visibility(target)) };
+    const { params } = secretScope(target);
+    const create = () => client.request(`POST ${variables}`, { ...params, ...body });
+    const update = () => client.request(`PATCH ${variables}/{name}`, { ...params, ...body });
+    const exists = (await this.variableValue(target, name)) !== undefined;
+    try {
+      await (exists ? update() : create());
+    } catch (error) {
+      const raced = exists ? hasStatus(error, 404) : hasStatus(error, 409) || hasStatus(error, 422);
+      if (!raced) throw this.#mapped(error, call);
+      await this.#send(call, exists ? create : update);
+    }
+  }
+
+  async secretUpdatedAt(target: Target, name: string): Promise<Date | undefined> {
+    const call = this.#call(`GET secret ${name}`, target);
+    const { secrets, params } = secretScope(target);
+    const client = await this.#connection.clientFor(target.owner);
     let data: unknown;
     try {
-      ({ data } = await this.#client.request("GET /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
-        owner: repo.owner,
-        repo: repo.name,
-        secret_name: name,
-      }));
+      ({ data } = await client.request(`GET ${secrets}/{secret_name}`, { ...params, secret_name: name }));
     } catch (error) {
-      // GitHub answers 404 alike for a missing secret and an invisible repository; callers have
-      // already reached the repository through publicKey(), so 404 means the secret is missing.
+      // GitHub answers 404 alike for a missing secret and an invisible target; callers have already reached the
+      // target through publicKey(), so 404 means the secret is missing.
       if (hasStatus(error, 404)) return undefined;
       throw this.#mapped(error, call);
     }
@@ -158,14 +187,188 @@ export class GitHubSecretsTarget implements SecretsTarget {
     return updatedAt;
   }
 
-  async #fetchPublicKey(repo: RepoRef): Promise<RepoPublicKey> {
-    const call = this.#call("GET public key", repo);
-    const { data } = await this.#send(call, () =>
-      this.#client.request("GET /repos/{owner}/{repo}/actions/secrets/public-key", {
-        owner: repo.owner,
-        repo: repo.name,
-      }),
+  async variableValue(target: Target, name: string): Promise<string | undefined> {
+    const { variables, params } = secretScope(target);
+    if (variables === undefined) return undefined;
+    const call = this.#call(`GET variable ${name}`, target);
+    const client = await this.#connection.clientFor(target.owner);
+    let data: unknown;
+    try {
+      ({ data } = await client.request(`GET ${variables}/{name}`, { ...params, name }));
+    } catch (error) {
+      // As for secrets: the target was reached before, so 404 means the variable is missing.
+      if (hasStatus(error, 404)) return undefined;
+      throw this.#mapped(error, call);
+    }
+    const value = typeof data === "object" && data !== null ? (data as { value?: unknown }).value : undefined;
+    if (typeof value !== "string") throw unexpectedAnswer(call, "no value");
+    return value;
+  }
+
+  /**
+   * A repository or environment target's repository: it exists and the token sees it, it is not archived (GitHub
+   * answers writes to an archived repository 403 "Repository was archived so is read-only."), and for a classic
+   * token, the `repo` scope and the machine user's admin role.
+   * https://docs.github.com/en/rest/repos/repos#get-a-repository
+   */
+  async #checkRepository(target: Exclude<Target, OrganizationTarget>): Promise<TargetIdentity> {
+    const call = this.#call("GET repository", target, { scope: "repository" });
+    const client = await this.#connection.clientFor(target.owner);
+    const { data, headers } = await this.#send(call, () =>
+      client.request("GET /repos/{owner}/{repo}", { owner: target.owner, repo: target.name }),
     );
+    const label = targetLabel(target);
+    const repo = `${target.owner}/${target.name}`;
+    const need = accessNeed(target);
+    if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
+    const identity = { id: data.id };
+    if (data.archived === true) {
+      throw new GitHubAccessError(
+        `${label} is archived, so GitHub refuses to write its secrets ("Repository was archived so is read-only."). Nothing was changed.`,
+        {
+          repo: label,
+          fix: `Unarchive it or remove it from the list: unarchive ${repo} in its Settings → Danger Zone, or run the Delete-RepoConfig runbook for it. Then run Rotate again.`,
+        },
+      );
+    }
+    const scopes = classicScopes(headers);
+    if (scopes.length === 0) return identity;
+    const user =
+      this.#machineUser === undefined ? "the machine user" : `the machine user ${this.#machineUser}`;
+    if (!scopes.includes("repo") && !(data.private === false && scopes.includes("public_repo"))) {
+      throw new GitHubAccessError(
+        `The classic token in ${this.#tokenSecretName} has the scopes ${scopes.join(", ")} but not "repo", which writing the ${need.what} of ${label} needs. Nothing was changed.`,
+        {
+          repo: label,
+          fix: `Edit the token (GitHub → Settings → Developer settings → Personal access tokens → Tokens (classic)) and tick the "repo" scope, or store a new token with it in ${this.#tokenSecretName}. ${need.needs(this.#machineUser)}`,
+        },
+      );
+    }
+    if (data.permissions !== undefined && data.permissions.admin !== true) {
+      // README's Troubleshooting quotes the Actions sentence whole.
+      const needsAdmin =
+        need.what === "Actions secrets"
+          ? "; writing Actions secrets needs the admin role"
+          : `; writing ${need.what} needs the admin role`;
+      throw new GitHubAccessError(
+        `GitHub reports that ${user} has the ${roleOf(data.permissions)} role on ${repo}${needsAdmin} (GitHub answers "Must have admin rights to Repository."). Nothing was changed.`,
+        {
+          repo: label,
+          fix: `Give ${user} the admin role on ${repo} (repository Settings → Collaborators and teams, or a team with the admin role), or remove ${label} from the list. ${need.needs(this.#machineUser)}`,
+        },
+      );
+    }
+    return identity;
+  }
+
+  /** The environment exists: GitHub keeps its secrets only once it is created in the repository's settings. */
+  async #checkEnvironment(target: Extract<Target, { kind: "environment" }>): Promise<void> {
+    const call = this.#call("GET environment", target, { scope: "environment" });
+    const client = await this.#connection.clientFor(target.owner);
+    const repo = `${target.owner}/${target.name}`;
+    try {
+      await client.request("GET /repos/{owner}/{repo}/environments/{environment_name}", {
+        owner: target.owner,
+        repo: target.name,
+        environment_name: target.environment,
+      });
+    } catch (error) {
+      if (!hasStatus(error, 404)) throw this.#mapped(error, call);
+      throw new GitHubAccessError(
+        `The environment ${target.environment} does not exist in ${repo} (GitHub answered 404 to GET environment). Nothing was changed.`,
+        {
+          status: 404,
+          repo: targetLabel(target),
+          fix: `Create the environment ${target.environment} in ${repo} (repository Settings → Environments → New environment), or correct the entry's Environment (the name jobs give in \`environment:\`) in the list. Then run Rotate again.`,
+        },
+      );
+    }
+  }
+
+  /**
+   * The organization exists and the token sees it; a classic token has `admin:org`; a `selected` secret's
+   * repositories resolve to IDs. Returns the organization's ID and theirs.
+   */
+  async #checkOrganization(target: OrganizationTarget): Promise<TargetIdentity> {
+    const call = this.#call("GET organization", target, { scope: "organization" });
+    const client = await this.#connection.clientFor(target.owner);
+    const { data, headers } = await this.#send(call, () =>
+      client.request("GET /orgs/{org}", { org: target.owner }),
+    );
+    if (typeof data.id !== "number") throw unexpectedAnswer(call, "no organization id");
+    const scopes = classicScopes(headers);
+    const need = accessNeed(target);
+    if (scopes.length > 0 && !scopes.includes("admin:org")) {
+      throw new GitHubAccessError(
+        `The classic token in ${this.#tokenSecretName} has the scopes ${scopes.join(", ")} but not "admin:org", which writing the ${need.what} of ${target.owner} needs. Nothing was changed.`,
+        {
+          repo: targetLabel(target),
+          fix: `Edit the token (GitHub → Settings → Developer settings → Personal access tokens → Tokens (classic)) and tick the "admin:org" scope, or store a new token with it in ${this.#tokenSecretName}. ${need.needs(this.#machineUser)}`,
+        },
+      );
+    }
+    if (target.visibility !== "selected") return { id: data.id };
+    return { id: data.id, selectedRepositoryIds: await this.#selected(target) };
+  }
+
+  /** The IDs of a `selected` organization target's repositories (by name, now), once per run. */
+  #selected(target: OrganizationTarget): Promise<readonly number[]> {
+    const key = targetKey(target);
+    const cached = this.#selectedIds.get(key);
+    if (cached) return cached;
+    const resolved = this.#resolveSelected(target);
+    this.#selectedIds.set(key, resolved);
+    resolved.catch(() => {
+      if (this.#selectedIds.get(key) === resolved) this.#selectedIds.delete(key);
+    });
+    return resolved;
+  }
+
+  /**
+   * GET each selected repository by name (https://docs.github.com/en/rest/repos/repos#get-a-repository): a name
+   * that does not exist is refused (404), and so is one that moved (GitHub redirects a renamed or transferred
+   * repository's old name; redirects are never followed), so the secret never goes to a repository the list does
+   * not name.
+   */
+  async #resolveSelected(target: OrganizationTarget): Promise<readonly number[]> {
+    const client = await this.#connection.clientFor(target.owner);
+    const names = target.selectedRepositories;
+    const ids: number[] = new Array(names.length);
+    for (let start = 0; start < names.length; start += SELECTED_LOOKUPS_AT_ONCE) {
+      await Promise.all(
+        names.slice(start, start + SELECTED_LOOKUPS_AT_ONCE).map(async (name, offset) => {
+          const repo = `${target.owner}/${name}`;
+          const call: GitHubCall = {
+            ...this.#call(`GET repository (selected for ${targetLabel(target)})`),
+            repo,
+            scope: "repository",
+            need: accessNeed(target),
+          };
+          const { data } = await this.#send(call, () =>
+            client.request("GET /repos/{owner}/{repo}", { owner: target.owner, repo: name }),
+          );
+          if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
+          ids[start + offset] = data.id;
+        }),
+      );
+    }
+    return ids;
+  }
+
+  /** An organization secret's or variable's `visibility` and, for `selected`, its repositories' IDs. */
+  async #visibility(
+    target: Target,
+  ): Promise<{ visibility?: string; selected_repository_ids?: readonly number[] }> {
+    if (target.kind !== "organization") return {};
+    if (target.visibility !== "selected") return { visibility: target.visibility };
+    return { visibility: "selected", selected_repository_ids: await this.#selected(target) };
+  }
+
+  async #fetchPublicKey(target: Target): Promise<RepoPublicKey> {
+    const call = this.#call("GET public key", target);
+    const { secrets, params } = secretScope(target);
+    const client = await this.#connection.clientFor(target.owner);
+    const { data } = await this.#send(call, () => client.request(`GET ${secrets}/public-key`, params));
     const keyId = stringField(data, "key_id");
     const key = stringField(data, "key");
     if (keyId === undefined || key === undefined) throw unexpectedAnswer(call, "no key_id or key");
@@ -179,7 +382,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
 
   async #putSealed(
     call: GitHubCall,
-    repo: RepoRef,
+    target: Target,
     publicKey: RepoPublicKey,
     name: string,
     value: SecretValue,
@@ -195,22 +398,32 @@ export class GitHubSecretsTarget implements SecretsTarget {
         cause: error,
       });
     }
-    await this.#client.request("PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}", {
-      owner: repo.owner,
-      repo: repo.name,
+    const { secrets, params } = secretScope(target);
+    const client = await this.#connection.clientFor(target.owner);
+    await client.request(`PUT ${secrets}/{secret_name}`, {
+      ...params,
       secret_name: name,
       encrypted_value: encrypted,
       key_id: publicKey.keyId,
+      ...(await this.#visibility(target)),
     });
   }
 
-  #call(action: string, repo?: RepoRef, extra?: Pick<GitHubCall, "otherRefusalFix">): GitHubCall {
+  #call(action: string, target?: Target, extra?: Pick<GitHubCall, "otherRefusalFix" | "scope">): GitHubCall {
+    const need: AccessNeed | undefined = target === undefined ? undefined : accessNeed(target);
     return {
       action,
       tokenSecretName: this.#tokenSecretName,
-      apiUrl: this.#client.request.endpoint.DEFAULTS.baseUrl,
-      ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
+      apiUrl: this.#apiUrl,
+      ...(target === undefined
+        ? {}
+        : {
+            repo: targetLabel(target),
+            scope: target.kind === "organization" ? "organization" : target.kind,
+            ...(need === undefined ? {} : { need }),
+          }),
       ...(this.#machineUser === undefined ? {} : { machineUser: this.#machineUser }),
+      ...(this.#appSlug === undefined ? {} : { appSlug: this.#appSlug }),
       ...extra,
     };
   }
@@ -227,6 +440,17 @@ export class GitHubSecretsTarget implements SecretsTarget {
   #mapped(error: unknown, call: GitHubCall): unknown {
     return isHttpFailure(error) ? toGitHubAccessError(error, call) : error;
   }
+}
+
+/**
+ * The scopes of a classic token (or an OAuth token), which GitHub lists in `X-OAuth-Scopes`; fine-grained tokens
+ * and GitHub App tokens have none. https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps
+ */
+function classicScopes(headers: Readonly<Record<string, unknown>>): string[] {
+  return String(headers["x-oauth-scopes"] ?? "")
+    .split(",")
+    .map((scope) => scope.trim())
+    .filter((scope) => scope !== "");
 }
 
 /** GitHub's name for the highest role a `permissions` object grants (the UI's "write" is `push`). */

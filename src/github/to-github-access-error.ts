@@ -1,7 +1,8 @@
 import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError, GitHubRateLimitError } from "../errors.ts";
-import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
+import type { AccessNeed } from "./access-need.ts";
+import { forbiddenReason, ownerOfLabel, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
 
@@ -9,8 +10,18 @@ import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate
 export interface GitHubCall {
   /** What was attempted, e.g. `PUT secret AWS_ACCESS_KEY_ID`. */
   readonly action: string;
-  /** `owner/name` as the user wrote it, when the request concerns one repository. */
+  /**
+   * The target as messages name it (`owner/name` as the user wrote it for a repository's Actions secrets; see
+   * `targetLabel`), when the request concerns one.
+   */
   readonly repo?: string;
+  /**
+   * What the request reaches: a repository (the default), an environment of one, or an organization; a 404 is
+   * explained accordingly.
+   */
+  readonly scope?: "repository" | "environment" | "organization";
+  /** What writing the target needs (role, token permissions), for fixes; a repository's Actions secrets if absent. */
+  readonly need?: AccessNeed;
   /** Display name of the Secrets Manager secret that holds the token, named in fixes. */
   readonly tokenSecretName: string;
   /** Fix for a 4xx answer this module has no specific advice for (e.g. a 422 on a write). */
@@ -19,6 +30,8 @@ export interface GitHubCall {
   readonly machineUser?: string;
   /** The GitHub API URL requests go to, for messages about reaching it. */
   readonly apiUrl?: string;
+  /** The GitHub App's slug when the run authenticates as an App (installation tokens, no machine user). */
+  readonly appSlug?: string;
 }
 
 /** The parts of an Octokit `RequestError` we read. `request` (with its headers) is never touched. */
@@ -95,7 +108,12 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
     case 403: {
       const reason = forbiddenReason(
         { message: fullMessage(error), headers: error.response.headers ?? {} },
-        { repo: call.repo, machineUser: call.machineUser, tokenSecretName: call.tokenSecretName },
+        {
+          repo: call.repo,
+          need: call.need,
+          machineUser: call.machineUser,
+          tokenSecretName: call.tokenSecretName,
+        },
       );
       return new GitHubAccessError(`${refused}: ${reason.what}.`, { ...base, fix: reason.fix });
     }
@@ -113,9 +131,29 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         sso === undefined
           ? ""
           : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
+      if (call.appSlug !== undefined) return appNotFoundError(refused, base, call, call.repo, call.appSlug);
+      const needs = call.need?.needs(call.machineUser) ?? tokenNeeds(call.repo, call.machineUser);
+      if (call.scope === "organization") {
+        return new GitHubAccessError(
+          `${refused}: the organization does not exist, or the token cannot see its ${call.need?.what ?? "secrets"}.`,
+          {
+            ...base,
+            fix: `Check Owner of ${call.repo} in repos.json (an organization's login), and give the token in ${call.tokenSecretName} what organization secrets need. ${needs}${ssoFix}`,
+          },
+        );
+      }
+      if (call.scope === "environment") {
+        return new GitHubAccessError(
+          `${refused}: the repository or its environment does not exist, or the token cannot see it.`,
+          {
+            ...base,
+            fix: `Check Owner, Name and Environment of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository. ${needs}${ssoFix}`,
+          },
+        );
+      }
       return new GitHubAccessError(`${refused}: the repository does not exist or the token cannot see it.`, {
         ...base,
-        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${tokenNeeds(call.repo, call.machineUser)}${ssoFix}`,
+        fix: `Check Owner and Name of ${call.repo} in repos.json, and grant the token in ${call.tokenSecretName} access to the repository (a fine-grained token must list it under "Repository access" and have the repository's owner as its resource owner; a classic token needs the "repo" scope for a private repository). ${needs}${ssoFix}`,
       });
     }
     default:
@@ -126,12 +164,50 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
   }
 }
 
+/**
+ * A 404 to a GitHub App's installation token. The run found the owner's installation before minting
+ * (src/github/app-connection.ts), so the target is missing or outside what the installation reaches: an
+ * installation token reaches the repositories its installation was given (all, or selected ones), and an
+ * organization's secrets only with the permission the App was granted.
+ * https://docs.github.com/en/apps/using-github-apps/reviewing-and-modifying-installed-github-apps
+ */
+function appNotFoundError(
+  refused: string,
+  base: { readonly status: number; readonly repo?: string },
+  call: GitHubCall,
+  repo: string,
+  appSlug: string,
+): GitHubAccessError {
+  const owner = ownerOfLabel(repo);
+  const installation = `the GitHub App ${appSlug}'s installation on ${owner}`;
+  const configure = `${owner}'s Settings → GitHub Apps → ${appSlug} → Configure`;
+  if (call.scope === "organization") {
+    return new GitHubAccessError(
+      `${refused}: the organization does not exist, or ${installation} cannot see its ${call.need?.what ?? "secrets"}.`,
+      {
+        ...base,
+        fix: `Check Owner of ${repo} in repos.json (an organization's login), and give the GitHub App the organization permissions the entry needs (README, section "GitHub App instead of a machine user"); an owner of ${owner} accepts them at ${configure}.`,
+      },
+    );
+  }
+  // README's Troubleshooting quotes the repository sentence whole.
+  const message =
+    call.scope === "environment"
+      ? `${refused}: the repository or its environment does not exist, or the GitHub App ${appSlug}'s installation on ${owner} does not include the repository.`
+      : `${refused}: the repository does not exist or the GitHub App ${appSlug}'s installation on ${owner} does not include it.`;
+  const check = call.scope === "environment" ? "Owner, Name and Environment" : "Owner and Name";
+  return new GitHubAccessError(message, {
+    ...base,
+    fix: `Check ${check} of ${repo} in repos.json, and add the repository to the App's installation on ${owner} (${configure} → Repository access: All repositories, or select it).`,
+  });
+}
+
 const TRANSIENT_FIX =
   "Nothing to change if GitHub had a passing outage or rate limit: the next scheduled run resumes where this one stopped. " +
   `If it keeps failing, check https://www.githubstatus.com and that the Lambda can reach the GitHub API URL (${SETTINGS_ENV.githubApiUrl}).`;
 
 const PRIMARY_LIMIT_FIX =
-  "Nothing to change: the rotation keeps what it did, the runbook waits until that time and continues. A personal access token may make 5,000 requests an hour, shared by every tool that uses it: if it runs out often, give this stack a token of its own.";
+  "Nothing to change: the rotation keeps what it did, the runbook waits until that time and continues. A personal access token may make 5,000 requests an hour (a GitHub App's installation at least as many), shared by every tool that uses it: if it runs out often, give this stack a token or an App of its own.";
 
 export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, or to https://HOST/api/v3 for GitHub Enterprise Server.`;
 

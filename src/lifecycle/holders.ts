@@ -1,30 +1,29 @@
-import type { RepoRef } from "../domain/repo.ts";
-import { repoSlug } from "../domain/repo.ts";
+import { type Target, targetKey } from "../domain/target.ts";
 import type { Holding } from "./state.ts";
 
 /**
- * R1: which listed repositories may still depend on a key.
- * A key this tool created is held exactly by the repos it was verified to be written to.
- * An adopted key (created outside this tool) may be held by any listed repo we have not
- * verifiably moved to another key, so those repos count as holders too.
+ * R1: which listed targets (repository, environment and organization secrets alike) may still depend on a key.
+ * A key this tool created is held exactly by the targets it was verified to be written to.
+ * An adopted key (created outside this tool) may be held by any listed target we have not
+ * verifiably moved to another key, so those targets count as holders too.
  */
 export function holdersOf(
   key: { readonly accessKeyId: string; readonly origin: "created" | "adopted" },
-  repos: readonly RepoRef[],
+  targets: readonly Target[],
   holdings: Readonly<Record<string, Holding>>,
-): RepoRef[] {
-  return repos.filter((repo) => {
-    const holding = holdings[repoSlug(repo)];
+): Target[] {
+  return targets.filter((target) => {
+    const holding = holdings[targetKey(target)];
     if (key.origin === "adopted" && holding === undefined) return true;
     return holding?.accessKeyId === key.accessKeyId;
   });
 }
 
-/** Listed repos that are not yet verified to hold `accessKeyId`. */
-export function reposLacking(
+/** Listed targets that are not yet verified to hold `accessKeyId`. */
+export function targetsLacking(
   accessKeyId: string,
-  repos: readonly RepoRef[],
+  targets: readonly Target[],
   holdings: Readonly<Record<string, Holding>>,
-): RepoRef[] {
-  return repos.filter((repo) => holdings[repoSlug(repo)]?.accessKeyId !== accessKeyId);
+): Target[] {
+  return targets.filter((target) => holdings[targetKey(target)]?.accessKeyId !== accessKeyId);
 }

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { StateStoreError } from "../errors.ts";
-import type { Holding, RepoSeen } from "./state.ts";
+import { decodeShadowCheck, encodeShadowCheck, StoredShadowCheck } from "./shadow-check-document.ts";
+import type { Holding, RepoSeen, SelectedSet } from "./state.ts";
 import type { ProgressPart } from "./state-parts.ts";
 
 /**
@@ -10,12 +11,40 @@ import type { ProgressPart } from "./state-parts.ts";
  * repositories with 20-character names make some 350 KB.
  * The write log is its first time followed by the gaps between writes. Repository IDs are grouped by owner too,
  * each repository mapped to its ID and the epoch second it was first seen (`{"octo":{"app":[123456,1767225600]}}`).
+ *
+ * Holdings and IDs are kept by targetKey (src/domain/target.ts). A repository's Actions secrets keep v1's
+ * `owner/name`, so every progress object written before other targets existed reads the same; the other kinds
+ * nest the same way at their first `/` (`{"octo":{"app@environment:prod":…}}`), and an organization's key, which
+ * has no `/`, at its `@` (`org:octo@actions` → `{"org:octo":{"@actions":…}}`; no repository name starts with `@`).
+ * A shadowing check spread over invocations keeps its round in `shadowCheck` (src/lifecycle/shadow-check-document.ts).
+ * `selected` keeps what the list's selections found when the rotation began: per selection its organization,
+ * topic or property and value, store, and the names found (`StoredSelectedSet`).
  */
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
 const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
 const Seconds = v.pipe(v.number(), v.integer(), v.minValue(0));
-/** An owner or a repository name (of a lower-cased `owner/name` slug). */
+/** The part of a targetKey before its first `/` (an owner), or an organization key's part before its `@`. */
 const Segment = v.pipe(v.string(), v.minLength(1), v.regex(/^[^/]+$/));
+/** The rest of a targetKey: a repository's name, possibly with its store or environment (which may hold `/`). */
+const Rest = v.pipe(v.string(), v.minLength(1));
+
+/**
+ * One selection's repositories (RotationState.selected): its organization, its topic or its property and value, its
+ * store, and the names it found (`{"owner":"octo","topic":"aws","store":"actions","repos":["api","web"]}`).
+ */
+const SelectedCommon = {
+  owner: v.pipe(v.string(), v.minLength(1)),
+  store: v.picklist(["actions", "dependabot", "codespaces"]),
+  repos: v.array(v.pipe(v.string(), v.minLength(1))),
+};
+const StoredSelectedSet = v.union([
+  v.strictObject({ ...SelectedCommon, topic: v.pipe(v.string(), v.minLength(1)) }),
+  v.strictObject({
+    ...SelectedCommon,
+    property: v.pipe(v.string(), v.minLength(1)),
+    value: v.pipe(v.string(), v.minLength(1)),
+  }),
+]);
 
 const StoredProgress = v.strictObject({
   schemaVersion: v.literal(2),
@@ -24,7 +53,7 @@ const StoredProgress = v.strictObject({
   updatedAt: IsoDate,
   creating: v.optional(v.strictObject({ startedAt: IsoDate })),
   verified: v.optional(v.strictObject({ accessKeyId: KeyId, at: IsoDate })),
-  holdings: v.record(KeyId, v.record(Segment, v.record(Segment, Seconds))),
+  holdings: v.record(KeyId, v.record(Segment, v.record(Rest, Seconds))),
   githubWrites: v.optional(v.array(Seconds)),
   writing: v.optional(
     v.strictObject({
@@ -34,11 +63,13 @@ const StoredProgress = v.strictObject({
     }),
   ),
   repoIds: v.optional(
-    v.record(Segment, v.record(Segment, v.tuple([v.pipe(v.number(), v.integer(), v.minValue(1)), Seconds]))),
+    v.record(Segment, v.record(Rest, v.tuple([v.pipe(v.number(), v.integer(), v.minValue(1)), Seconds]))),
   ),
   promotedAt: v.optional(IsoDate),
   tokenExpiryAlertedAt: v.optional(IsoDate),
   checked: v.optional(v.strictObject({ since: IsoDate, repos: v.array(v.pipe(v.string(), v.minLength(1))) })),
+  shadowCheck: v.optional(StoredShadowCheck),
+  selected: v.optional(v.strictObject({ at: IsoDate, sets: v.array(StoredSelectedSet) })),
 });
 
 export interface ProgressDocument {
@@ -71,7 +102,7 @@ export function parseProgressDocument(text: string, location: string): ProgressD
   for (const [accessKeyId, owners] of Object.entries(stored.holdings)) {
     for (const [owner, repos] of Object.entries(owners)) {
       for (const [name, seconds] of Object.entries(repos)) {
-        holdings[`${owner}/${name}`] = { accessKeyId, writtenAt: new Date(seconds * 1000).toISOString() };
+        holdings[joinKey(owner, name)] = { accessKeyId, writtenAt: new Date(seconds * 1000).toISOString() };
       }
     }
   }
@@ -80,7 +111,7 @@ export function parseProgressDocument(text: string, location: string): ProgressD
     repoIds = {};
     for (const [owner, repos] of Object.entries(stored.repoIds)) {
       for (const [name, [id, seconds]] of Object.entries(repos)) {
-        repoIds[`${owner}/${name}`] = { id, seenAt: new Date(seconds * 1000).toISOString() };
+        repoIds[joinKey(owner, name)] = { id, seenAt: new Date(seconds * 1000).toISOString() };
       }
     }
   }
@@ -96,6 +127,10 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       promotedAt: stored.promotedAt,
       tokenExpiryAlertedAt: stored.tokenExpiryAlertedAt,
       ...(stored.checked ? { checked: stored.checked } : {}),
+      ...(stored.shadowCheck ? { shadowCheck: decodeShadowCheck(stored.shadowCheck) } : {}),
+      ...(stored.selected
+        ? { selected: { at: stored.selected.at, sets: stored.selected.sets.map(selectedSet) } }
+        : {}),
       updatedAt: stored.updatedAt,
     },
   };
@@ -109,10 +144,9 @@ export function restoreProgress(location: string): string {
 /** The progress object's text; `secret` binds it to the secret holding the keys. */
 export function serializeProgressDocument(progress: ProgressPart, secret: string): string {
   const holdings: Record<string, Record<string, Record<string, number>>> = {};
-  for (const slug of Object.keys(progress.holdings).sort()) {
-    const holding = progress.holdings[slug] as Holding;
-    const cut = slug.indexOf("/");
-    const [owner, name] = [slug.slice(0, cut), slug.slice(cut + 1)];
+  for (const key of Object.keys(progress.holdings).sort()) {
+    const holding = progress.holdings[key] as Holding;
+    const [owner, name] = splitKey(key);
     const byKey = holdings[holding.accessKeyId] ?? {};
     const byOwner = byKey[owner] ?? {};
     byOwner[name] = Math.floor(Date.parse(holding.writtenAt) / 1000);
@@ -131,19 +165,57 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
   if (progress.writing) stored.writing = { ...progress.writing, repos: [...progress.writing.repos] };
   if (progress.repoIds) {
     const repoIds: Record<string, Record<string, [number, number]>> = {};
-    for (const slug of Object.keys(progress.repoIds).sort()) {
-      const seen = progress.repoIds[slug] as RepoSeen;
-      const cut = slug.indexOf("/");
-      const byOwner = repoIds[slug.slice(0, cut)] ?? {};
-      byOwner[slug.slice(cut + 1)] = [seen.id, Math.floor(Date.parse(seen.seenAt) / 1000)];
-      repoIds[slug.slice(0, cut)] = byOwner;
+    for (const key of Object.keys(progress.repoIds).sort()) {
+      const seen = progress.repoIds[key] as RepoSeen;
+      const [owner, name] = splitKey(key);
+      const byOwner = repoIds[owner] ?? {};
+      byOwner[name] = [seen.id, Math.floor(Date.parse(seen.seenAt) / 1000)];
+      repoIds[owner] = byOwner;
     }
     stored.repoIds = repoIds;
   }
   if (progress.promotedAt) stored.promotedAt = progress.promotedAt;
   if (progress.tokenExpiryAlertedAt) stored.tokenExpiryAlertedAt = progress.tokenExpiryAlertedAt;
   if (progress.checked) stored.checked = { ...progress.checked, repos: [...progress.checked.repos] };
+  if (progress.shadowCheck) stored.shadowCheck = encodeShadowCheck(progress.shadowCheck);
+  if (progress.selected) {
+    stored.selected = {
+      at: progress.selected.at,
+      sets: progress.selected.sets.map(({ owner, by, store, repos }) => ({
+        owner,
+        ...by,
+        store,
+        repos: [...repos],
+      })),
+    };
+  }
   return JSON.stringify(stored);
+}
+
+/**
+ * A targetKey as the document nests it: at its first `/` (`octo/app@dependabot` → `octo`, `app@dependabot`), or,
+ * for an organization's key, which has none, at its first `@` (`org:octo@actions` → `org:octo`, `@actions`).
+ */
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf("/");
+  const cut = slash === -1 ? key.indexOf("@") : slash;
+  return slash === -1 ? [key.slice(0, cut), key.slice(cut)] : [key.slice(0, cut), key.slice(cut + 1)];
+}
+
+/** The targetKey `splitKey` nested as `owner` and `rest`. */
+function joinKey(owner: string, rest: string): string {
+  return rest.startsWith("@") ? `${owner}${rest}` : `${owner}/${rest}`;
+}
+
+/** A stored selection's set as RotationState keeps it. */
+function selectedSet(stored: v.InferOutput<typeof StoredSelectedSet>): SelectedSet {
+  const { owner, store, repos } = stored;
+  return {
+    owner,
+    by: "topic" in stored ? { topic: stored.topic } : { property: stored.property, value: stored.value },
+    store,
+    repos,
+  };
 }
 
 /** Ascending epoch seconds → [first, gap, gap, ...]. */

@@ -1,72 +1,78 @@
-import type { RepoRef } from "../domain/repo.ts";
-import { nameRepos, repoLabel, repoSlug } from "../domain/repo.ts";
+import { nameTargets, targetNoun } from "../domain/name-targets.ts";
+import { type Target, targetKey, targetLabel } from "../domain/target.ts";
 import { GitHubAccessError } from "../errors.ts";
-import type { RepoIdentity } from "../ports.ts";
+import type { TargetIdentity } from "../ports.ts";
 import type { RepoSeen, RotationState } from "./state.ts";
 
 /**
- * A listed name now belongs to another repository than the one a rotation first saw under it (GitHub's IDs
- * differ): the first was deleted, renamed or transferred and another repository took the name. The key is not
- * written to it, and the stack's topic is alerted.
+ * A listed name now belongs to another repository (or organization) than the one a rotation first saw under it
+ * (GitHub's IDs differ): the first was deleted, renamed or transferred and another one took the name. The key is
+ * not written to it, and the stack's topic is alerted. Repository and environment targets are pinned to their
+ * repository's ID, an organization target to the organization's.
  */
 export class RepositoryReplacedError extends GitHubAccessError {
   readonly previousId: number;
   readonly currentId: number;
+  readonly #what: string;
 
-  constructor(repo: RepoRef, previousId: number, currentId: number) {
-    const label = repoLabel(repo);
-    super(
-      `${label} is a different repository now (ID ${previousId} → ${currentId}): the repository first listed under this name was deleted, renamed or transferred, and another one has the name. Nothing was sent to it.`,
-      {
-        repo: label,
-        fix: `If ${label} (ID ${currentId}) is yours and should receive the key: remove it from the list (Delete-RepoConfig), run Rotate once so the stack forgets repository ID ${previousId}, then add it again (Add-RepoConfig). Otherwise just remove it from the list.`,
-      },
-    );
+  constructor(target: Target, previousId: number, currentId: number) {
+    const label = targetLabel(target);
+    const what = target.kind === "organization" ? "organization" : "repository";
+    // Whole sentences per kind: README's Troubleshooting quotes the repository's.
+    const changed =
+      what === "organization"
+        ? `${label} is a different organization now (ID ${previousId} → ${currentId}): the organization first listed under this name was deleted or renamed, and another one has the name.`
+        : `${label} is a different repository now (ID ${previousId} → ${currentId}): the repository first listed under this name was deleted, renamed or transferred, and another one has the name.`;
+    super(`${changed} Nothing was sent to it.`, {
+      repo: label,
+      fix: `If ${label} (ID ${currentId}) is yours and should receive the key: remove it from the list (Delete-RepoConfig), run Rotate once so the stack forgets ${what} ID ${previousId}, then add it again (Add-RepoConfig). Otherwise just remove it from the list.`,
+    });
     this.name = "RepositoryReplacedError";
     this.previousId = previousId;
     this.currentId = currentId;
+    this.#what = what;
   }
 
   /** The alert for the stack's topic. */
   get alert(): string {
-    return `${this.repo ?? "A listed repository"} is a different repository on GitHub than the one first listed under that name (ID ${this.previousId} → ${this.currentId}). The function refused to send the key to it and changed nothing. If nobody you know deleted and re-created it, someone may have taken over the name.`;
+    return `${this.repo ?? "A listed target"} is a different ${this.#what} on GitHub than the one first listed under that name (ID ${this.previousId} → ${this.currentId}). The function refused to send the key to it and changed nothing. If nobody you know deleted and re-created it, someone may have taken over the name.`;
   }
 }
 
-/** The refusal for `repo` when GitHub's `identity` differs from the ID `known` recorded for it, else undefined. */
+/** The refusal for `target` when GitHub's `identity` differs from the ID `known` recorded for it, else undefined. */
 export function identityChange(
-  repo: RepoRef,
-  identity: RepoIdentity,
+  target: Target,
+  identity: TargetIdentity,
   known: Readonly<Record<string, RepoSeen>> | undefined,
 ): RepositoryReplacedError | undefined {
-  const seen = known?.[repoSlug(repo)];
+  const seen = known?.[targetKey(target)];
   return seen === undefined || seen.id === identity.id
     ? undefined
-    : new RepositoryReplacedError(repo, seen.id, identity.id);
+    : new RepositoryReplacedError(target, seen.id, identity.id);
 }
 
 /**
- * The state with the IDs of the listed repositories: those seen before keep their first sighting, new ones are
- * recorded as seen `now`, and repositories no longer listed are forgotten (a repository listed again is then
- * taken as new). Returns `state` itself when nothing changes.
+ * The state with the IDs of the listed targets (by targetKey: a repository's Actions target keeps v1's key): those
+ * seen before keep their first sighting, new ones are recorded as seen `now`, and targets no longer listed are
+ * forgotten (a target listed again is then taken as new). Returns `state` itself when nothing changes.
  */
 export function recordRepoIds(
   state: RotationState,
-  repos: readonly RepoRef[],
-  identities: ReadonlyMap<string, RepoIdentity>,
+  targets: readonly Target[],
+  identities: ReadonlyMap<string, TargetIdentity>,
   now: Date,
 ): RotationState {
   const known = state.repoIds ?? {};
   const next: Record<string, RepoSeen> = {};
   const seenAt = `${now.toISOString().slice(0, 19)}Z`;
   let changed = state.repoIds === undefined;
-  for (const repo of repos) {
-    const slug = repoSlug(repo);
-    const before = known[slug];
-    const identity = identities.get(slug);
-    if (before !== undefined) next[slug] = before;
+  for (const target of targets) {
+    const key = targetKey(target);
+    const before = known[key];
+    const identity = identities.get(key);
+    if (before !== undefined) next[key] = before;
     else if (identity !== undefined) {
-      next[slug] = { id: identity.id, seenAt };
+      next[key] = { id: identity.id, seenAt };
       changed = true;
     }
   }
@@ -75,18 +81,20 @@ export function recordRepoIds(
 }
 
 /**
- * The summary line naming the repositories added since the previous rotation finished (first seen after
- * `promotedAt`), or, before any rotation recorded them, that this one starts keeping track.
+ * The summary line naming the targets added since the previous rotation finished (first seen after `promotedAt`),
+ * or, before any rotation recorded them, that this one starts keeping track.
  */
-export function addedSinceNote(state: RotationState, repos: readonly RepoRef[]): string {
+export function addedSinceNote(state: RotationState, targets: readonly Target[]): string {
   const { promotedAt, repoIds } = state;
+  const noun = targetNoun(targets);
+  const Nouns = `${noun.many[0]?.toUpperCase()}${noun.many.slice(1)}`;
   if (promotedAt === undefined || repoIds === undefined) {
-    return "Repositories added since the previous rotation: not known yet (this is the first rotation that records the listed repositories; the next one names those added since).";
+    return `${Nouns} added since the previous rotation: not known yet (this is the first rotation that records the listed ${noun.many}; the next one names those added since).`;
   }
   const after = Date.parse(promotedAt);
-  const added = repos.filter((repo) => {
-    const seen = repoIds[repoSlug(repo)];
+  const added = targets.filter((target) => {
+    const seen = repoIds[targetKey(target)];
     return seen === undefined || Date.parse(seen.seenAt) > after;
   });
-  return `Repositories added since the previous rotation (${promotedAt}): ${added.length === 0 ? "none" : `${nameRepos(added)} (${added.length})`}.`;
+  return `${Nouns} added since the previous rotation (${promotedAt}): ${added.length === 0 ? "none" : `${nameTargets(added)} (${added.length})`}.`;
 }

@@ -1,23 +1,29 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
-import { nameRepos, type RepoRef, repoLabel, repoSlug } from "../domain/repo.ts";
+import { countOf, nameTargets, REPOSITORY_NOUN, targetNoun } from "../domain/name-targets.ts";
+import { type Target, targetKey, targetLabel } from "../domain/target.ts";
 import { GitHubRateLimitError, IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
-import type { RepoIdentity, TokenOwner } from "../ports.ts";
+import type { TargetIdentity, TokenOwner } from "../ports.ts";
 import { githubApiNote } from "./github-api-note.ts";
-import { holdersOf, reposLacking } from "./holders.ts";
+import { holdersOf, targetsLacking } from "./holders.ts";
 import { isoSeconds, OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds } from "./repo-identity.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
+import { loadTargets, type TargetSet } from "./selected-targets.ts";
+import { keptSetNote, selectionAlerts, selectionNotes } from "./selection-note.ts";
+import type { ShadowCheckRound } from "./shadow-check-document.ts";
+import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
-import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
+import { RATE_LIMIT_USED_UP, type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
+import { keyIdLabel, targetWrites } from "./target-writes.ts";
 import { TOKEN_ALERT_INTERVAL_MS, tokenExpiryWarning, tokenWarnings } from "./token-check.ts";
 import { verifyKey } from "./verify-key.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
 /**
  * One Rotate step: preflight → reconcile → (clean up) → create + persist → verify → write every
- * repository → promote. Safe to call again after a crash or an InProgress/Failed outcome at any point:
+ * target → promote. Safe to call again after a crash or an InProgress/Failed outcome at any point:
  * every step is either observable in IAM/GitHub or recorded in the state store before the next one.
  * Returns what happened as data; the handler renders it.
  */
@@ -32,54 +38,75 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
   const { settings } = deps;
   outcome.note(githubApiNote(settings.githubApiUrl));
   try {
-    const stored = await deps.state.load();
-    // R5: nothing below changes IAM until the config, the token and every repository check out. A resumed
-    // rotation (its new key exists already) reads each remaining repository's public key when it writes it
+    const saved = await deps.state.load();
+    // R5: nothing below changes IAM until the config, the token and every target check out. A resumed
+    // rotation (its new key exists already) reads each remaining target's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
     // A long list is checked over several invocations (each stops at its deadline); what passed is kept.
-    const resuming = stored?.pending !== undefined;
-    const round = resuming ? undefined : checkRound(stored, deps.clock.now());
+    const resuming = saved?.pending !== undefined;
+    const round = resuming ? undefined : checkRound(saved, deps.clock.now());
+    // The list's selections: a rotation under way (its preflight round began, or its key exists) writes the set
+    // found when it began; a new one finds them anew, and the state it saves records the new set.
+    const listed = await loadTargets(deps, {
+      state: saved,
+      underWay: resuming || round !== undefined,
+      ownersChecked: true,
+    });
+    for (const line of selectionNotes(listed.selections, listed.changes)) outcome.note(line);
+    if (listed.changes === undefined && listed.record !== undefined)
+      outcome.note(keptSetNote(listed.record.at));
+    if (listed.changes !== undefined && !options.dryRun) {
+      for (const alert of selectionAlerts(listed.changes, deps.list.location)) outcome.alert(alert);
+    }
+    const stored = withSelectedSet(saved, listed, deps.clock.now());
     const keepChecked = async (
       passed: readonly string[],
-      seen?: { repos: readonly RepoRef[]; identities: ReadonlyMap<string, RepoIdentity> },
+      seen?: { targets: readonly Target[]; identities: ReadonlyMap<string, TargetIdentity> },
+      shadowCheck?: ShadowCheckRound,
     ): Promise<void> => {
       const base = stored ?? emptyState(deps.clock.now());
       await deps.state.save({
-        ...(seen ? recordRepoIds(base, seen.repos, seen.identities, deps.clock.now()) : base),
+        ...(seen ? recordRepoIds(base, seen.targets, seen.identities, deps.clock.now()) : base),
         checked: {
           since: round?.since ?? deps.clock.now().toISOString(),
           repos: [...(round?.repos ?? []), ...passed],
         },
+        ...(shadowCheck === undefined ? {} : { shadowCheck }),
         updatedAt: deps.clock.now().toISOString(),
       });
     };
     let checks: Awaited<ReturnType<typeof preflight>>;
     try {
-      checks = await preflight(deps.config, deps.github, settings.allowedOwners, {
-        toCheck: (repos) => (resuming ? [] : repos),
+      const list = { location: deps.list.location, load: async () => ({ targets: listed.targets }) };
+      checks = await preflight(list, deps.github, {
+        toCheck: (targets) => (resuming ? [] : targets),
         alreadyChecked: new Set(round?.repos),
         deadline: options.deadline,
         clock: deps.clock,
       });
     } catch (error) {
+      // GitHub's primary rate limit before anything was checked (GET /user): wait for its reset, like the checks.
+      if (error instanceof GitHubRateLimitError)
+        return rateLimited(outcome, error.resetAt, "nothing checked yet");
       // What passed stays passed: a rerun (after the fix, or after GitHub's rate limit resets) checks the rest.
       if (error instanceof PreflightError && error.checked.length > 0 && !options.dryRun) {
         await keepChecked(error.checked);
       }
       throw error;
     }
-    const { config, publicKeys, token, identities } = checks;
+    const { targets, publicKeys, token, identities } = checks;
+    const noun = targetNoun(targets);
+    outcome.noun = noun;
     // A listed name that GitHub now gives another ID than the one first seen is another repository.
-    const replaced = config.repos.flatMap((repo) => {
-      const identity = identities.get(repoSlug(repo));
-      const error = identity && identityChange(repo, identity, stored?.repoIds);
-      return error ? [{ repo, error }] : [];
+    const replaced = targets.flatMap((target) => {
+      const identity = identities.get(targetKey(target));
+      const error = identity && identityChange(target, identity, stored?.repoIds);
+      return error ? [{ target, error }] : [];
     });
     if (replaced.length > 0) {
-      const refused = new Set(replaced.map((failure) => repoSlug(failure.repo)));
-      const passed = checks.checked.filter((slug) => !refused.has(slug));
-      if (passed.length > 0 && !options.dryRun)
-        await keepChecked(passed, { repos: config.repos, identities });
+      const refused = new Set(replaced.map((failure) => targetKey(failure.target)));
+      const passed = checks.checked.filter((key) => !refused.has(key));
+      if (passed.length > 0 && !options.dryRun) await keepChecked(passed, { targets, identities });
       throw new PreflightError(replaced, passed);
     }
     const now = deps.clock.now();
@@ -92,20 +119,52 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       outcome.reposRemaining = checks.unchecked;
       if (options.dryRun) {
         outcome.note(
-          `Checked ${passed} of ${config.repos.length} listed repositories ${limited ? `before GitHub's primary rate limit ran out (it resets at ${isoSeconds(limited)})` : "within this step's time"}; a rotation checks every one before it creates a key, over as many steps as it takes.`,
+          `Checked ${passed} of ${targets.length} listed ${noun.many} ${limited ? `before GitHub's primary rate limit ran out (it resets at ${isoSeconds(limited)})` : "within this step's time"}; a rotation checks every one before it creates a key, over as many steps as it takes.`,
         );
       } else {
-        await keepChecked(checks.checked, { repos: config.repos, identities });
-        if (limited) return rateLimited(outcome, limited, `${passed} of ${config.repos.length} checked`);
+        await keepChecked(checks.checked, { targets, identities });
+        if (limited) return rateLimited(outcome, limited, `${passed} of ${targets.length} checked`);
         return outcome.finish(
           "InProgress",
-          `Rotation in progress (checking the listed repositories before creating a key): ${passed} of ${config.repos.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
+          `Rotation in progress (checking the listed ${noun.many} before creating a key): ${passed} of ${targets.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
         );
       }
     }
+    // A copy of the key's names at a more specific scope that the list does not manage would keep its jobs on the
+    // old key: every listed repository is looked at before a key is created, over as many invocations as it takes.
+    let shadowRound: ShadowCheckRound | undefined;
+    if (!resuming) {
+      const shadow = await guardAgainstShadowing(deps, {
+        stage: { stage: "rotate" },
+        targets,
+        unmanaged: listed.unmanaged,
+        stored,
+        deadline: options.deadline,
+        outcome,
+      });
+      if (options.dryRun) {
+        const note = dryRunShadowNote(shadow.guard);
+        if (note !== undefined) outcome.note(note);
+      } else if (shadow.guard.kind !== "clear") {
+        if (shadow.round) await keepChecked(checks.checked, { targets, identities }, shadow.round);
+        if (shadow.guard.kind !== "unfinished") throw shadow.guard.error;
+        const { checked, total, resumeAt } = shadow.guard;
+        // The progress line counts what is left to look at: repositories (an organization target covers many).
+        outcome.noun = REPOSITORY_NOUN;
+        outcome.reposRemaining = total - checked;
+        outcome.resumeAt = resumeAt;
+        outcome.resumeReason = "GitHub's primary rate limit is low";
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (looking for copies of the key's secrets that would hide it): ${checked} of ${total} repositories checked; ${resumeAt ? `GitHub's rate limit is kept for the rotation itself, so the check continues at ${isoSeconds(resumeAt)}` : "the next invocation continues"}. Nothing was changed in IAM or GitHub.`,
+        );
+      }
+      shadowRound = shadow.round;
+    }
     await deps.iam.checkUser();
-    const loaded = stored ?? emptyState(now);
-    outcome.note(addedSinceNote(loaded, config.repos));
+    const stateBefore = stored ?? emptyState(now);
+    const loaded = shadowRound ? { ...stateBefore, shadowCheck: shadowRound } : stateBefore;
+    outcome.note(addedSinceNote(loaded, targets));
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
     deps.writeBudget?.remember(writeTimes(loaded));
     const keys = await deps.iam.list(stored?.pending ? [stored.pending.accessKeyId] : []);
@@ -116,10 +175,10 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     for (const note of rec.notes) outcome.note(note);
     const run = startRun(deps, outcome, {
       deadline: options.deadline,
-      repos: config.repos,
+      targets,
       publicKeys,
       checked: new Set(resuming ? [] : [...(round?.repos ?? []), ...checks.checked]),
-      state: watchDestinations(rec.state, { repos: config.repos, identities, token, options, outcome, deps }),
+      state: watchDestinations(rec.state, { targets, identities, token, options, outcome, deps }),
     });
     outcome.oldAccessKeyId = run.state.current?.accessKeyId;
     outcome.newAccessKeyId = run.state.pending?.accessKeyId;
@@ -135,7 +194,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     if (!run.state.pending) {
       const room = await makeRoom(run, rec.spareInactive);
       if ("unfinished" in room) {
-        return inProgress(run, room.unfinished, "writing the current key to new repositories first");
+        return inProgress(run, room.unfinished, `writing the current key to new ${noun.many} first`);
       }
       if ("retiring" in room) return handOnRetirement(run, room.retiring);
       await createKey(run);
@@ -145,13 +204,18 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     return await finishRotation(run);
   } catch (error) {
     const akm = toAkmError(error, "Rotate");
-    // GitHub's primary rate limit before anything was checked (GET /user): wait for its reset, like the checks.
-    if (akm instanceof GitHubRateLimitError) return rateLimited(outcome, akm.resetAt, "nothing checked yet");
+    // GitHub's primary rate limit anywhere else (a selection's listing, an organization's repositories): every
+    // step of a rotation is safe to run again, so it waits for the reset like the checks and the writes.
+    if (akm instanceof GitHubRateLimitError) return rateLimited(outcome, akm.resetAt, undefined);
     if (akm instanceof KeyDestinationRefusedError) outcome.alert(akm.alert);
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
         if (failure.error instanceof RepositoryReplacedError) outcome.alert(failure.error.alert);
-        outcome.repo({ repo: repoLabel(failure.repo), result: "failed", detail: failure.error.describe() });
+        outcome.repo({
+          repo: targetLabel(failure.target),
+          result: "failed",
+          detail: failure.error.describe(),
+        });
       }
     }
     deps.log(`rotate failed: ${akm.name}: ${akm.message}`);
@@ -161,25 +225,25 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
 
 /**
  * What a rotation records about where the key goes, before it changes anything: the GitHub IDs of the listed
- * repositories (first seen now, unless seen before; unlisted ones forgotten) and, at most once a day, that the
+ * targets (first seen now, unless seen before; unlisted ones forgotten) and, at most once a day, that the
  * stack's topic was alerted about a token that expires soon (the alert itself goes with this run's outcome).
  * A dry run records nothing and alerts nothing.
  */
 function watchDestinations(
   state: RotationState,
   context: {
-    readonly repos: readonly RepoRef[];
-    readonly identities: ReadonlyMap<string, RepoIdentity>;
+    readonly targets: readonly Target[];
+    readonly identities: ReadonlyMap<string, TargetIdentity>;
     readonly token: TokenOwner;
     readonly options: RotateOptions;
     readonly outcome: OutcomeRecorder;
     readonly deps: RotationDeps;
   },
 ): RotationState {
-  const { repos, identities, token, options, outcome, deps } = context;
+  const { targets, identities, token, options, outcome, deps } = context;
   if (options.dryRun) return state;
   const now = deps.clock.now();
-  const next = recordRepoIds(state, repos, identities, now);
+  const next = recordRepoIds(state, targets, identities, now);
   const expiry = tokenExpiryWarning(token, deps.settings.tokenSecretId, now);
   const last = state.tokenExpiryAlertedAt === undefined ? undefined : Date.parse(state.tokenExpiryAlertedAt);
   if (expiry === undefined || (last !== undefined && now.getTime() - last < TOKEN_ALERT_INTERVAL_MS))
@@ -188,10 +252,47 @@ function watchDestinations(
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
-/** A preflight round younger than this is resumed; an older one starts over (repositories change). */
+/** What a dry run says about the shadowing check beyond its report (the copies found, rendered with the outcome). */
+function dryRunShadowNote(guard: ShadowGuard): string | undefined {
+  switch (guard.kind) {
+    case "clear":
+      return undefined;
+    case "shadowed":
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+    case "failed":
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+    case "unfinished":
+      return `Looked at ${guard.checked} of ${guard.total} repositories for copies of the key's secrets within this step's time; a rotation looks at every one before it creates a key, over as many steps as it takes.`;
+  }
+}
+
+/**
+ * The saved state with what a run's selections found: the set to record (`selected`), and, for a set found anew,
+ * the recorded IDs of selected names that are another repository now forgotten (a selection finds repositories by
+ * what they are, not by name: the one there now is selected, and the summary and the topic say so). Undefined
+ * when nothing was saved and nothing is selected.
+ */
+function withSelectedSet(
+  saved: RotationState | undefined,
+  listed: TargetSet,
+  now: Date,
+): RotationState | undefined {
+  if (listed.record === undefined || (saved?.selected === listed.record && listed.changes === undefined)) {
+    return saved;
+  }
+  const base = saved ?? emptyState(now);
+  const replaced = new Set((listed.changes?.replaced ?? []).map(targetKey));
+  const repoIds =
+    base.repoIds === undefined || replaced.size === 0
+      ? base.repoIds
+      : Object.fromEntries(Object.entries(base.repoIds).filter(([key]) => !replaced.has(key)));
+  return { ...base, ...(repoIds === undefined ? {} : { repoIds }), selected: listed.record };
+}
+
+/** A preflight round younger than this is resumed; an older one starts over (targets change). */
 const CHECK_ROUND_MS = 24 * 60 * 60_000;
 
-/** The repositories checked so far in the current preflight round, if it is recent. */
+/** The targets checked so far in the current preflight round, if it is recent. */
 function checkRound(stored: RotationState | undefined, now: Date): CheckedRepos | undefined {
   const round = stored?.checked;
   if (!round || now.getTime() - Date.parse(round.since) > CHECK_ROUND_MS) return undefined;
@@ -205,6 +306,7 @@ async function createKey(run: RotationRun): Promise<void> {
     ...run.state,
     creating: { startedAt: deps.clock.now().toISOString() },
     checked: undefined,
+    shadowCheck: undefined,
   });
   const created = await deps.iam.create();
   await run.save({
@@ -222,10 +324,11 @@ async function createKey(run: RotationRun): Promise<void> {
   deps.log(`created access key ${created.accessKeyId}`);
 }
 
-/** Verify → write every repository (R1) → promote, or stop InProgress / Failed with what remains. */
+/** Verify → write every target (R1) → promote, or stop InProgress / Failed with what remains. */
 async function finishRotation(run: RotationRun): Promise<RunOutcome> {
   const { deps, outcome } = run;
   const { settings } = deps;
+  const noun = targetNoun(run.targets);
   const pending = run.state.pending;
   if (!pending) throw new Error("pending key missing after creation");
   if (!pending.verifiedAt) {
@@ -240,7 +343,7 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
   if (sync.failed > 0) {
     return outcome.finish(
       "Failed",
-      `Rotation Failed: ${sync.failed} repositor${sync.failed === 1 ? "y was" : "ies were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
+      `Rotation Failed: ${countOf(sync.failed, noun)} ${sync.failed === 1 ? "was" : "were"} not updated${sync.mismatched > 0 ? `, ${sync.mismatched} of them left mismatched (new secret key, old key ID: their workflows cannot authenticate until Rotate runs again)` : ""}. ${outcome.oldAccessKeyId ? `The old key ${outcome.oldAccessKeyId} stays active; run` : "Run"} Rotate again after fixing them and it resumes where it stopped.`,
     );
   }
   if (sync.remaining > 0) return inProgress(run, sync, `writing key ${pending.accessKeyId}`);
@@ -265,8 +368,8 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
   return outcome.finish(
     "Succeeded",
     old
-      ? `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
-      : `Rotation Succeeded: every listed repository holds key ${pending.accessKeyId}.`,
+      ? `Rotation Succeeded: every listed ${noun.one} holds key ${pending.accessKeyId}. The old key ${old.accessKeyId} stays active until ${retireAfter} (grace period), then the Retire step deactivates it; the next rotation deletes it.`
+      : `Rotation Succeeded: every listed ${noun.one} holds key ${pending.accessKeyId}.`,
   );
 }
 
@@ -282,20 +385,24 @@ function handOnRetirement(run: RotationRun, previous: PreviousKey): RunOutcome {
   outcome.retireAfter = new Date(previous.retireAfter);
   return outcome.finish(
     "Succeeded",
-    `No new rotation: every listed repository holds key ${outcome.newAccessKeyId ?? "(none)"}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
+    `No new rotation: every listed ${targetNoun(run.targets).one} holds key ${outcome.newAccessKeyId ?? "(none)"}, and the previous key ${previous.accessKeyId} is still in its grace period until ${previous.retireAfter}. This execution deactivates it then; a new key can be created after that. If a schedule started this run, the grace period (pGraceMinutes) is longer than the rotation interval: lower it.`,
   );
 }
 
 /**
- * GitHub's primary rate limit stopped the preflight: InProgress until its reset, when the runbook invokes the
- * function again (it sleeps until `resumeAt`) and the checks go on from where they stopped.
+ * GitHub's primary rate limit stopped the run: InProgress until its reset, when the runbook invokes the function
+ * again (it sleeps until `resumeAt`) and the rotation goes on from where it stopped. `checked`: how far the
+ * preflight got, when it was the preflight that stopped (nothing was changed yet).
  */
-function rateLimited(outcome: OutcomeRecorder, resetAt: Date, done: string): RunOutcome {
+function rateLimited(outcome: OutcomeRecorder, resetAt: Date, checked: string | undefined): RunOutcome {
   outcome.resumeAt = resetAt;
-  outcome.resumeReason = "GitHub's primary rate limit is used up";
+  outcome.resumeReason = RATE_LIMIT_USED_UP;
+  const until = `GitHub's primary rate limit for the token is used up until ${isoSeconds(resetAt)}, when the rotation continues`;
   return outcome.finish(
     "InProgress",
-    `Rotation in progress (checking the listed repositories before creating a key): ${done}; GitHub's primary rate limit for the token is used up until ${isoSeconds(resetAt)}, when the rotation continues. Nothing was changed in IAM or GitHub.`,
+    checked === undefined
+      ? `Rotation in progress: ${until} where it stopped.`
+      : `Rotation in progress (checking the listed ${outcome.noun.many} before creating a key): ${checked}; ${until}. Nothing was changed in IAM or GitHub.`,
   );
 }
 
@@ -310,7 +417,7 @@ function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutc
       : `${sync.resumeReason ?? "GitHub's write budget is used up"}; the rotation continues at ${isoSeconds(sync.resumeAt)}`;
   return run.outcome.finish(
     "InProgress",
-    `Rotation in progress (${doing}): ${sync.remaining} repositor${sync.remaining === 1 ? "y remains" : "ies remain"}; ${why}.`,
+    `Rotation in progress (${doing}): ${countOf(sync.remaining, targetNoun(run.targets))} ${sync.remaining === 1 ? "remains" : "remain"}; ${why}.`,
   );
 }
 
@@ -327,18 +434,18 @@ type Room = { readonly ok: true } | { readonly unfinished: SyncOutcome } | { rea
 
 /**
  * Before a new key can be created there must be a free slot (IAM allows two keys). The previous key
- * goes first, but only once no listed repository can still hold it (R1) and its grace period is over (R2).
- * Writing the current key to repositories added since needs GitHub's write budget too; when the step's time
+ * goes first, but only once no listed target can still hold it (R1) and its grace period is over (R2).
+ * Writing the current key to targets added since needs GitHub's write budget too; when the step's time
  * or the budget runs out first, the caller answers InProgress and the next invocation continues.
  */
 async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[]): Promise<Room> {
   const { deps, outcome } = run;
   const previous = run.state.previous;
   if (previous) {
-    let holders = holdersOf(previous, run.repos, run.state.holdings);
+    let holders = holdersOf(previous, run.targets, run.state.holdings);
     const current = run.state.current;
     if (holders.length > 0 && current?.secretAccessKey) {
-      // Repositories added since the last rotation get the current key first, so the old one can go.
+      // Targets added since the last rotation get the current key first, so the old one can go.
       const catchUp = await syncKey(run, {
         accessKeyId: current.accessKeyId,
         secretAccessKey: current.secretAccessKey,
@@ -346,12 +453,12 @@ async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[
       if (catchUp.failed === 0 && catchUp.remaining > 0 && (catchUp.attempted > 0 || catchUp.resumeAt)) {
         return { unfinished: catchUp };
       }
-      holders = holdersOf(previous, run.repos, run.state.holdings);
+      holders = holdersOf(previous, run.targets, run.state.holdings);
     }
     if (holders.length > 0) {
       throw new IamStateError(
-        `The previous key ${previous.accessKeyId} may still be used by ${nameRepos(holders)}, so it cannot be retired to make room for a new key.`,
-        "Fix the failed repositories listed above and run Rotate again.",
+        `The previous key ${previous.accessKeyId} may still be used by ${nameTargets(holders)}, so it cannot be retired to make room for a new key.`,
+        `Fix the failed ${targetNoun(run.targets).many} listed above and run Rotate again.`,
       );
     }
     if (deps.clock.now().getTime() < Date.parse(previous.retireAfter)) {
@@ -362,7 +469,7 @@ async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[
     await deps.iam.deactivate(previous.accessKeyId);
     await deps.iam.delete(previous.accessKeyId);
     outcome.note(
-      `Deleted the previous key ${previous.accessKeyId} (grace period over, no listed repository holds it).`,
+      `Deleted the previous key ${previous.accessKeyId} (grace period over, no listed ${targetNoun(run.targets).one} holds it).`,
     );
     await run.save({ ...run.state, previous: undefined });
   }
@@ -385,7 +492,8 @@ async function makeRoom(run: RotationRun, spareInactive: readonly AccessKeyInfo[
 
 /** DryRun: what a rotation would do now, from the same reconciliation; changes nothing. */
 function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKeyInfo[]): RunOutcome {
-  const { deps, outcome, state, repos } = run;
+  const { deps, outcome, state, targets } = run;
+  const noun = targetNoun(targets);
   outcome.note(`Current keys: ${keys.map((k) => `${k.accessKeyId} (${k.status})`).join(", ") || "(none)"}.`);
   for (const cleanup of rec.deleteNow)
     outcome.note(`Would delete key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
@@ -397,16 +505,17 @@ function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKe
   if (rec.spareInactive.length > 0 && keys.length - rec.deleteNow.length >= 2 && !state.previous) {
     outcome.note(`Would delete the inactive key ${rec.spareInactive[0]?.accessKeyId} to make room.`);
   }
-  const target = state.pending?.accessKeyId;
-  if (target) outcome.note(`Would resume the unfinished rotation to key ${target}.`);
+  const pendingId = state.pending?.accessKeyId;
+  if (pendingId) outcome.note(`Would resume the unfinished rotation to key ${pendingId}.`);
   else outcome.note("Would create a new access key and verify it with STS.");
-  const lacking = new Set(target ? reposLacking(target, repos, state.holdings) : repos);
-  for (const repo of repos) {
-    const needs = lacking.has(repo);
+  const lacking = new Set(pendingId ? targetsLacking(pendingId, targets, state.holdings) : targets);
+  for (const target of targets) {
+    const needs = lacking.has(target);
+    const writes = targetWrites(target, deps.settings);
     outcome.repo({
-      repo: repoLabel(repo),
+      repo: targetLabel(target),
       result: needs ? "would-write" : "already-current",
-      detail: needs ? `${deps.settings.secretNameSecretKey} and ${deps.settings.secretNameKeyId}` : "",
+      detail: needs ? `${writes.names.secretKey} and ${keyIdLabel(writes)}` : "",
     });
   }
   outcome.reposRemaining = lacking.size;
@@ -415,13 +524,13 @@ function planOnly(run: RotationRun, rec: Reconciliation, keys: readonly AccessKe
       (deps.writeBudget.finishAt(lacking.size, WRITES_PER_REPO).getTime() - deps.clock.now().getTime()) /
       1000;
     outcome.note(
-      `Writing ${lacking.size} repositor${lacking.size === 1 ? "y" : "ies"} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per repository, one a second on average, at most 500 an hour).`,
+      `Writing ${countOf(lacking.size, noun)} takes at least ${describeDuration(seconds)} within GitHub's write budget (two writes per ${noun.one}, one a second on average, at most 500 an hour).`,
     );
   }
   const old = state.current?.accessKeyId;
   outcome.note(
     old
-      ? `Would keep the old key ${old} active for ${deps.settings.graceMinutes} minutes after every repository holds the new key, then deactivate it.`
+      ? `Would keep the old key ${old} active for ${deps.settings.graceMinutes} minutes after every ${noun.one} holds the new key, then deactivate it.`
       : "No old key to retire.",
   );
   return outcome.finish("Succeeded", "Dry run: preflight passed; nothing was changed. Plan:");

@@ -1,18 +1,19 @@
-import type { OwnerAllowList } from "../config/owner-allow-list.ts";
-import type { RepoRef } from "../domain/repo.ts";
+import type { Target } from "../domain/target.ts";
 import type {
   Clock,
-  ConfigStore,
   IamKeys,
   IdentityProbe,
   RepoPublicKey,
   RunLock,
+  SecretInventory,
   SecretsTarget,
   StateStore,
+  TargetList,
   WriteBudget,
 } from "../ports.ts";
 import type { OutcomeRecorder } from "./outcome.ts";
 import { pruneHoldings } from "./prune-holdings.ts";
+import type { SelectionContext } from "./selected-targets.ts";
 import type { RotationState } from "./state.ts";
 import type { VerifyOptions } from "./verify-key.ts";
 
@@ -21,7 +22,13 @@ export interface RotationDeps {
   readonly iam: IamKeys;
   readonly probe: IdentityProbe;
   readonly state: StateStore;
-  readonly config: ConfigStore;
+  /** The list: where the key goes. */
+  readonly list: TargetList;
+  /**
+   * Resolves the list's selections (repositories by topic or custom property). Without it, a list with selections
+   * is refused before any change.
+   */
+  readonly selection?: SelectionContext;
   readonly github: SecretsTarget;
   readonly lock: RunLock;
   /**
@@ -30,6 +37,12 @@ export interface RotationDeps {
    * state. Without it (in-memory tests) writes are not planned.
    */
   readonly writeBudget?: WriteBudget;
+  /**
+   * What GitHub holds besides what the rotation writes, for the shadowing check (src/lifecycle/shadowing.ts):
+   * preflight, DryRun and Retire look for copies of the key's names that would hide it. Without it (in-memory
+   * tests of other behaviour) there is no such check.
+   */
+  readonly inventory?: SecretInventory;
   readonly clock: Clock;
   readonly settings: RotationSettings;
   /** Progress lines for the Lambda log; never receives a secret. */
@@ -39,8 +52,6 @@ export interface RotationDeps {
 export interface RotationSettings {
   readonly iamUserName: string;
   readonly iamUserArn: string;
-  /** pAllowedGitHubOwners: a listed repository of any other owner stops the run before any change. */
-  readonly allowedOwners: OwnerAllowList;
   /** pGitHubMachineUserName: the login the token should belong to. */
   readonly machineUserName: string;
   /** The Secrets Manager secret holding the GitHub token, named where a new token should go. */
@@ -77,13 +88,13 @@ export interface RotationRun {
   readonly outcome: OutcomeRecorder;
   /** Stop starting new repositories after this instant (the step's time budget). */
   readonly deadline: Date;
-  /** The listed repositories, in list order. */
-  readonly repos: readonly RepoRef[];
-  /** Actions public keys read in preflight, by repository slug (a resumed rotation reads them as it writes). */
+  /** Where the list says the key goes (repository, environment and organization secrets), in list order. */
+  readonly targets: readonly Target[];
+  /** Public keys read in preflight, by targetKey (a resumed rotation reads them as it writes). */
   readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
   /**
-   * Slugs of the repositories this rotation's preflight checked before the key was created (in this invocation or
-   * an earlier one of the same round). Any other repository — a resumed rotation's — is checked as it is written.
+   * targetKeys of the targets this rotation's preflight checked before the key was created (in this invocation or
+   * an earlier one of the same round). Any other target — a resumed rotation's — is checked as it is written.
    */
   readonly checked: ReadonlySet<string>;
   state: RotationState;
@@ -91,15 +102,15 @@ export interface RotationRun {
 }
 
 /**
- * Creates the run context; `save` prunes the holdings of repositories no longer listed that cannot hold a live
- * key (src/lifecycle/prune-holdings.ts), stamps `updatedAt` from the clock, persists, and becomes `run.state`.
+ * Creates the run context; `save` prunes the holdings of targets no longer listed that cannot hold a live key
+ * (src/lifecycle/prune-holdings.ts), stamps `updatedAt` from the clock, persists, and becomes `run.state`.
  */
 export function startRun(
   deps: RotationDeps,
   outcome: OutcomeRecorder,
   init: {
     readonly deadline: Date;
-    readonly repos: readonly RepoRef[];
+    readonly targets: readonly Target[];
     readonly publicKeys: ReadonlyMap<string, RepoPublicKey>;
     readonly checked?: ReadonlySet<string>;
     readonly state: RotationState;
@@ -109,13 +120,13 @@ export function startRun(
     deps,
     outcome,
     deadline: init.deadline,
-    repos: init.repos,
+    targets: init.targets,
     publicKeys: init.publicKeys,
     checked: init.checked ?? new Set(init.publicKeys.keys()),
     state: init.state,
     async save(next) {
-      // Repositories dropped from the list are forgotten once they cannot hold a live key.
-      const stamped = { ...pruneHoldings(next, init.repos), updatedAt: deps.clock.now().toISOString() };
+      // Targets dropped from the list are forgotten once they cannot hold a live key.
+      const stamped = { ...pruneHoldings(next, init.targets), updatedAt: deps.clock.now().toISOString() };
       await deps.state.save(stamped);
       run.state = stamped;
       return stamped;

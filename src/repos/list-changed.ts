@@ -1,6 +1,14 @@
+import {
+  entryDetails,
+  entryKey,
+  entryLabel,
+  entryOwner,
+  type ListEntry,
+  sameEntry,
+} from "../config/list-entry.ts";
+import { nameLabels } from "../config/message-text.ts";
 import { ALLOWED_OWNERS_PARAMETER, type OwnerAllowList } from "../config/owner-allow-list.ts";
-import { parseReposConfig } from "../config/repos-config.ts";
-import { nameRepos, type RepoRef, repoSlug } from "../domain/repo.ts";
+import { parseReposEntries } from "../config/repos-config.ts";
 import { AkmError, toAkmError } from "../errors.ts";
 import { OutcomeRecorder, type RunOutcome } from "../lifecycle/outcome.ts";
 import type { ConfigHistory, ConfigVersion } from "../ports.ts";
@@ -20,10 +28,12 @@ export interface ListChange {
 }
 
 /**
- * Announces a change of the repository list on the stack's alert topic: which repositories it added and removed,
- * compared with the version before it (the bucket is versioned), and which of them pAllowedGitHubOwners does not
- * allow. Every change of the list reaches someone, whoever made it and however (an upload, the runbooks, the
- * function). A change that adds and removes nothing (the same list uploaded again) is not announced. Reads only.
+ * Announces a change of the repository list on the stack's alert topic: which entries (repositories, environments,
+ * organization secrets, selections, Unmanaged places) it added, removed and changed (same place, other settings),
+ * compared with the version before it (the bucket is versioned), and which of the added ones pAllowedGitHubOwners
+ * does not allow. Every change of the list reaches someone, whoever made it and however (an upload, the runbooks,
+ * the function). A change that adds, removes and changes nothing (the same list uploaded again) is not announced.
+ * Reads only.
  */
 export async function announceListChange(
   history: ConfigHistory,
@@ -48,34 +58,36 @@ export async function announceListChange(
         },
       );
     }
-    const now = reposOf(found.version, history.location);
-    const before = found.previous === undefined ? { repos: [] } : reposOf(found.previous, history.location);
-    const added = difference(now.repos, before.repos);
-    const removed = difference(before.repos, now.repos);
-    const foreign = allowedOwners.foreign(added);
-    for (const repo of added) {
+    const now = entriesOf(found.version, history.location);
+    const before =
+      found.previous === undefined ? { entries: [] } : entriesOf(found.previous, history.location);
+    const added = difference(now.entries, before.entries);
+    const removed = difference(before.entries, now.entries);
+    const changed = changedEntries(before.entries, now.entries);
+    const foreign = added.filter((entry) => !allowedOwners.allows(entryOwner(entry)));
+    for (const entry of added) {
+      const allowed = allowedOwners.allows(entryOwner(entry));
       report.repo({
-        repo: `${repo.owner}/${repo.name}`,
-        result: allowedOwners.allows(repo.owner) ? "listed" : "failed",
-        detail: allowedOwners.allows(repo.owner)
-          ? "added"
-          : `added; its owner is not in ${ALLOWED_OWNERS_PARAMETER}`,
+        repo: entryLabel(entry),
+        result: allowed ? "listed" : "failed",
+        detail: allowed ? "added" : `added; its owner is not in ${ALLOWED_OWNERS_PARAMETER}`,
       });
     }
     const what = describeChange(history.location, change, found.version.versionId);
-    if (now.problem === undefined && added.length === 0 && removed.length === 0) {
+    if (now.problem === undefined && added.length === 0 && removed.length === 0 && changed.length === 0) {
       return report.finish("Succeeded", `${what}: no repository added or removed; nothing to announce.`);
     }
     const lines = [`${what}.`];
     if (now.problem === undefined) {
       lines.push(
-        `Added (${added.length}): ${added.length === 0 ? "none" : nameRepos(added, 50)}.`,
-        `Removed (${removed.length}): ${removed.length === 0 ? "none" : nameRepos(removed, 50)}.`,
+        `Added (${added.length}): ${added.length === 0 ? "none" : named(added)}.`,
+        `Removed (${removed.length}): ${removed.length === 0 ? "none" : named(removed)}.`,
       );
+      if (changed.length > 0) lines.push(`Changed (${changed.length}): ${named(changed)}.`);
     }
     if (foreign.length > 0) {
       lines.push(
-        `Refused: ${nameRepos(foreign, 50)} — ${foreign.length === 1 ? "its owner is" : "their owners are"} not in ${ALLOWED_OWNERS_PARAMETER} (${allowedOwners.describe()}). No rotation runs while the list names ${foreign.length === 1 ? "it" : "them"}: remove ${foreign.length === 1 ? "it" : "them"} (Delete-RepoConfig). If nobody you know added ${foreign.length === 1 ? "it" : "them"}, someone who can write the list tried to send the CI key to a GitHub account you do not control.`,
+        `Refused: ${nameLabels(foreign.map(entryLabel), 50)} — ${foreign.length === 1 ? "its owner is" : "their owners are"} not in ${ALLOWED_OWNERS_PARAMETER} (${allowedOwners.describe()}). No rotation runs while the list names ${foreign.length === 1 ? "it" : "them"}: remove ${foreign.length === 1 ? "it" : "them"} (Delete-RepoConfig). If nobody you know added ${foreign.length === 1 ? "it" : "them"}, someone who can write the list tried to send the CI key to a GitHub account you do not control.`,
       );
     }
     if (now.problem !== undefined)
@@ -109,17 +121,41 @@ function describeChange(location: string, change: ListChange, versionId: string)
   return `The repository list ${location} ${change.deleted ? "was deleted" : "changed"} (version ${versionId}${how ? `, ${how}` : ""}${from})`;
 }
 
-/** The repositories of a version (none for a deleted one); an unreadable version counts as none, with why. */
-function reposOf(version: ConfigVersion, location: string): { repos: readonly RepoRef[]; problem?: string } {
-  if (version.text === undefined) return { repos: [] };
+/** The entries of a version (none for a deleted one); an unreadable version counts as none, with why. */
+function entriesOf(
+  version: ConfigVersion,
+  location: string,
+): { entries: readonly ListEntry[]; problem?: string } {
+  if (version.text === undefined) return { entries: [] };
   try {
-    return { repos: parseReposConfig(version.text, `${location} (version ${version.versionId})`).repos };
+    return { entries: parseReposEntries(version.text, `${location} (version ${version.versionId})`) };
   } catch (error) {
-    return { repos: [], problem: toAkmError(error, "Reading the list").message };
+    return { entries: [], problem: toAkmError(error, "Reading the list").message };
   }
 }
 
-function difference(from: readonly RepoRef[], without: readonly RepoRef[]): RepoRef[] {
-  const gone = new Set(without.map(repoSlug));
-  return from.filter((repo) => !gone.has(repoSlug(repo)));
+/** The entries of `from` that name a place or selection `without` does not. */
+function difference(from: readonly ListEntry[], without: readonly ListEntry[]): ListEntry[] {
+  const gone = new Set(without.map(entryKey));
+  return from.filter((entry) => !gone.has(entryKey(entry)));
+}
+
+/** The entries of `now` that name a place `before` named too, with other settings (visibility, names, ...). */
+function changedEntries(before: readonly ListEntry[], now: readonly ListEntry[]): ListEntry[] {
+  const earlier = new Map(before.map((entry) => [entryKey(entry), entry]));
+  return now.filter((entry) => {
+    const was = earlier.get(entryKey(entry));
+    return was !== undefined && !sameEntry(was, entry);
+  });
+}
+
+/** At most 50 entries named, each with what it says beyond its name: "organization octo-org (Actions) (visibility all)". */
+function named(entries: readonly ListEntry[]): string {
+  return nameLabels(
+    entries.map((entry) => {
+      const details = entryDetails(entry);
+      return details ? `${entryLabel(entry)} (${details})` : entryLabel(entry);
+    }),
+    50,
+  );
 }

@@ -22,6 +22,7 @@ import { SecretsManagerKeyStore } from "../../src/aws/state-store.ts";
 import { progressKey } from "../../src/config/settings.ts";
 import type { RepoRef } from "../../src/domain/repo.ts";
 import type { SecretValue } from "../../src/domain/secret-value.ts";
+import type { Target } from "../../src/domain/target.ts";
 import { WritePacer } from "../../src/github/write-pacer.ts";
 import type { RunOutcome } from "../../src/lifecycle/outcome.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
@@ -105,12 +106,17 @@ async function scaledWorld(repoCount: number, graceMinutes: number): Promise<Sca
       const pacer = new WritePacer({ clock: world.clock });
       const github: SecretsTarget = {
         whoAmI: () => world.github.whoAmI(),
-        publicKey: (repo: RepoRef) => world.github.publicKey(repo),
-        checkWritable: (repo: RepoRef) => world.github.checkWritable(repo),
-        secretUpdatedAt: (repo: RepoRef, name: string) => world.github.secretUpdatedAt(repo, name),
-        async writeSecret(repo: RepoRef, key: RepoPublicKey, name: string, value: SecretValue) {
+        publicKey: (target: Target) => world.github.publicKey(target),
+        checkWritable: (target: Target) => world.github.checkWritable(target),
+        secretUpdatedAt: (target: Target, name: string) => world.github.secretUpdatedAt(target, name),
+        variableValue: (target: Target, name: string) => world.github.variableValue(target, name),
+        async writeSecret(target: Target, key: RepoPublicKey, name: string, value: SecretValue) {
           await pacer.take();
-          await world.github.writeSecret(repo, key, name, value);
+          await world.github.writeSecret(target, key, name, value);
+        },
+        async writeVariable(target: Target, name: string, value: string) {
+          await pacer.take();
+          await world.github.writeVariable(target, name, value);
         },
       };
       const state = new SplitStateStore(

@@ -50,6 +50,44 @@ describe("a change of the repository list", () => {
     ]);
   });
 
+  it("adding and changing an organization secret and an environment is announced, naming each", async () => {
+    // Prepare
+    const stack = await createStack({ repos: OURS, allowedOwners: ["octo-org"] });
+
+    // Act
+    await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      GITHUBREPO: "api",
+      TargetType: "environment",
+      Environment: "production",
+    });
+    await stack.deliverListChange();
+    await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      TargetType: "organization",
+      Visibility: "all",
+    });
+    await stack.deliverListChange();
+    await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      TargetType: "organization",
+      Visibility: "selected",
+      Repositories: "api",
+    });
+    await stack.deliverListChange();
+
+    // Assess
+    expect(stack.alerts.map((alert) => alert.message.split("\n").slice(1))).toEqual([
+      ["Added (1): octo-org/api (environment production).", "Removed (0): none."],
+      ["Added (1): organization octo-org (Actions) (visibility all).", "Removed (0): none."],
+      [
+        "Added (0): none.",
+        "Removed (0): none.",
+        "Changed (1): organization octo-org (Actions) (visibility selected: api).",
+      ],
+    ]);
+  });
+
   it("deleting the list is announced as removing every repository", async () => {
     // Prepare
     const stack = await createStack({ repos: OURS });

@@ -221,3 +221,200 @@ describe("Delete-RepoConfig runbook", () => {
     expect((await stack.readConfig())?.body).toBe(renderRepos(REPOS));
   });
 });
+
+describe("every kind of entry through Add-RepoConfig, Get-RepoList and Delete-RepoConfig", () => {
+  /** The entries of repos.json as stored, and its Version (undefined: the original format). */
+  async function stored(stack: Awaited<ReturnType<typeof createStack>>) {
+    const document = JSON.parse((await stack.readConfig())?.body ?? "{}") as {
+      Version?: number;
+      Repos?: Record<string, unknown>[];
+    };
+    return { version: document.Version, entries: document.Repos ?? [] };
+  }
+
+  it("adds each kind with the runbook's parameters, shows it, and removes it, back to the original format", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    const additions: Record<string, string>[] = [
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "api", TargetType: "environment", Environment: "production" },
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "api", Secrets: "dependabot" },
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "api", Secrets: "codespaces" },
+      {
+        GITHUBOWNER: "octo-org",
+        TargetType: "organization",
+        Visibility: "selected",
+        Repositories: "api,web",
+      },
+      { GITHUBOWNER: "octo-org", TargetType: "organization", Secrets: "dependabot", Visibility: "private" },
+      { GITHUBOWNER: "octo-org", Topic: "deploys-to-aws" },
+      { GITHUBOWNER: "octo-org", Property: "team", PropertyValue: "platform" },
+      {
+        GITHUBOWNER: "octo-org",
+        GITHUBREPO: "web",
+        SecretNameKeyId: "CI_AWS_KEY_ID",
+        SecretNameSecretKey: "CI_AWS_SECRET",
+        KeyIdAs: "variable",
+      },
+      {
+        GITHUBOWNER: "octo-org",
+        GITHUBREPO: "web",
+        TargetType: "environment",
+        Environment: "legacy",
+        Unmanaged: "true",
+      },
+    ];
+
+    // Act
+    const added = [];
+    for (const parameters of additions)
+      added.push((await stack.runRunbook("Add-RepoConfig", parameters)).execution);
+    const list = await stack.runRunbook("Get-RepoList");
+    const afterAdding = await stored(stack);
+    const removals: Record<string, string>[] = [
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "API", TargetType: "environment", Environment: "PRODUCTION" },
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "api", Secrets: "dependabot" },
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "api", Secrets: "codespaces" },
+      { GITHUBOWNER: "octo-org", TargetType: "organization" },
+      { GITHUBOWNER: "octo-org", TargetType: "organization", Secrets: "dependabot" },
+      { GITHUBOWNER: "octo-org", Topic: "deploys-to-aws" },
+      { GITHUBOWNER: "octo-org", Property: "team", PropertyValue: "platform" },
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "web" },
+      { GITHUBOWNER: "octo-org", GITHUBREPO: "web", TargetType: "environment", Environment: "legacy" },
+    ];
+    const removed = [];
+    for (const parameters of removals)
+      removed.push((await stack.runRunbook("Delete-RepoConfig", parameters)).execution);
+
+    // Assess
+    expect(added.map((e) => e.status)).toEqual(additions.map(() => "Success"));
+    expect(afterAdding.version).toBe(2);
+    expect(afterAdding.entries).toEqual([
+      { Name: "api", Owner: "octo-org" },
+      { Type: "environment", Name: "api", Owner: "octo-org", Environment: "production" },
+      { Name: "api", Owner: "octo-org", Secrets: "dependabot" },
+      { Name: "api", Owner: "octo-org", Secrets: "codespaces" },
+      { Type: "organization", Owner: "octo-org", Visibility: "selected", Repositories: ["api", "web"] },
+      { Type: "organization", Owner: "octo-org", Secrets: "dependabot", Visibility: "private" },
+      { Owner: "octo-org", Topic: "deploys-to-aws" },
+      { Owner: "octo-org", Property: "team", Value: "platform" },
+      {
+        Name: "web",
+        Owner: "octo-org",
+        SecretNameKeyId: "CI_AWS_KEY_ID",
+        SecretNameSecretKey: "CI_AWS_SECRET",
+        KeyIdAs: "variable",
+      },
+      { Type: "environment", Name: "web", Owner: "octo-org", Environment: "legacy", Unmanaged: true },
+    ]);
+    const summary = String(list.execution.outputs["CheckListRepos.Summary"]);
+    expect(summary).toContain("10 entries listed");
+    for (const line of [
+      "- octo-org/api (environment production): listed",
+      "- octo-org/api (Dependabot): listed",
+      "- octo-org/api (Codespaces): listed",
+      "- organization octo-org (Actions): listed — visibility selected: api, web",
+      "- organization octo-org (Dependabot): listed — visibility private",
+      "- repositories of octo-org with topic deploys-to-aws: listed — selected at each run",
+      "- repositories of octo-org whose property team is platform: listed — selected at each run",
+      "- octo-org/web: listed — secret names CI_AWS_KEY_ID, CI_AWS_SECRET; key ID as an Actions variable",
+      "- octo-org/web (environment legacy): listed — Unmanaged: never written",
+    ]) {
+      expect(summary).toContain(line);
+    }
+    expect(removed.map((e) => e.status)).toEqual(removals.map(() => "Success"));
+    expect(removed.map((e) => String(e.outputs["CheckDeleteRepo.Summary"]))).not.toContainEqual(
+      expect.stringContaining("not listed"),
+    );
+    expect((await stack.readConfig())?.body).toBe(renderRepos(["octo-org/api"]));
+  });
+
+  it("updates an organization secret's visibility in place when it is added again with other settings", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      TargetType: "organization",
+      Visibility: "all",
+    });
+
+    // Act
+    const { execution } = await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      TargetType: "organization",
+      Visibility: "selected",
+      Repositories: "api",
+    });
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    expect(execution.outputs["CheckAddRepo.Summary"]).toContain("Updated organization octo-org (Actions)");
+    expect((await stored(stack)).entries).toEqual([
+      { Name: "api", Owner: "octo-org" },
+      { Type: "organization", Owner: "octo-org", Visibility: "selected", Repositories: ["api"] },
+    ]);
+  });
+
+  it("fails on parameters that do not go together, naming them, and leaves the object untouched", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    const before = await stack.readConfig();
+
+    // Act
+    const noVisibility = await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      TargetType: "organization",
+    });
+    const variableForDependabot = await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "octo-org",
+      GITHUBREPO: "api",
+      Secrets: "dependabot",
+      KeyIdAs: "variable",
+    });
+
+    // Assess
+    expect(noVisibility.execution.status).toBe("Failed");
+    expect(noVisibility.execution.failureMessage).toContain("missing required parameter Visibility");
+    expect(variableForDependabot.execution.status).toBe("Failed");
+    expect(variableForDependabot.execution.failureMessage).toContain(
+      'KeyIdAs "variable" needs Secrets "actions": Dependabot has no configuration variables',
+    );
+    expect(await stack.readConfig()).toEqual(before);
+  });
+
+  it("refuses to start with a topic its parameter pattern rejects, and leaves the object untouched", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    const before = await stack.readConfig();
+
+    // Act
+    const started = stack.runRunbook("Add-RepoConfig", { GITHUBOWNER: "octo-org", Topic: "Deploys-To-AWS" });
+
+    // Assess
+    await expect(started).rejects.toBeInstanceOf(InvalidAutomationExecutionParametersError);
+    await expect(started).rejects.toThrow(/Topic/);
+    expect(await stack.readConfig()).toEqual(before);
+  });
+
+  it("refuses an organization secret of an owner the stack does not allow, and alerts", async () => {
+    // Prepare
+    const stack = await createStack({ repos: ["octo-org/api"] });
+    const before = await stack.readConfig();
+
+    // Act
+    const { execution } = await stack.runRunbook("Add-RepoConfig", {
+      GITHUBOWNER: "evil-corp",
+      TargetType: "organization",
+      Visibility: "all",
+    });
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain(
+      'GITHUBOWNER "organization evil-corp (Actions)" (owner "evil-corp")',
+    );
+    expect(stack.alerts.map((a) => a.message)).toEqual([
+      expect.stringContaining("organization evil-corp (Actions)"),
+    ]);
+    expect(await stack.readConfig()).toEqual(before);
+  });
+});

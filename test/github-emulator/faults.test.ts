@@ -20,6 +20,21 @@ describe("fault rules", () => {
     await github.close();
   });
 
+  it("matches an organization's endpoints by owner", async () => {
+    // Prepare
+    github.addOrg(OWNER);
+    github.addOrg("other-org");
+    github.addFault({ owner: OWNER, status: 503, times: Number.POSITIVE_INFINITY });
+    const api = client(github, WRITE_TOKEN);
+
+    // Act
+    const faulted = await api.get(`/orgs/${OWNER}/dependabot/secrets/public-key`);
+    const other = await api.get("/orgs/other-org/dependabot/secrets/public-key");
+
+    // Assess
+    expect([faulted.status, other.status]).toEqual([503, 200]);
+  });
+
   it("applies a fault to the next N matching requests, then serves normally", async () => {
     // Prepare
     const fault = github.addFault({

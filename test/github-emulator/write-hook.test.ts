@@ -16,7 +16,7 @@ describe("the write hook", () => {
       onSecretWritten: (event) => {
         seen.push({
           event,
-          value: github.secretValue(event.owner, event.repo, event.name),
+          value: github.secretValueAt(event.scope, event.name),
           answered: github.requests.some((entry) => entry.method === "PUT"),
         });
       },
@@ -28,7 +28,17 @@ describe("the write hook", () => {
     // Assess
     expect(response.status).toBe(201);
     expect(seen).toEqual([
-      { event: { owner: OWNER, repo: REPO, name: "AWS_ACCESS_KEY_ID" }, value: "AKIA1", answered: false },
+      {
+        event: {
+          what: "secret",
+          scope: { kind: "repository", owner: OWNER, repo: REPO, store: "actions" },
+          owner: OWNER,
+          repo: REPO,
+          name: "AWS_ACCESS_KEY_ID",
+        },
+        value: "AKIA1",
+        answered: false,
+      },
     ]);
   });
 

@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
-import type { RepoRef } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
+import { type RepositoryTarget, repositoryTarget } from "../../src/domain/target.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
@@ -32,7 +32,10 @@ afterEach(() => {
 });
 
 function arrange(grant: { expiresAt?: Date } = {}) {
-  const repo: RepoRef = { owner: "octo-org", name: `app-${randomUUID().slice(0, 8)}` };
+  const repo: RepositoryTarget = repositoryTarget({
+    owner: "octo-org",
+    name: `app-${randomUUID().slice(0, 8)}`,
+  });
   github.addRepo(repo.owner, repo.name);
   const token = `test-token-${randomUUID()}`;
   github.addToken(token, { login: "rotation-bot", repos: "all", permission: "write", ...grant });

@@ -10,8 +10,8 @@ import {
   startGitHubEmulator,
   type TokenGrant,
 } from "../../scripts/local-stack/github-emulator/index.ts";
-import type { RepoRef } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
+import { type RepositoryTarget, repositoryTarget } from "../../src/domain/target.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient, type GitHubClientOptions } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
@@ -40,7 +40,7 @@ afterEach(() => {
 });
 
 interface Arranged {
-  readonly repo: RepoRef;
+  readonly repo: RepositoryTarget;
   readonly label: string;
   readonly token: string;
   readonly target: GitHubSecretsTarget;
@@ -60,7 +60,7 @@ function arrange(
     grant?: Partial<TokenGrant>;
   } = {},
 ): Arranged {
-  const repo = { owner: "octo-org", name: `app-${randomUUID().slice(0, 8)}` };
+  const repo = repositoryTarget({ owner: "octo-org", name: `app-${randomUUID().slice(0, 8)}` });
   const label = `${repo.owner}/${repo.name}`;
   github.addRepo(repo.owner, repo.name);
   const token = `test-token-${randomUUID()}`;
@@ -149,7 +149,9 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
       // Act
       const first = await target.publicKey(repo);
       await target.writeSecret(repo, first, "AWS_ACCESS_KEY_ID", new SecretValue("test-id-value"));
-      const second = await target.publicKey({ owner: repo.owner.toUpperCase(), name: repo.name });
+      const second = await target.publicKey(
+        repositoryTarget({ owner: repo.owner.toUpperCase(), name: repo.name }),
+      );
       await target.writeSecret(repo, second, "AWS_SECRET_ACCESS_KEY", new SecretValue("test-secret-value"));
 
       // Assess
@@ -257,7 +259,7 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
     it("says the repository is missing or invisible to the token when GitHub answers 404", async () => {
       // Prepare
       const { target, label } = arrange();
-      const unseen = { owner: "octo-org", name: `hidden-${randomUUID().slice(0, 8)}` };
+      const unseen = repositoryTarget({ owner: "octo-org", name: `hidden-${randomUUID().slice(0, 8)}` });
       github.addRepo(unseen.owner, unseen.name);
 
       // Act

@@ -5,12 +5,13 @@ import {
   startGitHubEmulator,
 } from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
+import { repositoryTarget } from "../../src/domain/target.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import { WritePacer } from "../../src/github/write-pacer.ts";
 import { FakeClock } from "../support/fakes.ts";
 
-const REPO = { owner: "octo-org", name: "paced" };
+const REPO = repositoryTarget({ owner: "octo-org", name: "paced" });
 const TOKEN = "test-token-write-pacing";
 const SECRET_ROUTE = "/repos/{owner}/{repo}/actions/secrets/{secret_name}";
 

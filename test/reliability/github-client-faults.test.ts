@@ -16,6 +16,7 @@ import {
   startGitHubEmulator,
 } from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
+import { repositoryTarget } from "../../src/domain/target.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 import { writeFigures } from "./figures.ts";
@@ -39,7 +40,7 @@ afterAll(async () => {
 
 /** A fresh repository, a client with 1 ms seconds, and the repository's public-key requests. */
 function arrange(rule: FaultRule) {
-  const repo = { owner: "octo-org", name: `app-${randomUUID().slice(0, 8)}` };
+  const repo = repositoryTarget({ owner: "octo-org", name: `app-${randomUUID().slice(0, 8)}` });
   github.addRepo(repo.owner, repo.name);
   const token = `test-token-${randomUUID()}`;
   github.addToken(token, {

@@ -7,13 +7,16 @@
 import fc from "fast-check";
 import * as v from "valibot";
 import { afterAll, describe, expect, it } from "vitest";
+import { entryKey, entryOwner, type ListEntry } from "../../src/config/list-entry.ts";
 import {
-  MAX_REPOS,
+  MAX_ENTRIES,
   NAME_PATTERN,
   OWNER_PATTERN,
   parseReposConfig,
-  renderReposConfig,
+  parseReposEntries,
+  renderReposList,
 } from "../../src/config/repos-config.ts";
+import { repositoryTarget } from "../../src/domain/target.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { handler } from "../../src/handler.ts";
 import { HandlerEvent } from "../../src/handler-contract.ts";
@@ -86,7 +89,7 @@ describe("repos.json that is broken or hostile", () => {
     const config = parseReposConfig(text, WHERE);
 
     // Assess
-    expect(config.repos.length).toBeGreaterThan(0);
+    expect(config.targets.length + config.selections.length).toBeGreaterThan(0);
     tally.validAccepted++;
   });
 
@@ -117,6 +120,29 @@ const entryValue = fc.oneof(
     arbitrary: fc.dictionary(
       fc.constantFrom("Owner", "Name", "Type", "name", "__proto__", "x"),
       anyJsonValue,
+    ),
+  },
+  {
+    // Version 2's fields, with values that are sometimes right.
+    weight: 3,
+    arbitrary: fc.record(
+      {
+        Owner: oddName,
+        Name: oddName,
+        Type: fc.oneof(fc.constantFrom("repository", "environment", "organization", "org"), anyJsonValue),
+        Environment: fc.oneof(oddName, fc.constantFrom("production", " prod", "a\u202eb", "x".repeat(300))),
+        Secrets: fc.oneof(fc.constantFrom("actions", "dependabot", "codespaces", "Actions"), anyJsonValue),
+        Visibility: fc.oneof(fc.constantFrom("all", "private", "selected", "public"), anyJsonValue),
+        Repositories: fc.oneof(fc.array(oddName, { maxLength: 4 }), anyJsonValue),
+        Topic: fc.oneof(oddName, fc.constantFrom("deploys-to-aws", "Deploys", "-x")),
+        Property: fc.oneof(oddName, fc.constantFrom("team", "a b", "$#_-")),
+        Value: fc.oneof(oddName, fc.constantFrom("platform", 'a"b')),
+        SecretNameKeyId: fc.oneof(oddName, fc.constantFrom("AWS_KEY_ID", "GITHUB_X", "1X")),
+        SecretNameSecretKey: fc.oneof(oddName, fc.constantFrom("AWS_SECRET", "aws_key_id")),
+        KeyIdAs: fc.oneof(fc.constantFrom("secret", "variable"), anyJsonValue),
+        Unmanaged: fc.oneof(fc.boolean(), anyJsonValue),
+      },
+      { requiredKeys: ["Owner"] },
     ),
   },
   { weight: 1, arbitrary: anyJsonValue },
@@ -166,15 +192,19 @@ describe("the repos.json parser, for any text (fast-check)", () => {
           expect(problems).toEqual([]);
           return;
         }
-        // Accepted: only names GitHub allows, distinct, within the limits.
-        expect(config.repos.length).toBeGreaterThan(0);
-        expect(config.repos.length).toBeLessThanOrEqual(MAX_REPOS);
-        for (const repo of config.repos) {
-          expect(repo.owner).toMatch(OWNER_PATTERN);
-          expect(repo.name).toMatch(NAME_PATTERN);
+        // Accepted: only names GitHub allows, distinct, within the limits, and written back the same.
+        const entries = parseReposEntries(text, WHERE);
+        expect(config.targets.length + config.selections.length).toBeGreaterThan(0);
+        expect(entries.length).toBeLessThanOrEqual(MAX_ENTRIES);
+        for (const entry of entries) {
+          expect(entryOwner(entry)).toMatch(OWNER_PATTERN);
+          if (entry.kind === "target" && entry.target.kind !== "organization") {
+            expect(entry.target.name).toMatch(NAME_PATTERN);
+          }
         }
-        const slugs = config.repos.map((repo) => `${repo.owner}/${repo.name}`.toLowerCase());
-        expect(new Set(slugs).size).toBe(slugs.length);
+        const keys = entries.map(entryKey);
+        expect(new Set(keys).size).toBe(keys.length);
+        expect(parseReposEntries(renderReposList(entries), WHERE)).toEqual(entries);
       }),
       { numRuns: 3_000 },
     );
@@ -189,11 +219,17 @@ describe("the repos.json parser, for any text (fast-check)", () => {
     fc.assert(
       fc.property(repoList, fc.boolean(), (repos, withBom) => {
         tally.generated++;
-        const text = (withBom ? "\uFEFF" : "") + renderReposConfig({ repos });
+        const entries: ListEntry[] = repos.map((repo) => ({
+          kind: "target",
+          target: repositoryTarget(repo),
+          unmanaged: false,
+        }));
+        const text = (withBom ? "\uFEFF" : "") + renderReposList(entries);
 
         const config = parseReposConfig(text, WHERE);
 
-        expect(config.repos).toEqual(repos);
+        expect(config.targets).toEqual(repos.map(repositoryTarget));
+        expect(JSON.parse(text.replace(/^\uFEFF/, ""))).not.toHaveProperty("Version");
       }),
       { numRuns: 500 },
     );

@@ -31,8 +31,11 @@ import {
   type NamedPolicy,
   policiesInForce,
   principalRequest,
+  roleSession,
+  serviceRequests,
   type TemplatePolicies,
 } from "../support/iam-policy-eval.ts";
+import { stackArns } from "../support/stack-arns.ts";
 import { printTable, writeFigures } from "./figures.ts";
 
 const template = loadRenderedTemplate();
@@ -200,8 +203,17 @@ describe("the evaluation", () => {
 });
 
 describe("README's service control policy", () => {
+  // A stack named as README advises (aws-github-akm-<user>), for a user name long enough that CloudFormation
+  // must shorten the function's generated name and the stack's function computes digest names.
+  const USER = `ci-deployer-${"x".repeat(50)}`;
+  const STACK = `aws-github-akm-${USER}`;
+  const policies = accountStack(template, { named: false, stackName: STACK, userName: USER });
+  const targets = stackTargets(policies);
+  const arns = stackArns(template, policies);
+  const { region } = policies.context;
+
   /** The SCP README "Security model" shows, with its example names replaced by the evaluated stack's. */
-  function readmeScp(targets: StackTargets): NamedPolicy {
+  function readmeScp(): NamedPolicy {
     const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
     const section = readme.slice(readme.indexOf("### What else is as good as holding the key"));
     const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
@@ -213,80 +225,165 @@ describe("README's service control policy", () => {
       "README SCP",
       JSON.parse(
         json
+          .replaceAll("aws-github-akm-ci-deployer", STACK)
+          .replaceAll('"ci-deployer"', JSON.stringify(USER))
           .replaceAll("111122223333", ACCOUNT)
           .replaceAll("my-akm-config-bucket", bucket)
-          .replaceAll("eu-west-1", "us-east-1")
+          .replaceAll("eu-west-1", region)
           .replaceAll("<the stack's key ID>", keyId),
       ) as NamedPolicy["document"],
     );
   }
+  const scp = readmeScp();
+  const listed = [
+    ...new Set(scp.document.Statement.flatMap((statement) => [statement.Action].flat() as string[])),
+  ];
 
-  it("refuses every permission it lists to a PowerUserAccess holder and leaves them to the named administrator", async () => {
+  /** A request's resource and the tags AWS sees on it. */
+  interface Target {
+    readonly arn: string;
+    readonly context: Readonly<Record<string, string>>;
+  }
+  const ofType = (type: string): Target[] =>
+    arns.filter((found) => found.type === type).map(({ arn, tags }) => ({ arn, context: tags }));
+
+  /** Every resource of the stack `action` applies to, as the rendered template creates it. */
+  function targetsOf(action: string): Target[] {
+    const [service] = action.split(":");
+    switch (service) {
+      case "cloudformation":
+        return ofType("AWS::CloudFormation::Stack");
+      case "lambda":
+        return ofType("AWS::Lambda::Function");
+      case "ssm":
+        return ofType(
+          action === "ssm:StartAutomationExecution" ? "automation-definition" : "AWS::SSM::Document",
+        );
+      case "events":
+        return ofType("AWS::Events::Rule");
+      case "iam":
+        // A role created with the stack's prefix would be exempt from the SCP as one of the stack's roles.
+        return action === "iam:CreateRole"
+          ? [{ arn: `arn:aws:iam::${ACCOUNT}:role/GHS-AKM-Intruder`, context: {} }]
+          : ofType("AWS::IAM::Role");
+      case "s3":
+        return [targets.list, targets.lock, targets.progress, targets.caBundle].map((arn) => ({
+          arn,
+          context: {},
+        }));
+      case "secretsmanager":
+        return ofType("AWS::SecretsManager::Secret");
+      case "kms":
+        return ofType("AWS::KMS::Key");
+      case "sns":
+        return ofType("AWS::SNS::Topic");
+      default:
+        throw new Error(
+          `README's SCP lists ${action}, which this test does not place on the stack's resources`,
+        );
+    }
+  }
+
+  const intruder = accountPrincipal(policies, "PowerUser", [policy("PowerUserAccess", POWER_USER_ACCESS)]);
+  const administrator = accountPrincipal(policies, "AkmAdministrator", [
+    policy("AdministratorAccess", {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+    }),
+  ]);
+
+  /** The decision for `principal` under the SCP and its identity policy alone (the stack's own are proven above). */
+  async function underScp(principal: AccountPrincipal, action: string, target: Target): Promise<string> {
+    const request = principalRequest(policies, principal, action, target.arn, { context: target.context });
+    // A key answers only to its key policy: the default one, so that the SCP alone decides.
+    const keyPolicy = action.startsWith("kms:") ? { resource: defaultKeyPolicy } : {};
+    const { decision } = await evaluateRequest(request, {
+      identity: principal.identity,
+      scps: [scp],
+      ...keyPolicy,
+    });
+    return decision;
+  }
+
+  it("refuses every permission it lists, on every resource of the stack, to a PowerUserAccess holder and leaves them to the named administrator", async () => {
     // Prepare
-    const policies = accountStack(template, { named: false });
-    const targets = stackTargets(policies);
-    const scp = readmeScp(targets);
-    const region = "us-east-1";
-    const user = "ci-deployer";
-    const resourceOf = (action: string): string => {
-      const service = action.split(":")[0];
-      switch (service) {
-        case "cloudformation":
-          return `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/aws-github-akm/0a1b2c3d-0000-4000-8000-000000000000`;
-        case "lambda":
-          return `arn:aws:lambda:${region}:${ACCOUNT}:function:GHS-AKM-${user}`;
-        case "ssm":
-          return action === "ssm:StartAutomationExecution"
-            ? `arn:aws:ssm:${region}:${ACCOUNT}:automation-definition/GHS-AKM-${user}-Rotate:$DEFAULT`
-            : `arn:aws:ssm:${region}:${ACCOUNT}:document/GHS-AKM-${user}-Rotate`;
-        case "events":
-          return `arn:aws:events:${region}:${ACCOUNT}:rule/GHS-AKM-Rotate-${user}`;
-        case "iam":
-          return `arn:aws:iam::${ACCOUNT}:role/GHS-AKM-SSM-${user}`;
-        case "s3":
-          return targets.list;
-        case "secretsmanager":
-          return targets.tokenSecret;
-        default:
-          return targets.key;
-      }
-    };
-    const statement = (scp.document.Statement[0] ?? { Action: [] }) as { Action: string | readonly string[] };
-    const listed = [statement.Action].flat();
-    const intruder = accountPrincipal(policies, "PowerUser", [policy("PowerUserAccess", POWER_USER_ACCESS)]);
-    const administrator = accountPrincipal(policies, "AkmAdministrator", [
-      policy("AdministratorAccess", {
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
-      }),
-    ]);
+    const pairs = listed.flatMap((action) => targetsOf(action).map((target) => ({ action, target })));
 
-    // Act: the SCP and the identity policy alone (the stack's own policies are proven above).
+    // Act
     const outcome: string[] = [];
-    for (const action of listed) {
+    for (const { action, target } of pairs) {
       for (const [who, principal] of [
         ["PowerUser", intruder],
         ["AkmAdministrator", administrator],
       ] as const) {
-        const request = principalRequest(policies, principal, action, resourceOf(action));
-        // A key answers only to its key policy: the default one, so that the SCP alone decides.
-        const keyPolicy = action.startsWith("kms:") ? { resource: defaultKeyPolicy } : {};
-        const { decision } = await evaluateRequest(request, {
-          identity: principal.identity,
-          scps: [scp],
-          ...keyPolicy,
-        });
-        outcome.push(`${who} ${action}: ${decision}`);
+        outcome.push(`${who} ${action} ${target.arn}: ${await underScp(principal, action, target)}`);
       }
     }
 
     // Assess
     expect(listed.length).toBeGreaterThanOrEqual(20);
+    expect(pairs.length).toBeGreaterThan(listed.length);
     expect(outcome).toEqual(
-      listed.flatMap((action) => [
-        `PowerUser ${action}: ExplicitlyDenied`,
-        `AkmAdministrator ${action}: Allowed`,
+      pairs.flatMap(({ action, target }) => [
+        `PowerUser ${action} ${target.arn}: ExplicitlyDenied`,
+        `AkmAdministrator ${action} ${target.arn}: Allowed`,
       ]),
     );
+  });
+
+  it("refuses a principal it does not name the invocation of the stack's function, whatever the function's generated name", async () => {
+    // Prepare: the function's ARN as the stack really has it (CloudFormation generates its name).
+    const [fn] = ofType("AWS::Lambda::Function");
+    if (fn === undefined) throw new Error("the template has no function");
+    const invoke = principalRequest(policies, intruder, "lambda:InvokeFunction", fn.arn, {
+      context: fn.context,
+    });
+
+    // Act
+    const withScp = await underScp(intruder, "lambda:InvokeFunction", fn);
+    const withoutScp = (await evaluateRequest(invoke, { identity: intruder.identity })).decision;
+
+    // Assess: the name does not start with GHS-AKM-, so only the function's tag can single it out.
+    expect(fn.arn).not.toMatch(/:function:GHS-AKM-/);
+    expect(fn.arn).toContain(":function:aws-github-akm-ci-deployer-");
+    expect([withScp, withoutScp]).toEqual(["ExplicitlyDenied", "Allowed"]);
+  });
+
+  it("takes nothing from the stack's own roles: the schedule, the runbooks and the function still do their work", async () => {
+    // Prepare: the schedule's role starting the Rotate runbook and passing it the runbooks' role, the runbooks'
+    // role invoking the function, and what the function's role does to the secrets, the key and the bucket.
+    const [fn] = ofType("AWS::Lambda::Function");
+    if (fn === undefined) throw new Error("the template has no function");
+    const runbooks = roleSession(policies, "rSsmRole", "automation-execution");
+    const requests: IamRequest[] = [
+      ...serviceRequests(template, policies).filter((request) => request.role !== undefined),
+      {
+        principal: runbooks.session,
+        role: runbooks.role,
+        action: "lambda:InvokeFunction",
+        resource: fn.arn,
+        context: { ...runbooks.context, ...fn.context },
+        source: "a runbook step invokes the function",
+      },
+      ...boundaryRequests(policies, targets, { named: false })
+        .filter((check) => check.who === "function" && check.expected === "Allowed")
+        .map((check) => check.request),
+    ];
+
+    // Act
+    const outcome: string[] = [];
+    for (const request of requests) {
+      const { decision } = await evaluateRequest(request, {
+        ...policiesInForce(policies, request),
+        scps: [scp],
+      });
+      outcome.push(`${request.source}: ${decision}`);
+    }
+
+    // Assess
+    expect(requests.map((request) => request.role)).toEqual(
+      expect.arrayContaining(["rEventsRuleRotateRole", "rSsmRole", "rAkmFunctionRole"]),
+    );
+    expect(outcome).toEqual(requests.map((request) => `${request.source}: Allowed`));
   });
 });

@@ -172,6 +172,11 @@ async function stackPolicies(stack: Stack): Promise<TemplatePolicies> {
         rRepoConfigBucket: { ref: stack.bucket, arn: `arn:aws:s3:::${stack.bucket}` },
         rKmsKey: { ref: KmsKeyId.slice(KmsKeyId.lastIndexOf("/") + 1), arn: KmsKeyId },
         rSnsTopic: { ref: stack.alertTopicArn, arn: stack.alertTopicArn },
+        // The stack fixture names the function by its logical ID, and its runbooks invoke it by that name.
+        [FUNCTION_ID]: {
+          ref: FUNCTION_ID,
+          arn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:function:${FUNCTION_ID}`,
+        },
       },
     });
     return templatePolicies(template, context);

@@ -31,6 +31,7 @@ import {
   type StackOptions,
 } from "../../scripts/local-stack/stack-fixture.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
+import { repositoryTarget } from "../../src/domain/target.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
@@ -342,7 +343,7 @@ describe.concurrent("Secret hygiene: flows", () => {
   it("the GitHub adapter's errors and log lines, in-process", async ({ expect }) => {
     // Prepare
     const github = await startGitHubEmulator();
-    const repo = { owner: "octo-org", name: "api" };
+    const repo = repositoryTarget({ owner: "octo-org", name: "api" });
     github.addRepo(repo.owner, repo.name);
     const token = `test-token-${randomUUID()}`;
     const value = `test-secret-${randomUUID()}`;

@@ -42,7 +42,7 @@ interface Runbook extends CheckedDocument {
   assumeRole: string;
   parameters?: Record<
     string,
-    { type: string; description?: string; default?: Json; allowedPattern?: string }
+    { type: string; description?: string; default?: Json; allowedPattern?: string; allowedValues?: Json[] }
   >;
   outputs: string[];
   mainSteps: Step[];
@@ -117,12 +117,12 @@ const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
 addFormats.default(ajv);
 const validateAutomation = ajv.compile(automationSchema());
 
-/** Sample runtime values for each parameter, as Automation would substitute them. */
+/** Sample runtime values for each parameter, as Automation would substitute them (the defaults, and a repository). */
 function sampleParameters(doc: Runbook): Record<string, Json> {
   const values: Record<string, Json> = { "automation:EXECUTION_ID": "0c5d2b0e-1b2f-4c7e-9f6a-1a2b3c4d5e6f" };
   for (const [name, p] of Object.entries(doc.parameters ?? {})) {
     values[name] =
-      p.default ?? (name === "GITHUBOWNER" ? "octo-org" : name === "GITHUBREPO" ? "hello-world" : "x");
+      name === "GITHUBOWNER" ? "octo-org" : name === "GITHUBREPO" ? "hello-world" : (p.default ?? "x");
   }
   return values;
 }
@@ -456,14 +456,51 @@ describe("the Rotate runbook", () => {
 
 describe.each(["rAkmSsmAddRepoConfig", "rAkmSsmDeleteRepoConfig"] as const)("runbook %s parameters", (id) => {
   const doc = runbook(id);
-  const ownerPattern = new RegExp(String(doc.parameters?.GITHUBOWNER?.allowedPattern));
-  const namePattern = new RegExp(String(doc.parameters?.GITHUBREPO?.allowedPattern));
+  const pattern = (name: string) => new RegExp(String(doc.parameters?.[name]?.allowedPattern));
+  const ownerPattern = pattern("GITHUBOWNER");
+  const namePattern = pattern("GITHUBREPO");
+  const invoke = step(doc, id === "rAkmSsmAddRepoConfig" ? "AddRepo" : "DeleteRepo");
 
-  it("keeps the original parameter names GITHUBOWNER and GITHUBREPO, as required strings", () => {
+  it("keeps the original parameters GITHUBOWNER (required) and GITHUBREPO, so old executions' parameters work", () => {
+    // Prepare
+    const values = { ...sampleParameters(doc), GITHUBOWNER: "octo-org", GITHUBREPO: "api" };
+
+    // Act
+    const parsed = v.parse(HandlerEvent, substitute(invoke.inputs.InputPayload as Json, values));
+
+    // Assess
     expect(doc.parameters?.GITHUBOWNER).toMatchObject({ type: "String" });
-    expect(doc.parameters?.GITHUBREPO).toMatchObject({ type: "String" });
     expect(doc.parameters?.GITHUBOWNER?.default).toBeUndefined();
-    expect(doc.parameters?.GITHUBREPO?.default).toBeUndefined();
+    expect(doc.parameters?.GITHUBREPO).toMatchObject({ type: "String", default: "" });
+    expect(parsed).toMatchObject({
+      entry: {
+        kind: "target",
+        target: { kind: "repository", owner: "octo-org", name: "api", store: "actions" },
+      },
+    });
+  });
+
+  it("gives every new parameter a default that means what the original runbook did", () => {
+    for (const [name, p] of Object.entries(doc.parameters ?? {})) {
+      if (name === "GITHUBOWNER") continue;
+      expect(p.default, name).toBeDefined();
+      if (p.allowedPattern !== undefined) expect(String(p.default), name).toMatch(pattern(name));
+      if (p.allowedValues !== undefined) expect(p.allowedValues, name).toContain(p.default);
+    }
+  });
+
+  it("passes every parameter to the function under the event field the contract names", () => {
+    const payload = invoke.inputs.InputPayload as JsonObject;
+    for (const name of Object.keys(doc.parameters ?? {})) {
+      expect(Object.values(payload), name).toContain(`{{ ${name} }}`);
+    }
+  });
+
+  it("uses only patterns Automation's RE2 engine reads: no lookaround, no backreference", () => {
+    // https://docs.aws.amazon.com/systems-manager/latest/userguide/documents-syntax-data-elements-parameters.html
+    for (const [name, p] of Object.entries(doc.parameters ?? {})) {
+      expect(p.allowedPattern ?? "", name).not.toMatch(/\(\?[=!<]|\\[1-9]/);
+    }
   });
 
   it("never rejects an owner or repository name the function accepts", () => {
@@ -480,6 +517,15 @@ describe.each(["rAkmSsmAddRepoConfig", "rAkmSsmDeleteRepoConfig"] as const)("run
     );
   });
 
+  it.each([
+    ["Environment", ["production", "eu/prod blue", "Staging-2", "e".repeat(255)]],
+    ["Topic", ["deploys-to-aws", "a", "0-x", "t".repeat(50)]],
+    ["Property", ["team", "cost_center", "$x#y-z", "p".repeat(75)]],
+    ["PropertyValue", ["platform", "A b!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", "v".repeat(200)]],
+  ])("never rejects a %s GitHub accepts", (name, values) => {
+    for (const value of values) expect(pattern(name).test(value), value).toBe(true);
+  });
+
   it.each(["alice_acme", "octo_admin", "octo-org"])(
     "accepts the owner %j, an Enterprise Managed User's too",
     (owner) => {
@@ -494,7 +540,93 @@ describe.each(["rAkmSsmAddRepoConfig", "rAkmSsmDeleteRepoConfig"] as const)("run
     },
   );
 
-  it.each(["has space", "a/b", "", "x".repeat(101)])("rejects the repository name %j early", (name) => {
+  it.each(["has space", "a/b", "x".repeat(101)])("rejects the repository name %j early", (name) => {
     expect(namePattern.test(name)).toBe(false);
+  });
+
+  it.each([
+    ["Topic", "Deploys"],
+    ["Property", "my team"],
+    ["PropertyValue", 'a"b'],
+    ["Environment", "prod\u0000"],
+  ])("rejects the %s %j early", (name, value) => {
+    expect(pattern(name).test(value)).toBe(false);
+  });
+});
+
+describe("the Add-RepoConfig runbook's parameters", () => {
+  const doc = runbook("rAkmSsmAddRepoConfig");
+  const pattern = (name: string) => new RegExp(String(doc.parameters?.[name]?.allowedPattern));
+
+  it("takes every field of a repos.json entry, the kinds as choices with the original behaviour as default", () => {
+    expect(Object.keys(doc.parameters ?? {})).toEqual([
+      "GITHUBOWNER",
+      "GITHUBREPO",
+      "TargetType",
+      "Environment",
+      "Secrets",
+      "Visibility",
+      "Repositories",
+      "Topic",
+      "Property",
+      "PropertyValue",
+      "SecretNameKeyId",
+      "SecretNameSecretKey",
+      "KeyIdAs",
+      "Unmanaged",
+    ]);
+    expect(doc.parameters?.TargetType).toMatchObject({
+      default: "repository",
+      allowedValues: ["repository", "environment", "organization"],
+    });
+    expect(doc.parameters?.Secrets).toMatchObject({
+      default: "actions",
+      allowedValues: ["actions", "dependabot", "codespaces"],
+    });
+    expect(doc.parameters?.KeyIdAs).toMatchObject({
+      default: "secret",
+      allowedValues: ["secret", "variable"],
+    });
+    expect(doc.parameters?.Unmanaged).toMatchObject({ type: "Boolean", default: false });
+  });
+
+  it("never rejects a secret name GitHub accepts, nor a list of repository names", () => {
+    for (const name of ["AWS_ACCESS_KEY_ID", "_x", "a".repeat(200)]) {
+      expect(pattern("SecretNameKeyId").test(name), name).toBe(true);
+      expect(pattern("SecretNameSecretKey").test(name), name).toBe(true);
+    }
+    expect(pattern("Repositories").test("app-one,app.two, app_three")).toBe(true);
+    expect(pattern("Visibility").test("selected")).toBe(true);
+    expect(pattern("Visibility").test("public")).toBe(false);
+  });
+
+  it("sends an organization secret the function reads as the entry the parameters describe", () => {
+    // Prepare
+    const values = {
+      ...sampleParameters(doc),
+      GITHUBREPO: "",
+      TargetType: "organization",
+      Visibility: "selected",
+      Repositories: "api,web",
+      Secrets: "dependabot",
+    };
+
+    // Act
+    const parsed = v.parse(
+      HandlerEvent,
+      substitute(step(doc, "AddRepo").inputs.InputPayload as Json, values),
+    );
+
+    // Assess
+    expect(parsed).toMatchObject({
+      entry: {
+        target: {
+          kind: "organization",
+          store: "dependabot",
+          visibility: "selected",
+          selectedRepositories: ["api", "web"],
+        },
+      },
+    });
   });
 });

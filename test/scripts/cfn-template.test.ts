@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../scripts/lib/cli/errors.ts";
-import { parseCfnYaml } from "../../scripts/lib/template/parse-cfn-yaml.ts";
-import { templateParameters } from "../../scripts/lib/template/template-parameters.ts";
+import { UsageError } from "../../scripts/lib/shared/cli.ts";
+import { parseCfnYaml, templateParameters } from "../../scripts/lib/shared/template.ts";
 import { errorThrownBy } from "./cli-harness.ts";
 
 describe("parseCfnYaml", () => {

@@ -1,8 +1,6 @@
 import { join } from "node:path";
 import { vi } from "vitest";
-import type { Command } from "../../scripts/lib/cli/command.ts";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
-import { runCommand } from "../../scripts/lib/cli/run-command.ts";
+import { type Command, PROJECT_ROOT, runCommand } from "../../scripts/lib/shared/cli.ts";
 import { MOTO_CREDENTIALS } from "../../scripts/local-stack/aws-fixtures.ts";
 
 /** What a command printed and how it exited, when run in-process as the CLI runs it. */

@@ -2,13 +2,15 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeAwsError } from "../../scripts/lib/aws/describe-aws-error.ts";
-import type { Command } from "../../scripts/lib/cli/command.ts";
-import { AwsCallError, UsageError } from "../../scripts/lib/cli/errors.ts";
-import { ExitCode } from "../../scripts/lib/cli/exit-code.ts";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
-import { redactSecrets } from "../../scripts/lib/cli/redact-secrets.ts";
-import { exitCodeForStatus, statusKind } from "../../scripts/lib/run/execution-status.ts";
+import { exitCodeForStatus } from "../../scripts/lib/run.ts";
+import { AwsCallError, describeAwsError, statusKind } from "../../scripts/lib/shared/aws.ts";
+import {
+  type Command,
+  ExitCode,
+  PROJECT_ROOT,
+  redactSecrets,
+  UsageError,
+} from "../../scripts/lib/shared/cli.ts";
 import { runCli } from "./cli-harness.ts";
 
 function commandThatThrows(error: unknown): Command {

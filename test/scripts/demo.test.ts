@@ -4,18 +4,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { createDemoCommand, type DemoProcess } from "../../scripts/demo/demo-command.ts";
-import { Output, wantsColour } from "../../scripts/demo/output.ts";
 import {
+  ADDED_REPO,
+  createDemoCommand,
+  DEMO_REPOS,
   DemoFailure,
+  type DemoProcess,
   ensurePythonTools,
   motoServerPath,
+  Output,
   requireLambdaNode,
-} from "../../scripts/demo/prerequisites.ts";
-import { ADDED_REPO, DEMO_REPOS } from "../../scripts/demo/scenario.ts";
-import { Teardown } from "../../scripts/demo/teardown.ts";
-import { UsageError } from "../../scripts/lib/cli/errors.ts";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+  Teardown,
+  wantsColour,
+} from "../../scripts/lib/demo.ts";
+import { PROJECT_ROOT, UsageError } from "../../scripts/lib/shared/cli.ts";
 import { runCli } from "./cli-harness.ts";
 
 interface DemoRun {

@@ -1,7 +1,6 @@
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { readDeployedTemplate } from "../../scripts/lib/diff/deployed-template.ts";
-import { diffCommand } from "../../scripts/lib/diff/diff-command.ts";
+import { diffCommand, readDeployedTemplate } from "../../scripts/lib/diff.ts";
 import { awsClientConfig, MOTO_REGION, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { ORIGINAL_STACK_FIXTURE, runCli, stubMotoEnvironment } from "./cli-harness.ts";
 
@@ -135,7 +134,9 @@ describe("npm run diff", () => {
 
     // Assess
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/^REPLACED \(.*\): none$/m);
+    // Only the schedule's role is replaced: its name now carries the stack UUID (README, Upgrading).
+    expect(run.stdout).toMatch(/^REPLACED \(.*\): 1$/m);
+    expect(run.stdout).toContain("  - rEventsRuleRotateRole (AWS::IAM::Role) because of RoleName");
   });
 
   it("says which parameters it could not resolve names with, and how to give them", async () => {

@@ -5,7 +5,7 @@ import {
   StartAutomationExecutionCommand,
   type StartAutomationExecutionCommandOutput,
 } from "@aws-sdk/client-ssm";
-import type { SsmAutomationSender } from "../../scripts/lib/run/ssm-automation-sender.ts";
+import type { SsmAutomationSender } from "../../scripts/lib/shared/aws.ts";
 
 export const EXECUTION_ID = "0b9a1e2c-3d4f-4a5b-8c6d-7e8f9a0b1c2d";
 

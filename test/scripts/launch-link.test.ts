@@ -9,15 +9,15 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { UsageError } from "../../scripts/lib/cli/errors.ts";
-import { createLaunchLinkCommand } from "../../scripts/lib/publish/launch-link-command.ts";
-import { ORGANIZATION_READ_SID } from "../../scripts/lib/publish/organization-read.ts";
+import { createLaunchLinkCommand, ORGANIZATION_READ_SID } from "../../scripts/lib/launch-link.ts";
+import { UsageError } from "../../scripts/lib/shared/cli.ts";
 import {
   awsClientConfig,
   createConfigBucket,
   MOTO_REGION,
   uniqueName,
 } from "../../scripts/local-stack/aws-fixtures.ts";
+import { userNameOf } from "../template/form-values.ts";
 import { DIST_TEMPLATE_PATH, runCli, stubMotoEnvironment } from "./cli-harness.ts";
 
 const endpoint = inject("motoEndpoint");
@@ -118,6 +118,35 @@ describe("npm run launch-link", () => {
     });
     expect(names).toEqual(["aws-github-akm-ci-deployer", "aws-github-akm-ci-example-com"]);
   });
+
+  it.each([1, 49, 50, 64])(
+    "accepts an IAM user name of %d characters with IAM's + = , . @ _ -, and proposes a valid stack name",
+    async (length) => {
+      // Prepare
+      const bucket = await createConfigBucket(endpoint, uniqueName("akm-publish"));
+      const user = userNameOf(length);
+
+      // Act
+      const run = await runCli(launchLink, [
+        "--bucket",
+        bucket,
+        "--region",
+        MOTO_REGION,
+        "--param",
+        `pIamUserName=${user}`,
+        "--param",
+        `pIamUserArn=arn:aws:iam::123456789012:user/${user}`,
+      ]);
+
+      // Assess
+      expect(run.stderr).toBe("");
+      expect(run.exitCode).toBe(0);
+      const url = new URL(lineAfter(run.stdout, "Quick-create link"));
+      const query = new URLSearchParams(url.hash.slice(url.hash.indexOf("?") + 1));
+      expect(query.get("param_pIamUserName")).toBe(user);
+      expect(query.get("stackName")).toMatch(/^[A-Za-z][A-Za-z0-9-]{0,127}$/);
+    },
+  );
 
   it("proposes no stack name without a user name, so the console asks for one", async () => {
     // Prepare
@@ -235,6 +264,7 @@ describe("npm run launch-link", () => {
     ["pHoursToRotate=2.5", "whole number of hours"],
     ["pGraceMinutes=30.5", "whole number of minutes"],
     ["pIamUserName=ci deployer", "IAM user's name"],
+    [`pIamUserName=${"x".repeat(65)}`, "1 to 64"],
   ])("refuses the form value %s that would fail after deploying", async (param, message) => {
     // Prepare
     const bucket = await createConfigBucket(endpoint, uniqueName("akm-publish"));

@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
-import { readDistTemplate } from "../../scripts/lib/template/dist-template.ts";
-import {
-  parameterSetProblems,
-  parameterValueProblems,
-} from "../../scripts/lib/template/parameter-value-problems.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
 import {
   type ParameterConstraints,
+  parameterSetProblems,
+  parameterValueProblems,
+  readDistTemplate,
   type TemplateParameter,
   templateParameters,
-} from "../../scripts/lib/template/template-parameters.ts";
+} from "../../scripts/lib/shared/template.ts";
 import { BOUNDARY_VALUES, FORM_VALUES_THAT_MUST_FAIL } from "../template/form-values.ts";
 
 function parameter(type: string, constraints: ParameterConstraints): TemplateParameter {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { partitionOf } from "../../scripts/lib/aws/partition.ts";
-import { validateRegion } from "../../scripts/lib/aws/region.ts";
-import { UsageError } from "../../scripts/lib/cli/errors.ts";
-import { parseKeyValues } from "../../scripts/lib/cli/key-value.ts";
-import { bucketNameProblems, validateBucketName } from "../../scripts/lib/publish/bucket-name.ts";
-import { withOrganizationRead } from "../../scripts/lib/publish/organization-read.ts";
-import { validateStackName } from "../../scripts/lib/publish/stack-name.ts";
-import { defaultTemplateKey, validateTemplateKey } from "../../scripts/lib/publish/template-key.ts";
+import {
+  bucketNameProblems,
+  defaultTemplateKey,
+  validateBucketName,
+  validateTemplateKey,
+  withOrganizationRead,
+} from "../../scripts/lib/launch-link.ts";
+import { partitionOf, validateRegion, validateStackName } from "../../scripts/lib/shared/aws.ts";
+import { parseKeyValues, UsageError } from "../../scripts/lib/shared/cli.ts";
 import { errorThrownBy } from "./cli-harness.ts";
 
 describe("bucket names", () => {

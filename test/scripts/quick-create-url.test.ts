@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../scripts/lib/cli/errors.ts";
-import { LAUNCH_STACK_IMAGE, launchStackMarkdown } from "../../scripts/lib/publish/launch-button.ts";
 import {
+  LAUNCH_STACK_IMAGE,
+  launchStackMarkdown,
   MAX_QUICK_CREATE_URL_LENGTH,
   type QuickCreateRequest,
   quickCreateUrl,
-} from "../../scripts/lib/publish/quick-create-url.ts";
-import { s3ObjectUrl } from "../../scripts/lib/publish/s3-object-url.ts";
-import type { TemplateParameter } from "../../scripts/lib/template/template-parameters.ts";
+  s3ObjectUrl,
+} from "../../scripts/lib/launch-link.ts";
+import { UsageError } from "../../scripts/lib/shared/cli.ts";
+import type { TemplateParameter } from "../../scripts/lib/shared/template.ts";
 import { errorThrownBy } from "./cli-harness.ts";
 
 const TEMPLATE_PARAMETERS: TemplateParameter[] = [

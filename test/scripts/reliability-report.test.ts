@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import {
   END_MARKER,
   parseSuiteFigures,
+  reliabilityReportCommand,
   renderSection,
   replaceSection,
   START_MARKER,
-} from "../../scripts/lib/reliability/render-reliability.ts";
-import { reliabilityReportCommand } from "../../scripts/lib/reliability/report-command.ts";
+} from "../../scripts/lib/reliability-report.ts";
 import { runCli } from "./cli-harness.ts";
 
 const README = `# Tool\n\nIntro.\n\n${START_MARKER}\nold figures\n${END_MARKER}\n\n## Development\n\nText.\n`;

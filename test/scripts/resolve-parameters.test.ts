@@ -2,12 +2,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safeIamUserName } from "../../scripts/build/cfn-yaml.mjs";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
-import { refusedCurrentValues } from "../../scripts/lib/diff/refused-values.ts";
-import { resolveParameters } from "../../scripts/lib/diff/resolve-parameters.ts";
-import { readDistTemplate } from "../../scripts/lib/template/dist-template.ts";
-import { parameterSetProblems } from "../../scripts/lib/template/parameter-value-problems.ts";
-import { templateParameters } from "../../scripts/lib/template/template-parameters.ts";
+import { refusedCurrentValues, resolveParameters } from "../../scripts/lib/diff.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
+import {
+  parameterSetProblems,
+  readDistTemplate,
+  templateParameters,
+} from "../../scripts/lib/shared/template.ts";
 
 function nameOf(name: unknown, values: Record<string, string>): unknown {
   return resolveParameters({ Resources: { r: { Type: "T", Properties: { Name: name } } } }, values).Resources;
@@ -55,6 +56,55 @@ describe("resolveParameters", () => {
         Properties: { Name: { "Fn::Sub": "arn:${AWS::Partition}:s3:::b/${rThing.Arn}/${!Literal}" } },
       },
     });
+  });
+});
+
+describe("resolveParameters with the names the stack's function computes", () => {
+  const names = {
+    Type: "Custom::ResourceNames",
+    Properties: { MaxLength: "64", Names: { RoleName: { "Fn::Sub": "GHS-AKM-SSM-${pIamUserName}" } } },
+  };
+  const role = (userName?: string) =>
+    resolveParameters(
+      {
+        Resources: {
+          rNames: names,
+          rRole: {
+            Type: "AWS::IAM::Role",
+            Properties: { RoleName: { "Fn::GetAtt": ["rNames", "RoleName"] } },
+          },
+          rRef: {
+            Type: "T",
+            Properties: { Arn: { "Fn::Sub": "arn:aws:iam::123456789012:role/${rNames.RoleName}" } },
+          },
+        },
+      },
+      userName === undefined ? {} : { pIamUserName: userName },
+    ).Resources as Record<string, { Properties: Record<string, unknown> }>;
+
+  it("gives the original stack's name while it fits, so a kept name compares equal", () => {
+    // Act
+    const resources = role("ci-deployer");
+
+    // Assess
+    expect(resources.rRole?.Properties.RoleName).toBe("GHS-AKM-SSM-ci-deployer");
+    expect(resources.rRef?.Properties.Arn).toBe("arn:aws:iam::123456789012:role/GHS-AKM-SSM-ci-deployer");
+  });
+
+  it("gives the function's shortened name for a name beyond the limit", () => {
+    // Act
+    const resources = role("x".repeat(64));
+
+    // Assess
+    expect(resources.rRole?.Properties.RoleName).toMatch(/^GHS-AKM-SSM-x{43}-[0-9a-f]{8}$/);
+  });
+
+  it("keeps the attribute as written when a value it needs is not known", () => {
+    // Act
+    const resources = role();
+
+    // Assess
+    expect(resources.rRole?.Properties.RoleName).toEqual({ "Fn::GetAtt": ["rNames", "RoleName"] });
   });
 });
 

@@ -6,8 +6,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { createRunbookCommand } from "../../scripts/lib/run/run-command.ts";
-import type { SsmDocumentReader } from "../../scripts/lib/run/runbook-parameters.ts";
+import { createRunbookCommand, type SsmDocumentReader } from "../../scripts/lib/run.ts";
 import { loadTemplate } from "../template/dist.ts";
 import { runCli } from "./cli-harness.ts";
 import { EXECUTION_ID, FakeSsm, RecordingSleeper } from "./fake-ssm.ts";
@@ -310,14 +309,60 @@ describe("npm run run: parameters checked against the runbook before starting", 
     // Act
     const result = await runChecked(
       ssm,
-      ["--param", "GITHUBOWNER=my-org"],
+      ["--param", "GITHUBREPO=my-repo"],
       "rAkmSsmAddRepoConfig",
       "GHS-AKM-ci-deployer-Add-RepoConfig",
     );
 
     // Assess
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain("GITHUBREPO is required by GHS-AKM-ci-deployer-Add-RepoConfig");
+    expect(result.stderr).toContain("GITHUBOWNER is required by GHS-AKM-ci-deployer-Add-RepoConfig");
+  });
+
+  it("refuses a kind of entry Add-RepoConfig does not know, listing the ones it does", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await runChecked(
+      ssm,
+      ["--param", "GITHUBOWNER=my-org", "--param", "TargetType=org", "--param", "Visibility=all"],
+      "rAkmSsmAddRepoConfig",
+      "GHS-AKM-ci-deployer-Add-RepoConfig",
+    );
+
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      "TargetType=org: must be one of repository, environment, organization (values are case-sensitive).",
+    );
+    expect(ssm.started).toEqual([]);
+  });
+
+  it("starts Add-RepoConfig for an organization secret with only the parameters that kind needs", async () => {
+    // Prepare
+    const ssm = new FakeSsm();
+
+    // Act
+    const result = await runChecked(
+      ssm,
+      [
+        "--param",
+        "GITHUBOWNER=my-org",
+        "--param",
+        "TargetType=organization",
+        "--param",
+        "Visibility=selected",
+        "--param",
+        "Repositories=api,web",
+      ],
+      "rAkmSsmAddRepoConfig",
+      "GHS-AKM-ci-deployer-Add-RepoConfig",
+    );
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(ssm.started).toHaveLength(1);
   });
 
   it("starts the runbook when every parameter is declared and allowed", async () => {

@@ -13,7 +13,7 @@ import {
   type StartAutomationExecutionCommandOutput,
   type StepExecution,
 } from "@aws-sdk/client-ssm";
-import type { SmokeClock, SmokeSsm } from "../../scripts/lib/smoke/smoke-clients.ts";
+import type { SmokeClock, SmokeSsm } from "../../scripts/lib/smoke.ts";
 
 export const SMOKE_EXECUTION_ID = "5f0c2a1e-8d3b-4c7a-9e6f-1a2b3c4d5e6f";
 const METADATA = { $metadata: { httpStatusCode: 200 } };

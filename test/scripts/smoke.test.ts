@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
-import { createSmokeCommand } from "../../scripts/lib/smoke/smoke-command.ts";
+import { createSmokeCommand } from "../../scripts/lib/smoke.ts";
 import { awsClientConfig, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
 import { runCli } from "./cli-harness.ts";
 import { SMOKE_EXECUTION_ID, SmokeSsmStub, SteppingClock } from "./smoke-ssm.ts";

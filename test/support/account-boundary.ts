@@ -42,15 +42,20 @@ export interface BoundaryCheck {
 
 /**
  * The template's policies for one stack: with `named`, administrators (role StackAdmin) and list editors
- * (role ListEditor) are named and a CA bundle is configured; without, none of them.
+ * (role ListEditor) are named and a CA bundle is configured; without, none of them. The stack is
+ * `aws-github-akm` for IAM user `ci-deployer` unless `stackName` and `userName` say otherwise.
  */
-export function accountStack(template: CfnTemplate, { named }: { named: boolean }): TemplatePolicies {
+export function accountStack(
+  template: CfnTemplate,
+  { named, stackName, userName = USER }: { named: boolean; stackName?: string; userName?: string },
+): TemplatePolicies {
   return templatePolicies(
     template,
     deployedContext(template, {
+      ...(stackName === undefined ? {} : { stackName }),
       parameters: {
-        pIamUserName: USER,
-        pIamUserArn: `arn:aws:iam::${ACCOUNT}:user/${USER}`,
+        pIamUserName: userName,
+        pIamUserArn: `arn:aws:iam::${ACCOUNT}:user/${userName}`,
         pRepoConfigBucketName: "example-akm-config",
         pGitHubMachineUserName: "akm-bot",
         pSnsEmailAddress: "ops@example.com",

@@ -5,10 +5,11 @@
 import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "../../src/domain/access-key.ts";
 import type { RepoRef } from "../../src/domain/repo.ts";
-import { repoLabel } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
+import { type Target, targetLabel } from "../../src/domain/target.ts";
 import { GitHubAccessError, IamStateError, KeyNotAcceptedError, StateStoreError } from "../../src/errors.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
+import { ParsedTargetList } from "../../src/lifecycle/listed-targets.ts";
 import type { RunOutcome } from "../../src/lifecycle/outcome.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
 import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
@@ -20,13 +21,15 @@ import type {
   IamKeys,
   IdentityProbe,
   KeyMaterialStore,
+  ListedTargets,
   LockHolder,
   ProgressStore,
-  RepoIdentity,
   RepoPublicKey,
   RunLock,
   SecretsTarget,
   StateStore,
+  TargetIdentity,
+  TargetList,
   TokenOwner,
   VersionedText,
 } from "../../src/ports.ts";
@@ -275,31 +278,57 @@ export class MemoryConfigStore implements ConfigStore {
   }
 }
 
-interface FakeRepo {
+/** What GitHub keeps at one target: its secrets (values and times) and, for Actions, its variables. */
+interface FakeScope {
   readonly values: Map<string, string>;
   readonly updatedAt: Map<string, Date>;
+  readonly variables: Map<string, string>;
 }
 
+function emptyScope(): FakeScope {
+  return { values: new Map(), updatedAt: new Map(), variables: new Map() };
+}
+
+/** An organization secret's visibility as last written. */
+export interface WrittenVisibility {
+  readonly visibility: string;
+  readonly selectedRepositoryIds: readonly number[] | undefined;
+}
+
+/**
+ * GitHub in memory, for every kind of target: repositories (`addRepo`), their environments (`addEnvironment`) and
+ * organizations (`addOrg`). Each target keeps its secrets and variables under its label (`targetLabel`: a
+ * repository's Actions secrets under `owner/name`, as before targets existed).
+ */
 export class FakeGitHub implements SecretsTarget {
-  readonly repos = new Map<string, FakeRepo>();
+  /** Repositories by `owner/name`, each with its Actions secrets. */
+  readonly repos = new Map<string, FakeScope>();
+  /** Every other target's secrets and variables, by label. */
+  readonly scopes = new Map<string, FakeScope>();
+  /** `owner/name:environment` of the environments that exist. */
+  readonly environments = new Set<string>();
+  /** Organizations by login, with their IDs. */
+  readonly orgs = new Map<string, number>();
+  /** An organization secret's visibility as last written, by `label:name`. */
+  readonly visibility = new Map<string, WrittenVisibility>();
   readonly writes: string[] = [];
   readonly publicKeyFetches: string[] = [];
   tokenValid = true;
-  /** Repos (owner/name) whose writes fail until removed. */
+  /** Targets (labels) whose writes fail until removed. */
   readonly failingWrites = new Set<string>();
   /** Repos (owner/name) that are archived: checkWritable refuses them, and so do their writes. */
   readonly archived = new Set<string>();
   /** Called after each write, to check invariants at every instant. */
-  onWrite: ((repo: string) => void) | undefined;
+  onWrite: ((target: string) => void) | undefined;
   /** Who the token belongs to, and when it expires (GET /user). */
   tokenOwner: TokenOwner = { login: "machine-user", expiresAt: undefined };
   /** GitHub's repository IDs, by owner/name. */
   readonly ids = new Map<string, number>();
   #nextId = 1001;
   /**
-   * Faults of single writes, consumed in order: the write of secret `name` to `repo` fails `times` times —
-   * `before` it takes effect, or `after` (the secret is stored, the answer is lost) — as a transient (5xx) or
-   * a user (403) fault.
+   * Faults of single writes, consumed in order: the write of secret (or variable) `name` to `repo` (a target's
+   * label) fails `times` times — `before` it takes effect, or `after` (the value is stored, the answer is lost) — as
+   * a transient (5xx) or a user (403) fault.
    */
   readonly writeFaults: {
     repo: string;
@@ -312,7 +341,7 @@ export class FakeGitHub implements SecretsTarget {
   constructor(private readonly clock: FakeClock) {}
 
   addRepo(owner: string, name: string): RepoRef {
-    this.repos.set(`${owner}/${name}`, { values: new Map(), updatedAt: new Map() });
+    this.repos.set(`${owner}/${name}`, emptyScope());
     this.ids.set(`${owner}/${name}`, this.#nextId++);
     return { owner, name };
   }
@@ -322,57 +351,112 @@ export class FakeGitHub implements SecretsTarget {
     this.addRepo(owner, name);
   }
 
+  /** Creates an environment in a repository added before. */
+  addEnvironment(owner: string, name: string, environment: string): void {
+    this.environments.add(`${owner}/${name}:${environment}`);
+  }
+
+  /** Creates an organization; its repositories are added with `addRepo(org, …)`. */
+  addOrg(org: string): void {
+    this.orgs.set(org, this.#nextId++);
+  }
+
   async whoAmI(): Promise<TokenOwner> {
     if (!this.tokenValid)
       throw new GitHubAccessError("GitHub rejected the token (401).", { status: 401, fix: "New token." });
     return this.tokenOwner;
   }
 
-  async checkWritable(repo: RepoRef): Promise<RepoIdentity> {
-    const label = repoLabel(repo);
-    if (this.archived.has(label)) {
+  async checkWritable(target: Target): Promise<TargetIdentity> {
+    const label = targetLabel(target);
+    if (target.kind === "organization") {
+      const id = this.orgs.get(target.owner);
+      if (id === undefined) throw this.#notFound(label);
+      if (target.visibility !== "selected") return { id };
+      return { id, selectedRepositoryIds: this.#selectedIds(target) };
+    }
+    const repo = `${target.owner}/${target.name}`;
+    if (this.archived.has(repo)) {
       throw new GitHubAccessError(`${label} is archived. Nothing was changed.`, {
         repo: label,
         fix: "Unarchive it or remove it from the list.",
       });
     }
-    return { id: this.ids.get(label) ?? 0 };
-  }
-
-  async publicKey(repo: RepoRef): Promise<RepoPublicKey> {
-    const label = repoLabel(repo);
-    this.publicKeyFetches.push(label);
-    if (!this.repos.has(label)) {
-      throw new GitHubAccessError(`Repository ${label} not found (404).`, {
+    if (target.kind === "environment" && !this.environments.has(`${repo}:${target.environment}`)) {
+      throw new GitHubAccessError(`The environment ${target.environment} does not exist in ${repo}.`, {
         status: 404,
         repo: label,
-        fix: "Check the name.",
+        fix: "Create the environment.",
       });
     }
+    return { id: this.ids.get(repo) ?? 0 };
+  }
+
+  async publicKey(target: Target): Promise<RepoPublicKey> {
+    const label = targetLabel(target);
+    this.publicKeyFetches.push(label);
+    this.#scope(target);
     return { keyId: `kid-${label}`, key: "unused-in-fakes" };
   }
 
   async writeSecret(
-    repo: RepoRef,
+    target: Target,
     publicKey: RepoPublicKey,
     name: string,
     value: SecretValue,
   ): Promise<void> {
-    const label = repoLabel(repo);
-    if (publicKey.keyId !== `kid-${label}`) throw new Error("wrong public key for repo");
-    if (this.failingWrites.has(label) || this.archived.has(label)) {
-      throw new GitHubAccessError(`GitHub refused PUT secret ${name} on ${label} (403).`, {
+    const label = targetLabel(target);
+    if (publicKey.keyId !== `kid-${label}`) throw new Error("wrong public key for target");
+    this.#store(target, name, value.reveal(), "secret");
+    if (target.kind === "organization") {
+      this.visibility.set(`${label}:${name}`, {
+        visibility: target.visibility,
+        selectedRepositoryIds: target.visibility === "selected" ? this.#selectedIds(target) : undefined,
+      });
+    }
+  }
+
+  async writeVariable(target: Target, name: string, value: string): Promise<void> {
+    if (target.kind !== "environment" && target.store !== "actions") {
+      throw new Error(`${targetLabel(target)} has no variables`);
+    }
+    this.#store(target, name, value, "variable");
+  }
+
+  async secretUpdatedAt(target: Target, name: string): Promise<Date | undefined> {
+    return this.#existing(target)?.updatedAt.get(name);
+  }
+
+  async variableValue(target: Target, name: string): Promise<string | undefined> {
+    return this.#existing(target)?.variables.get(name);
+  }
+
+  /** A secret's value at a target (by label), as GitHub would decrypt it. */
+  value(label: string, name: string): string | undefined {
+    return (this.repos.get(label) ?? this.scopes.get(label))?.values.get(name);
+  }
+
+  /** A variable's value at a target (by label). */
+  variable(label: string, name: string): string | undefined {
+    return (this.repos.get(label) ?? this.scopes.get(label))?.variables.get(name);
+  }
+
+  /** One write of a secret or a variable, with the faults and checks a real one meets. */
+  #store(target: Target, name: string, value: string, kind: "secret" | "variable"): void {
+    const label = targetLabel(target);
+    const archived = target.kind !== "organization" && this.archived.has(`${target.owner}/${target.name}`);
+    if (this.failingWrites.has(label) || archived) {
+      throw new GitHubAccessError(`GitHub refused PUT ${kind} ${name} on ${label} (403).`, {
         status: 403,
         repo: label,
         fix: "Grant the token access.",
       });
     }
-    const stored = this.repos.get(label);
-    if (!stored) throw new Error(`no repo ${label}`);
+    const stored = this.#scope(target);
     const fault = this.writeFaults.find((f) => f.repo === label && f.name === name && f.times > 0);
     if (fault) fault.times--;
     const refuse = () =>
-      new GitHubAccessError(`GitHub answered PUT secret ${name} on ${label} with an error.`, {
+      new GitHubAccessError(`GitHub answered PUT ${kind} ${name} on ${label} with an error.`, {
         status: fault?.fault === "user" ? 403 : 502,
         repo: label,
         fix: fault?.fault === "user" ? "Grant the token access." : "Run Rotate again.",
@@ -381,19 +465,70 @@ export class FakeGitHub implements SecretsTarget {
     if (fault?.when === "before") throw refuse();
     // Each write takes a (fake) second, as the client paces writes one second apart.
     this.clock.advance(1000);
-    stored.values.set(name, value.reveal());
-    stored.updatedAt.set(name, this.clock.now());
-    this.writes.push(`${label}:${name}`);
+    if (kind === "secret") {
+      stored.values.set(name, value);
+      stored.updatedAt.set(name, this.clock.now());
+    } else {
+      stored.variables.set(name, value);
+    }
+    this.writes.push(`${label}:${kind === "variable" ? "vars." : ""}${name}`);
     this.onWrite?.(label);
     if (fault?.when === "after") throw refuse();
   }
 
-  async secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined> {
-    return this.repos.get(repoLabel(repo))?.updatedAt.get(name);
+  /** The target's store (created with its first secret), after checking that the target exists (404 otherwise). */
+  #scope(target: Target): FakeScope {
+    const label = targetLabel(target);
+    const existing = this.#existing(target);
+    if (existing) return existing;
+    const exists =
+      target.kind === "organization"
+        ? this.orgs.has(target.owner)
+        : this.repos.has(`${target.owner}/${target.name}`) &&
+          (target.kind !== "environment" ||
+            this.environments.has(`${target.owner}/${target.name}:${target.environment}`));
+    if (!exists) throw this.#notFound(label);
+    const created = emptyScope();
+    this.scopes.set(label, created);
+    return created;
   }
 
-  value(label: string, name: string): string | undefined {
-    return this.repos.get(label)?.values.get(name);
+  #existing(target: Target): FakeScope | undefined {
+    if (target.kind === "repository" && target.store === "actions") {
+      return this.repos.get(`${target.owner}/${target.name}`);
+    }
+    return this.scopes.get(targetLabel(target));
+  }
+
+  #selectedIds(target: Target & { kind: "organization" }): number[] {
+    return target.selectedRepositories.map((name) => {
+      const id = this.ids.get(`${target.owner}/${name}`);
+      if (id === undefined) throw this.#notFound(`${target.owner}/${name}`);
+      return id;
+    });
+  }
+
+  #notFound(label: string): GitHubAccessError {
+    return new GitHubAccessError(`${label} not found (404).`, {
+      status: 404,
+      repo: label,
+      fix: "Check the name.",
+    });
+  }
+}
+
+/** The list as a run reads it, from targets set in memory (the list file's format is the parser's concern). */
+export class MemoryTargetList implements TargetList {
+  readonly location = "s3://test-bucket/repos.json";
+  targets: readonly Target[];
+  unmanaged: readonly Target[] = [];
+
+  constructor(targets: readonly Target[]) {
+    this.targets = targets;
+  }
+
+  async load(): Promise<ListedTargets> {
+    return { targets: this.targets, unmanaged: this.unmanaged };
   }
 }
 
@@ -443,19 +578,19 @@ export function fakeWorld(repoCount = 3, graceMinutes = 60): FakeWorld {
   const config = new MemoryConfigStore(repos);
   const logs: string[] = [];
   const lock = new MemoryRunLock();
+  const allowedOwners = OwnerAllowList.of("acme", "a-rather-long-organization-name");
   const deps: RotationDeps = {
     lock,
     iam,
     probe,
     state,
-    config,
+    list: new ParsedTargetList(config, allowedOwners),
     github,
     clock,
     log: (line) => logs.push(line),
     settings: {
       iamUserName: "deploy-bot",
       iamUserArn: USER_ARN,
-      allowedOwners: OwnerAllowList.of("acme", "a-rather-long-organization-name"),
       machineUserName: "machine-user",
       tokenSecretId: "GHS-AKM-deploy-bot-GitHubToken-machine-user",
       githubApiUrl: "https://api.github.com",

@@ -79,10 +79,23 @@ export interface TemplatePolicies {
 }
 
 /**
+ * The name CloudFormation generates for a resource the template does not name: the stack name, the logical
+ * ID and a random suffix of 12 capitals and digits, e.g. `lambda-error-processor-primer-14ROR2T3JKU66`
+ * (CloudFormation user guide, "Name type"; Lambda developer guide, "Using AWS Lambda with CloudFormation").
+ * How CloudFormation shortens a name that would outgrow the resource's limit is not documented; here the
+ * stack name and logical ID are cut so that the whole fits `maxLength`, so nothing may rely on a pattern of
+ * the stack name for such a resource.
+ */
+export function generatedName(stackName: string, logicalId: string, maxLength: number): string {
+  const suffix = "-1AB2CD3EF4GH";
+  return `${`${stackName}-${logicalId}`.slice(0, maxLength - suffix.length)}${suffix}`;
+}
+
+/**
  * Adds to `base` what CloudFormation's `Ref` and `Fn::GetAtt ... Arn` return for the template's resources
- * that `base` does not name (a stack fixture names what it created: secrets, bucket, KMS key). Named
- * resources resolve from their name property; unnamed ones from a generated name (stack name and logical
- * ID), except the Lambda function, which keeps its logical ID as the stack fixture's runbooks do.
+ * that `base` does not name (a stack fixture names what it created: secrets, bucket, KMS key, function).
+ * Named resources resolve from their name property; unnamed ones from the name CloudFormation generates
+ * (`generatedName`).
  */
 export function deployedContext(template: CfnTemplate, base: StackContext): TemplatePolicies["context"] {
   const region = base.region ?? "us-east-1";
@@ -113,17 +126,19 @@ export function deployedContext(template: CfnTemplate, base: StackContext): Temp
       }
       case "AWS::SNS::Topic": {
         // A generated name is the stack name, the logical ID and a random suffix (CloudFormation "Name type").
-        const arn = `arn:aws:sns:${regional}:${nameOf(id, "TopicName", `${stackName}-${id}-1AB2CD3EF4GH`)}`;
+        const arn = `arn:aws:sns:${regional}:${nameOf(id, "TopicName", generatedName(stackName, id, 256))}`;
         resources[id] = { ref: arn, arn };
         break;
       }
       case "AWS::Lambda::Function": {
-        const name = nameOf(id, "FunctionName", id);
+        // A function name has at most 64 characters (Lambda API reference, CreateFunction).
+        const name = nameOf(id, "FunctionName", generatedName(stackName, id, 64));
         resources[id] = { ref: name, arn: `arn:aws:lambda:${regional}:function:${name}` };
         break;
       }
       case "AWS::IAM::Role": {
-        const name = nameOf(id, "RoleName", id);
+        // A role name has at most 64 characters (IAM API reference, CreateRole).
+        const name = nameOf(id, "RoleName", generatedName(stackName, id, 64));
         resources[id] = { ref: name, arn: `arn:aws:iam::${accountId}:role/${name}` };
         break;
       }

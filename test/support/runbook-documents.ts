@@ -162,20 +162,25 @@ export interface CustomResourceEventOptions {
   readonly physicalResourceId?: string;
   /** Replaces the resolved ResourceProperties (e.g. to send what the function does not expect). */
   readonly properties?: Record<string, unknown>;
+  /** The template's custom resource (default: rRunbookDefaultVersions). */
+  readonly logicalId?: string;
+  /** Replaces the resource's type (e.g. to send one the function does not serve). */
+  readonly resourceType?: string;
 }
 
 /**
- * The request CloudFormation sends the function for the template's `rRunbookDefaultVersions`, with its
- * properties resolved for `context` (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-create.html).
+ * The request CloudFormation sends the function for one of the template's custom resources (default
+ * `rRunbookDefaultVersions`), with its properties resolved for `context`
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-create.html).
  */
 export function customResourceEvent(
   template: CfnTemplate,
   context: StackContext,
   options: CustomResourceEventOptions,
 ): Record<string, unknown> {
-  const resource = template.Resources.rRunbookDefaultVersions;
-  if (resource === undefined)
-    throw new Error("runbook-documents: the template has no rRunbookDefaultVersions");
+  const logicalId = options.logicalId ?? "rRunbookDefaultVersions";
+  const resource = template.Resources[logicalId];
+  if (resource === undefined) throw new Error(`runbook-documents: the template has no ${logicalId}`);
   const properties = (options.properties ??
     new IntrinsicResolver(template, context).resolve(resource.Properties)) as Record<string, unknown>;
   const stackId = `arn:aws:cloudformation:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:stack/${context.stackName ?? "akm"}/0a1b2c3d`;
@@ -185,8 +190,8 @@ export function customResourceEvent(
     ResponseURL: options.responseUrl,
     StackId: stackId,
     RequestId: options.requestId,
-    LogicalResourceId: "rRunbookDefaultVersions",
-    ResourceType: resource.Type,
+    LogicalResourceId: logicalId,
+    ResourceType: options.resourceType ?? resource.Type,
     ...(options.physicalResourceId === undefined ? {} : { PhysicalResourceId: options.physicalResourceId }),
     ResourceProperties: properties,
     ...(options.requestType === "Update" ? { OldResourceProperties: properties } : {}),

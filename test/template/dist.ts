@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { RESOURCE_NAMES_TYPE, resourceNames } from "../../src/cfn/resource-names.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const TEMPLATE_PATH = join(ROOT, "dist", "aws-github-akm.template.yaml");
@@ -138,6 +139,7 @@ export const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   pGraceMinutes: "60",
   pGitHubApiUrl: "https://api.github.com",
   pGitHubCaBundleKey: "",
+  pGitHubAppId: "",
   pVpcSubnetIds: "",
   pVpcSecurityGroupIds: "",
   "AWS::Partition": "aws",
@@ -145,24 +147,83 @@ export const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   "AWS::AccountId": "123456789012",
   "AWS::URLSuffix": "amazonaws.com",
   "AWS::StackName": "aws-github-akm",
+  // The example of https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html
+  "AWS::StackId":
+    "arn:aws:cloudformation:eu-west-1:123456789012:stack/aws-github-akm/51af3dc0-da77-11e4-872e-1234567db123",
 };
 
-/** Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::Split with sample values; any other function is an error. */
+/** The UUID at the end of the sample stack ID. */
+export const SAMPLE_STACK_UUID = "51af3dc0-da77-11e4-872e-1234567db123";
+
+let built: Template | undefined;
+
+/** dist/'s template, read once. */
+function builtTemplate(): Template {
+  if (built === undefined) built = loadTemplate().template;
+  return built;
+}
+
+/** Whether the template's condition `name` holds for `values` (see `resolveIntrinsics`). */
+function conditionHolds(name: string, values: Readonly<Record<string, string>>, template: Template): boolean {
+  const evaluate = (node: Json): boolean => {
+    if (!isObject(node)) throw new Error(`conditionHolds: not a condition: ${JSON.stringify(node)}`);
+    const [key] = Object.keys(node);
+    const argument = node[key ?? ""];
+    switch (key) {
+      case "Condition":
+        return conditionHolds(String(argument), values, template);
+      case "Fn::Not":
+        return !evaluate((argument as Json[])[0] as Json);
+      case "Fn::And":
+        return (argument as Json[]).every(evaluate);
+      case "Fn::Or":
+        return (argument as Json[]).some(evaluate);
+      case "Fn::Equals": {
+        const [a, b] = (argument as Json[]).map((side) => resolveIntrinsics(side, values, template));
+        return JSON.stringify(a) === JSON.stringify(b);
+      }
+      default:
+        throw new Error(`conditionHolds does not know ${key}`);
+    }
+  };
+  const condition = template.Conditions?.[name];
+  if (condition === undefined) throw new Error(`no condition ${name} in the template`);
+  return evaluate(condition);
+}
+
+/**
+ * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select and Fn::If (its condition evaluated from the
+ * template's Conditions: Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition) with sample values; any other function
+ * is an error. A `Custom::ResourceNames` attribute is the name the stack's function computes for the resolved
+ * properties of that resource in `template` (default: the built one).
+ */
 export function resolveIntrinsics(
   node: Json,
   values: Readonly<Record<string, string>> = SAMPLE_PARAMETERS,
+  template?: Template,
 ): Json {
-  if (Array.isArray(node)) return node.map((item) => resolveIntrinsics(item, values));
+  if (Array.isArray(node)) return node.map((item) => resolveIntrinsics(item, values, template));
   if (!isObject(node)) return node;
   const keys = Object.keys(node);
   const lookup = (name: string): string => {
     if (name in values) return values[name] as string;
-    const [id, attribute] = name.split(".", 2);
+    const [id = "", attribute] = name.split(".", 2);
     if (attribute === "Arn") return `arn:aws:sample:eu-west-1:123456789012:${id}`;
     if (attribute === undefined) return `${id}-physical-id`;
+    const source = template ?? builtTemplate();
+    const computed = source.Resources[id];
+    if (computed?.Type === RESOURCE_NAMES_TYPE) {
+      const names = resourceNames(resolveIntrinsics(computed.Properties, values, source), id);
+      if (names[attribute] !== undefined) return names[attribute];
+    }
     throw new Error(`no sample value for ${name}`);
   };
   if (keys.length === 1 && keys[0] === "Ref") return lookup(String(node.Ref));
+  if (keys.length === 1 && keys[0] === "Fn::If") {
+    const [name, whenTrue, whenFalse] = node["Fn::If"] as [string, Json, Json];
+    const source = template ?? builtTemplate();
+    return resolveIntrinsics(conditionHolds(name, values, source) ? whenTrue : whenFalse, values, template);
+  }
   if (keys.length === 1 && keys[0] === "Fn::GetAtt") {
     const [id, attribute] = node["Fn::GetAtt"] as string[];
     return lookup(`${id}.${attribute}`);
@@ -172,25 +233,39 @@ export function resolveIntrinsics(
     const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
     const local = isObject(variables)
       ? Object.fromEntries(
-          Object.entries(variables).map(([k, v]) => [k, String(resolveIntrinsics(v, values))]),
+          Object.entries(variables).map(([k, v]) => [k, String(resolveIntrinsics(v, values, template))]),
         )
       : {};
     return String(text).replace(/\$\{([^}!]+)\}/g, (_, name: string) => local[name] ?? lookup(name));
   }
   if (keys.length === 1 && keys[0] === "Fn::Join") {
     const [delimiter, list] = node["Fn::Join"] as [string, Json];
-    return (resolveIntrinsics(list, values) as Json[]).map(String).join(delimiter);
+    return (resolveIntrinsics(list, values, template) as Json[]).map(String).join(delimiter);
   }
   if (keys.length === 1 && keys[0] === "Fn::Split") {
     const [delimiter, text] = node["Fn::Split"] as [string, Json];
-    return String(resolveIntrinsics(text, values)).split(delimiter);
+    return String(resolveIntrinsics(text, values, template)).split(delimiter);
+  }
+  if (keys.length === 1 && keys[0] === "Fn::Select") {
+    const [index, list] = node["Fn::Select"] as [Json, Json];
+    const items = resolveIntrinsics(list, values, template) as Json[];
+    const item = items[Number(resolveIntrinsics(index, values, template))];
+    if (item === undefined)
+      throw new Error(`Fn::Select: no item ${String(index)} in ${JSON.stringify(items)}`);
+    return item;
   }
   if (keys.length === 1 && keys[0] === "Fn::FindInMap") {
-    const [map, key, attribute] = resolveIntrinsics(node["Fn::FindInMap"] as Json, values) as string[];
+    const [map, key, attribute] = resolveIntrinsics(
+      node["Fn::FindInMap"] as Json,
+      values,
+      template,
+    ) as string[];
     if (map === "PartitionConsole" && key === "aws" && attribute === "Host") return "console.aws.amazon.com";
     throw new Error(`no sample value for Fn::FindInMap ${map}/${key}/${attribute}`);
   }
   const unknown = keys.find((key) => key === "Ref" || key.startsWith("Fn::"));
   if (unknown) throw new Error(`resolveIntrinsics does not know ${unknown}`);
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveIntrinsics(v, values)]));
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) => [k, resolveIntrinsics(v, values, template)]),
+  );
 }

@@ -4,7 +4,15 @@
  * nothing more.
  */
 import { describe, expect, it } from "vitest";
-import { asArray, type Json, loadTemplate, policyStatements, resource, type Statement } from "./dist.ts";
+import {
+  asArray,
+  type Json,
+  loadTemplate,
+  policyStatements,
+  resolveIntrinsics,
+  resource,
+  type Statement,
+} from "./dist.ts";
 
 const { template } = loadTemplate();
 
@@ -27,8 +35,7 @@ describe("the repository list's changes", () => {
   it("are picked by a rule matching only the list's Object Created and Object Deleted events", () => {
     const rule = resource(template, "rEventsRuleListChanged");
     expect(rule.Type).toBe("AWS::Events::Rule");
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax.
-    expect(JSON.stringify(rule.Properties.Name)).toContain("GHS-AKM-List-${User}");
+    expect(resolveIntrinsics(rule.Properties.Name as Json)).toBe("GHS-AKM-List-ci-deployer");
     expect(rule.Properties.EventPattern).toEqual({
       source: ["aws.s3"],
       "detail-type": ["Object Created", "Object Deleted"],

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { OWNER_PATTERN } from "../../src/config/github-login.ts";
 import { SECRET_NAME_PATTERN } from "../../src/config/secret-name.ts";
 import { isObject, type Json, loadTemplate } from "./dist.ts";
-import { BOUNDARY_VALUES, IAM_NAME_SPECIALS, MAX_USER_NAME } from "./form-values.ts";
+import {
+  BOUNDARY_VALUES,
+  IAM_NAME_SPECIALS,
+  MAX_USER_NAME,
+  USER_NAME_EDGES,
+  userNameOf,
+} from "./form-values.ts";
 
 const { template } = loadTemplate();
 
@@ -33,6 +39,7 @@ const NEW_PARAMETERS = [
   { id: "pGraceMinutes", type: "String", default: "60" },
   { id: "pGitHubApiUrl", type: "String", default: "https://api.github.com" },
   { id: "pGitHubCaBundleKey", type: "String", default: "" },
+  { id: "pGitHubAppId", type: "String", default: "" },
   { id: "pVpcSubnetIds", type: "String", default: "" },
   { id: "pVpcSecurityGroupIds", type: "String", default: "" },
   { id: "pAdministratorArns", type: "String", default: "" },
@@ -111,8 +118,8 @@ describe("template parameters", () => {
     expect(accepted).toBe(true);
   });
 
-  it.each([
-    ["a", true],
+  it.each<[string, boolean]>([
+    ...USER_NAME_EDGES.map((length): [string, boolean] => [userNameOf(length), true]),
     ["x".repeat(MAX_USER_NAME), true],
     ["x".repeat(MAX_USER_NAME + 1), false],
     ["", false],
@@ -170,7 +177,9 @@ describe("template parameters", () => {
     ["pIamUserArn", "arn:aws:iam::123456789012:role/ci-deployer", false],
     ["pIamUserName", "first.last", true],
     ["pIamUserName", "ci@corp", true],
-    ["pIamUserName", "x".repeat(50), false],
+    ["pIamUserName", "x".repeat(50), true],
+    ["pIamUserName", "ci+=,.@_-".repeat(7).slice(0, 64), true],
+    ["pIamUserName", "x".repeat(65), false],
     ["pRepoConfigKey", "config/repos.json", true],
     ["pRepoConfigKey", "repos*.json", false],
     ["pRepoConfigKey", "k".repeat(1019), true],
@@ -187,6 +196,31 @@ describe("template parameters", () => {
     ["pGitHubMachineUserName", "-bot", false],
     ["pGitHubToken", "fake_token_abcdefghijklmnopqrstuvwxyz0123", true],
     ["pGitHubToken", "ghp_abc def", false],
+    // A GitHub App's private key, with its line breaks or without them (the console's password field drops them).
+    [
+      "pGitHubToken",
+      `-----BEGIN RSA PRIVATE KEY-----\n${"MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7Mhg\n".repeat(25)}-----END RSA PRIVATE KEY-----\n`,
+      true,
+    ],
+    [
+      "pGitHubToken",
+      `-----BEGIN RSA PRIVATE KEY-----${"MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7Mhg".repeat(25)}-----END RSA PRIVATE KEY-----`,
+      true,
+    ],
+    [
+      "pGitHubToken",
+      `-----BEGIN PRIVATE KEY-----\n${"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n".repeat(25)}-----END PRIVATE KEY-----`,
+      true,
+    ],
+    [
+      "pGitHubToken",
+      `-----BEGIN OPENSSH PRIVATE KEY-----\n${"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n".repeat(25)}-----END OPENSSH PRIVATE KEY-----`,
+      false,
+    ],
+    ["pGitHubAppId", "", true],
+    ["pGitHubAppId", "123456", true],
+    ["pGitHubAppId", "Iv23liAbCdEf", false],
+    ["pGitHubAppId", "0123", false],
     ["pSnsEmailAddress", "ops@example.com", true],
     ["pSnsEmailAddress", "a@b.com, c@d.com", false],
     ["pGitHubCaBundleKey", "", true],

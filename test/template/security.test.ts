@@ -11,6 +11,7 @@ import {
   resource,
   resourcesOfType,
   SAMPLE_PARAMETERS,
+  SAMPLE_STACK_UUID,
   type Statement,
   walk,
 } from "./dist.ts";
@@ -269,14 +270,16 @@ describe("the function's role", () => {
     ]);
   });
 
-  it("has the name the key policy gives it", () => {
+  it("is named after the stack's UUID, as the key policy names it (a 64-character user name would not fit)", () => {
     const name = resolveIntrinsics(resource(template, "rAkmFunctionRole").Properties.RoleName as Json);
-    const decrypt = statements.find(
-      (s) => s.where === "rKmsKey key policy" && s.statement.Sid === "FunctionDecryptsStackSecrets",
-    )?.statement;
-    const keyPolicy = JSON.stringify(resolveIntrinsics(decrypt as unknown as Json));
-    expect(name).toBe("GHS-AKM-Lambda-ci-deployer");
-    expect(keyPolicy).toContain(`:role/${String(name)}"`);
+    const keyPolicy = statements
+      .filter(
+        (s) => s.where === "rKmsKey key policy" && JSON.stringify(s.statement).includes("GHS-AKM-Lambda"),
+      )
+      .map((s) => JSON.stringify(resolveIntrinsics(s.statement as unknown as Json)));
+    expect(name).toBe(`GHS-AKM-Lambda-${SAMPLE_STACK_UUID}`);
+    expect(keyPolicy).toHaveLength(3);
+    for (const statement of keyPolicy) expect(statement).toContain(`:role/${String(name)}"`);
   });
 });
 
@@ -294,13 +297,14 @@ describe("the runbooks' role (rSsmRole)", () => {
         Effect: "Allow",
         Action: "iam:PassRole",
         Resource: {
-          "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/GHS-AKM-SSM-${pIamUserName}",
+          "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${rResourceNames.SsmRoleName}",
         },
         Condition: { StringEquals: { "iam:PassedToService": "ssm.amazonaws.com" } },
       },
     ]);
     const roleName = resource(template, "rSsmRole").Properties.RoleName;
-    expect(roleName).toEqual({ "Fn::Sub": "GHS-AKM-SSM-${pIamUserName}" });
+    expect(roleName).toEqual({ "Fn::GetAtt": ["rResourceNames", "SsmRoleName"] });
+    expect(resolveIntrinsics(roleName as Json)).toBe("GHS-AKM-SSM-ci-deployer");
   });
 
   it("is assumable only by Systems Manager automations of this account", () => {
@@ -480,7 +484,7 @@ describe("who may read the key and the token", () => {
     const decrypt = resolveIntrinsics(key.FunctionDecryptsStackSecrets as unknown as Json) as JsonObject;
     expect(decrypt.Action).toBe("kms:Decrypt");
     expect(decrypt.Condition).toEqual({
-      ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/GHS-AKM-Lambda-ci-deployer" },
+      ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::123456789012:role/GHS-AKM-Lambda-${SAMPLE_STACK_UUID}` },
       StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" },
       StringLike: {
         "kms:EncryptionContext:SecretARN": [

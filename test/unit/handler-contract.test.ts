@@ -57,3 +57,184 @@ describe("execution IDs", () => {
     expect(result.summary.length).toBeLessThan(1000);
   });
 });
+
+describe("Add-RepoConfig and Delete-RepoConfig parameters", () => {
+  /** What Add-RepoConfig sends when only some parameters are given: the others at their defaults. */
+  const addEvent = (given: Record<string, unknown>) => ({
+    action: "add-repo",
+    name: "",
+    targetType: "repository",
+    environment: "",
+    secrets: "actions",
+    visibility: "",
+    repositories: "",
+    topic: "",
+    property: "",
+    propertyValue: "",
+    secretNameKeyId: "",
+    secretNameSecretKey: "",
+    keyIdAs: "secret",
+    unmanaged: false,
+    ...given,
+  });
+
+  it("reads an old execution's GITHUBOWNER and GITHUBREPO as a repository's Actions secrets", () => {
+    // Act
+    const parsed = v.parse(HandlerEvent, { action: "add-repo", owner: "octo-org", name: "api" });
+
+    // Assess
+    expect(parsed).toEqual({
+      action: "add-repo",
+      entry: {
+        kind: "target",
+        target: { kind: "repository", owner: "octo-org", name: "api", store: "actions" },
+        unmanaged: false,
+      },
+    });
+  });
+
+  it("reads the runbook's empty parameters as not given", () => {
+    // Act
+    const parsed = v.parse(HandlerEvent, addEvent({ owner: "octo-org", name: "api" }));
+
+    // Assess
+    expect(parsed).toMatchObject({
+      entry: { target: { kind: "repository", name: "api", store: "actions" } },
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, unknown]>([
+    [
+      "an environment",
+      { owner: "o", name: "app", targetType: "environment", environment: "production" },
+      { kind: "target", target: { kind: "environment", owner: "o", name: "app", environment: "production" } },
+    ],
+    [
+      "an organization secret for repositories given separated by commas",
+      {
+        owner: "o",
+        targetType: "organization",
+        visibility: "selected",
+        repositories: " api, web ,",
+        secrets: "dependabot",
+      },
+      {
+        kind: "target",
+        target: {
+          kind: "organization",
+          owner: "o",
+          store: "dependabot",
+          visibility: "selected",
+          selectedRepositories: ["api", "web"],
+        },
+      },
+    ],
+    [
+      "a selection by custom property, with its own names and the key ID as a variable",
+      {
+        owner: "o",
+        property: "team",
+        propertyValue: "platform",
+        secretNameKeyId: "CI_ID",
+        secretNameSecretKey: "CI_KEY",
+        keyIdAs: "variable",
+      },
+      {
+        kind: "selection",
+        selection: {
+          owner: "o",
+          by: { property: "team", value: "platform" },
+          store: "actions",
+          secretNames: { keyId: "CI_ID", secretKey: "CI_KEY" },
+          keyIdAs: "variable",
+        },
+      },
+    ],
+    [
+      "an Unmanaged repository, Unmanaged as the text Automation may send",
+      { owner: "o", name: "legacy", unmanaged: "true" },
+      { kind: "target", target: { kind: "repository", name: "legacy" }, unmanaged: true },
+    ],
+  ])("reads %s", (_, given, entry) => {
+    // Act
+    const parsed = v.safeParse(HandlerEvent, addEvent(given));
+
+    // Assess
+    expect(parsed.issues ?? []).toEqual([]);
+    expect(parsed.output).toMatchObject({ action: "add-repo", entry });
+  });
+
+  it("names Delete-RepoConfig's organization secret by its owner and store, without a visibility", () => {
+    // Act
+    const parsed = v.parse(HandlerEvent, {
+      action: "delete-repo",
+      owner: "o",
+      name: "",
+      targetType: "organization",
+      environment: "",
+      secrets: "codespaces",
+      topic: "",
+      property: "",
+      propertyValue: "",
+    });
+
+    // Assess
+    expect(parsed).toMatchObject({
+      action: "delete-repo",
+      entry: { kind: "target", target: { kind: "organization", owner: "o", store: "codespaces" } },
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      "an organization without Visibility",
+      { owner: "o", targetType: "organization" },
+      /visibility: missing required parameter Visibility \(which of the organization's repositories see the secret/,
+    ],
+    [
+      "a repository without GITHUBREPO",
+      { owner: "o" },
+      /name: missing required parameter GITHUBREPO \(the repository's name; or Topic, or Property with PropertyValue/,
+    ],
+    [
+      "Visibility for a repository",
+      { owner: "o", name: "a", visibility: "all" },
+      /visibility: Visibility does not apply to TargetType "repository" entries; it belongs to TargetType "organization"/,
+    ],
+    [
+      "an unknown TargetType",
+      { owner: "o", name: "a", targetType: "team" },
+      /targetType: TargetType must be "repository" \(the default\), "environment" or "organization", not the text "team"/,
+    ],
+    [
+      "PropertyValue without Property",
+      { owner: "o", name: "a", propertyValue: "x" },
+      /propertyValue: Property and PropertyValue go together/,
+    ],
+    [
+      "the key ID as a variable of Codespaces secrets",
+      { owner: "o", name: "a", secrets: "codespaces", keyIdAs: "variable" },
+      /keyIdAs: KeyIdAs "variable" needs Secrets "actions": Codespaces has no configuration variables/,
+    ],
+  ])("refuses %s, naming the runbook parameter", async (_, given, message) => {
+    // Act
+    const result = await handler(addEvent(given), context);
+
+    // Assess
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toMatch(message);
+  });
+
+  it("refuses a field Delete-RepoConfig does not take, such as a visibility", () => {
+    // Act
+    const parsed = v.safeParse(HandlerEvent, {
+      action: "delete-repo",
+      owner: "o",
+      name: "a",
+      visibility: "all",
+    });
+
+    // Assess
+    expect(parsed.issues?.map((issue) => issue.message)).toEqual(['unknown field "visibility"']);
+  });
+});

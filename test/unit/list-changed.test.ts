@@ -150,3 +150,110 @@ describe("announcing a change of the repository list", () => {
     );
   });
 });
+
+describe("announcing a change of a list with every kind of entry", () => {
+  const v2 = (...entries: unknown[]) => JSON.stringify({ Version: 2, Repos: entries });
+  const api = { Owner: "octo-org", Name: "api" };
+
+  it("names the environments, organization secrets and selections added and removed, with what each says", async () => {
+    // Prepare
+    const history = new MemoryHistory();
+    history.add(v2(api, { Owner: "octo-org", Topic: "deploys-to-aws" }));
+    const version = history.add(
+      v2(
+        api,
+        { Type: "environment", Owner: "octo-org", Name: "api", Environment: "production" },
+        {
+          Type: "organization",
+          Owner: "octo-org",
+          Secrets: "dependabot",
+          Visibility: "selected",
+          Repositories: ["api"],
+        },
+        { Owner: "octo-org", Name: "web", Unmanaged: true },
+      ),
+    );
+
+    // Act
+    const outcome = await announceListChange(history, ALLOWED, change(version));
+
+    // Assess
+    expect(outcome.status).toBe("Succeeded");
+    expect(outcome.alerts[0]).toContain(
+      [
+        "Added (3): octo-org/api (environment production), organization octo-org (Dependabot) (visibility selected: api), octo-org/web (Unmanaged: never written, its copy holds another key on purpose).",
+        "Removed (1): repositories of octo-org with topic deploys-to-aws (selected at each run).",
+      ].join("\n"),
+    );
+    expect(outcome.repos.map((r) => r.repo)).toEqual([
+      "octo-org/api (environment production)",
+      "organization octo-org (Dependabot)",
+      "octo-org/web",
+    ]);
+  });
+
+  it("announces an entry whose settings changed: visibility, names, Unmanaged", async () => {
+    // Prepare
+    const history = new MemoryHistory();
+    history.add(
+      v2(
+        api,
+        { Type: "organization", Owner: "octo-org", Visibility: "all" },
+        { Owner: "octo-org", Name: "web" },
+      ),
+    );
+    const version = history.add(
+      v2(
+        api,
+        { Type: "organization", Owner: "octo-org", Visibility: "private" },
+        { Owner: "octo-org", Name: "web", Unmanaged: true },
+      ),
+    );
+
+    // Act
+    const outcome = await announceListChange(history, ALLOWED, change(version));
+
+    // Assess
+    expect(outcome.alerts[0]).toContain(
+      [
+        "Added (0): none.",
+        "Removed (0): none.",
+        "Changed (2): organization octo-org (Actions) (visibility private), octo-org/web (Unmanaged: never written, its copy holds another key on purpose).",
+      ].join("\n"),
+    );
+  });
+
+  it("announces nothing when only the spelling changed: letter case, field order, the format's version", async () => {
+    // Prepare
+    const history = new MemoryHistory();
+    history.add(list("octo-org/api", "octo-org/web"));
+    const version = history.add(
+      v2({ Name: "API", Owner: "Octo-Org" }, { Owner: "octo-org", Name: "web", Secrets: "actions" }),
+    );
+
+    // Act
+    const outcome = await announceListChange(history, ALLOWED, change(version));
+
+    // Assess
+    expect(outcome.alerts).toEqual([]);
+  });
+
+  it("names an added organization secret of an owner the stack does not allow as refused, and fails", async () => {
+    // Prepare
+    const history = new MemoryHistory();
+    history.add(list("octo-org/api"));
+    const version = history.add(v2(api, { Type: "organization", Owner: "evil-corp", Visibility: "all" }));
+
+    // Act
+    const outcome = await announceListChange(history, ALLOWED, change(version));
+
+    // Assess
+    expect(outcome.status).toBe("Failed");
+    expect(outcome.alerts[0]).toContain(
+      "Refused: organization evil-corp (Actions) — its owner is not in pAllowedGitHubOwners",
+    );
+    expect(outcome.repos).toContainEqual(
+      expect.objectContaining({ repo: "organization evil-corp (Actions)", result: "failed" }),
+    );
+  });
+});

@@ -48,7 +48,7 @@ describe("repos.json with the allowed owners", () => {
     const config = parseReposConfig(list("octo-org/api", "Alice_Acme/app"), WHERE, ALLOWED);
 
     // Assess
-    expect(config.repos).toHaveLength(2);
+    expect(config.targets).toHaveLength(2);
   });
 
   it("refuses a list naming another owner's repository, naming each entry, the owners allowed and the alert", () => {
@@ -82,8 +82,70 @@ describe("repos.json with the allowed owners", () => {
   });
 
   it("reads any owner when no allow list is given (Delete-RepoConfig must be able to remove one)", () => {
-    expect(parseReposConfig(list("evil-corp/harvest"), WHERE).repos).toEqual([
-      { owner: "evil-corp", name: "harvest" },
+    expect(parseReposConfig(list("evil-corp/harvest"), WHERE).targets).toEqual([
+      { kind: "repository", owner: "evil-corp", name: "harvest", store: "actions" },
     ]);
+  });
+});
+
+describe("every kind of entry with the allowed owners", () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      "an environment",
+      { Type: "environment", Owner: "evil-corp", Name: "app", Environment: "prod" },
+      'a repository of an owner pAllowedGitHubOwners does not allow: Repos[1] "evil-corp/app (environment prod)" (owner "evil-corp")',
+    ],
+    [
+      "a repository's Dependabot secrets",
+      { Owner: "evil-corp", Name: "app", Secrets: "dependabot" },
+      'a repository of an owner pAllowedGitHubOwners does not allow: Repos[1] "evil-corp/app (Dependabot)" (owner "evil-corp")',
+    ],
+    [
+      "an organization secret",
+      { Type: "organization", Owner: "Evil-Corp", Visibility: "all" },
+      'an entry of an owner pAllowedGitHubOwners does not allow: Repos[1] "organization Evil-Corp (Actions)" (owner "Evil-Corp"). The key goes only to octo-org, alice_acme; nothing was changed.',
+    ],
+    [
+      "a selection by topic",
+      { Owner: "evil-corp", Topic: "aws" },
+      'an entry of an owner pAllowedGitHubOwners does not allow: Repos[1] "repositories of evil-corp with topic aws" (owner "evil-corp")',
+    ],
+    [
+      "an Unmanaged repository",
+      { Owner: "evil-corp", Name: "app", Unmanaged: true },
+      'Repos[1] "evil-corp/app" (owner "evil-corp")',
+    ],
+  ])("refuses %s of another owner, naming it", (_, entry, message) => {
+    // Prepare
+    const text = JSON.stringify({ Version: 2, Repos: [{ Owner: "octo-org", Name: "api" }, entry] });
+
+    // Act
+    let error: unknown;
+    try {
+      parseReposConfig(text, WHERE, ALLOWED);
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(KeyDestinationRefusedError);
+    expect((error as KeyDestinationRefusedError).message).toContain(message);
+  });
+
+  it("reads an organization secret and a selection of an allowed owner, in any letter case", () => {
+    // Prepare
+    const text = JSON.stringify({
+      Repos: [
+        { Type: "organization", Owner: "Octo-Org", Visibility: "all" },
+        { Owner: "OCTO-ORG", Property: "team", Value: "platform" },
+      ],
+    });
+
+    // Act
+    const config = parseReposConfig(text, WHERE, ALLOWED);
+
+    // Assess
+    expect(config.targets).toHaveLength(1);
+    expect(config.selections).toHaveLength(1);
   });
 });

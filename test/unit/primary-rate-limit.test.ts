@@ -6,13 +6,13 @@
  * then and invokes the function again. Time is the fake clock's; nothing waits.
  */
 import { describe, expect, it } from "vitest";
-import type { RepoRef } from "../../src/domain/repo.ts";
 import { repoLabel } from "../../src/domain/repo.ts";
 import type { SecretValue } from "../../src/domain/secret-value.ts";
+import { type Target, targetLabel } from "../../src/domain/target.ts";
 import { GitHubRateLimitError } from "../../src/errors.ts";
 import { isoSeconds } from "../../src/lifecycle/outcome.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
-import type { RepoIdentity, RepoPublicKey, SecretsTarget, TokenOwner } from "../../src/ports.ts";
+import type { RepoPublicKey, SecretsTarget, TargetIdentity, TokenOwner } from "../../src/ports.ts";
 import { answerOf, type FakeClock, type FakeGitHub, type FakeWorld, fakeWorld } from "../support/fakes.ts";
 
 const HOUR_MS = 3_600_000;
@@ -45,7 +45,7 @@ class PrimaryLimitedGitHub implements SecretsTarget {
   /** The first request whose description starts with this uses the window up (other tools share the token). */
   exhaustAt: string | undefined;
 
-  #admit(what: string, repo?: RepoRef): void {
+  #admit(what: string, target?: Target): void {
     const now = this.clock.now().getTime();
     if (this.#windowStart === undefined || now >= this.#windowStart + HOUR_MS) {
       this.#windowStart = now;
@@ -59,7 +59,7 @@ class PrimaryLimitedGitHub implements SecretsTarget {
       this.refused.push({ at: now, resetAt: this.resetAt.getTime() });
       throw new GitHubRateLimitError(`GitHub's primary rate limit is used up (403, at ${what}).`, {
         status: 403,
-        ...(repo ? { repo: repoLabel(repo) } : {}),
+        ...(target ? { repo: targetLabel(target) } : {}),
         resetAt: this.resetAt,
         fix: "Wait for the reset.",
       });
@@ -73,30 +73,41 @@ class PrimaryLimitedGitHub implements SecretsTarget {
     return this.inner.whoAmI();
   }
 
-  async checkWritable(repo: RepoRef): Promise<RepoIdentity> {
-    this.#admit("GET repository", repo);
-    if (this.countChecks()) this.checks.set(repoLabel(repo), (this.checks.get(repoLabel(repo)) ?? 0) + 1);
-    return this.inner.checkWritable(repo);
+  async checkWritable(target: Target): Promise<TargetIdentity> {
+    this.#admit("GET repository", target);
+    const label = targetLabel(target);
+    if (this.countChecks()) this.checks.set(label, (this.checks.get(label) ?? 0) + 1);
+    return this.inner.checkWritable(target);
   }
 
-  async publicKey(repo: RepoRef): Promise<RepoPublicKey> {
-    this.#admit("GET public key", repo);
-    return this.inner.publicKey(repo);
+  async publicKey(target: Target): Promise<RepoPublicKey> {
+    this.#admit("GET public key", target);
+    return this.inner.publicKey(target);
   }
 
   async writeSecret(
-    repo: RepoRef,
+    target: Target,
     publicKey: RepoPublicKey,
     name: string,
     value: SecretValue,
   ): Promise<void> {
-    this.#admit(`PUT secret ${name}`, repo);
-    return this.inner.writeSecret(repo, publicKey, name, value);
+    this.#admit(`PUT secret ${name}`, target);
+    return this.inner.writeSecret(target, publicKey, name, value);
   }
 
-  async secretUpdatedAt(repo: RepoRef, name: string): Promise<Date | undefined> {
-    this.#admit(`GET secret ${name}`, repo);
-    return this.inner.secretUpdatedAt(repo, name);
+  async writeVariable(target: Target, name: string, value: string): Promise<void> {
+    this.#admit(`PATCH variable ${name}`, target);
+    return this.inner.writeVariable(target, name, value);
+  }
+
+  async secretUpdatedAt(target: Target, name: string): Promise<Date | undefined> {
+    this.#admit(`GET secret ${name}`, target);
+    return this.inner.secretUpdatedAt(target, name);
+  }
+
+  async variableValue(target: Target, name: string): Promise<string | undefined> {
+    this.#admit(`GET variable ${name}`, target);
+    return this.inner.variableValue(target, name);
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { targetLabel } from "../../src/domain/target.ts";
 import { isoSeconds } from "../../src/lifecycle/outcome.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
@@ -559,7 +560,7 @@ describe("a list too long to check in one step", () => {
     const checkWritable = world.github.checkWritable.bind(world.github);
     const checks: string[] = [];
     world.github.checkWritable = async (repo) => {
-      checks.push(`${repo.owner}/${repo.name}`);
+      checks.push(targetLabel(repo));
       world.clock.advance(1000);
       return checkWritable(repo);
     };
@@ -609,7 +610,7 @@ describe("a preflight that fails part-way", () => {
     const checkWritable = world.github.checkWritable.bind(world.github);
     const checks: string[] = [];
     world.github.checkWritable = async (repo) => {
-      checks.push(`${repo.owner}/${repo.name}`);
+      checks.push(targetLabel(repo));
       return checkWritable(repo);
     };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { RepoRef } from "../../src/domain/repo.ts";
 import type { SecretValue } from "../../src/domain/secret-value.ts";
+import type { Target } from "../../src/domain/target.ts";
 import { type WriteLimits, WritePacer } from "../../src/github/write-pacer.ts";
 import { parseProgressDocument, serializeProgressDocument } from "../../src/lifecycle/progress-document.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
@@ -43,13 +43,19 @@ function invocations(world: FakeWorld, limits: WriteLimits): Invocations {
       const pacer = new WritePacer({ clock: world.clock, limits });
       const github: SecretsTarget = {
         whoAmI: () => world.github.whoAmI(),
-        checkWritable: (repo: RepoRef) => world.github.checkWritable(repo),
-        publicKey: (repo: RepoRef) => world.github.publicKey(repo),
-        secretUpdatedAt: (repo: RepoRef, name: string) => world.github.secretUpdatedAt(repo, name),
-        async writeSecret(repo: RepoRef, key: RepoPublicKey, name: string, value: SecretValue) {
+        checkWritable: (target: Target) => world.github.checkWritable(target),
+        publicKey: (target: Target) => world.github.publicKey(target),
+        secretUpdatedAt: (target: Target, name: string) => world.github.secretUpdatedAt(target, name),
+        variableValue: (target: Target, name: string) => world.github.variableValue(target, name),
+        async writeSecret(target: Target, key: RepoPublicKey, name: string, value: SecretValue) {
           await pacer.take();
           writeTimes.push(world.clock.now().getTime());
-          await world.github.writeSecret(repo, key, name, value);
+          await world.github.writeSecret(target, key, name, value);
+        },
+        async writeVariable(target: Target, name: string, value: string) {
+          await pacer.take();
+          writeTimes.push(world.clock.now().getTime());
+          await world.github.writeVariable(target, name, value);
         },
       };
       const deps: RotationDeps = { ...world.deps, github, writeBudget: pacer };

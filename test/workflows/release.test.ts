@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { PROJECT_ROOT } from "../../scripts/lib/cli/main.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
 
 interface Step {
   readonly name?: string;

@@ -15,7 +15,7 @@ export interface FaultRule {
   readonly method?: string;
   /** Operation path template (`/repos/{owner}/{repo}/actions/secrets/{secret_name}`) or operationId. */
   readonly route?: string;
-  /** Repository owner (case-insensitive). */
+  /** Repository owner, or the organization of `/orgs/{org}/…` endpoints (case-insensitive). */
   readonly owner?: string;
   /** Repository name (case-insensitive). */
   readonly repo?: string;

@@ -8,7 +8,15 @@ import { createRequire } from "node:module";
 import type { ValidateFunction } from "ajv";
 import { compileOpenApiSchema, describeSchemaErrors } from "./json-schema.ts";
 
-const DESCRIPTION_MODULE = "@octokit/openapi/generated/api.github.com.deref.json";
+/**
+ * Which of GitHub's descriptions (as @octokit/openapi ships them): `api.github.com` (github.com), `ghec` (GitHub
+ * Enterprise Cloud, including GHE.com), or a GitHub Enterprise Server release such as `ghes-3.19`.
+ */
+export type GitHubDescription = "api.github.com" | "ghec" | `ghes-${number}.${number}`;
+
+function descriptionModule(description: GitHubDescription): string {
+  return `@octokit/openapi/generated/${description}.deref.json`;
+}
 
 interface RawParameter {
   readonly name: string;
@@ -130,11 +138,17 @@ function jsonSchemaOf(content: RawMediaTypes | undefined): unknown {
 /** GitHub's REST description, indexed for matching and validation. */
 export class GitHubOpenApi {
   readonly #routes = new Map<string, Route[]>();
+  /** Routes ending in a `{path}` parameter, which GitHub lets span several segments (`.github/workflows/ci.yml`). */
+  readonly #greedy: Route[] = [];
   readonly #validators = new Map<string, ValidateFunction>();
   readonly #envelope = compileOpenApiSchema(GITHUB_ERROR_ENVELOPE, { coerce: false });
 
-  private constructor(description: RawDescription) {
-    for (const [template, item] of Object.entries(description.paths)) {
+  private constructor(
+    /** Which description this is. */
+    readonly description: GitHubDescription,
+    paths: RawDescription["paths"],
+  ) {
+    for (const [template, item] of Object.entries(paths)) {
       for (const [method, raw] of Object.entries(item)) {
         if (raw?.operationId === undefined) continue;
         const operation: OpenApiOperation = {
@@ -149,6 +163,7 @@ export class GitHubOpenApi {
         const bucket = this.#routes.get(key) ?? [];
         bucket.push(route);
         this.#routes.set(key, bucket);
+        if (template.endsWith("/{path}")) this.#greedy.push(route);
       }
     }
     for (const bucket of this.#routes.values()) {
@@ -156,15 +171,26 @@ export class GitHubOpenApi {
     }
   }
 
-  /** Loads the description once per process (later calls share the same promise). */
-  static load(): Promise<GitHubOpenApi> {
-    loading ??= (async () => {
-      const file = createRequire(import.meta.url).resolve(DESCRIPTION_MODULE);
-      const description = JSON.parse(await readFile(file, "utf8")) as RawDescription;
-      // Only `paths` is kept reachable; webhooks and metadata (a third of the file) can be collected.
-      return new GitHubOpenApi({ paths: description.paths });
-    })();
-    return loading;
+  /** Loads a description once per process (later calls share the same promise); default github.com's. */
+  static load(description: GitHubDescription = "api.github.com"): Promise<GitHubOpenApi> {
+    let pending = loading.get(description);
+    if (pending === undefined) {
+      pending = (async () => {
+        let file: string;
+        try {
+          file = createRequire(import.meta.url).resolve(descriptionModule(description));
+        } catch {
+          throw new Error(
+            `github-emulator: @octokit/openapi has no description "${description}" (see node_modules/@octokit/openapi/generated)`,
+          );
+        }
+        const parsed = JSON.parse(await readFile(file, "utf8")) as RawDescription;
+        // Only `paths` is kept reachable; webhooks and metadata (a third of the file) can be collected.
+        return new GitHubOpenApi(description, parsed.paths);
+      })();
+      loading.set(description, pending);
+    }
+    return pending;
   }
 
   /** Finds the operation for a method and path (without query string), or undefined if none is documented. */
@@ -173,6 +199,19 @@ export class GitHubOpenApi {
     for (const route of this.#routes.get(`${method.toUpperCase()} ${parts.length}`) ?? []) {
       const params = matchSegments(route.segments, parts);
       if (params !== undefined) return { operation: route.operation, params };
+    }
+    for (const route of this.#greedy) {
+      if (route.operation.method !== method.toUpperCase() || parts.length <= route.segments.length) continue;
+      const head = route.segments.length - 1;
+      const params = matchSegments(route.segments, [...parts.slice(0, head), "_"]);
+      const rest = parts.slice(head);
+      if (params === undefined || rest.some((part) => part === "")) continue;
+      try {
+        params.path = rest.map(decodeURIComponent).join("/");
+      } catch {
+        continue;
+      }
+      return { operation: route.operation, params };
     }
     return undefined;
   }
@@ -259,7 +298,7 @@ export class GitHubOpenApi {
   }
 }
 
-let loading: Promise<GitHubOpenApi> | undefined;
+const loading = new Map<GitHubDescription, Promise<GitHubOpenApi>>();
 
 function matchSegments(
   segments: readonly Segment[],

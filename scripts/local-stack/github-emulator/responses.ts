@@ -2,7 +2,16 @@
  * Builders for GitHub-shaped response bodies and headers. Field sets follow the documented schemas
  * (`private-user`, `full-repository`, `basic-error`), which the emulator validates every response against.
  */
-import type { RepoRecord, RepoRole, UserRecord } from "./state.ts";
+import { createHash } from "node:crypto";
+import {
+  type EnvironmentRecord,
+  isPrivate,
+  type OrgRecord,
+  type OwnerRecord,
+  type RepoRecord,
+  type RepoRole,
+  type UserRecord,
+} from "./state.ts";
 
 /** A response the emulator will send; `body` undefined means no body (e.g. 204). */
 export interface EmulatorResponse {
@@ -51,7 +60,9 @@ export function requestIdFor(sequence: number, startedAtMs: number): string {
   ].join(":");
 }
 
-function userUrls(apiBase: string, webBase: string, login: string) {
+/** A user's URLs; the login percent-encoded, as GitHub does for bots (`dependabot%5Bbot%5D`). */
+function userUrls(apiBase: string, webBase: string, rawLogin: string) {
+  const login = encodeURIComponent(rawLogin);
   const api = `${apiBase}/users/${login}`;
   return {
     avatar_url: `${webBase}/avatars/${login}`,
@@ -71,6 +82,25 @@ function userUrls(apiBase: string, webBase: string, login: string) {
 
 function nodeId(prefix: string, id: number): string {
   return Buffer.from(`${prefix}${id}`).toString("base64");
+}
+
+/** A user or organization as GitHub's `simple-user` (an App's owner, an installation's account). */
+export function simpleUserBody(
+  user: UserRecord,
+  type: "User" | "Organization" | "Bot",
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  return {
+    login: user.login,
+    id: user.id,
+    node_id: nodeId("04:User", user.id),
+    gravatar_id: "",
+    ...userUrls(apiBase, webBase, user.login),
+    type,
+    user_view_type: "public",
+    site_admin: false,
+  };
 }
 
 /** `GET /user` body for the token owner (GitHub's `private-user`). */
@@ -125,7 +155,7 @@ const ROLE_PERMISSIONS: Readonly<Record<RepoRole, Record<string, boolean>>> = {
 /** `GET /repos/{owner}/{repo}` body (GitHub's `full-repository`), with the caller's permissions. */
 export function repositoryBody(
   repo: RepoRecord,
-  owner: UserRecord,
+  owner: OwnerRecord,
   role: RepoRole,
   apiBase: string,
   webBase: string,
@@ -138,14 +168,14 @@ export function repositoryBody(
     node_id: nodeId("010:Repository", repo.id),
     name: repo.name,
     full_name: `${repo.owner}/${repo.name}`,
-    private: repo.private,
+    private: isPrivate(repo),
     owner: {
       login: owner.login,
       id: owner.id,
-      node_id: nodeId("04:User", owner.id),
+      node_id: nodeId(owner.type === "User" ? "04:User" : "012:Organization", owner.id),
       gravatar_id: "",
       ...userUrls(apiBase, webBase, owner.login),
-      type: "User",
+      type: owner.type,
       user_view_type: "public",
       site_admin: false,
     },
@@ -206,7 +236,7 @@ export function repositoryBody(
     open_issues: 0,
     open_issues_count: 0,
     is_template: false,
-    topics: [],
+    topics: [...repo.topics],
     has_issues: true,
     has_projects: true,
     has_wiki: false,
@@ -215,7 +245,7 @@ export function repositoryBody(
     has_discussions: false,
     archived: repo.archived,
     disabled: false,
-    visibility: repo.private ? "private" : "public",
+    visibility: repo.visibility,
     pushed_at: repo.createdAt,
     created_at: repo.createdAt,
     updated_at: repo.createdAt,
@@ -225,5 +255,162 @@ export function repositoryBody(
     license: null,
     network_count: 0,
     subscribers_count: 0,
+  };
+}
+
+/** An environment as `GET …/environments[/{name}]` returns it (GitHub's `environment`). */
+export function environmentBody(
+  repo: RepoRecord,
+  environment: EnvironmentRecord,
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  const name = encodeURIComponent(environment.name);
+  return {
+    id: environment.id,
+    node_id: nodeId("011:Environment", environment.id),
+    name: environment.name,
+    url: `${apiBase}/repos/${repo.owner}/${repo.name}/environments/${name}`,
+    html_url: `${webBase}/${repo.owner}/${repo.name}/deployments/activity_log?environments_filter=${name}`,
+    created_at: environment.createdAt,
+    updated_at: environment.createdAt,
+    protection_rules: [],
+    deployment_branch_policy: null,
+  };
+}
+
+/** The short organization shape (`organization-simple`). */
+function organizationSimpleBody(org: OrgRecord, apiBase: string, webBase: string): Record<string, unknown> {
+  const api = `${apiBase}/orgs/${org.login}`;
+  return {
+    login: org.login,
+    id: org.id,
+    node_id: nodeId("012:Organization", org.id),
+    url: api,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events`,
+    hooks_url: `${api}/hooks`,
+    issues_url: `${api}/issues`,
+    members_url: `${api}/members{/member}`,
+    public_members_url: `${api}/public_members{/member}`,
+    avatar_url: `${webBase}/avatars/${org.login}`,
+    description: null,
+  };
+}
+
+/** `GET /orgs/{org}` body (GitHub's `organization-full`, the fields every caller sees). */
+export function organizationBody(
+  org: OrgRecord,
+  publicRepos: number,
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  return {
+    ...organizationSimpleBody(org, apiBase, webBase),
+    html_url: `${webBase}/${org.login}`,
+    has_organization_projects: true,
+    has_repository_projects: true,
+    public_repos: publicRepos,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    type: "Organization",
+    created_at: org.createdAt,
+    updated_at: org.createdAt,
+    archived_at: null,
+  };
+}
+
+/** `GET /user/memberships/orgs/{org}` body (GitHub's `org-membership`); owners have role `admin`. */
+export function orgMembershipBody(
+  org: OrgRecord,
+  user: UserRecord,
+  role: "admin" | "member",
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  return {
+    url: `${apiBase}/orgs/${org.login}/memberships/${user.login}`,
+    state: "active",
+    role,
+    organization_url: `${apiBase}/orgs/${org.login}`,
+    organization: organizationSimpleBody(org, apiBase, webBase),
+    user: {
+      login: user.login,
+      id: user.id,
+      node_id: nodeId("04:User", user.id),
+      gravatar_id: "",
+      ...userUrls(apiBase, webBase, user.login),
+      type: "User",
+      site_admin: false,
+    },
+  };
+}
+
+/** Git's blob id of a file's content: SHA-1 of `blob <size>\0<content>`. */
+function blobSha(content: string): string {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash("sha1")
+    .update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes]))
+    .digest("hex");
+}
+
+/** A directory's id for listings: stable per path (the emulator keeps no trees). */
+function treeSha(path: string): string {
+  return createHash("sha1").update(`tree ${path}`).digest("hex");
+}
+
+function contentLinks(
+  repo: RepoRecord,
+  path: string,
+  type: "file" | "dir",
+  sha: string,
+  apiBase: string,
+  webBase: string,
+) {
+  const self = `${apiBase}/repos/${repo.owner}/${repo.name}/contents/${path}?ref=main`;
+  const git = `${apiBase}/repos/${repo.owner}/${repo.name}/git/${type === "file" ? "blobs" : "trees"}/${sha}`;
+  const html = `${webBase}/${repo.owner}/${repo.name}/${type === "file" ? "blob" : "tree"}/main/${path}`;
+  return { url: self, git_url: git, html_url: html, _links: { self, git, html } };
+}
+
+/** One entry of a directory listing (`content-directory` item). */
+export function contentEntryBody(
+  repo: RepoRecord,
+  path: string,
+  content: string | undefined,
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  const type = content === undefined ? "dir" : "file";
+  const sha = content === undefined ? treeSha(path) : blobSha(content);
+  return {
+    type,
+    size: content === undefined ? 0 : Buffer.byteLength(content, "utf8"),
+    name: path.split("/").at(-1) ?? path,
+    path,
+    sha,
+    ...contentLinks(repo, path, type, sha, apiBase, webBase),
+    download_url: content === undefined ? null : `${webBase}/raw/${repo.owner}/${repo.name}/main/${path}`,
+  };
+}
+
+/**
+ * A file (`content-file`): its content base64-encoded with a line break every 60 characters, as GitHub sends it.
+ * https://docs.github.com/en/rest/repos/contents#get-repository-content
+ */
+export function contentFileBody(
+  repo: RepoRecord,
+  path: string,
+  content: string,
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  const encoded = Buffer.from(content, "utf8").toString("base64");
+  return {
+    ...contentEntryBody(repo, path, content, apiBase, webBase),
+    type: "file",
+    encoding: "base64",
+    content: `${encoded.replace(/.{60}/g, "$&\n")}\n`,
   };
 }

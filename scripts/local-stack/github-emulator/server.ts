@@ -1,12 +1,16 @@
 /**
- * The emulator's HTTP server: GitHub's REST API for Actions secrets on 127.0.0.1, validating every request and
- * response against GitHub's OpenAPI description, with fault injection and optional rate limits.
+ * The emulator's HTTP server: GitHub's REST API (secrets and variables at every scope, environments, organization
+ * inventory, workflow files) on 127.0.0.1, validating every request and response against GitHub's OpenAPI
+ * description (github.com's, GHE Cloud's or a GitHub Enterprise Server release's), with fault injection and
+ * optional rate limits. Arranging and inspecting state without requests: `StateFacade` (state-api.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { listenOnLoopback } from "../loopback.ts";
 import type { RequestLogEntry } from "./access-log.ts";
+import { EmulatedApps, type GitHubAppsEmulation } from "./apps.ts";
+import type { EmulatorExtension, ExtensionAuthentication } from "./extension.ts";
 import {
   defaultFaultMessage,
   FaultBook,
@@ -14,19 +18,19 @@ import {
   type FaultRule,
   type FaultStatus,
 } from "./faults.ts";
-import { type HandlerResult, handlerFor, type SecretWrittenEvent } from "./handlers.ts";
+import type { Handler, HandlerResult, SecretWrittenEvent } from "./handler-kit.ts";
+import { handlerTable } from "./handlers.ts";
 import { type EmulatorLimits, RateLimiter } from "./limits.ts";
-import { GitHubOpenApi, type OpenApiOperation } from "./openapi.ts";
+import { type GitHubDescription, GitHubOpenApi, type OpenApiOperation } from "./openapi.ts";
 import { type EmulatorResponse, errorResponse, requestIdFor, standardHeaders } from "./responses.ts";
-import {
-  EmulatorState,
-  type RepoPublicKey,
-  type RepoRecord,
-  type SecretMeta,
-  type TokenGrant,
-} from "./state.ts";
+import { scopeLabel } from "./scopes.ts";
+import { EmulatorState, type RepoRecord } from "./state.ts";
+import { type GitHubStateApi, StateFacade } from "./state-api.ts";
 
-/** Called after each successful secret PUT, before GitHub's answer is sent. Throwing records a failure. */
+/**
+ * Called after each successful write of a secret or variable (and each change of who sees an organization secret
+ * or variable), before GitHub's answer is sent. Throwing records a failure.
+ */
 export type SecretWrittenHook = (event: SecretWrittenEvent) => void | Promise<void>;
 
 export interface GitHubEmulatorOptions {
@@ -34,16 +38,27 @@ export interface GitHubEmulatorOptions {
   readonly onSecretWritten?: SecretWrittenHook;
   /** Rate limits to enforce (none by default). */
   readonly limits?: EmulatorLimits;
-  /** Serve under a path prefix, like GitHub Enterprise Server's `/api/v3` (default: none). */
+  /**
+   * Which GitHub to be: the OpenAPI description requests and answers are matched and validated against. Default
+   * `api.github.com`; `ghec` for GitHub Enterprise Cloud (GHE.com); `ghes-3.19` (or another release @octokit/openapi
+   * ships) for GitHub Enterprise Server, which also serves under `/api/v3` and sends `X-GitHub-Enterprise-Version`.
+   * Paths the description lacks (Codespaces on GHES) answer 404, as that GitHub would, and count as violations.
+   */
+  readonly description?: GitHubDescription;
+  /** Serve under a path prefix (default: `/api/v3` for a GHES description, none otherwise). */
   readonly basePath?: string;
   /** Clock (ms since epoch) for secret timestamps, the access log and limit windows; default `Date.now`. */
   readonly now?: () => number;
+  /** Extra endpoint groups (e.g. GitHub App endpoints); see extension.ts. */
+  readonly extensions?: readonly EmulatorExtension[];
 }
 
 /** A running emulator and the handles tests use to arrange and inspect it. */
-export interface GitHubEmulator {
+export interface GitHubEmulator extends GitHubStateApi {
   /** Base URL of the API, e.g. `http://127.0.0.1:43117` (plus basePath). */
   readonly url: string;
+  /** The OpenAPI description it validates against. */
+  readonly description: GitHubDescription;
   /** Access log of finished requests (no bodies, tokens or values). */
   readonly requests: readonly RequestLogEntry[];
   /** Contract breaches by the client or the emulator (method, path, what failed); tests expect none. */
@@ -54,40 +69,6 @@ export interface GitHubEmulator {
   readonly limitViolations: number;
   /** Requests in progress right now. */
   readonly inFlight: number;
-  /** Adds a repository (private by default) with a fresh Actions key pair. Idempotent. */
-  addRepo(owner: string, name: string, options?: { readonly private?: boolean }): void;
-  /** Registers a token; replaces an earlier grant for the same token. */
-  addToken(token: string, grant: TokenGrant): void;
-  /** Forgets a token: it then gets 401 Bad credentials. */
-  revokeToken(token: string): void;
-  /** The repository's current public key. */
-  publicKey(owner: string, repo: string): RepoPublicKey;
-  /**
-   * Archives (or with `false`, unarchives) a repository: `GET /repos/…` reports `archived`, and GitHub answers
-   * every write to it 403 "Repository was archived so is read-only.".
-   */
-  archiveRepo(owner: string, repo: string, archived?: boolean): void;
-  /**
-   * Renames a repository (`to.owner` unchanged) or transfers it (another owner): it keeps its ID, key pair and
-   * secrets, and requests to its old name get GitHub's redirect — 301 for GET, 307 for other methods, `Location`
-   * `…/repositories/{id}/…` — until a repository is created under the old name (`addRepo`).
-   */
-  moveRepo(owner: string, repo: string, to: { readonly owner: string; readonly name: string }): void;
-  /** Deletes a repository (with its redirects); `addRepo` under the same name then makes a new one, with a new ID. */
-  deleteRepo(owner: string, repo: string): void;
-  /** GitHub's numeric ID of the repository now under this name. */
-  repoId(owner: string, repo: string): number;
-  /** Whether a repository is under this name now (not moved away, not deleted). */
-  hasRepo(owner: string, repo: string): boolean;
-  /** Gives the repository a new key pair; PUTs sealed for the old key id then get 422. */
-  rotateRepoPublicKey(owner: string, repo: string): RepoPublicKey;
-  /** Stores a secret directly, as if written earlier (no request, no hook). */
-  setSecret(owner: string, repo: string, name: string, value: string): void;
-  /** Decrypted value of a secret, or undefined when absent. */
-  secretValue(owner: string, repo: string, name: string): string | undefined;
-  secretMeta(owner: string, repo: string, name: string): SecretMeta | undefined;
-  /** Names of the repository's secrets, sorted. */
-  secretNames(owner: string, repo: string): string[];
   /** Adds a fault rule; see FaultRule. */
   addFault(rule: FaultRule): FaultHandle;
   clearFaults(): void;
@@ -97,6 +78,8 @@ export interface GitHubEmulator {
   resetCounters(): void;
   /** Stops the server, dropping open connections and pending delayed requests. */
   close(): Promise<void>;
+  /** GitHub Apps: add one, install it, inspect the installation tokens minted (apps.ts). */
+  readonly apps: GitHubAppsEmulation;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -120,10 +103,19 @@ function tokenExpirationHeader(at: Date): string {
 }
 const GENERIC_DOCS = "https://docs.github.com/rest";
 
+/** `3.19.0` for `ghes-3.19`; undefined for descriptions that are not GitHub Enterprise Server's. */
+function enterpriseVersion(description: GitHubDescription): string | undefined {
+  const release = /^ghes-(\d+\.\d+)$/.exec(description)?.[1];
+  return release === undefined ? undefined : `${release}.0`;
+}
+
 /** Starts an emulator on an OS-chosen port of 127.0.0.1. */
 export async function startGitHubEmulator(options: GitHubEmulatorOptions = {}): Promise<GitHubEmulator> {
   const now = options.now ?? Date.now;
-  const [openApi, state] = await Promise.all([GitHubOpenApi.load(), EmulatorState.create(now)]);
+  const [openApi, state] = await Promise.all([
+    GitHubOpenApi.load(options.description ?? "api.github.com"),
+    EmulatorState.create(now),
+  ]);
   const emulator = new EmulatorServer(openApi, state, options, now);
   await emulator.listen();
   return emulator;
@@ -177,8 +169,12 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-class EmulatorServer implements GitHubEmulator {
+class EmulatorServer extends StateFacade implements GitHubEmulator {
   readonly #server: Server;
+  readonly #handlers: ReadonlyMap<string, Handler>;
+  readonly #extensions: readonly EmulatorExtension[];
+  readonly #apps: EmulatedApps;
+  readonly #enterpriseVersion: string | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #closing = new AbortController();
   readonly #faults = new FaultBook();
@@ -194,13 +190,20 @@ class EmulatorServer implements GitHubEmulator {
 
   constructor(
     private readonly openApi: GitHubOpenApi,
-    private readonly state: EmulatorState,
+    state: EmulatorState,
     options: GitHubEmulatorOptions,
     private readonly now: () => number,
   ) {
+    super(state);
     this.#hook = options.onSecretWritten;
     this.#limiter = new RateLimiter(options.limits ?? {}, now);
-    this.#basePath = (options.basePath ?? "").replace(/\/+$/, "");
+    // The GitHub App endpoints are an extension the emulator always serves (apps.ts).
+    this.#apps = new EmulatedApps(state, now);
+    this.#extensions = [this.#apps.extension, ...(options.extensions ?? [])];
+    this.#handlers = handlerTable(this.#extensions);
+    this.#enterpriseVersion = enterpriseVersion(openApi.description);
+    const defaultBase = this.#enterpriseVersion === undefined ? "" : "/api/v3";
+    this.#basePath = (options.basePath ?? defaultBase).replace(/\/+$/, "");
     if (this.#basePath !== "" && !this.#basePath.startsWith("/")) {
       throw new Error(`github-emulator: basePath must start with "/", got "${options.basePath}"`);
     }
@@ -220,6 +223,9 @@ class EmulatorServer implements GitHubEmulator {
   get url(): string {
     return `${this.#origin}${this.#basePath}`;
   }
+  get description(): GitHubDescription {
+    return this.openApi.description;
+  }
   get requests(): readonly RequestLogEntry[] {
     return this.#requests;
   }
@@ -235,49 +241,10 @@ class EmulatorServer implements GitHubEmulator {
   get inFlight(): number {
     return this.#inFlight;
   }
+  get apps(): GitHubAppsEmulation {
+    return this.#apps;
+  }
 
-  addRepo(owner: string, name: string, options: { readonly private?: boolean } = {}): void {
-    this.state.addRepo(owner, name, options);
-  }
-  addToken(token: string, grant: TokenGrant): void {
-    this.state.addToken(token, grant);
-  }
-  revokeToken(token: string): void {
-    this.state.revokeToken(token);
-  }
-  publicKey(owner: string, repo: string): RepoPublicKey {
-    return this.state.publicKey(this.state.requireRepo(owner, repo));
-  }
-  archiveRepo(owner: string, repo: string, archived = true): void {
-    this.state.requireRepo(owner, repo).archived = archived;
-  }
-  rotateRepoPublicKey(owner: string, repo: string): RepoPublicKey {
-    return this.state.rotatePublicKey(this.state.requireRepo(owner, repo));
-  }
-  moveRepo(owner: string, repo: string, to: { readonly owner: string; readonly name: string }): void {
-    this.state.moveRepo(owner, repo, to);
-  }
-  deleteRepo(owner: string, repo: string): void {
-    this.state.deleteRepo(owner, repo);
-  }
-  repoId(owner: string, repo: string): number {
-    return this.state.requireRepo(owner, repo).id;
-  }
-  hasRepo(owner: string, repo: string): boolean {
-    return this.state.findRepo(owner, repo) !== undefined;
-  }
-  setSecret(owner: string, repo: string, name: string, value: string): void {
-    this.state.putSecret(this.state.requireRepo(owner, repo), name, value);
-  }
-  secretValue(owner: string, repo: string, name: string): string | undefined {
-    return this.state.secretValue(this.state.requireRepo(owner, repo), name);
-  }
-  secretMeta(owner: string, repo: string, name: string): SecretMeta | undefined {
-    return this.state.secretMeta(this.state.requireRepo(owner, repo), name);
-  }
-  secretNames(owner: string, repo: string): string[] {
-    return this.state.listSecrets(this.state.requireRepo(owner, repo)).map((meta) => meta.name);
-  }
   addFault(rule: FaultRule): FaultHandle {
     return this.#faults.add(rule);
   }
@@ -352,11 +319,13 @@ class EmulatorServer implements GitHubEmulator {
     const inBase = url.pathname === this.#basePath || url.pathname.startsWith(`${this.#basePath}/`);
     if (inBase) exchange.path = url.pathname.slice(this.#basePath.length) || "/";
     const match = inBase ? this.openApi.match(exchange.method, exchange.path) : undefined;
-    const handler = match === undefined ? undefined : handlerFor(match.operation.operationId);
+    const handler = match === undefined ? undefined : this.#handlers.get(match.operation.operationId);
     if (match === undefined || handler === undefined) {
       const why =
         match === undefined
-          ? "no GitHub REST operation has this method and path"
+          ? this.openApi.description === "api.github.com"
+            ? "no GitHub REST operation has this method and path"
+            : `no operation in the ${this.openApi.description} description has this method and path`
           : `operation ${match.operation.operationId} is not implemented by the emulator`;
       this.#violate(exchange, `route not emulated: ${why}`);
       return { response: errorResponse(404, "Not Found", GENERIC_DOCS), check: "envelope" };
@@ -364,12 +333,17 @@ class EmulatorServer implements GitHubEmulator {
     const { operation } = match;
     exchange.route = operation.template;
     exchange.operationId = operation.operationId;
-    const owner = match.params.owner;
+    // Faults match an organization's endpoints by `owner` too.
+    const owner = match.params.owner ?? match.params.org;
     const repo = match.params.repo;
     if (owner !== undefined && repo !== undefined) exchange.repo = `${owner}/${repo}`;
 
     const token = bearerToken(req.headers.authorization);
-    const known = token === undefined || token === "" ? undefined : this.state.grantFor(token);
+    const known =
+      token === undefined || token === "" ? undefined : this.#authenticate(token, operation.operationId);
+    if (known !== undefined && "refusal" in known) {
+      return { response: errorResponse(401, known.refusal, GENERIC_DOCS), check: operation };
+    }
     // An expired token is refused like a revoked one.
     const grant =
       known?.expiresAt !== undefined && known.expiresAt.getTime() <= this.now() ? undefined : known;
@@ -379,7 +353,10 @@ class EmulatorServer implements GitHubEmulator {
     }
     exchange.login = grant.login;
     if (grant.kind === "classic") exchange.oauthScopes = (grant.scopes ?? ["repo"]).join(", ");
-    if (grant.expiresAt !== undefined) exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
+    // GitHub sends the header for personal tokens, not for installation tokens (which last an hour).
+    if (grant.expiresAt !== undefined && grant.installation === undefined) {
+      exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
+    }
 
     if (body === "too-large") {
       this.#violate(exchange, `request body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -438,8 +415,10 @@ class EmulatorServer implements GitHubEmulator {
       operation,
       params: match.params,
       query: url.searchParams,
+      path: exchange.path,
       body: json,
       grant,
+      credential: token ?? "",
       apiBase: this.url,
       webBase: this.#origin,
     });
@@ -492,14 +471,29 @@ class EmulatorServer implements GitHubEmulator {
     };
   }
 
+  /** The grant of a registered token, else the first extension's answer (a grant or a refusal) for the credential. */
+  #authenticate(credential: string, operationId: string): ExtensionAuthentication {
+    const grant = this.state.grantFor(credential);
+    if (grant !== undefined) return grant;
+    for (const extension of this.#extensions) {
+      const answer = extension.authenticate?.(credential, this.now(), operationId);
+      if (answer !== undefined) return answer;
+    }
+    return undefined;
+  }
+
   async #runHook(event: SecretWrittenEvent): Promise<void> {
     if (this.#hook === undefined) return;
     try {
       await this.#hook(event);
     } catch (error) {
-      this.#invariantFailures.push(
-        `after writing ${event.owner}/${event.repo} ${event.name}: ${messageOf(error)}`,
-      );
+      const { scope } = event;
+      // A repository's Actions secrets keep their original wording (`owner/repo NAME`).
+      const where =
+        scope.kind === "repository" && scope.store === "actions" && event.what === "secret"
+          ? `${scope.owner}/${scope.repo}`
+          : `${scopeLabel(scope)} ${event.what}`;
+      this.#invariantFailures.push(`after writing ${where} ${event.name}: ${messageOf(error)}`);
     }
   }
 
@@ -518,6 +512,11 @@ class EmulatorServer implements GitHubEmulator {
     const text = response.body === undefined ? undefined : JSON.stringify(response.body);
     const headers: Record<string, string> = {
       ...standardHeaders(exchange.requestId),
+      // GitHub Enterprise Server names its release on every answer (X-GitHub-Enterprise-Version, e.g. 3.19.0),
+      // as its API docs' "Schema" section showed: https://github.com/lerna/lerna/issues/1930
+      ...(this.#enterpriseVersion === undefined
+        ? {}
+        : { "x-github-enterprise-version": this.#enterpriseVersion }),
       ...this.#limiter.headers(exchange.login),
       ...(exchange.oauthScopes === undefined ? {} : { "x-oauth-scopes": exchange.oauthScopes }),
       ...(exchange.tokenExpiration === undefined

@@ -1,14 +1,37 @@
 /**
- * What the emulated GitHub knows: repositories (each with an Actions key pair and secrets), users and tokens.
- * Secret values are kept decrypted, behind a private field, so they never show up when state is printed.
+ * What the emulated GitHub knows: organizations, repositories (each with Actions, Dependabot and Codespaces secrets,
+ * environments, variables, topics, custom properties and files), users and tokens. Secret values are kept
+ * decrypted inside `SecretBox`es, behind private fields, so they never show up when state is printed.
  */
 import sodium from "libsodium-wrappers";
+import type { InstallationGrant } from "./apps.ts";
+import {
+  type OrgVisibility,
+  SECRET_STORES,
+  type SecretScope,
+  type SecretStore,
+  scopeLabel,
+} from "./scopes.ts";
+import { SecretBox } from "./secret-box.ts";
+import { VariableBook } from "./variable-book.ts";
 
-/** `write` may read and write Actions secrets; `read` may see the repository but no secrets (GitHub answers 403). */
+/**
+ * A fine-grained token's permission: `write` may read and write, `read` may only read (GitHub answers writes 403
+ * "Resource not accessible by personal access token"). Without any, secrets cannot even be read.
+ */
 export type TokenPermission = "write" | "read";
 
 /** The token owner's role on the repositories it reaches (GitHub's `push` is the UI's "write"). */
 export type RepoRole = "admin" | "maintain" | "write" | "triage" | "read";
+
+/**
+ * The token owner's role in the organizations: owners manage organization secrets and variables, members do not
+ * (GitHub answers 403). https://docs.github.com/en/organizations/managing-peoples-access-to-your-organization-with-roles/roles-in-an-organization
+ */
+export type OrgRole = "owner" | "member";
+
+/** A repository's visibility; `internal` repositories (GitHub Enterprise) report `private: true`. */
+export type RepoVisibility = "public" | "private" | "internal";
 
 /** What a registered token may do. */
 export interface TokenGrant {
@@ -16,8 +39,13 @@ export interface TokenGrant {
   readonly login: string;
   /** `all`, or repositories as `owner/name` (case-insensitive, like GitHub). */
   readonly repos: "all" | readonly string[];
-  /** A fine-grained token's "Secrets" repository permission (ignored for classic tokens). */
+  /**
+   * A fine-grained token's "Secrets" permission (repository and organization secrets of every store, ignored for
+   * classic tokens).
+   */
   readonly permission: TokenPermission;
+  /** A fine-grained token's "Variables" permission (default: `permission`). */
+  readonly variables?: TokenPermission;
   /**
    * `fine-grained` (default) or `classic`: a classic token's answers carry `X-OAuth-Scopes`, and without the
    * admin role GitHub refuses its secrets requests with "Must have admin rights to Repository.".
@@ -27,11 +55,20 @@ export interface TokenGrant {
   readonly scopes?: readonly string[];
   /** The owner's role on the repositories (default: `admin` with `write` permission, else `read`); secrets need admin. */
   readonly role?: RepoRole;
+  /** The owner's role in every organization (default: `owner` when the repository role is admin, else `member`). */
+  readonly orgRole?: OrgRole;
   /**
    * When the token expires: every answer then carries `GitHub-Authentication-Token-Expiration`, and after that
    * instant GitHub answers 401 Bad credentials. Undefined: a token without an expiration date (no header).
    */
   readonly expiresAt?: Date;
+  /** Set for a GitHub App's JWT (apps.ts): it is accepted by the App endpoints only. */
+  readonly app?: { readonly id: number };
+  /**
+   * Set for a GitHub App installation token (apps.ts): its permissions replace `permission` and `role`, and it
+   * reaches only the installation account's repositories.
+   */
+  readonly installation?: InstallationGrant;
 }
 
 /** The token owner's role on the repositories the grant reaches. */
@@ -39,18 +76,9 @@ export function roleOf(grant: TokenGrant): RepoRole {
   return grant.role ?? (grant.permission === "write" ? "admin" : "read");
 }
 
-/** A repository's current Actions public key, as `GET .../actions/secrets/public-key` returns it. */
-export interface RepoPublicKey {
-  readonly keyId: string;
-  /** Base64 (original variant) X25519 public key. */
-  readonly key: string;
-}
-
-/** A secret's metadata, as GitHub reports it (timestamps are ISO 8601 without milliseconds). */
-export interface SecretMeta {
-  readonly name: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+/** The token owner's role in the organizations. */
+export function orgRoleOf(grant: TokenGrant): OrgRole {
+  return grant.orgRole ?? (roleOf(grant) === "admin" ? "owner" : "member");
 }
 
 export interface UserRecord {
@@ -59,27 +87,43 @@ export interface UserRecord {
   readonly createdAt: string;
 }
 
-interface KeyPair {
-  readonly keyId: string;
-  readonly publicKey: Uint8Array;
-  readonly privateKey: Uint8Array;
+/** A repository's owner as bodies show it: a user, or an organization added with `addOrg`. */
+export interface OwnerRecord {
+  readonly login: string;
+  readonly id: number;
+  readonly type: "User" | "Organization";
 }
 
-/** A stored secret; the value sits in a private field so printing or serializing the record never reveals it. */
-class StoredSecret {
-  readonly #value: string;
-  constructor(
-    readonly name: string,
-    value: string,
-    readonly createdAt: string,
-    readonly updatedAt: string,
-  ) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
+/** Who sees an organization secret or variable. */
+export interface OrgAccess {
+  visibility: OrgVisibility;
+  /** Repository IDs, meaningful with visibility `selected`. */
+  readonly selected: Set<number>;
 }
+
+export interface OrgRecord {
+  readonly login: string;
+  readonly id: number;
+  readonly createdAt: string;
+  readonly stores: Readonly<Record<SecretStore, SecretBox>>;
+  /** Per store, upper-case secret name to who sees it. */
+  readonly secretAccess: Readonly<Record<SecretStore, Map<string, OrgAccess>>>;
+  readonly variables: VariableBook;
+  /** Upper-case variable name to who sees it. */
+  readonly variableAccess: Map<string, OrgAccess>;
+}
+
+export interface EnvironmentRecord {
+  /** As created (GitHub compares environment names case-insensitively). */
+  readonly name: string;
+  readonly id: number;
+  readonly createdAt: string;
+  readonly secrets: SecretBox;
+  readonly variables: VariableBook;
+}
+
+/** A custom property value: a string, several (multi-select), or null (unset). */
+export type PropertyValue = string | readonly string[] | null;
 
 export interface RepoRecord {
   /** Current owner and name; a rename or transfer changes them (the ID stays). */
@@ -88,20 +132,31 @@ export interface RepoRecord {
   readonly id: number;
   /** Earlier `owner/name`s (lower-case): GitHub redirects them here until another repository takes the name. */
   readonly formerNames: Set<string>;
-  readonly private: boolean;
+  visibility: RepoVisibility;
   readonly createdAt: string;
-  /** Every key id this repository ever handed out, current one included. */
-  readonly issuedKeyIds: Set<string>;
   /** Read-only: GitHub refuses every write ("Repository was archived so is read-only."). */
   archived: boolean;
-  keyPair: KeyPair;
-  readonly secrets: Map<string, StoredSecret>;
+  /** Secrets per store, each with its own key pair. */
+  readonly stores: Readonly<Record<SecretStore, SecretBox>>;
+  /** Environments by lower-case name. */
+  readonly environments: Map<string, EnvironmentRecord>;
+  readonly variables: VariableBook;
+  topics: readonly string[];
+  /** Custom property values by property name. */
+  readonly properties: Map<string, PropertyValue>;
+  /** File contents by path (no leading slash), on the default branch. */
+  readonly files: Map<string, string>;
 }
 
-/** Outcome of opening an `encrypted_value` for a repository. */
-export type OpenResult =
-  | { readonly ok: true; readonly value: string }
-  | { readonly ok: false; readonly reason: "stale-key-id" | "foreign-key-id" | "not-sealed-for-key" };
+/** Options of `addRepo`. */
+export interface RepoOptions {
+  /** Shorthand for visibility `private` (true, the default) or `public` (false). */
+  readonly private?: boolean;
+  /** Wins over `private`. */
+  readonly visibility?: RepoVisibility;
+  readonly topics?: readonly string[];
+  readonly properties?: Readonly<Record<string, PropertyValue>>;
+}
 
 /** GitHub limits: 48 KB per secret value; names are letters, digits and `_`, not starting with a digit. */
 const MAX_SECRET_BYTES = 48 * 1024;
@@ -116,6 +171,11 @@ function repoKey(owner: string, name: string): string {
   return `${owner}/${name}`.toLowerCase();
 }
 
+/** Whether a repository is private for GitHub's `private` visibility of organization secrets (internal counts). */
+export function isPrivate(repo: RepoRecord): boolean {
+  return repo.visibility !== "public";
+}
+
 /** Why GitHub would refuse a secret name, or undefined when it is acceptable. */
 export function secretNameProblem(name: string): string | undefined {
   if (!SECRET_NAME.test(name)) {
@@ -125,46 +185,101 @@ export function secretNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why GitHub would refuse a variable name, or undefined. Same rules as secrets.
+ * https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/store-information-in-variables#naming-conventions-for-configuration-variables
+ */
+export function variableNameProblem(name: string): string | undefined {
+  if (!SECRET_NAME.test(name)) {
+    return "Variable names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_). Spaces are not allowed. Must start with a letter ([a-z], [A-Z]) or underscores (_).";
+  }
+  if (name.toUpperCase().startsWith("GITHUB_")) return "Variable names must not start with GITHUB_.";
+  return undefined;
+}
+
+function storeBoxes(): Record<SecretStore, SecretBox> {
+  return { actions: new SecretBox(), dependabot: new SecretBox(), codespaces: new SecretBox() };
+}
+
 /** In-memory GitHub state. Call `EmulatorState.create()` (it waits for libsodium). */
 export class EmulatorState {
   readonly #repos = new Map<string, RepoRecord>();
+  /** The same repositories by ID (organization secrets name repositories by ID; thousands at a time). */
+  readonly #reposById = new Map<number, RepoRecord>();
+  readonly #orgs = new Map<string, OrgRecord>();
   readonly #tokens = new Map<string, TokenGrant>();
   readonly #users = new Map<string, UserRecord>();
   /** Former `owner/name`s (lower-case) of renamed or transferred repositories, to the repository now. */
   readonly #redirects = new Map<string, RepoRecord>();
   #nextId = 1_000_001;
-  #nextKeySerial = 0n;
 
-  private constructor(private readonly now: () => number) {}
+  private constructor(readonly now: () => number) {}
 
   static async create(now: () => number): Promise<EmulatorState> {
     await sodium.ready;
     return new EmulatorState(now);
   }
 
+  /** The current time as GitHub writes it in bodies. */
+  stamp(): string {
+    return githubTimestamp(this.now());
+  }
+
+  /** Adds an organization (idempotent, case-insensitive). Repositories whose owner it is belong to it. */
+  addOrg(login: string): OrgRecord {
+    const existing = this.#orgs.get(login.toLowerCase());
+    if (existing !== undefined) return existing;
+    const org: OrgRecord = {
+      login,
+      id: this.#nextId++,
+      createdAt: this.stamp(),
+      stores: storeBoxes(),
+      secretAccess: { actions: new Map(), dependabot: new Map(), codespaces: new Map() },
+      variables: new VariableBook(),
+      variableAccess: new Map(),
+    };
+    this.#orgs.set(login.toLowerCase(), org);
+    return org;
+  }
+
+  findOrg(login: string): OrgRecord | undefined {
+    return this.#orgs.get(login.toLowerCase());
+  }
+
+  requireOrg(login: string): OrgRecord {
+    const org = this.findOrg(login);
+    if (org === undefined) {
+      throw new Error(`github-emulator: organization ${login} does not exist; call addOrg() first`);
+    }
+    return org;
+  }
+
   /**
    * Adds a repository (idempotent: an existing one, matched case-insensitively, is returned unchanged). A name that
    * redirected to a renamed or transferred repository belongs to the new one from now on (GitHub drops the redirect).
    */
-  addRepo(owner: string, name: string, options: { readonly private?: boolean } = {}): RepoRecord {
+  addRepo(owner: string, name: string, options: RepoOptions = {}): RepoRecord {
     const existing = this.#repos.get(repoKey(owner, name));
     if (existing !== undefined) return existing;
     this.#redirects.get(repoKey(owner, name))?.formerNames.delete(repoKey(owner, name));
     this.#redirects.delete(repoKey(owner, name));
-    const keyPair = this.#newKeyPair();
     const repo: RepoRecord = {
       owner,
       name,
       id: this.#nextId++,
       formerNames: new Set(),
-      private: options.private ?? true,
-      createdAt: githubTimestamp(this.now()),
-      issuedKeyIds: new Set([keyPair.keyId]),
+      visibility: options.visibility ?? (options.private === false ? "public" : "private"),
+      createdAt: this.stamp(),
       archived: false,
-      keyPair,
-      secrets: new Map(),
+      stores: storeBoxes(),
+      environments: new Map(),
+      variables: new VariableBook(),
+      topics: [...(options.topics ?? [])],
+      properties: new Map(Object.entries(options.properties ?? {})),
+      files: new Map(),
     };
     this.#repos.set(repoKey(owner, name), repo);
+    this.#reposById.set(repo.id, repo);
     return repo;
   }
 
@@ -172,9 +287,20 @@ export class EmulatorState {
     return this.#repos.get(repoKey(owner, name));
   }
 
+  /** The repository with this ID, if it exists. */
+  repoById(id: number): RepoRecord | undefined {
+    return this.#reposById.get(id);
+  }
+
+  /** Repositories whose owner is `owner` (case-insensitive), oldest first. */
+  reposOf(owner: string): RepoRecord[] {
+    const lower = owner.toLowerCase();
+    return [...this.#repos.values()].filter((repo) => repo.owner.toLowerCase() === lower);
+  }
+
   /**
-   * Renames and/or transfers a repository: it keeps its ID, key pair and secrets; its old name redirects to it
-   * (GitHub: 301 for GET, 307 for other methods) until a repository is created under that name.
+   * Renames and/or transfers a repository: it keeps its ID, key pairs, environments and secrets; its old name
+   * redirects to it (GitHub: 301 for GET, 307 for other methods) until a repository is created under that name.
    */
   moveRepo(owner: string, name: string, to: { readonly owner: string; readonly name: string }): RepoRecord {
     const repo = this.requireRepo(owner, name);
@@ -197,11 +323,18 @@ export class EmulatorState {
     return repo;
   }
 
-  /** Deletes a repository and every redirect to it. */
+  /** Deletes a repository, every redirect to it, and its place in organization secrets' selected repositories. */
   deleteRepo(owner: string, name: string): void {
     const repo = this.requireRepo(owner, name);
     this.#repos.delete(repoKey(owner, name));
+    this.#reposById.delete(repo.id);
     for (const former of repo.formerNames) this.#redirects.delete(former);
+    for (const org of this.#orgs.values()) {
+      for (const store of SECRET_STORES) {
+        for (const access of org.secretAccess[store].values()) access.selected.delete(repo.id);
+      }
+      for (const access of org.variableAccess.values()) access.selected.delete(repo.id);
+    }
   }
 
   /**
@@ -224,6 +357,91 @@ export class EmulatorState {
     return repo;
   }
 
+  /** Adds an environment to a repository (idempotent, case-insensitive), with its own key pair. */
+  addEnvironment(repo: RepoRecord, name: string): EnvironmentRecord {
+    const existing = repo.environments.get(name.toLowerCase());
+    if (existing !== undefined) return existing;
+    const environment: EnvironmentRecord = {
+      name,
+      id: this.#nextId++,
+      createdAt: this.stamp(),
+      secrets: new SecretBox(),
+      variables: new VariableBook(),
+    };
+    repo.environments.set(name.toLowerCase(), environment);
+    return environment;
+  }
+
+  findEnvironment(repo: RepoRecord, name: string): EnvironmentRecord | undefined {
+    return repo.environments.get(name.toLowerCase());
+  }
+
+  requireEnvironment(repo: RepoRecord, name: string): EnvironmentRecord {
+    const environment = this.findEnvironment(repo, name);
+    if (environment === undefined) {
+      throw new Error(
+        `github-emulator: repository ${repo.owner}/${repo.name} has no environment ${name}; call addEnvironment() first`,
+      );
+    }
+    return environment;
+  }
+
+  /** The secrets of a scope, or undefined when the repository, environment or organization does not exist. */
+  boxAt(scope: SecretScope): SecretBox | undefined {
+    switch (scope.kind) {
+      case "organization":
+        return this.findOrg(scope.org)?.stores[scope.store];
+      case "repository":
+        return this.findRepo(scope.owner, scope.repo)?.stores[scope.store];
+      case "environment": {
+        const repo = this.findRepo(scope.owner, scope.repo);
+        return repo === undefined ? undefined : this.findEnvironment(repo, scope.environment)?.secrets;
+      }
+    }
+  }
+
+  /** Every scope that exists: each organization's and repository's stores, and every environment. */
+  *allScopes(): Generator<SecretScope> {
+    for (const org of this.#orgs.values()) {
+      for (const store of SECRET_STORES) yield { kind: "organization", org: org.login, store };
+    }
+    for (const repo of this.#repos.values()) {
+      for (const store of SECRET_STORES)
+        yield { kind: "repository", owner: repo.owner, repo: repo.name, store };
+      for (const environment of repo.environments.values()) {
+        yield { kind: "environment", owner: repo.owner, repo: repo.name, environment: environment.name };
+      }
+    }
+  }
+
+  /** Like boxAt, failing with a message naming what is missing (for the test-facing API). */
+  requireBoxAt(scope: SecretScope): SecretBox {
+    switch (scope.kind) {
+      case "organization":
+        return this.requireOrg(scope.org).stores[scope.store];
+      case "repository":
+        return this.requireRepo(scope.owner, scope.repo).stores[scope.store];
+      case "environment":
+        return this.requireEnvironment(this.requireRepo(scope.owner, scope.repo), scope.environment).secrets;
+    }
+  }
+
+  /** The variables of a scope (store `actions` only), failing with a message naming what is missing. */
+  requireVariablesAt(scope: SecretScope): VariableBook {
+    if (scope.kind !== "environment" && scope.store !== "actions") {
+      throw new Error(`github-emulator: ${scopeLabel(scope)} has no variables: variables are Actions-only`);
+    }
+    switch (scope.kind) {
+      case "organization":
+        return this.requireOrg(scope.org).variables;
+      case "repository":
+        return this.requireRepo(scope.owner, scope.repo).variables;
+      case "environment":
+        return this.requireEnvironment(this.requireRepo(scope.owner, scope.repo), scope.environment)
+          .variables;
+    }
+  }
+
   addToken(token: string, grant: TokenGrant): void {
     if (token === "") throw new Error("github-emulator: a token must not be empty");
     this.#tokens.set(token, { ...grant, repos: grant.repos === "all" ? "all" : [...grant.repos] });
@@ -238,11 +456,19 @@ export class EmulatorState {
     return this.#tokens.get(token);
   }
 
+  /** The owner of a repository: its organization when one was added under that login, else a user. */
+  ownerOf(repo: RepoRecord): OwnerRecord {
+    const org = this.findOrg(repo.owner);
+    if (org !== undefined) return { login: org.login, id: org.id, type: "Organization" };
+    const user = this.user(repo.owner);
+    return { login: user.login, id: user.id, type: "User" };
+  }
+
   /** The user record for a login, created on first sight. */
   user(login: string): UserRecord {
     let user = this.#users.get(login);
     if (user === undefined) {
-      user = { login, id: this.#nextId++, createdAt: githubTimestamp(this.now()) };
+      user = { login, id: this.#nextId++, createdAt: this.stamp() };
       this.#users.set(login, user);
     }
     return user;
@@ -255,38 +481,21 @@ export class EmulatorState {
    */
   accessibleRepo(grant: TokenGrant, owner: string, name: string): RepoRecord | undefined {
     const repo = this.findRepo(owner, name);
-    if (repo === undefined) return undefined;
-    if (grant.repos === "all") return repo;
+    return repo !== undefined && this.reaches(grant, repo) ? repo : undefined;
+  }
+
+  /** Whether a grant reaches a repository. */
+  reaches(grant: TokenGrant, repo: RepoRecord): boolean {
+    // An installation token reaches its installation's account only.
+    if (
+      grant.installation !== undefined &&
+      repo.owner.toLowerCase() !== grant.installation.account.toLowerCase()
+    ) {
+      return false;
+    }
+    if (grant.repos === "all") return true;
     const names = new Set([repoKey(repo.owner, repo.name), ...repo.formerNames]);
-    return grant.repos.some((full) => names.has(full.toLowerCase())) ? repo : undefined;
-  }
-
-  publicKey(repo: RepoRecord): RepoPublicKey {
-    return {
-      keyId: repo.keyPair.keyId,
-      key: sodium.to_base64(repo.keyPair.publicKey, sodium.base64_variants.ORIGINAL),
-    };
-  }
-
-  /** Replaces the repository's key pair; values sealed for the old key are then refused. */
-  rotatePublicKey(repo: RepoRecord): RepoPublicKey {
-    repo.keyPair = this.#newKeyPair();
-    repo.issuedKeyIds.add(repo.keyPair.keyId);
-    return this.publicKey(repo);
-  }
-
-  /** Opens a base64 sealed box sent for `keyId`; never throws. */
-  openSealedValue(repo: RepoRecord, keyId: string, encryptedValue: string): OpenResult {
-    if (keyId !== repo.keyPair.keyId) {
-      return { ok: false, reason: repo.issuedKeyIds.has(keyId) ? "stale-key-id" : "foreign-key-id" };
-    }
-    try {
-      const sealed = Buffer.from(encryptedValue, "base64");
-      const opened = sodium.crypto_box_seal_open(sealed, repo.keyPair.publicKey, repo.keyPair.privateKey);
-      return { ok: true, value: new TextDecoder().decode(opened) };
-    } catch {
-      return { ok: false, reason: "not-sealed-for-key" };
-    }
+    return grant.repos.some((full) => names.has(full.toLowerCase()));
   }
 
   /** Why GitHub would refuse this value, or undefined. */
@@ -295,42 +504,5 @@ export class EmulatorState {
     return bytes > MAX_SECRET_BYTES
       ? `Secret value is ${bytes} bytes; the limit is ${MAX_SECRET_BYTES}.`
       : undefined;
-  }
-
-  /** Stores a secret (names are case-insensitive and kept upper-case, as GitHub does). */
-  putSecret(repo: RepoRecord, name: string, value: string): "created" | "updated" {
-    const upper = name.toUpperCase();
-    const stamp = githubTimestamp(this.now());
-    const previous = repo.secrets.get(upper);
-    repo.secrets.set(upper, new StoredSecret(upper, value, previous?.createdAt ?? stamp, stamp));
-    return previous === undefined ? "created" : "updated";
-  }
-
-  deleteSecret(repo: RepoRecord, name: string): boolean {
-    return repo.secrets.delete(name.toUpperCase());
-  }
-
-  secretValue(repo: RepoRecord, name: string): string | undefined {
-    return repo.secrets.get(name.toUpperCase())?.reveal();
-  }
-
-  secretMeta(repo: RepoRecord, name: string): SecretMeta | undefined {
-    const secret = repo.secrets.get(name.toUpperCase());
-    if (secret === undefined) return undefined;
-    return { name: secret.name, createdAt: secret.createdAt, updatedAt: secret.updatedAt };
-  }
-
-  /** Secrets of a repository, sorted by name like GitHub lists them. */
-  listSecrets(repo: RepoRecord): SecretMeta[] {
-    return [...repo.secrets.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map(({ name, createdAt, updatedAt }) => ({ name, createdAt, updatedAt }));
-  }
-
-  #newKeyPair(): KeyPair {
-    const { publicKey, privateKey } = sodium.crypto_box_keypair();
-    // GitHub key ids are long decimal strings, e.g. "3380204578043523366".
-    const keyId = (3_380_204_578_043_523_366n + this.#nextKeySerial++ * 7_919n).toString();
-    return { keyId, publicKey, privateKey };
   }
 }
