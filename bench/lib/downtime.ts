@@ -32,6 +32,8 @@ export class DowntimeMonitor {
   readonly #clock: ScaledClock;
   readonly #github: GitHubEmulator;
   readonly #repos: readonly string[];
+  /** The listed repositories by lower-case `owner/name` (GitHub's names are case-insensitive). */
+  readonly #byName: ReadonlyMap<string, string>;
   readonly #keyIdName: string;
   readonly #secretName: string;
   readonly #iam: IAMClient;
@@ -59,6 +61,7 @@ export class DowntimeMonitor {
     this.#clock = options.clock;
     this.#github = options.github;
     this.#repos = options.repos;
+    this.#byName = new Map(options.repos.map((repo) => [repo.toLowerCase(), repo]));
     this.#keyIdName = options.keyIdSecretName;
     this.#secretName = options.secretKeySecretName;
     this.#endpoint = options.motoEndpoint;
@@ -84,7 +87,7 @@ export class DowntimeMonitor {
 
   /** For the emulator's write hook: re-evaluates the repository that was just written. */
   readonly onSecretWritten = async (event: SecretWrittenEvent): Promise<void> => {
-    const repo = this.#repos.find((r) => r.toLowerCase() === `${event.owner}/${event.repo}`.toLowerCase());
+    const repo = this.#byName.get(`${event.owner}/${event.repo}`.toLowerCase());
     if (repo === undefined) return;
     const keyId = this.#value(repo, this.#keyIdName);
     const now = this.#clock.now();

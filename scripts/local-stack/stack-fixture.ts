@@ -46,6 +46,7 @@ import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
   type GitHubDescription,
+  type EmulatorLimits,
   type GitHubEmulator,
   type SecretScope,
   type SecretWrittenEvent,
@@ -114,6 +115,11 @@ export interface StackOptions {
   readonly tokenPermission?: "write" | "read";
   /** The token's type, scopes and its user's role (default: a fine-grained token of an admin). */
   readonly tokenGrant?: Pick<TokenGrant, "kind" | "scopes" | "role">;
+  /**
+   * GitHub's limits the emulator enforces, e.g. `{ requestsPerHour: 10 }` for the primary rate limit (none by
+   * default). Their windows run on the stack's fake clock, so an aws:sleep that advances it lets them reset.
+   */
+  readonly githubLimits?: EmulatorLimits;
   /** Repositories (of `githubRepos`) that are archived: GitHub refuses writes to them. */
   readonly archivedRepos?: readonly string[];
   /** Active access keys the user has before the stack manages it (created oldest first). */
@@ -319,6 +325,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
   const github = await startGitHubEmulator({
     now: () => Date.now() + clockOffsetMs,
     ...(options.githubDescription === undefined ? {} : { description: options.githubDescription }),
+    ...(options.githubLimits ? { limits: options.githubLimits } : {}),
   });
   const app =
     appSlug === undefined
