@@ -45,8 +45,8 @@ import {
 import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
-  type GitHubDescription,
   type EmulatorLimits,
+  type GitHubDescription,
   type GitHubEmulator,
   type SecretScope,
   type SecretWrittenEvent,
