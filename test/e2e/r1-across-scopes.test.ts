@@ -9,6 +9,7 @@ import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
 import { createStack, type Stack } from "../../scripts/local-stack/stack-fixture.ts";
+import { targetLabel } from "../../src/domain/target.ts";
 
 const endpoint = inject("motoEndpoint");
 
@@ -157,7 +158,7 @@ describe("the stack fixture's R1 check across scopes", () => {
     expect(problems).toEqual([
       `now: ${org}/app reads key ${key} (from ${org}/app (actions)), which is Inactive in IAM`,
     ]);
-    expect(stack.targets().map((target) => `${target.owner}/${target.name}`)).toEqual([`${org}/app`]);
+    expect(stack.targets().map(targetLabel)).toEqual([`${org}/app`]);
   });
 
   it("fails for a repository a custom property selects by one of a multi-select's values, in the entry's store", async () => {
