@@ -322,6 +322,10 @@ describe("the rotation schedule", () => {
     expect(input).toMatchObject({ DryRun: ["false"], ReplaceOlderKey: ["false"] });
   });
 
+  it("changes only after the runbooks' default versions, so its Input never names a parameter the default lacks", () => {
+    expect(resource(template, "rEventsRuleRotate").DependsOn).toBe("rRunbookDefaultVersions");
+  });
+
   it("says its runs are the schedule's (StartedBy=schedule), so one that meets a rotation in progress leaves it quietly", () => {
     const input = JSON.parse(String(resolveIntrinsics(target.Input as Json))) as Record<string, unknown>;
     const runbook = resource(template, "rAkmSsmAutomation").Properties.Content as {
