@@ -59,6 +59,32 @@ const ExecutionId = v.pipe(
   ),
 );
 
+/**
+ * Who started an execution of the Rotate runbook (its `StartedBy` parameter): `schedule` is what the stack's
+ * schedule rule passes (templates/50-schedule-alerts.yaml, its target's Input), `user` the default, so a run from
+ * the console or the CLI is a user's. It decides what a run does when another execution holds the rotation lock
+ * (src/lifecycle/held-lock.ts).
+ */
+export const STARTED_BY = ["user", "schedule"] as const;
+export type StartedBy = (typeof STARTED_BY)[number];
+
+const StartedByParameter = v.picklist(
+  STARTED_BY,
+  (issue) =>
+    `StartedBy must be ${STARTED_BY.map((value) => `"${value}"`).join(" or ")}, not ${jsonTypeOf(issue.input)}`,
+);
+
+/**
+ * Before the Rotate loop: take the rotation lock for this execution, or learn that another execution holds it
+ * (a scheduled run then leaves the rotation to it; a user's run stops Failed).
+ */
+export const RotateStartEvent = eventObject({
+  action: v.literal("rotate-start"),
+  dryRun: v.optional(Flag("DryRun"), false),
+  startedBy: v.optional(StartedByParameter, "user"),
+  executionId: v.optional(ExecutionId, "manual"),
+});
+
 export const RotateEvent = eventObject({
   action: v.literal("rotate"),
   dryRun: v.optional(Flag("DryRun"), false),
@@ -76,6 +102,7 @@ export const RotateResultEvent = eventObject({
 export const RetireEvent = eventObject({
   action: v.literal("retire"),
   dryRun: v.optional(Flag("DryRun"), false),
+  startedBy: v.optional(StartedByParameter, "user"),
   executionId: v.optional(ExecutionId, "manual"),
 });
 
@@ -250,6 +277,7 @@ export function isS3Event(event: unknown): boolean {
 }
 
 export const ACTIONS = [
+  "rotate-start",
   "rotate",
   "rotate-result",
   "retire",
@@ -265,7 +293,15 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const Events = v.variant(
   "action",
-  [RotateEvent, RotateResultEvent, RetireEvent, ListReposEvent, AddRepoEvent, DeleteRepoEvent],
+  [
+    RotateStartEvent,
+    RotateEvent,
+    RotateResultEvent,
+    RetireEvent,
+    ListReposEvent,
+    AddRepoEvent,
+    DeleteRepoEvent,
+  ],
   (issue) => {
     const actions = ACTIONS.filter((a) => a !== "list-changed")
       .map((a) => `"${a}"`)
@@ -305,12 +341,15 @@ export type RunStatus = "Succeeded" | "Failed" | "InProgress";
 /**
  * What the runbook does next; never empty, so a branch or loop condition never reads "" (the Automation
  * docs leave the value of an empty or unmatched output undefined: see shared/reference/platform-facts.md).
+ * - rotate-start: `rotate` (this execution holds the rotation lock, or needs none in a dry run: go on to the
+ *   loop) | `leave` (a scheduled run found another execution rotating: end, Success, having changed nothing) |
+ *   `failed`
  * - rotate: `again` (invoke again once `resumeAt` has passed) | `done` | `failed`
  * - rotate-result: `retire` (sleep until `retireAfter`, then Retire) | `continues` (the rotation is unfinished
  *   after the loop's last iteration; the next execution resumes it) | `done` | `failed`
  * - retire, list-repos, add-repo, delete-repo, list-changed: `done` | `failed`
  */
-export type Next = "again" | "retire" | "continues" | "done" | "failed";
+export type Next = "rotate" | "leave" | "again" | "retire" | "continues" | "done" | "failed";
 
 /** Per-repository results (the outcome's; the answer carries only counts and the first failures). */
 export type RepoResultKind =

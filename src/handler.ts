@@ -44,6 +44,7 @@ import { rotate } from "./lifecycle/rotate.ts";
 import type { RotationDeps } from "./lifecycle/rotation-context.ts";
 import { rotationResult } from "./lifecycle/rotation-result.ts";
 import { SplitStateStore } from "./lifecycle/split-state-store.ts";
+import { startRotation } from "./lifecycle/start-rotation.ts";
 import { systemClock } from "./ports.ts";
 import { renderAnswer, repoLogLines, shadowLogLines } from "./render-answer.ts";
 import { announceListChange } from "./repos/list-changed.ts";
@@ -161,6 +162,17 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
       return addRepo(config, input.entry, w.settings.allowedOwners);
     case "delete-repo":
       return deleteRepo(config, input.entry);
+    case "rotate-start": {
+      log(`rotate-start started (execution ${input.executionId}, started by ${input.startedBy})`);
+      // Only the lease: a scheduled start beside a rotation reads no token and no list.
+      const lock = new S3RunLock(w.s3, w.settings.configBucket, lockKey(w.settings.configKey));
+      const outcome = await startRotation(
+        { lock, clock: systemClock, log },
+        { owner: input.executionId, dryRun: input.dryRun, startedBy: input.startedBy },
+      );
+      log(`rotate-start finished: ${outcome.status} (next: ${outcome.next})`);
+      return outcome;
+    }
     case "rotate":
     case "rotate-result":
     case "retire": {
@@ -242,7 +254,7 @@ function dispatchRotation(
     case "rotate-result":
       return rotationResult(deps, options);
     case "retire":
-      return retire(deps, { ...options, deadline });
+      return retire(deps, { ...options, deadline, startedBy: input.startedBy });
   }
 }
 

@@ -29,7 +29,7 @@ export interface OursOutcome {
   readonly executions: number;
   /** RotateLoop iterations (Rotate invocations) over all executions. */
   readonly iterations: number;
-  /** Lambda invocations of every kind (Rotate, RotateResult, Retire). */
+  /** Lambda invocations of every kind (Start, Rotate, RotateResult, Retire). */
   readonly invocations: number;
   /**
    * WaitForWriteBudget steps that actually waited (1 s or more), and how long in total (emulated ms): for GitHub's

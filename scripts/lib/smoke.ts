@@ -677,7 +677,7 @@ function stepLabel(step: StepExecution): string {
  *   Summary                 non-empty, at most 4,000 bytes
  *   every output            resolved (no "{{ ... }}" left) and nothing shaped like a secret
  */
-const NEXT_VALUES = ["again", "done", "failed", "retire", "continues"] as const;
+const NEXT_VALUES = ["again", "done", "failed", "retire", "continues", "rotate", "leave"] as const;
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKey.html: AccessKeyId, 16-128 [\w]+;

@@ -62,6 +62,47 @@ export function s3ObjectEvent(change: {
   };
 }
 
+/**
+ * The event Systems Manager sends to EventBridge when an Automation execution changes status, as documented (the
+ * "Automation Execution Status-change Notification" example of
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html):
+ * `detail.Status` is the execution's status and `detail.Definition` the runbook's name.
+ */
+export function automationExecutionEvent(execution: {
+  readonly executionId: string;
+  readonly definition: string;
+  readonly status: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly time: Date;
+  readonly executedBy?: string;
+}): Record<string, unknown> {
+  const time = `${execution.time.toISOString().slice(0, 19)}Z`;
+  return {
+    version: "0",
+    id: "d290ece9-1088-4383-9df6-cd5b4ac42b99",
+    "detail-type": "EC2 Automation Execution Status-change Notification",
+    source: "aws.ssm",
+    account: execution.accountId,
+    time,
+    region: execution.region,
+    resources: [
+      `arn:aws:ssm:${execution.region}:${execution.accountId}:automation-execution/${execution.executionId}`,
+      `arn:aws:ssm:${execution.region}:${execution.accountId}:automation-definition/${execution.definition}:1`,
+    ],
+    detail: {
+      ExecutionId: execution.executionId,
+      Definition: execution.definition,
+      DefinitionVersion: 1.0,
+      Status: execution.status,
+      StartTime: time,
+      EndTime: time,
+      Time: 5753.0,
+      ExecutedBy: execution.executedBy ?? `arn:aws:iam::${execution.accountId}:user/userName`,
+    },
+  };
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -43,7 +43,7 @@ import {
   type StaticCredentials,
   uniqueName,
 } from "./aws-fixtures.ts";
-import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
+import { automationExecutionEvent, matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
   type EmulatorLimits,
@@ -172,7 +172,7 @@ export interface RunOptions {
   readonly beforeInvoke?: (call: {
     readonly stepName: string;
     readonly index: number;
-    readonly previous: LambdaInvocation | undefined;
+    readonly previous: StepInvocation | undefined;
   }) => void | Promise<void>;
   /** Whether an invoke step fails on FunctionError, which AWS does not document (SimulatorHooks.functionError). */
   readonly functionError?: "fail-step" | "continue";
@@ -180,11 +180,14 @@ export interface RunOptions {
   readonly loopMaxIterations?: number;
 }
 
+/** One Lambda invocation of a runbook execution, with the step that made it. */
+export type StepInvocation = LambdaInvocation & { readonly stepName: string };
+
 /** One runbook execution and everything the function printed during it. */
 export interface RunbookRun {
   readonly execution: AutomationExecution;
-  /** Each Lambda invocation of the run, in order. */
-  readonly invocations: readonly LambdaInvocation[];
+  /** Each Lambda invocation of the run, in order, with its step (Rotate: Start, then Rotate, ...). */
+  readonly invocations: readonly StepInvocation[];
   /** What the Lambda returned last (its `Payload`), for convenient asserts. */
   readonly lastResult: HandlerResult | undefined;
 }
@@ -244,6 +247,17 @@ export interface Stack {
     parameters?: Readonly<Record<string, unknown>>,
     options?: RunOptions,
   ): Promise<RunbookRun>;
+  /**
+   * What the stack's schedule does: starts the runbook its rule rEventsRuleRotate targets with the parameters of
+   * the target's Input (the template's, as EventBridge passes them:
+   * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-cwe-target.html).
+   */
+  startBySchedule(options?: RunOptions): Promise<RunbookRun>;
+  /**
+   * Whether the stack's alert rule rEventsRuleAlert (its EventPattern in the template) matches the status-change
+   * event Systems Manager sends when `execution` of runbook `name` ends, i.e. whether it e-mails an alert.
+   */
+  alertRuleMatches(name: RunbookName, execution: AutomationExecution): boolean;
   /** Invokes the stack's function directly with `event` (as `aws lambda invoke` or EventBridge would). */
   invokeFunction(event: unknown): Promise<LambdaInvocation>;
   /**
@@ -443,6 +457,15 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     const runbooks = new Map<string, TemplateRunbook>(
       templateRunbooks(template, context).map((r) => [r.name, r]),
     );
+    // The stack as EventBridge rules see it: a document's Ref is its name (as deployed), which the schedule's target
+    // and the alert rule's pattern name.
+    const ruleContext: StackContext = {
+      ...context,
+      resources: {
+        ...context.resources,
+        ...Object.fromEntries([...runbooks.values()].map((r) => [r.logicalId, { ref: r.name }])),
+      },
+    };
     const everyStdoutStderr: string[] = [];
     const capturedTexts: string[] = [];
     const knownSecrets = new Map<string, string>(); // value -> label (never the value)
@@ -630,7 +653,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       async runRunbook(name, runParameters = {}, runOptions = {}) {
         const runbook = runbookDocument(name);
         await resolveSelected();
-        const invocations: LambdaInvocation[] = [];
+        const invocations: StepInvocation[] = [];
         let execution: AutomationExecution;
         try {
           execution = await runAutomation(runbook.document, runParameters, {
@@ -661,7 +684,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
                 previous: invocations.at(-1),
               });
               const invocation = await invoke(call.payload, call.timeoutMs, runOptions.killLambda);
-              invocations.push(invocation);
+              invocations.push({ ...invocation, stepName: call.stepName });
               everyStdoutStderr.push(invocation.logs);
               return invocation;
             },
@@ -679,6 +702,37 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         const lastResult =
           last && last.functionError === undefined ? (last.result as HandlerResult | undefined) : undefined;
         return { execution, invocations, lastResult };
+      },
+
+      async startBySchedule(runOptions = {}) {
+        const resolver = new IntrinsicResolver(template, ruleContext);
+        const rule = resolver.resolve(template.Resources.rEventsRuleRotate?.Properties ?? {}) as {
+          Targets?: { Arn?: string; Input?: string }[];
+        };
+        const [target, ...others] = rule.Targets ?? [];
+        const rotate = runbookDocument("Rotate");
+        if (others.length > 0 || !target?.Arn?.endsWith(`:automation-definition/${rotate.name}:$DEFAULT`)) {
+          throw new Error(
+            `stack-fixture: the schedule rule does not target the Rotate runbook ${rotate.name} alone (${JSON.stringify(rule.Targets)}).`,
+          );
+        }
+        const input = JSON.parse(target.Input ?? "{}") as Record<string, unknown>;
+        return stack.runRunbook("Rotate", input, runOptions);
+      },
+
+      alertRuleMatches(name, execution) {
+        const rule = template.Resources.rEventsRuleAlert;
+        if (rule === undefined) throw new Error("stack-fixture: the template has no rule rEventsRuleAlert");
+        const pattern = new IntrinsicResolver(template, ruleContext).resolve(rule.Properties?.EventPattern);
+        const event = automationExecutionEvent({
+          executionId: execution.executionId,
+          definition: runbookDocument(name).name,
+          status: execution.status,
+          region: MOTO_REGION,
+          accountId: MOTO_ACCOUNT_ID,
+          time: new Date(Date.now() + clockOffsetMs),
+        });
+        return matchesEventPattern(pattern, event);
       },
 
       async invokeFunction(event) {

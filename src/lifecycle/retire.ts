@@ -1,6 +1,7 @@
 import { nameTargets, targetNoun } from "../domain/name-targets.ts";
 import { targetLabel } from "../domain/target.ts";
 import { toAkmError } from "../errors.ts";
+import type { StartedBy } from "../handler-contract.ts";
 import { holdersOf } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import type { RotationDeps } from "./rotation-context.ts";
@@ -14,6 +15,11 @@ export interface RetireOptions {
   readonly dryRun: boolean;
   /** Stop the shadowing re-check after this instant (the step's time budget); none: check every repository. */
   readonly deadline?: Date;
+  /**
+   * Who started the execution (default "user"): a scheduled run that finds another execution holding the lock
+   * leaves the retirement to it instead of failing (src/lifecycle/held-lock.ts).
+   */
+  readonly startedBy?: StartedBy;
 }
 
 /**
@@ -27,7 +33,13 @@ export interface RetireOptions {
  */
 export async function retire(deps: RotationDeps, options: RetireOptions): Promise<RunOutcome> {
   if (options.dryRun) return retireOnce(deps, true, options.deadline);
-  return withRunLock(deps, options.owner, "retire", () => retireOnce(deps, false, options.deadline));
+  return withRunLock(
+    deps,
+    options.owner,
+    "retire",
+    () => retireOnce(deps, false, options.deadline),
+    options.startedBy,
+  );
 }
 
 async function retireOnce(

@@ -48,7 +48,10 @@ describe("Rotate runbook after the function died mid-rotation", () => {
 
     // Assess
     expect(crashed.execution.status).toBe("Failed");
-    expect(crashed.invocations[0]?.outcome).toBe("killed");
+    expect(crashed.invocations.map((invocation) => [invocation.stepName, invocation.outcome])).toEqual([
+      ["Start", "returned"],
+      ["Rotate", "killed"],
+    ]);
     expect(firstRepoKeyId, "the dead run had not written the key ID yet").toBe(oldKey);
     expect(execution.failureMessage).toBeUndefined();
     expect(execution.status).toBe("Success");

@@ -15,6 +15,9 @@ describe("Rotate runbook with DryRun=true", () => {
     // Assess
     expect(execution.status).toBe("Success");
     expect(execution.steps.map((step) => step.stepName)).toEqual([
+      "Start",
+      "CheckStart",
+      "ChooseStart",
       "RotateLoop",
       "Rotate",
       "CheckRotate",

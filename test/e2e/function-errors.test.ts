@@ -38,7 +38,11 @@ describe.each(AWS_ANSWERS)("a function error when Automation's answer to Functio
     const { execution, invocations } = await stack.runRunbook("Rotate", {}, { functionError: answer });
 
     // Assess
-    expect(invocations.map((invocation) => invocation.outcome)).toEqual(["timed-out"]);
+    // Start only takes the rotation lock (no GitHub call); the loop's Rotate times out.
+    expect(invocations.map((invocation) => [invocation.stepName, invocation.outcome])).toEqual([
+      ["Start", "returned"],
+      ["Rotate", "timed-out"],
+    ]);
     expect(execution.status).toBe("Failed");
     expect(execution.failureMessage).toContain("Task timed out after 3.00 seconds");
     expect(failedStep(execution).name).toBe(answer === "fail-step" ? "Rotate" : "CheckRotate");
@@ -59,7 +63,10 @@ describe.each(AWS_ANSWERS)("a function error when Automation's answer to Functio
     );
 
     // Assess
-    expect(invocations.map((invocation) => invocation.outcome)).toEqual(["killed"]);
+    expect(invocations.map((invocation) => [invocation.stepName, invocation.outcome])).toEqual([
+      ["Start", "returned"],
+      ["Rotate", "killed"],
+    ]);
     expect(execution.status).toBe("Failed");
     expect(execution.failureMessage).toContain("Runtime exited with error: signal: kill");
     expect(failedStep(execution).name).toBe(answer === "fail-step" ? "Rotate" : "CheckRotate");

@@ -42,7 +42,8 @@ describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation
     const checks = execution.steps.filter((step) => step.stepName === "CheckRotate");
     expect(checks.map((step) => step.outputs.Next)).toEqual(["again", "done"]);
     const first = checks[0]?.outputs ?? {};
-    expect((invocations[0]?.result as HandlerResult | undefined)?.repoCounts).toMatchObject({
+    const firstRotate = invocations.find((invocation) => invocation.stepName === "Rotate");
+    expect((firstRotate?.result as HandlerResult | undefined)?.repoCounts).toMatchObject({
       done: 2,
       remaining: 2,
     });

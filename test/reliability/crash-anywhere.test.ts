@@ -46,7 +46,7 @@ const SAMPLE: readonly {
     start: "adopted",
     label: "s3:PutObject repos.json.lock",
     effect: "kill",
-    why: "lease taken, process died",
+    why: "lease taken (the Start step), process died",
   },
   { start: "adopted", label: "iam:CreateAccessKey", effect: "kill", why: "key created, secret never saved" },
   { start: "adopted", label: "iam:CreateAccessKey", effect: "drop", why: "key created, answer lost" },
@@ -71,6 +71,8 @@ const SAMPLE: readonly {
   {
     start: "adopted",
     label: "s3:GetObject repos.json.lock",
+    // The first read is the Rotate step renewing the lease the Start step took; the second, giving it up.
+    occurrence: 2,
     effect: "kill",
     why: "promoted, died before releasing the lease",
   },

@@ -310,7 +310,9 @@ describe.concurrent("Secret hygiene: flows", () => {
     captureStack(stack, "crash");
 
     // Assess
-    expect(crashed.invocations[0]?.outcome).toBe("killed");
+    expect(crashed.invocations.find((invocation) => invocation.stepName === "Rotate")?.outcome).toBe(
+      "killed",
+    );
     expect(recovered.execution.status).toBe("Success");
   });
 

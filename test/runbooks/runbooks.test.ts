@@ -18,7 +18,7 @@ import {
 } from "../../scripts/local-stack/runbook-checks.ts";
 import { runPythonHandler } from "../../scripts/local-stack/runbook-simulator.ts";
 import { NameSchema, OwnerSchema } from "../../src/config/repos-config.ts";
-import { HandlerEvent, type HandlerResult } from "../../src/handler-contract.ts";
+import { HandlerEvent, type HandlerResult, STARTED_BY } from "../../src/handler-contract.ts";
 import { isObject, type Json, type JsonObject, loadTemplate, resolveIntrinsics } from "../template/dist.ts";
 import { automationSchema } from "./automation-schema.ts";
 
@@ -49,7 +49,9 @@ interface Runbook extends CheckedDocument {
 }
 
 const RUNBOOKS = {
-  rAkmSsmAutomation: { invokes: { Rotate: "rotate", RotateResult: "rotate-result", Retire: "retire" } },
+  rAkmSsmAutomation: {
+    invokes: { Start: "rotate-start", Rotate: "rotate", RotateResult: "rotate-result", Retire: "retire" },
+  },
   rAkmSsmGetRepoList: { invokes: { ListRepos: "list-repos" } },
   rAkmSsmAddRepoConfig: { invokes: { AddRepo: "add-repo" } },
   rAkmSsmDeleteRepoConfig: { invokes: { DeleteRepo: "delete-repo" } },
@@ -373,23 +375,39 @@ describe("the Rotate runbook", () => {
   const doc = runbook("rAkmSsmAutomation");
   const names = (list: readonly { name: string }[]) => list.map((s) => s.name);
 
-  it("takes DryRun and ReplaceOlderKey, both off by default, and nothing else", () => {
+  it("takes DryRun and ReplaceOlderKey, both off by default, and StartedBy, a user's run by default, and nothing else", () => {
     expect(doc.parameters).toEqual({
       DryRun: expect.objectContaining({ type: "Boolean", default: false }),
       ReplaceOlderKey: expect.objectContaining({ type: "Boolean", default: false }),
+      StartedBy: expect.objectContaining({
+        type: "String",
+        default: "user",
+        allowedValues: [...STARTED_BY],
+      }),
     });
   });
 
+  it.each(STARTED_BY)(
+    "passes StartedBy %s to Start and Retire, the steps that may leave to another execution",
+    (by) => {
+      const values = { ...sampleParameters(doc), StartedBy: by };
+      for (const name of ["Start", "Retire"]) {
+        const parsed = v.parse(HandlerEvent, substitute(step(doc, name).inputs.InputPayload as Json, values));
+        expect(parsed, name).toMatchObject({ startedBy: by });
+      }
+    },
+  );
+
   it.each([true, false, "true", "false"])("passes DryRun %j to every invocation as a flag", (dryRun) => {
     const values = { ...sampleParameters(doc), DryRun: dryRun, ReplaceOlderKey: dryRun };
-    for (const name of ["Rotate", "RotateResult", "Retire"]) {
+    for (const name of ["Start", "Rotate", "RotateResult", "Retire"]) {
       const parsed = v.parse(HandlerEvent, substitute(step(doc, name).inputs.InputPayload as Json, values));
       expect(parsed, name).toMatchObject({ dryRun: String(dryRun) === "true" });
     }
   });
 
   it("identifies its invocations by the execution ID, so each one continues the same rotation", () => {
-    for (const name of ["Rotate", "RotateResult", "Retire"]) {
+    for (const name of ["Start", "Rotate", "RotateResult", "Retire"]) {
       expect((step(doc, name).inputs.InputPayload as JsonObject).executionId, name).toBe(
         "{{ automation:EXECUTION_ID }}",
       );
@@ -408,8 +426,23 @@ describe("the Rotate runbook", () => {
     });
   });
 
+  it("first takes the rotation lock, and ends at once when the schedule started it while another execution rotates", () => {
+    expect(names(doc.mainSteps).slice(0, 4)).toEqual(["Start", "CheckStart", "ChooseStart", "RotateLoop"]);
+    expect(step(doc, "ChooseStart").inputs).toEqual({
+      Choices: [
+        { NextStep: "LeftToRotationInProgress", Variable: "{{ CheckStart.Next }}", StringEquals: "leave" },
+      ],
+      Default: "RotateLoop",
+    });
+    expect(step(doc, "LeftToRotationInProgress")).toMatchObject({ action: "aws:sleep", isEnd: true });
+    expect(step(doc, "LeftToRotationInProgress").description).toMatch(/CheckStart\.Summary names it/);
+  });
+
   it("then asks where the rotation stands and retires, ends unfinished (continues at the next run) or ends done", () => {
     expect(names(doc.mainSteps)).toEqual([
+      "Start",
+      "CheckStart",
+      "ChooseStart",
       "RotateLoop",
       "RotateResult",
       "CheckRotateResult",
@@ -419,6 +452,7 @@ describe("the Rotate runbook", () => {
       "CheckRetire",
       "ContinuesAtNextRun",
       "RotationDone",
+      "LeftToRotationInProgress",
     ]);
     expect(step(doc, "ChooseNext").inputs).toEqual({
       Choices: [
@@ -441,8 +475,10 @@ describe("the Rotate runbook", () => {
     expect(step(doc, "ContinuesAtNextRun").description).toMatch(/next run/);
   });
 
-  it("shows the rotation's result, progress and key IDs, and the retirement's summary", () => {
+  it("shows the start's answer, the rotation's result, progress and key IDs, and the retirement's summary", () => {
     expect(doc.outputs).toEqual([
+      "CheckStart.Summary",
+      "CheckStart.Next",
       "CheckRotateResult.Summary",
       "CheckRotateResult.Progress",
       "CheckRotateResult.Next",

@@ -287,7 +287,11 @@ describe("npm run run: parameters checked against the runbook before starting", 
     [["--param", "DryRun=True"], "DryRun=True: must be one of true, false (values are case-sensitive)."],
     [
       ["--param", "Names=a"],
-      "Names is not a parameter of GHS-AKM-ci-deployer-Rotate; its parameters are DryRun, ReplaceOlderKey.",
+      "Names is not a parameter of GHS-AKM-ci-deployer-Rotate; its parameters are DryRun, ReplaceOlderKey, StartedBy.",
+    ],
+    [
+      ["--param", "StartedBy=Schedule"],
+      "StartedBy=Schedule: must be one of user, schedule (values are case-sensitive).",
     ],
   ])("refuses %j and starts nothing", async (argv, message) => {
     // Prepare

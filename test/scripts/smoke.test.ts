@@ -157,6 +157,7 @@ const DRY_RUN_STEPS: StepExecution[] = [
 ];
 
 const GOOD_OUTPUTS: Record<string, string[]> = {
+  "CheckStart.Next": ["rotate"],
   "CheckRotateResult.Next": ["retire"],
   "CheckRotateResult.RetireAfter": ["2026-11-30T12:01:00Z"],
   "CheckRotateResult.NewAccessKeyId": ["none"],
@@ -336,7 +337,7 @@ describe("npm run smoke finds", () => {
     // Assess
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
-      'output CheckRotateResult.Next is "maybe", not one of again, done, failed, retire, continues',
+      'output CheckRotateResult.Next is "maybe", not one of again, done, failed, retire, continues, rotate, leave',
     );
     expect(result.stdout).toContain(
       'output CheckRotateResult.RetireAfter is "2026-11-30 12:01", not a time in the form YYYY-MM-DDThh:mm:ssZ',

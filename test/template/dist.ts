@@ -22,6 +22,7 @@ export interface Resource {
   readonly Metadata?: JsonObject;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
+  readonly DependsOn?: string | readonly string[];
 }
 
 export interface Template {

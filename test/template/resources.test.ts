@@ -2,6 +2,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import pkg from "../../package.json" with { type: "json" };
+import {
+  automationExecutionEvent,
+  matchesEventPattern,
+} from "../../scripts/local-stack/eventbridge-pattern.ts";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import {
   isObject,
@@ -315,7 +319,22 @@ describe("the rotation schedule", () => {
     const runbook = resource(template, "rAkmSsmAutomation").Properties.Content as { parameters: JsonObject };
     expect(Object.keys(input).sort()).toEqual(Object.keys(runbook.parameters).sort());
     for (const value of Object.values(input)) expect(value).toEqual([expect.any(String)]);
-    expect(input).toEqual({ DryRun: ["false"], ReplaceOlderKey: ["false"] });
+    expect(input).toMatchObject({ DryRun: ["false"], ReplaceOlderKey: ["false"] });
+  });
+
+  it("changes only after the runbooks' default versions, so its Input never names a parameter the default lacks", () => {
+    expect(resource(template, "rEventsRuleRotate").DependsOn).toBe("rRunbookDefaultVersions");
+  });
+
+  it("says its runs are the schedule's (StartedBy=schedule), so one that meets a rotation in progress leaves it quietly", () => {
+    const input = JSON.parse(String(resolveIntrinsics(target.Input as Json))) as Record<string, unknown>;
+    const runbook = resource(template, "rAkmSsmAutomation").Properties.Content as {
+      parameters: Record<string, { default?: Json; allowedValues?: Json[] }>;
+    };
+    expect(input.StartedBy).toEqual(["schedule"]);
+    expect(runbook.parameters.StartedBy?.allowedValues).toContain("schedule");
+    // A run from the console or the CLI leaves it out: a user's run.
+    expect(runbook.parameters.StartedBy?.default).toBe("user");
   });
 });
 
@@ -332,6 +351,30 @@ describe("failure alerts", () => {
         Definition: RUNBOOK_DOCUMENTS.map((id) => ({ Ref: id })),
       },
     });
+  });
+
+  it.each([
+    ["Failed", true],
+    ["TimedOut", true],
+    ["Cancelled", true],
+    ["Success", false],
+  ] as const)("e-mails a Rotate execution that ends %s: %s", (status, alerted) => {
+    // Prepare: the status-change event Systems Manager sends as that execution ends, e.g. a scheduled run that left
+    // the rotation to another execution (Success).
+    const event = automationExecutionEvent({
+      executionId: "4105a4fc-f944-11e6-9d32-0a1b2c3d4e5f",
+      definition: String(resolveIntrinsics({ Ref: "rAkmSsmAutomation" })),
+      status,
+      region: "eu-west-1",
+      accountId: "123456789012",
+      time: new Date("2026-01-01T00:00:00Z"),
+    });
+
+    // Act
+    const matches = matchesEventPattern(resolveIntrinsics(rule.EventPattern as Json), event);
+
+    // Assess
+    expect(matches).toBe(alerted);
   });
 
   it("e-mails a readable message through the topic, with every placeholder defined", () => {
