@@ -577,7 +577,7 @@ describe("repos.json version 2: what is refused, and how the message says to fix
     [
       "an environment's Dependabot secrets",
       { Type: "environment", Owner: "o", Name: "a", Environment: "prod", Secrets: "dependabot" },
-      /Secrets must be "actions" or left out: environments hold Actions secrets only, not the text "dependabot"/,
+      /Secrets must be "actions" or left out, not the text "dependabot": environments hold Actions secrets only \(a repository's Dependabot or Codespaces secrets are an entry of Type "repository" with that Secrets\)/,
     ],
     [
       "an environment name of 256 characters",
