@@ -32,6 +32,7 @@ import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
 import {
   ACTIONS,
+  type Action,
   HandlerEvent,
   type HandlerResult,
   isS3Event,
@@ -343,12 +344,28 @@ function invalidEvent(event: unknown, issues: readonly v.BaseIssue<unknown>[]): 
       : "";
   const reportAction = ACTIONS.find((a) => a === action) ?? "rotate";
   const problems = issues.map((issue) => `${v.getDotPath(issue) ?? "(event)"}: ${issue.message}`);
+  const listRunbook = LIST_RUNBOOKS[reportAction];
   return new OutcomeRecorder(reportAction, false).finish(
     "Failed",
     "Invalid input: nothing was read or changed.",
-    new AkmError(`The runbook sent parameters this function does not accept (${problems.join("; ")}).`, {
-      fix: "Check the runbook parameters (e.g. GITHUBOWNER and GITHUBREPO must be valid GitHub names) and run it again.",
-      fault: "user",
-    }),
+    listRunbook === undefined
+      ? new AkmError(`The runbook sent parameters this function does not accept (${problems.join("; ")}).`, {
+          fix: "Check the runbook parameters (e.g. GITHUBOWNER and GITHUBREPO must be valid GitHub names) and run it again.",
+          fault: "user",
+        })
+      : // The person who filled the form made the mistake, and each problem names the parameter to change.
+        new AkmError(
+          `${listRunbook}'s parameters do not describe an entry of the list (${problems.join("; ")}).`,
+          {
+            fix: `Change the parameters named and run ${listRunbook} again. README, section "Adding and removing each kind", lists the parameters each kind of entry takes.`,
+            fault: "user",
+          },
+        ),
   );
 }
+
+/** The runbooks that edit the list, by the action they send: their parameter mistakes are the user's form. */
+const LIST_RUNBOOKS: Partial<Record<Action, string>> = {
+  "add-repo": "Add-RepoConfig",
+  "delete-repo": "Delete-RepoConfig",
+};

@@ -119,7 +119,8 @@ function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string):
   }
   head.push(...outcome.notes);
   head.push(...shadowLines(outcome));
-  if (counts.total > 0) {
+  // Get-RepoList lists entries; nothing is done or remaining there, so no progress line.
+  if (counts.total > 0 && outcome.action !== "list-repos") {
     head.push(`Progress: ${progress}.`);
     const heading = `${outcome.noun.many[0]?.toUpperCase()}${outcome.noun.many.slice(1)}`;
     head.push(
@@ -145,12 +146,18 @@ function shadowLines(outcome: RunOutcome): string[] {
   const report = outcome.shadowing;
   if (report === undefined || report.total === 0) return [];
   const { findings, checked, total } = report;
-  const looked = checked === total ? `all ${total}` : `${checked} of ${total}`;
+  const repositories = total === 1 ? "repository" : "repositories";
+  const looked =
+    checked !== total
+      ? `${checked} of ${total} ${repositories}`
+      : total === 1
+        ? "the 1 repository"
+        : `all ${total} ${repositories}`;
   if (findings.length === 0) {
-    return [`Copies of the key's secrets that would hide it: none (looked at ${looked} repositories).`];
+    return [`Copies of the key's secrets that would hide it: none (looked at ${looked}).`];
   }
   const lines = [
-    `Copies of the key's secrets that would hide it: ${findings.length} (looked at ${looked} repositories):`,
+    `Copies of the key's secrets that would hide it: ${findings.length} (looked at ${looked}):`,
     ...findings.slice(0, MAX_SHADOW_LINES).map((finding) => `- ${clip(describeFinding(finding), 400)}`),
   ];
   const more = findings.length - MAX_SHADOW_LINES;

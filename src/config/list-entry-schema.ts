@@ -306,7 +306,7 @@ export function listEntrySchema({ words, mode }: EntrySchemaOptions) {
           v.literal(
             "actions",
             (issue) =>
-              `${n.Secrets} must be "actions" or left out: environments hold Actions secrets only, not ${jsonTypeOf(issue.input)}`,
+              `${n.Secrets} must be "actions" or left out, not ${jsonTypeOf(issue.input)}: environments hold Actions secrets only (a repository's Dependabot or Codespaces secrets are an entry of ${n.Type} "repository" with that ${n.Secrets})`,
           ),
         ),
         ...names,

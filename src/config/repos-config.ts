@@ -144,15 +144,19 @@ export function parseReposEntries(
   const entries = result.output.Repos;
   const duplicates = findDuplicates(entries);
   if (duplicates.length > 0) {
+    // Positions as every other message of the list gives them (Repos[2]), counted from 0 as JSON paths are.
+    const organizationHint = duplicates.some((d) => d.organization)
+      ? ' An organization has one secret of these names per product (Actions, Dependabot, Codespaces): keep one organization entry per "Secrets", with the Visibility that reaches every repository that needs it ("selected" with all of them in Repositories).'
+      : "";
     throw new ConfigError(
       location,
       capped(
         duplicates.map(
           (d) =>
-            `${/^[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+$/.test(d.label) ? d.label : quote(d.label)} is listed more than once (entries ${d.indexes.join(", ")})`,
+            `${/^[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+$/.test(d.label) ? d.label : quote(d.label)} is listed more than once (Repos[${d.indexes.join("], Repos[")}])`,
         ),
       ),
-      "Remove the repeated entries: each place (and each selection) is listed once, managed or Unmanaged; owner, repository and environment names are compared case-insensitively, as GitHub does.",
+      `Remove the repeated entries: each place (and each selection) is listed once, managed or Unmanaged; owner, repository and environment names are compared case-insensitively, as GitHub does.${organizationHint}`,
     );
   }
   const written = entries.filter((entry) => entry.kind === "selection" || !entry.unmanaged).length;
@@ -305,16 +309,22 @@ function describePath(json: unknown, issue: v.BaseIssue<unknown>): string {
   return where;
 }
 
-function findDuplicates(entries: readonly ListEntry[]): { label: string; indexes: number[] }[] {
+/** Entries that name the same place or selection: the first one's label, every index, and whether it is an organization. */
+function findDuplicates(
+  entries: readonly ListEntry[],
+): { label: string; indexes: number[]; organization: boolean }[] {
   const seen = new Map<string, number[]>();
   entries.forEach((entry, index) => {
     const key = entryKey(entry);
     seen.set(key, [...(seen.get(key) ?? []), index]);
   });
-  const out: { label: string; indexes: number[] }[] = [];
+  const out: { label: string; indexes: number[]; organization: boolean }[] = [];
   for (const indexes of seen.values()) {
     const first = entries[indexes[0] ?? -1];
-    if (indexes.length > 1 && first !== undefined) out.push({ label: entryLabel(first), indexes });
+    if (indexes.length > 1 && first !== undefined) {
+      const organization = first.kind === "target" && first.target.kind === "organization";
+      out.push({ label: entryLabel(first), indexes, organization });
+    }
   }
   return out;
 }

@@ -21,6 +21,8 @@ export interface Reconciliation {
 export interface ReconcileOptions {
   readonly replaceOlderKey: boolean;
   readonly userName: string;
+  /** A DryRun saves nothing: its notes say what a rotation would do ("Would adopt …"). */
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -111,7 +113,9 @@ export function reconcile(
       origin: "adopted",
     };
     notes.push(
-      `Adopted the existing active key ${adopted.accessKeyId} as the old key; it stays active until every listed repository holds the new one.`,
+      options.dryRun
+        ? `Would adopt the existing active key ${adopted.accessKeyId} as the old key; it would stay active until every listed repository holds the new one.`
+        : `Adopted the existing active key ${adopted.accessKeyId} as the old key; it stays active until every listed repository holds the new one.`,
     );
   }
 

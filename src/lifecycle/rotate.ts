@@ -171,6 +171,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     const rec = reconcile(loaded, keys, {
       replaceOlderKey: options.replaceOlderKey,
       userName: settings.iamUserName,
+      dryRun: options.dryRun,
     });
     for (const note of rec.notes) outcome.note(note);
     const run = startRun(deps, outcome, {

@@ -225,6 +225,37 @@ describe("Add-RepoConfig and Delete-RepoConfig parameters", () => {
     expect(result.summary).toMatch(message);
   });
 
+  it("blames Add-RepoConfig's form, not the runbook, and says where each kind's parameters are listed", async () => {
+    // Act
+    const result = await handler(
+      addEvent({ owner: "o", targetType: "organization", visibility: "selected" }),
+      context,
+    );
+
+    // Assess
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain(
+      "Error: Add-RepoConfig's parameters do not describe an entry of the list (repositories: missing required parameter Repositories",
+    );
+    expect(result.summary).toContain(
+      'Fix: Change the parameters named and run Add-RepoConfig again. README, section "Adding and removing each kind"',
+    );
+    expect(result.summary).not.toContain("The runbook sent parameters");
+  });
+
+  it("names Delete-RepoConfig in its own parameter mistakes", async () => {
+    // Act
+    const result = await handler(
+      { action: "delete-repo", owner: "o", name: "", targetType: "environment", environment: "" },
+      context,
+    );
+
+    // Assess
+    expect(result.status).toBe("Failed");
+    expect(result.summary).toContain("Delete-RepoConfig's parameters do not describe an entry of the list (");
+    expect(result.summary).toContain("run Delete-RepoConfig again");
+  });
+
   it("refuses a field Delete-RepoConfig does not take, such as a visibility", () => {
     // Act
     const parsed = v.safeParse(HandlerEvent, {

@@ -160,3 +160,34 @@ describe("a failure with a very long error", () => {
     expect(answer.summary).toContain("Repos[0].Owner");
   });
 });
+
+describe("the summary's wording", () => {
+  it("says the shadowing check looked at the 1 repository, not at all 1 repositories", () => {
+    // Prepare
+    const outcome = bigOutcome(1, 0);
+    outcome.shadowing = { findings: [], checked: 1, total: 1 };
+
+    // Act
+    const answer = renderAnswer(outcome.finish("Succeeded", "Rotation Succeeded."), NOW);
+
+    // Assess
+    expect(answer.summary).toContain(
+      "Copies of the key's secrets that would hide it: none (looked at the 1 repository).",
+    );
+  });
+
+  it("lists Get-RepoList's entries without a progress line, since nothing is done or remaining", () => {
+    // Prepare
+    const outcome = new OutcomeRecorder("list-repos", false);
+    outcome.repo({ repo: "octo-org/api", result: "listed", detail: "" });
+    outcome.repo({ repo: "organization octo-org (Actions)", result: "listed", detail: "visibility all" });
+
+    // Act
+    const answer = renderAnswer(outcome.finish("Succeeded", "2 entries listed in s3://b/repos.json:"), NOW);
+
+    // Assess
+    expect(answer.summary).not.toContain("Progress:");
+    expect(answer.summary).not.toContain("0 remaining");
+    expect(answer.summary).toContain("- octo-org/api: listed");
+  });
+});

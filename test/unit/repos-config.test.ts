@@ -125,7 +125,7 @@ describe("repos.json in the original format (version 1)", () => {
 
   it("reports duplicates compared case-insensitively, as GitHub compares names", () => {
     expect(problemsOf('{"Repos":[{"Owner":"Acme","Name":"App"},{"Owner":"acme","Name":"app"}]}')).toEqual([
-      "Acme/App is listed more than once (entries 0, 1)",
+      "Acme/App is listed more than once (Repos[0], Repos[1])",
     ]);
   });
 
@@ -577,7 +577,7 @@ describe("repos.json version 2: what is refused, and how the message says to fix
     [
       "an environment's Dependabot secrets",
       { Type: "environment", Owner: "o", Name: "a", Environment: "prod", Secrets: "dependabot" },
-      /Secrets must be "actions" or left out: environments hold Actions secrets only, not the text "dependabot"/,
+      /Secrets must be "actions" or left out, not the text "dependabot": environments hold Actions secrets only \(a repository's Dependabot or Codespaces secrets are an entry of Type "repository" with that Secrets\)/,
     ],
     [
       "an environment name of 256 characters",
@@ -772,7 +772,7 @@ describe("repos.json version 2: what is refused, and how the message says to fix
         { Type: "environment", Owner: "o", Name: "app", Environment: "Prod" },
         { Type: "environment", Owner: "O", Name: "APP", Environment: "prod" },
       ],
-      '"o/app (environment Prod)" is listed more than once (entries 0, 1)',
+      '"o/app (environment Prod)" is listed more than once (Repos[0], Repos[1])',
     ],
     [
       "a place listed both managed and Unmanaged",
@@ -780,7 +780,7 @@ describe("repos.json version 2: what is refused, and how the message says to fix
         { Owner: "o", Name: "app" },
         { Owner: "o", Name: "app", Unmanaged: true },
       ],
-      "o/app is listed more than once (entries 0, 1)",
+      "o/app is listed more than once (Repos[0], Repos[1])",
     ],
     [
       "two organization secrets of one store, whatever their visibility",
@@ -788,7 +788,7 @@ describe("repos.json version 2: what is refused, and how the message says to fix
         { Type: "organization", Owner: "o", Visibility: "all" },
         { Type: "organization", Owner: "o", Visibility: "selected", Repositories: ["a"] },
       ],
-      '"organization o (Actions)" is listed more than once (entries 0, 1)',
+      '"organization o (Actions)" is listed more than once (Repos[0], Repos[1])',
     ],
     [
       "a selection listed twice",
@@ -796,10 +796,52 @@ describe("repos.json version 2: what is refused, and how the message says to fix
         { Owner: "o", Property: "Team", Value: "x" },
         { Owner: "o", Property: "team", Value: "x" },
       ],
-      '"repositories of o whose property Team is x" is listed more than once (entries 0, 1)',
+      '"repositories of o whose property Team is x" is listed more than once (Repos[0], Repos[1])',
     ],
   ])("refuses %s", (_, entries, problem) => {
     expect(problemsOf(v2(...entries))).toEqual([problem]);
+  });
+
+  it("tells a list with two organization secrets of one store to keep one entry with a wider visibility", () => {
+    // Prepare
+    const text = v2(
+      { Type: "organization", Owner: "o", Visibility: "all" },
+      { Type: "organization", Owner: "o", Visibility: "selected", Repositories: ["a"] },
+    );
+
+    // Act
+    const error = (() => {
+      try {
+        parseReposConfig(text, WHERE);
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).fix).toContain(
+      'An organization has one secret of these names per product (Actions, Dependabot, Codespaces): keep one organization entry per "Secrets"',
+    );
+  });
+
+  it("does not talk about organizations when a repository is listed twice", () => {
+    // Prepare
+    const text = v2({ Owner: "o", Name: "app" }, { Owner: "O", Name: "APP" });
+
+    // Act
+    const error = (() => {
+      try {
+        parseReposConfig(text, WHERE);
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect((error as ConfigError).fix).not.toContain("organization");
   });
 
   it("refuses a list whose every entry is Unmanaged: it names no place to write the key to", () => {

@@ -212,6 +212,20 @@ describe("dry run", () => {
     expect(world.github.writes).toEqual([]);
     expect(world.state.saves).toBe(0);
   });
+
+  it("says it would adopt the existing key, since a dry run adopts nothing", async () => {
+    // Prepare
+    const world = fakeWorld(1);
+    const old = world.iam.addKey("Active");
+
+    // Act
+    const result = await run(world, { dryRun: true });
+
+    // Assess
+    expect(result.summary).toContain(`Would adopt the existing active key ${old.accessKeyId} as the old key`);
+    expect(result.summary).not.toContain("Adopted the existing active key");
+    expect(world.state.saves).toBe(0);
+  });
 });
 
 describe("preflight before any IAM change (R5)", () => {
