@@ -86,3 +86,47 @@ export function excessInWindow(times: readonly number[], limit: number, periodMs
   }
   return excess;
 }
+
+/**
+ * GitHub's limits on reads (a GET costs one point): at most 100 requests in flight (each lasting one round trip of
+ * `latencyMs`), 900 points a minute per REST endpoint, and — with `hourly` — a personal token's primary limit of
+ * 5,000 requests an hour. https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+ */
+export function readRules(latencyMs: number, options: { readonly hourly?: boolean } = {}): WriteRules {
+  const windows = [
+    { limit: 100, periodMs: Math.max(1, latencyMs) },
+    { limit: 900, periodMs: 60_000 },
+    ...(options.hourly === false ? [] : [{ limit: 5_000, periodMs: 3_600_000 }]),
+  ];
+  return { intervalMs: 0, burst: 1, windows };
+}
+
+/** What a rotation must send GitHub, whatever the code: see `layoutLowerBoundSeconds`. */
+export interface RequiredRequests {
+  /** Secret writes (PUTs): two per place the key is written to. */
+  readonly writes: number;
+  /** Repository names an organization secret selects, each resolved to its ID (one GET) before that secret's write. */
+  readonly selectedRepositories: number;
+}
+
+/**
+ * Lower bound (seconds) for a rotation that sends `required`: the larger of two bounds that both hold —
+ * every write made as early as `writeRules` allow, plus the last one's round trip; and every selected repository
+ * read as early as `reads` allow, then the organization secret's two writes (back to back), one round trip.
+ * With no selected repository it is `lowerBoundSeconds` of `writes / 2` repositories.
+ */
+export function layoutLowerBoundSeconds(
+  required: RequiredRequests,
+  writeRules: WriteRules,
+  reads: WriteRules,
+  latencyMs: number,
+): number {
+  const writesDone =
+    required.writes > 0 ? (earliestSchedule(required.writes, writeRules).at(-1) ?? 0) + latencyMs : 0;
+  const idsKnown =
+    required.selectedRepositories > 0
+      ? (earliestSchedule(required.selectedRepositories, reads).at(-1) ?? 0) + latencyMs
+      : undefined;
+  const organizationWritten = idsKnown === undefined ? 0 : idsKnown + latencyMs;
+  return Math.max(writesDone, organizationWritten) / 1000;
+}
