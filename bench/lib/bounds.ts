@@ -130,3 +130,45 @@ export function layoutLowerBoundSeconds(
   const organizationWritten = idsKnown === undefined ? 0 : idsKnown + latencyMs;
   return Math.max(writesDone, organizationWritten) / 1000;
 }
+
+/** A request as the access log has it, for the per-endpoint limit. */
+export interface LoggedRequest {
+  readonly method: string;
+  /** The endpoint: the OpenAPI path template (undefined: not an API path; not counted). */
+  readonly route: string | undefined;
+  readonly startedAt: number;
+}
+
+/** Points a REST request costs against the per-endpoint limit: GET, HEAD and OPTIONS 1, other methods 5. */
+export function requestPoints(method: string): number {
+  return ["GET", "HEAD", "OPTIONS"].includes(method.toUpperCase()) ? 1 : 5;
+}
+
+/** GitHub's secondary limit per REST endpoint: 900 points a minute (see `readRules` for the page). */
+export const ENDPOINT_POINTS_PER_MINUTE = 900;
+
+/**
+ * The most points sent to one endpoint (method and path template) within a minute, and the requests beyond the
+ * 900 points GitHub allows there (the ones it would have refused).
+ */
+export function endpointMinutePeak(requests: readonly LoggedRequest[]): {
+  peakPoints: number;
+  excess: number;
+} {
+  const byEndpoint = new Map<string, number[]>();
+  for (const request of requests) {
+    if (request.route === undefined) continue;
+    const key = `${request.method.toUpperCase()} ${request.route}`;
+    const times = byEndpoint.get(key) ?? [];
+    times.push(request.startedAt);
+    byEndpoint.set(key, times);
+  }
+  let peakPoints = 0;
+  let excess = 0;
+  for (const [key, times] of byEndpoint) {
+    const points = requestPoints(key.split(" ")[0] ?? "GET");
+    peakPoints = Math.max(peakPoints, points * peakInWindow(times, 60_000));
+    excess += excessInWindow(times, Math.floor(ENDPOINT_POINTS_PER_MINUTE / points), 60_000);
+  }
+  return { peakPoints, excess };
+}

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ENFORCED_RULES,
+  endpointMinutePeak,
   GITHUB_RULES,
   layoutLowerBoundSeconds,
   lowerBoundSeconds,
@@ -132,5 +133,33 @@ describe("bench lower bound with selected repositories", () => {
     // Assess: read 5,000 starts at 300.6 s (900 a minute, 100 at once), read 10,000 an hour after it
     expect(hourly).toBeCloseTo(3_600 + 300.6 + 0.3, 6);
     expect(withoutHourly).toBeCloseTo(11 * 60 + 0.3, 6);
+  });
+});
+
+describe("bench per-endpoint limit", () => {
+  it("counts reads beyond 900 a minute on one endpoint, and writes at five points each", () => {
+    // Prepare
+    const reads = Array.from({ length: 1_000 }, (_, i) => ({
+      method: "GET",
+      route: "/repos/{owner}/{repo}",
+      startedAt: i * 10,
+    }));
+    const otherEndpoint = Array.from({ length: 500 }, (_, i) => ({
+      method: "GET",
+      route: "/repos/{owner}/{repo}/actions/secrets/public-key",
+      startedAt: i * 10,
+    }));
+    const writes = Array.from({ length: 80 }, (_, i) => ({
+      method: "PUT",
+      route: "/repos/{owner}/{repo}/actions/secrets/{secret_name}",
+      startedAt: i * 100,
+    }));
+
+    // Act
+    const figures = endpointMinutePeak([...reads, ...otherEndpoint, ...writes]);
+
+    // Assess
+    expect(figures).toEqual({ peakPoints: 1_000, excess: 100 });
+    expect(endpointMinutePeak(writes)).toEqual({ peakPoints: 400, excess: 0 });
   });
 });
