@@ -10,6 +10,10 @@
  *   --target-real-s 60     each scenario's scale is chosen so its lower bound lasts about this long in real time
  *   --original-max 1000    run the original algorithm only at N up to this
  *   --latency-ms 150       emulated round trip of every GitHub request
+ *   --org-sizes 100,1000,10000   N of the organization-secret comparison [BENCH_ORG_SIZES]; `none`: skip it.
+ *                          At each N: one organization secret with the N repositories selected, and a mix of
+ *                          organization, repository and environment secrets (from N = 10,000 only when --sizes lists
+ *                          N); beside the main run of ours at N (per-repository secrets, when --sizes lists N)
  *   --builds 3 --cold-starts 15
  *   --render-only          rewrite results.md and the chart from bench/results/raw.json, measuring nothing
  */
@@ -21,6 +25,7 @@ import { REPO_ROOT } from "../scripts/local-stack/lambda-runner.ts";
 import { startMoto } from "../scripts/local-stack/moto.ts";
 import { measureArtifacts } from "./lib/artifacts.ts";
 import { GITHUB_RULES, lowerBoundSeconds } from "./lib/bounds.ts";
+import { runLayoutComparison } from "./lib/org-scenarios.ts";
 import { renderReport } from "./lib/report.ts";
 import { type Algorithm, runScenario, type ScenarioResult } from "./lib/scenario.ts";
 
@@ -33,6 +38,8 @@ interface Options {
   readonly originalMaxRepos: number;
   readonly builds: number;
   readonly coldStarts: number;
+  /** N of the organization-secret comparison (bench/lib/org-scenarios.ts); empty: none. */
+  readonly orgSizes: readonly number[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -60,6 +67,7 @@ function parseOptions(argv: readonly string[]): Options {
     "original-max",
     "builds",
     "cold-starts",
+    "org-sizes",
   ];
   for (const name of given.keys())
     if (!known.includes(name)) throw new Error(`bench: unknown option --${name}`);
@@ -76,6 +84,10 @@ function parseOptions(argv: readonly string[]): Options {
     originalMaxRepos: Math.max(0, Number(value("original-max", undefined, "1000")) || 0),
     builds: Math.round(positive("builds", value("builds", undefined, "3"))),
     coldStarts: Math.round(positive("cold-starts", value("cold-starts", undefined, "15"))),
+    orgSizes: ((text) =>
+      text === "none" ? [] : text.split(",").map((s) => Math.round(positive("org-sizes", s))))(
+      value("org-sizes", "BENCH_ORG_SIZES", "100,1000,10000"),
+    ),
   };
 }
 
@@ -113,6 +125,7 @@ async function main(): Promise<void> {
 
   const moto = await startMoto();
   const results: ScenarioResult[] = [];
+  let layouts: ScenarioResult[] = [];
   try {
     for (const repos of options.sizes) {
       const timeScale = timeScaleFor(repos, options);
@@ -134,6 +147,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    layouts = await runLayoutComparison({ motoEndpoint: moto.endpoint, say, ...options });
   } finally {
     await moto.stop();
   }
@@ -149,7 +163,7 @@ async function main(): Promise<void> {
     loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     options,
   };
-  writeOutputs(dir, { ...context, artifacts, results });
+  writeOutputs(dir, { ...context, artifacts, results, layouts });
   say(`bench: done in ${totalSeconds.toFixed(0)} s; wrote bench/results.md and bench/results/.`);
 }
 

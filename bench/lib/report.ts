@@ -6,6 +6,7 @@
 import type { ArtifactFigures } from "./artifacts.ts";
 import { ENFORCED_RULES, GITHUB_RULES } from "./bounds.ts";
 import { renderChart } from "./chart.ts";
+import { renderLayoutSection } from "./org-report.ts";
 import type { ScenarioResult } from "./scenario.ts";
 
 export interface ReportInput {
@@ -23,9 +24,13 @@ export interface ReportInput {
     readonly latencyMs: number;
     /** The original algorithm runs at N ≤ this only (absent in older raw.json: it ran at every N). */
     readonly originalMaxRepos?: number;
+    /** N of the organization-secret comparison (absent in older raw.json: none ran). */
+    readonly orgSizes?: readonly number[];
   };
   readonly artifacts: ArtifactFigures;
   readonly results: readonly ScenarioResult[];
+  /** The organization and mixed layouts (org-scenarios.ts). */
+  readonly layouts?: readonly ScenarioResult[];
 }
 
 const TARGET_RATIO = 1.3;
@@ -199,6 +204,12 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
 
   push(
     "",
+    ...renderLayoutSection({
+      results,
+      layouts: input.layouts ?? [],
+      orgSizes: options.orgSizes ?? [],
+      latencyMs: options.latencyMs,
+    }),
     "## Artifact",
     "",
     "| figure | value |",

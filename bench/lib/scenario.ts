@@ -66,6 +66,8 @@ export interface ScenarioResult {
    */
   readonly peakEndpointPoints?: number;
   readonly endpointLimitExcess?: number;
+  /** `GET /repos/{owner}/{repo}` requests: the preflight's, and the selected repositories' resolutions to IDs. */
+  readonly repositoryReads?: number;
   /** Places of the list (repositories, for the per-repository layout) not holding the new key ID at the end. */
   readonly failedRepos: number;
   readonly downtimePairSeconds: number;
@@ -74,6 +76,8 @@ export interface ScenarioResult {
   readonly outcome: string;
   /** Ours only. */
   readonly invocations?: number;
+  /** The longest Lambda invocation, emulated seconds (the function's timeout is 290 s). */
+  readonly longestInvocationSeconds?: number;
   /** Executions of the Rotate runbook, and RotateLoop iterations over all of them. */
   readonly executions?: number;
   readonly iterations?: number;
@@ -96,6 +100,8 @@ export interface ScenarioOptions {
   readonly latencyMs: number;
   /** Default `repository`: every repository's own secrets. */
   readonly layout?: LayoutKind;
+  /** Ours: cancel the run after this many Rotate invocations (see `runOurs`). */
+  readonly maxIterations?: number;
 }
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -131,10 +137,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let extra: Partial<ScenarioResult> = {};
     let doneAt: number | undefined;
     if (options.algorithm === "ours") {
-      const ours = await runOurs(stack, clock);
+      const ours = await runOurs(
+        stack,
+        clock,
+        options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations },
+      );
       doneAt = ours.rotatedAt;
-      outcome =
-        ours.status !== "Success"
+      outcome = ours.stoppedByBench
+        ? `stopped by the bench after ${ours.iterations} Rotate invocations; the last said: ${ours.progress.at(-1) ?? "nothing"}`
+        : ours.status !== "Success"
           ? `${ours.status}: ${ours.failureMessage ?? ""}`
           : ours.next === "continues"
             ? `unfinished after ${ours.executions} executions`
@@ -142,6 +153,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       failedRepos = layout.places.filter((place) => heldKeyId(stack, place) !== ours.newAccessKeyId).length;
       extra = {
         invocations: ours.invocations,
+        longestInvocationSeconds: ours.longestInvocationMs / 1000,
         executions: ours.executions,
         iterations: ours.iterations,
         budgetWaits: ours.budgetWaits,
@@ -207,6 +219,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       peakConcurrency: log.reduce((peak, r) => Math.max(peak, r.inFlightAtStart), 0),
       peakEndpointPoints: endpoints.peakPoints,
       endpointLimitExcess: endpoints.excess,
+      repositoryReads: log.filter((r) => r.method === "GET" && r.route === "/repos/{owner}/{repo}").length,
       failedRepos,
       downtimePairSeconds: downtime.pairSeconds,
       downtimeKeyIdSeconds: downtime.keyIdSeconds,

@@ -11,6 +11,7 @@ import {
   lowerBoundSeconds,
   readRules,
 } from "../../bench/lib/bounds.ts";
+import { plannedLayoutRuns } from "../../bench/lib/org-scenarios.ts";
 import { layoutListDocument, layoutWork, secretLayout } from "../../bench/lib/secret-layout.ts";
 import { parseReposConfig } from "../../src/config/repos-config.ts";
 
@@ -161,5 +162,26 @@ describe("bench per-endpoint limit", () => {
     // Assess
     expect(figures).toEqual({ peakPoints: 1_000, excess: 100 });
     expect(endpointMinutePeak(writes)).toEqual({ peakPoints: 400, excess: 0 });
+  });
+});
+
+describe("bench organization comparison plan", () => {
+  it("runs the organization secret at every N, and the mix at 10,000 only when the main sizes list it", () => {
+    // Act
+    const byDefault = plannedLayoutRuns([100, 1_000, 10_000], [1, 10, 100, 500, 1_000]);
+    const withLarge = plannedLayoutRuns([10_000], [100, 10_000]);
+
+    // Assess
+    expect(byDefault).toEqual([
+      { repos: 100, layout: "organization" },
+      { repos: 100, layout: "mixed" },
+      { repos: 1_000, layout: "organization" },
+      { repos: 1_000, layout: "mixed" },
+      { repos: 10_000, layout: "organization" },
+    ]);
+    expect(withLarge).toEqual([
+      { repos: 10_000, layout: "organization" },
+      { repos: 10_000, layout: "mixed" },
+    ]);
   });
 });
