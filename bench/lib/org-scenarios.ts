@@ -58,13 +58,14 @@ export function layoutTimeScale(
 
 /**
  * A safety stop for a rotation that cannot end (e.g. one that resolves more selected repositories than the primary
- * rate limit allows in an hour, again after every reset): ten Rotate invocations, plus four per hour of the lower
- * bound. The report says when it was reached.
+ * rate limit allows in an hour, again after every reset): six Rotate invocations, plus two per hour of the lower
+ * bound (a rotation that can end needs about one per hour of GitHub's limits, plus the preflight's). The report
+ * says when it was reached.
  */
 export function layoutIterationCap(run: LayoutRun, latencyMs: number): number {
   const required = layoutWork(secretLayout(run.layout, run.repos, "cap"));
   const hours = layoutLowerBoundSeconds(required, GITHUB_RULES, readRules(latencyMs), latencyMs) / 3_600;
-  return 10 + 4 * Math.ceil(hours);
+  return 6 + 2 * Math.ceil(hours);
 }
 
 export interface LayoutComparisonOptions {
