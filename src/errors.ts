@@ -73,6 +73,17 @@ export class GitHubAccessError extends AkmError {
   }
 }
 
+/**
+ * The GitHub credential in the token secret is not one this tool can use: neither a personal token nor a GitHub
+ * App credential, or one that contradicts the stack's pGitHubAppId. The message names the secret, never its value.
+ */
+export class GitHubCredentialError extends AkmError {
+  constructor(message: string, fix: string, cause?: unknown) {
+    super(message, { fix, fault: "user", cause });
+    this.name = "GitHubCredentialError";
+  }
+}
+
 /** The IAM user or its keys are not in a state this tool may change safely. */
 export class IamStateError extends AkmError {
   constructor(message: string, fix: string, cause?: unknown) {

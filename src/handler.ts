@@ -22,7 +22,8 @@ import { answerStackResource } from "./cfn/stack-resources.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
-import { createGitHubClient, GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
+import { createGitHubConnection } from "./github/github-connection.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -159,7 +160,7 @@ async function run(event: unknown, context: LambdaContext): Promise<RunOutcome> 
     case "rotate":
     case "rotate-result":
     case "retire": {
-      const deps = await rotationDeps(w, config);
+      const deps = await rotationDeps(w, config, input.dryRun);
       if (deps instanceof AkmError) {
         return new OutcomeRecorder(input.action, input.dryRun).finish(
           "Failed",
@@ -244,25 +245,46 @@ function dispatchRotation(
   }
 }
 
-async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationDeps | AkmError> {
+async function rotationDeps(
+  w: Wiring,
+  config: S3ConfigStore,
+  dryRun: boolean,
+): Promise<RotationDeps | AkmError> {
   const { settings } = w;
   try {
     if (settings.githubCaBundleKey !== undefined) {
       await trustCaBundleFrom(new S3ConfigStore(w.s3, settings.configBucket, settings.githubCaBundleKey));
     }
-    const token = await new SecretsManagerTokenSource(w.secrets, settings.tokenSecretId).token();
-    // One write budget per run, shared by the client (which waits for it) and the rotation (which plans
+    const credential = await new SecretsManagerTokenSource(
+      w.secrets,
+      settings.tokenSecretId,
+      settings.githubAppId,
+    ).credential();
+    // One write budget per run, shared by the clients (which wait for it) and the rotation (which plans
     // around it and keeps its hourly count in the state).
     const writeBudget = new WritePacer({
       clock: systemClock,
       maxWaitMs: GITHUB_CLIENT_DEFAULTS.rateLimitWaitBudgetSeconds * 1000,
     });
-    const client = createGitHubClient({
-      token,
-      baseUrl: settings.githubApiUrl,
-      userAgent: USER_AGENT,
-      log: (entry) => log(`github ${entry.level}: ${entry.message}`),
-      writePacer: writeBudget,
+    const list = new ParsedTargetList(config, settings.allowedOwners);
+    const connection = createGitHubConnection({
+      credential,
+      client: {
+        baseUrl: settings.githubApiUrl,
+        userAgent: USER_AGENT,
+        log: (entry) => log(`github ${entry.level}: ${entry.message}`),
+        writePacer: writeBudget,
+      },
+      tokenSecretName: settings.tokenSecretId,
+      // A GitHub App's installation tokens get only what the list's targets need (read again here: the rotation
+      // reads it in its own steps, and an App token must never be minted broader than the list in S3 says); a
+      // DryRun's are read-only.
+      scope: async () => {
+        const { targets } = await list.load({ ownersChecked: true });
+        return { targets, selections: [], readOnly: dryRun };
+      },
+      clock: systemClock,
+      note: log,
     });
     return {
       iam: new AwsIamKeys(w.iam, { userName: settings.iamUserName, userArn: settings.iamUserArn }),
@@ -275,8 +297,8 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
           kmsKeyArn: settings.kmsKeyArn,
         }),
       ),
-      list: new ParsedTargetList(config, settings.allowedOwners),
-      github: new GitHubSecretsTarget({ client, tokenSecretName: settings.tokenSecretId }),
+      list,
+      github: new GitHubSecretsTarget({ connection, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,
       clock: systemClock,
@@ -284,7 +306,7 @@ async function rotationDeps(w: Wiring, config: S3ConfigStore): Promise<RotationD
       log,
     };
   } catch (error) {
-    return toAkmError(error, "Reading the GitHub token");
+    return toAkmError(error, "Reading the GitHub credential");
   }
 }
 

@@ -2,6 +2,7 @@
  * The small interfaces through which the rotation logic reaches the outside world.
  * Adapters in `aws/` and `github/` implement them; tests may implement them in memory.
  */
+import type { GitHubCredential } from "./config/github-credential.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
 import type { Target } from "./domain/target.ts";
@@ -120,9 +121,9 @@ export interface ConfigHistory {
   ): Promise<{ readonly version: ConfigVersion; readonly previous: ConfigVersion | undefined } | undefined>;
 }
 
-/** The GitHub token, read when a run starts. */
+/** The GitHub credential (a personal token or a GitHub App's key), read when a run starts. */
 export interface TokenSource {
-  token(): Promise<SecretValue>;
+  credential(): Promise<GitHubCredential>;
 }
 
 /**
@@ -137,10 +138,24 @@ export interface RepoPublicKey {
 
 /** Who the GitHub token belongs to, and when it stops working. */
 export interface TokenOwner {
-  /** The login of the token's user (`GET /user`). */
+  /** The login of the token's user (`GET /user`); for a GitHub App, the App's slug. */
   readonly login: string;
-  /** When GitHub says the token expires; undefined for a token without an expiry date. */
+  /**
+   * When GitHub says the token expires; undefined for a token without an expiry date, and for a GitHub App (its
+   * installation tokens are minted anew by every run; its private key has no expiry date).
+   */
   readonly expiresAt: Date | undefined;
+  /** Set when the function authenticates as a GitHub App (`GET /app` with the App's JWT). */
+  readonly app?: GitHubAppIdentity;
+}
+
+/** A GitHub App, as `GET /app` describes it. https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app */
+export interface GitHubAppIdentity {
+  readonly id: number;
+  /** The App's URL name (`https://github.com/apps/SLUG`). */
+  readonly slug: string;
+  /** The App's public page; `<htmlUrl>/installations/new` installs it. */
+  readonly htmlUrl: string;
 }
 
 /** What identifies a target on GitHub beyond its name, which can change hands. */

@@ -41,6 +41,7 @@ import {
 } from "./aws-fixtures.ts";
 import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
+  type AppPermissionSet,
   type GitHubEmulator,
   type SecretWrittenEvent,
   startGitHubEmulator,
@@ -80,6 +81,16 @@ export interface StackOptions {
   readonly githubRepos?: readonly string[];
   /** The pAllowedGitHubOwners stack parameter (default: every owner of `repos` and `githubRepos`). */
   readonly allowedOwners?: readonly string[];
+  /**
+   * Authenticate as a GitHub App instead of a machine user's token: the emulator gets an App (slug
+   * `akm-app-<suffix>`) installed on every owner of `githubRepos`; the token secret holds its private key,
+   * pGitHubAppId its ID and pGitHubMachineUserName its slug. `permissions`: what the App (and its installations)
+   * were granted (default: what Actions secrets of repositories need); `notInstalledOn`: owners left without it.
+   */
+  readonly githubApp?: {
+    readonly permissions?: AppPermissionSet;
+    readonly notInstalledOn?: readonly string[];
+  };
   /** Repositories the token may reach (default: `githubRepos`). */
   readonly tokenRepos?: "all" | readonly string[];
   /** `read` cannot write secrets (GitHub answers 403). Default `write`. */
@@ -220,7 +231,7 @@ export interface Stack {
    */
   advanceClock(ms: number): void;
   readonly clockOffsetMs: number;
-  /** The GitHub token the stack's secret holds (test data). */
+  /** The GitHub token the stack's secret holds (test data): with `githubApp`, the App's private key. */
   githubToken(): Promise<string>;
   /** The two secrets of a repository, decrypted by the emulator. */
   secretValues(repo: string): RepoSecrets;
@@ -239,6 +250,15 @@ export interface Stack {
 
 const MACHINE_USER = "akm-machine-user";
 
+/** A GitHub App's default permissions: what writing repositories' Actions secrets needs (src/github/app-permissions.ts). */
+const APP_PERMISSIONS: AppPermissionSet = {
+  metadata: "read",
+  secrets: "write",
+  actions: "read",
+  environments: "read",
+  contents: "read",
+};
+
 /** Builds a stack with fresh, uniquely named resources in moto and a GitHub emulator of its own. */
 export async function createStack(endpoint: string, options: StackOptions = {}): Promise<Stack> {
   const template = loadRenderedTemplate();
@@ -251,6 +271,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
   // Generated test data, deliberately not shaped like a GitHub token (no ghp_ / github_pat_ prefix).
   const token = `emulated-token-${randomBytes(16).toString("hex")}`;
 
+  // A GitHub App's key pair is made with the emulator below; its slug names the token secret as the machine user does.
+  const appSlug = options.githubApp === undefined ? undefined : `akm-app-${suffix}`;
+  const machineUser = appSlug ?? MACHINE_USER;
+
   const user = await createIamUser(endpoint, options.userName);
   const existingKeys: StaticCredentials[] = [];
   const iam = new IAMClient(awsClientConfig(endpoint));
@@ -261,10 +285,18 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     existingKeys.push({ accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey });
   }
 
+  // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
+  let clockOffsetMs = 0;
+  const github = await startGitHubEmulator({ now: () => Date.now() + clockOffsetMs });
+  const app =
+    appSlug === undefined
+      ? undefined
+      : github.apps.addApp({ slug: appSlug, permissions: options.githubApp?.permissions ?? APP_PERMISSIONS });
+  const credential = app?.privateKeyPem ?? token;
   const stackSecrets = await createStackSecrets(endpoint, {
     userName: user.userName,
-    machineUser: MACHINE_USER,
-    token,
+    machineUser,
+    token: credential,
     keyDescription: `aws-github-akm ${user.userName}`,
   });
   const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
@@ -281,13 +313,16 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
   );
 
-  // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
-  let clockOffsetMs = 0;
-  const github = await startGitHubEmulator({ now: () => Date.now() + clockOffsetMs });
   try {
     for (const full of githubRepos) {
       const [owner = "", name = ""] = full.split("/");
       github.addRepo(owner, name);
+    }
+    if (app !== undefined) {
+      const skipped = new Set(options.githubApp?.notInstalledOn ?? []);
+      for (const owner of new Set(githubRepos.map((full) => full.split("/")[0] ?? ""))) {
+        if (!skipped.has(owner)) github.apps.install(app.id, owner);
+      }
     }
     github.addToken(token, {
       login: MACHINE_USER,
@@ -304,8 +339,9 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       pIamUserName: user.userName,
       pIamUserArn: user.userArn,
       pRepoConfigBucketName: bucket,
-      pGitHubToken: token,
-      pGitHubMachineUserName: MACHINE_USER,
+      pGitHubToken: credential,
+      pGitHubMachineUserName: machineUser,
+      ...(app === undefined ? {} : { pGitHubAppId: String(app.id) }),
       pAllowedGitHubOwners: (
         options.allowedOwners ?? [
           ...new Set([...repos, ...githubRepos].map((full) => full.split("/")[0] ?? "")),
@@ -362,6 +398,11 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         knownSecrets.set(value, label);
     };
     remember(token, "the GitHub token");
+    remember(app?.privateKeyPem, "the GitHub App's private key");
+    // Any line of the key is a leak too (its base64 body, not the BEGIN/END lines).
+    for (const line of app?.privateKeyPem.split("\n") ?? []) {
+      if (!line.startsWith("-----")) remember(line, "a line of the GitHub App's private key");
+    }
     for (const key of existingKeys)
       remember(key.secretAccessKey, `the secret of pre-existing key ${key.accessKeyId}`);
     const sleeps: SleepRequest[] = [];
@@ -426,6 +467,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
     /** Every secret access key moto holds for this user right now, and the secrets in the state secret. */
     const harvestSecrets = async (): Promise<void> => {
+      for (const minted of github.apps.mintedTokenValues())
+        remember(minted, "a GitHub App installation token");
       const issued = options.issuedAccessKeys?.() ?? (await motoAccessKeys(endpoint, user.userName));
       for (const key of issued) {
         remember(key.secretAccessKey, `the secret of key ${key.accessKeyId}`);
@@ -578,7 +621,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
       keys: listKeys,
       secretValues,
-      githubToken: async () => token,
+      githubToken: async () => credential,
       onSecretWritten(hook) {
         extraHook = hook;
       },

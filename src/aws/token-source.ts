@@ -1,26 +1,32 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretValue } from "../domain/secret-value.ts";
+import { type GitHubCredential, parseGitHubCredential } from "../config/github-credential.ts";
 import { AkmError } from "../errors.ts";
 import type { TokenSource } from "../ports.ts";
 import { awsErrorCode } from "./aws-error-code.ts";
 import { awsFailure } from "./aws-failure.ts";
 
-/** TokenSource reading the GitHub token, stored as the plaintext SecretString of a Secrets Manager secret. */
+/**
+ * TokenSource reading the GitHub credential, stored as the plaintext SecretString of a Secrets Manager secret: a
+ * personal access token, or a GitHub App's private key (src/config/github-credential.ts).
+ */
 export class SecretsManagerTokenSource implements TokenSource {
   readonly #secrets: SecretsManagerClient;
   readonly #secretId: string;
+  readonly #stackAppId: string | undefined;
 
-  constructor(secrets: SecretsManagerClient, secretId: string) {
+  /** `stackAppId`: the stack's pGitHubAppId (undefined when empty). */
+  constructor(secrets: SecretsManagerClient, secretId: string, stackAppId?: string) {
     this.#secrets = secrets;
     this.#secretId = secretId;
+    this.#stackAppId = stackAppId;
   }
 
-  async token(): Promise<SecretValue> {
+  async credential(): Promise<GitHubCredential> {
     const secretId = this.#secretId;
     let text: string;
     try {
       const response = await this.#secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-      // Pasting into the console often adds a trailing newline or spaces; a token never contains whitespace.
+      // Pasting into the console often adds a trailing newline or spaces; neither a token nor a key ends with them.
       text = response.SecretString?.trim() ?? "";
     } catch (error) {
       if (awsErrorCode(error) === "ResourceNotFoundException") {
@@ -38,16 +44,7 @@ export class SecretsManagerTokenSource implements TokenSource {
         fault: "user",
       });
     }
-    // The console's default "Key/value" mode stores JSON; say so rather than send JSON to GitHub as a token.
-    if (text.startsWith("{") || /\s/.test(text)) {
-      throw new AkmError(
-        `The GitHub token secret ${secretId} does not hold a bare token (it holds JSON or spaces).`,
-        {
-          fix: `Store only the token in secret ${secretId}, using the console's Plaintext tab rather than Key/value pairs.`,
-          fault: "user",
-        },
-      );
-    }
-    return new SecretValue(text);
+    // The console's default "Key/value" mode stores JSON: a GitHub App credential, or a mistake it names.
+    return parseGitHubCredential(text, { secretId, stackAppId: this.#stackAppId });
   }
 }

@@ -23,6 +23,7 @@ export const SETTINGS_ENV = {
   allowedOwners: "AKM_ALLOWED_GITHUB_OWNERS",
   machineUserName: "AKM_GITHUB_MACHINE_USER_NAME",
   alertTopicArn: "AKM_ALERT_TOPIC_ARN",
+  githubAppId: "AKM_GITHUB_APP_ID",
 } as const;
 
 export interface Settings {
@@ -49,6 +50,12 @@ export interface Settings {
   readonly machineUserName: string;
   /** The stack's SNS topic: list changes and refused destinations are announced there. */
   readonly alertTopicArn: string;
+  /**
+   * pGitHubAppId: the GitHub App the function authenticates as, its private key in the token secret (README,
+   * section "GitHub App instead of a machine user"); undefined when the parameter is empty (a personal token, or an
+   * App credential whose JSON names its own appId).
+   */
+  readonly githubAppId: string | undefined;
 }
 
 /** The stack parameters behind the settings a user chooses, for messages. */
@@ -84,6 +91,11 @@ const SettingsSchema = v.object({
     v.string(),
     v.transform((key) => (key === "" ? undefined : key)),
   ),
+  githubAppId: v.pipe(
+    v.string(),
+    v.regex(/^(?:|[1-9][0-9]{0,19})$/),
+    v.transform((id) => (id === "" ? undefined : id)),
+  ),
 });
 
 /** Reads and validates the Lambda environment once, at cold start. */
@@ -93,6 +105,8 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   raw.githubApiUrl ??= "https://api.github.com";
   raw.graceMinutes ??= "60";
   raw.githubCaBundleKey ??= "";
+  // Stacks created before App support have no such variable: a personal token.
+  raw.githubAppId ??= "";
   checkSecretNames(raw);
   checkApiUrl(raw.githubApiUrl);
   const result = v.safeParse(SettingsSchema, raw);

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
 import { type ThrottlingOptions, throttling } from "@octokit/plugin-throttling";
@@ -6,12 +7,43 @@ import type { SecretValue } from "../domain/secret-value.ts";
 import { systemClock } from "../ports.ts";
 import { type GitHubLog, type OctokitLog, octokitLog } from "./github-log.ts";
 import { GitHubRedirect, isRedirectStatus } from "./github-redirect.ts";
+import { type InstallationTokenSource, installationTokenAuth } from "./installation-token-auth.ts";
 import { tlsCertificateFault } from "./tls-certificate-fault.ts";
 import { GITHUB_WRITE_LIMITS, type WriteLimits, WritePacer } from "./write-pacer.ts";
 
-export interface GitHubClientOptions {
-  /** Sent as `Authorization`; never logged (Octokit's errors redact it, our log never sees headers). */
-  readonly token: SecretValue;
+/**
+ * How a client authenticates. Every credential goes in `Authorization` only; never logged (Octokit's errors redact
+ * it, our log never sees headers).
+ */
+export type GitHubClientAuth =
+  /** A personal access token. */
+  | { readonly token: SecretValue }
+  /** A GitHub App installation token, asked for at each request (src/github/installation-token-auth.ts). */
+  | { readonly installationToken: InstallationTokenSource }
+  /**
+   * The GitHub App itself, with @octokit/auth-app: a JWT on the App's own endpoints (GET /app, the installation
+   * lookups, minting installation tokens through `client.auth({ type: "installation", ... })`).
+   */
+  | { readonly app: GitHubAppAuth };
+
+/** What @octokit/auth-app needs to sign JWTs and keep installation tokens (src/github/app-connection.ts). */
+export interface GitHubAppAuth {
+  readonly appId: string;
+  /** Signs a JWT for the App (at an injected clock's time; `timeDifference` seconds added after a skew answer). */
+  readonly createJwt: (
+    appId: string | number,
+    timeDifference?: number,
+  ) => Promise<{ readonly jwt: string; readonly expiresAt: string }>;
+  /** Where minted installation tokens are kept until they near their expiry. */
+  readonly cache: {
+    get(key: string): string | undefined;
+    set(key: string, value: string): void;
+  };
+}
+
+export type GitHubClientOptions = GitHubClientSettings & GitHubClientAuth;
+
+export interface GitHubClientSettings {
   /** REST API root: `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
   readonly baseUrl: string;
   /** GitHub asks every client to identify itself in `User-Agent`. */
@@ -39,7 +71,7 @@ export interface GitHubClientOptions {
   readonly writePacer?: WritePacer;
 }
 
-type Tunables = Required<Omit<GitHubClientOptions, "token" | "baseUrl" | "userAgent" | "log" | "writePacer">>;
+type Tunables = Required<Omit<GitHubClientSettings, "baseUrl" | "userAgent" | "log" | "writePacer">>;
 
 export const GITHUB_CLIENT_DEFAULTS = {
   // plugin-retry's own default: waits 1 + 4 + 9 s, enough to ride out a deploy blip.
@@ -58,7 +90,12 @@ export const GITHUB_CLIENT_DEFAULTS = {
  * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#handle-rate-limit-errors-appropriately
  */
 const SECONDARY_FALLBACK_SECONDS = 60;
+// The REST API version every request asks for. github.com and GHE.com support it; GitHub Enterprise Server versions
+// its REST API from 3.9 on ("After a site administrator upgrades your Enterprise Server instance to Enterprise
+// Server 3.9 or later, the REST API will be versioned"), and every GHES release since lists 2022-11-28 among its
+// supported versions (README, section GitHub Enterprise Server, names the versions tested).
 // https://docs.github.com/en/rest/about-the-rest-api/api-versions
+// https://docs.github.com/en/enterprise-server@3.17/rest/about-the-rest-api/api-versions
 const API_VERSION = "2022-11-28";
 
 /**
@@ -90,8 +127,15 @@ export type GitHubClient = InstanceType<typeof GitHubOctokit>;
  * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
-  const { token, baseUrl, userAgent, log: logTo, writePacer, ...tunables } = options;
-  const settings: Tunables = { ...GITHUB_CLIENT_DEFAULTS, ...tunables };
+  const { baseUrl, userAgent, log: logTo, writePacer } = options;
+  const settings: Tunables = {
+    retries: options.retries ?? GITHUB_CLIENT_DEFAULTS.retries,
+    rateLimitRetries: options.rateLimitRetries ?? GITHUB_CLIENT_DEFAULTS.rateLimitRetries,
+    rateLimitWaitBudgetSeconds:
+      options.rateLimitWaitBudgetSeconds ?? GITHUB_CLIENT_DEFAULTS.rateLimitWaitBudgetSeconds,
+    requestTimeoutMs: options.requestTimeoutMs ?? GITHUB_CLIENT_DEFAULTS.requestTimeoutMs,
+    secondMs: options.secondMs ?? GITHUB_CLIENT_DEFAULTS.secondMs,
+  };
   const log = octokitLog(logTo);
   const waits = rateLimitWaits(settings, log);
   const pacer =
@@ -103,7 +147,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     });
 
   const client = new GitHubOctokit({
-    auth: token.reveal(),
+    ...octokitAuth(options),
     baseUrl,
     userAgent,
     log,
@@ -163,6 +207,21 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     }
   });
   return client;
+}
+
+/** Octokit's `auth`/`authStrategy` options for a client's credential. */
+function octokitAuth(auth: GitHubClientAuth): Record<string, unknown> {
+  if ("token" in auth) return { auth: auth.token.reveal() };
+  if ("installationToken" in auth) {
+    return { authStrategy: installationTokenAuth, auth: { source: auth.installationToken } };
+  }
+  // https://github.com/octokit/auth-app.js#usage-with-octokit: the JWT is signed by `createJwt`, installation
+  // tokens are kept in `cache`; its requests (JWT calls included) go through this client, so they share its base
+  // URL, TLS trust, retries, throttling and the refusal to follow redirects.
+  return {
+    authStrategy: createAppAuth,
+    auth: { appId: auth.app.appId, createJwt: auth.app.createJwt, cache: auth.app.cache },
+  };
 }
 
 // How plugin-throttling recognises rate limits; an answer it recognised was already waited for.

@@ -52,10 +52,19 @@ function needsOf(context: ForbiddenContext): string {
   return context.need?.needs(context.machineUser) ?? tokenNeeds(context.repo, context.machineUser);
 }
 
+/**
+ * The owner in a target's label (`targetLabel`): `acme` in `acme/app`, `acme/app (environment prod)` and
+ * `organization acme (Actions)`.
+ */
+export function ownerOfLabel(label: string): string {
+  const organization = /^organization (\S+)/.exec(label)?.[1];
+  return organization ?? label.split("/")[0] ?? label;
+}
+
 /** The organization or enterprise a policy message names (`acme` in "the `acme` organization ..."). */
 function namedOwner(message: string, context: ForbiddenContext): string {
   const quoted = /[`'‘’"]([^`'‘’"]{1,100})[`'‘’"]/.exec(message)?.[1];
-  return quoted ?? context.repo?.split("/")[0] ?? "the organization";
+  return quoted ?? (context.repo === undefined ? "the organization" : ownerOfLabel(context.repo));
 }
 
 /** `url=…` of an `X-GitHub-SSO: required; url=https://github.com/orgs/ORG/sso?authorization_request=…` header. */
@@ -181,6 +190,22 @@ const RULES: readonly Rule[] = [
       return {
         what: `${user} is not an owner of the organization, and organization secrets are an owner's to write`,
         fix: `${context.need?.role(context.machineUser) ?? `Make ${user} an owner of the organization (organization Settings → People → Change role → Owner)`}. ${needsOf(context)}`,
+      };
+    },
+  },
+  {
+    // A GitHub App's installation token: "Resource not accessible by integration". The run mints tokens with the
+    // permissions it needs, after checking the installation grants them (src/github/app-connection.ts), so this
+    // means a permission the check does not know of. `X-Accepted-GitHub-Permissions` names what the endpoint takes.
+    // https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#resource-not-accessible
+    kind: "app-permission",
+    matches: ({ message }) => /resource not accessible by integration/i.test(message),
+    explain: (answer, context) => {
+      const accepted = answer.headers["x-accepted-github-permissions"];
+      const needs = typeof accepted === "string" && accepted !== "" ? ` (GitHub asks for ${accepted})` : "";
+      return {
+        what: `the GitHub App's installation token lacks a permission the request needs${needs}`,
+        fix: `Give the GitHub App the permission GitHub names (the App's settings → Permissions & events) and have an owner of ${context.repo === undefined ? "each listed owner" : ownerOfLabel(context.repo)} accept it on the App's installation (README, section "GitHub App instead of a machine user"). Then run Rotate again.`,
       };
     },
   },

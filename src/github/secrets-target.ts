@@ -5,6 +5,7 @@ import type { RepoPublicKey, SecretsTarget, TargetIdentity, TokenOwner } from ".
 import { type AccessNeed, accessNeed } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
 import { isEnterpriseServer } from "./enterprise-server.ts";
+import { type GitHubConnection, tokenConnection } from "./github-connection.ts";
 import { decodePublicKey, sealSecret } from "./seal.ts";
 import { secretScope } from "./secret-scope.ts";
 import {
@@ -14,25 +15,23 @@ import {
   isHttpFailure,
   toGitHubAccessError,
 } from "./to-github-access-error.ts";
-import { parseTokenExpiration, TOKEN_EXPIRATION_HEADER } from "./token-expiration.ts";
 
 /**
- * How the adapter reaches GitHub. With a personal token one client serves every owner (`client`); a GitHub App has
- * an installation, and so a client, per owner (`clientFor`), and `tokenClient` is the one `whoAmI` asks.
+ * How the adapter reaches GitHub: the run's connection (src/github/github-connection.ts), which gives the client for
+ * each owner (one client for a personal token; an installation token's per owner for a GitHub App) and says who the
+ * credential is. `client` is shorthand for a personal token's connection (`tokenConnection(client, …)`).
  */
 export type GitHubSecretsTargetOptions = {
   /** Display name of the Secrets Manager secret holding the token, named in fixes. */
   readonly tokenSecretName: string;
 } & (
   | {
-      /** One client per run (see `createGitHubClient`), for every owner. */
-      readonly client: GitHubClient;
+      /** The run's connection: `clientFor(owner)`, `whoAmI()`, `apiUrl`. */
+      readonly connection: GitHubConnection;
     }
   | {
-      /** The client for requests about `owner`'s repositories or organization (one per run and owner). */
-      readonly clientFor: (owner: string) => Promise<GitHubClient>;
-      /** The client whose token `whoAmI` describes. */
-      readonly tokenClient: GitHubClient;
+      /** A personal token's client, the same for every owner. */
+      readonly client: GitHubClient;
     }
 );
 
@@ -47,36 +46,32 @@ const SELECTED_LOOKUPS_AT_ONCE = 4;
  * resolved from their names to IDs once per run.
  */
 export class GitHubSecretsTarget implements SecretsTarget {
-  readonly #clientFor: (owner: string) => Promise<GitHubClient>;
-  readonly #tokenClient: GitHubClient;
+  readonly #connection: GitHubConnection;
   readonly #tokenSecretName: string;
   readonly #apiUrl: string;
   readonly #publicKeys = new Map<string, Promise<RepoPublicKey>>();
   readonly #selectedIds = new Map<string, Promise<readonly number[]>>();
   /** The token owner's login, once `whoAmI` has asked: messages name the user who needs a role. */
   #machineUser: string | undefined;
+  /** The GitHub App's slug, once `whoAmI` has asked, when the run authenticates as an App. */
+  #appSlug: string | undefined;
 
   constructor(options: GitHubSecretsTargetOptions) {
-    if ("client" in options) {
-      const { client } = options;
-      this.#clientFor = async () => client;
-      this.#tokenClient = client;
-    } else {
-      this.#clientFor = options.clientFor;
-      this.#tokenClient = options.tokenClient;
-    }
+    this.#connection =
+      "connection" in options ? options.connection : tokenConnection(options.client, options.tokenSecretName);
     this.#tokenSecretName = options.tokenSecretName;
-    this.#apiUrl = this.#tokenClient.request.endpoint.DEFAULTS.baseUrl;
+    this.#apiUrl = this.#connection.apiUrl;
   }
 
-  /** `GET /user`: the token's login, and its expiry from GitHub's `GitHub-Authentication-Token-Expiration`. */
+  /**
+   * Who the credential is (GitHubConnection.whoAmI): the token's login and expiry (`GET /user`), or the GitHub App
+   * (`GET /app` with its JWT; an App has no machine user, so messages then name the App instead).
+   */
   async whoAmI(): Promise<TokenOwner> {
-    const call = this.#call("GET /user");
-    const { data, headers } = await this.#send(call, () => this.#tokenClient.request("GET /user"));
-    const login = stringField(data, "login");
-    if (login === undefined) throw unexpectedAnswer(call, "no login");
-    this.#machineUser = login;
-    return { login, expiresAt: parseTokenExpiration(headers[TOKEN_EXPIRATION_HEADER]) };
+    const owner = await this.#connection.whoAmI();
+    if (owner.app === undefined) this.#machineUser = owner.login;
+    else this.#appSlug = owner.app.slug;
+    return owner;
   }
 
   /**
@@ -159,7 +154,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
     const call = this.#call(`write variable ${name}`, target, {
       otherRefusalFix: `Check the variable name ${name}: GitHub variable names contain only letters, digits and underscores, and start neither with a digit nor with GITHUB_.`,
     });
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     const body = { name, value, ...(await this.#visibility(target)) };
     const { params } = secretScope(target);
     const create = () => client.request(`POST ${variables}`, { ...params, ...body });
@@ -177,7 +172,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
   async secretUpdatedAt(target: Target, name: string): Promise<Date | undefined> {
     const call = this.#call(`GET secret ${name}`, target);
     const { secrets, params } = secretScope(target);
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     let data: unknown;
     try {
       ({ data } = await client.request(`GET ${secrets}/{secret_name}`, { ...params, secret_name: name }));
@@ -196,7 +191,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
     const { variables, params } = secretScope(target);
     if (variables === undefined) return undefined;
     const call = this.#call(`GET variable ${name}`, target);
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     let data: unknown;
     try {
       ({ data } = await client.request(`GET ${variables}/{name}`, { ...params, name }));
@@ -218,7 +213,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
    */
   async #checkRepository(target: Exclude<Target, OrganizationTarget>): Promise<TargetIdentity> {
     const call = this.#call("GET repository", target, { scope: "repository" });
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     const { data, headers } = await this.#send(call, () =>
       client.request("GET /repos/{owner}/{repo}", { owner: target.owner, repo: target.name }),
     );
@@ -269,7 +264,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
   /** The environment exists: GitHub keeps its secrets only once it is created in the repository's settings. */
   async #checkEnvironment(target: Extract<Target, { kind: "environment" }>): Promise<void> {
     const call = this.#call("GET environment", target, { scope: "environment" });
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     const repo = `${target.owner}/${target.name}`;
     try {
       await client.request("GET /repos/{owner}/{repo}/environments/{environment_name}", {
@@ -296,7 +291,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
    */
   async #checkOrganization(target: OrganizationTarget): Promise<TargetIdentity> {
     const call = this.#call("GET organization", target, { scope: "organization" });
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     const { data, headers } = await this.#send(call, () =>
       client.request("GET /orgs/{org}", { org: target.owner }),
     );
@@ -336,7 +331,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
    * not name.
    */
   async #resolveSelected(target: OrganizationTarget): Promise<readonly number[]> {
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     const names = target.selectedRepositories;
     const ids: number[] = new Array(names.length);
     for (let start = 0; start < names.length; start += SELECTED_LOOKUPS_AT_ONCE) {
@@ -372,7 +367,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
   async #fetchPublicKey(target: Target): Promise<RepoPublicKey> {
     const call = this.#call("GET public key", target);
     const { secrets, params } = secretScope(target);
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     const { data } = await this.#send(call, () => client.request(`GET ${secrets}/public-key`, params));
     const keyId = stringField(data, "key_id");
     const key = stringField(data, "key");
@@ -404,7 +399,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
       });
     }
     const { secrets, params } = secretScope(target);
-    const client = await this.#clientFor(target.owner);
+    const client = await this.#connection.clientFor(target.owner);
     await client.request(`PUT ${secrets}/{secret_name}`, {
       ...params,
       secret_name: name,
@@ -428,6 +423,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
             ...(need === undefined ? {} : { need }),
           }),
       ...(this.#machineUser === undefined ? {} : { machineUser: this.#machineUser }),
+      ...(this.#appSlug === undefined ? {} : { appSlug: this.#appSlug }),
       ...extra,
     };
   }

@@ -2,7 +2,7 @@ import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
 import type { AccessNeed } from "./access-need.ts";
-import { forbiddenReason, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
+import { forbiddenReason, ownerOfLabel, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
 import { type TlsCertificateFault, tlsCertificateFault } from "./tls-certificate-fault.ts";
 
@@ -30,6 +30,8 @@ export interface GitHubCall {
   readonly machineUser?: string;
   /** The GitHub API URL requests go to, for messages about reaching it. */
   readonly apiUrl?: string;
+  /** The GitHub App's slug when the run authenticates as an App (installation tokens, no machine user). */
+  readonly appSlug?: string;
 }
 
 /** The parts of an Octokit `RequestError` we read. `request` (with its headers) is never touched. */
@@ -122,6 +124,7 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         sso === undefined
           ? ""
           : ` GitHub also says the organization enforces SAML single sign-on: authorize the token for it by opening ${sso} signed in as the machine user (GitHub's link; it expires after an hour).`;
+      if (call.appSlug !== undefined) return appNotFoundError(refused, base, call, call.repo, call.appSlug);
       const needs = call.need?.needs(call.machineUser) ?? tokenNeeds(call.repo, call.machineUser);
       if (call.scope === "organization") {
         return new GitHubAccessError(
@@ -152,6 +155,44 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
         fix: call.otherRefusalFix ?? "Correct what GitHub's answer above names, then run the runbook again.",
       });
   }
+}
+
+/**
+ * A 404 to a GitHub App's installation token. The run found the owner's installation before minting
+ * (src/github/app-connection.ts), so the target is missing or outside what the installation reaches: an
+ * installation token reaches the repositories its installation was given (all, or selected ones), and an
+ * organization's secrets only with the permission the App was granted.
+ * https://docs.github.com/en/apps/using-github-apps/reviewing-and-modifying-installed-github-apps
+ */
+function appNotFoundError(
+  refused: string,
+  base: { readonly status: number; readonly repo?: string },
+  call: GitHubCall,
+  repo: string,
+  appSlug: string,
+): GitHubAccessError {
+  const owner = ownerOfLabel(repo);
+  const installation = `the GitHub App ${appSlug}'s installation on ${owner}`;
+  const configure = `${owner}'s Settings → GitHub Apps → ${appSlug} → Configure`;
+  if (call.scope === "organization") {
+    return new GitHubAccessError(
+      `${refused}: the organization does not exist, or ${installation} cannot see its ${call.need?.what ?? "secrets"}.`,
+      {
+        ...base,
+        fix: `Check Owner of ${repo} in repos.json (an organization's login), and give the GitHub App the organization permissions the entry needs (README, section "GitHub App instead of a machine user"); an owner of ${owner} accepts them at ${configure}.`,
+      },
+    );
+  }
+  // README's Troubleshooting quotes the repository sentence whole.
+  const message =
+    call.scope === "environment"
+      ? `${refused}: the repository or its environment does not exist, or the GitHub App ${appSlug}'s installation on ${owner} does not include the repository.`
+      : `${refused}: the repository does not exist or the GitHub App ${appSlug}'s installation on ${owner} does not include it.`;
+  const check = call.scope === "environment" ? "Owner, Name and Environment" : "Owner and Name";
+  return new GitHubAccessError(message, {
+    ...base,
+    fix: `Check ${check} of ${repo} in repos.json, and add the repository to the App's installation on ${owner} (${configure} → Repository access: All repositories, or select it).`,
+  });
 }
 
 const TRANSIENT_FIX =

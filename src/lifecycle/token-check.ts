@@ -12,6 +12,8 @@ export const TOKEN_ALERT_INTERVAL_MS = DAY_MS;
  * What a rotation should warn about the GitHub token, as summary lines: a token of another user than the machine
  * user the stack names (pGitHubMachineUserName; logins compared ignoring case, as GitHub does), and a token that
  * expires within TOKEN_EXPIRY_WARNING_DAYS (GitHub's `GitHub-Authentication-Token-Expiration`) or has expired.
+ * For a GitHub App: an App other than the one pGitHubMachineUserName names (by slug); nothing expires (each run
+ * mints its own installation tokens, and GitHub gives App private keys no expiry date).
  * `tokenSecret` names where a new token goes.
  */
 export function tokenWarnings(
@@ -21,6 +23,15 @@ export function tokenWarnings(
   now: Date,
 ): string[] {
   const warnings: string[] = [];
+  if (owner.app !== undefined) {
+    // App mode: pGitHubMachineUserName names the App by its slug (README, "GitHub App instead of a machine user").
+    if (owner.app.slug.toLowerCase() !== machineUserName.toLowerCase()) {
+      warnings.push(
+        `Warning: the GitHub App credential in ${tokenSecret} is App ${owner.app.slug} (ID ${owner.app.id}), not ${machineUserName} the stack names (pGitHubMachineUserName, the App's slug). Store the private key of App ${machineUserName} in ${tokenSecret}, or update the stack's pGitHubMachineUserName to ${owner.app.slug} if that is the App now.`,
+      );
+    }
+    return warnings;
+  }
   if (owner.login.toLowerCase() !== machineUserName.toLowerCase()) {
     warnings.push(
       `Warning: the GitHub token belongs to ${owner.login}, not to the machine user ${machineUserName} the stack names (pGitHubMachineUserName). Store the machine user's token in ${tokenSecret}, or update the stack's pGitHubMachineUserName if ${owner.login} is the machine user now.`,

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { SecretsManagerClient, SecretsManagerServiceException } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, inject, it, vi } from "vitest";
 import { awsClientConfig, createTokenSecret, uniqueName } from "../../scripts/local-stack/aws-fixtures.ts";
@@ -16,11 +17,32 @@ describe("SecretsManagerTokenSource", () => {
     const secretId = await createTokenSecret(endpoint, "  fake-token-11ABCDEFG0123456789-abcdefXYZ\n");
 
     // Act
-    const token = await sourceFor(secretId).token();
+    const credential = await sourceFor(secretId).credential();
 
     // Assess
-    expect(token.reveal()).toBe("fake-token-11ABCDEFG0123456789-abcdefXYZ");
+    expect(credential.kind).toBe("token");
+    const token = credential.kind === "token" ? credential.token : undefined;
+    expect(token?.reveal()).toBe("fake-token-11ABCDEFG0123456789-abcdefXYZ");
     expect(String(token)).toBe("[redacted]");
+  });
+
+  it("returns a GitHub App credential for a private key when the stack names the App", async () => {
+    // Prepare
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = String(privateKey.export({ type: "pkcs1", format: "pem" }));
+    const secretId = await createTokenSecret(endpoint, `${pem}\n`);
+    const source = new SecretsManagerTokenSource(
+      new SecretsManagerClient(awsClientConfig(endpoint)),
+      secretId,
+      "424242",
+    );
+
+    // Act
+    const credential = await source.credential();
+
+    // Assess
+    expect(credential).toMatchObject({ kind: "app", appId: "424242" });
+    expect(String(credential.kind === "app" ? credential.privateKey : "")).toBe("[redacted]");
   });
 
   it("rejects a secret holding only whitespace as an empty token secret", async () => {
@@ -29,7 +51,7 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
@@ -44,7 +66,7 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
@@ -60,7 +82,7 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
@@ -76,12 +98,12 @@ describe("SecretsManagerTokenSource", () => {
 
     // Act
     const error = await sourceFor(secretId)
-      .token()
+      .credential()
       .catch((caught: unknown) => caught);
 
     // Assess
     expect(error).toBeInstanceOf(AkmError);
-    expect((error as AkmError).message).toContain("does not hold a bare token");
+    expect((error as AkmError).message).toContain("neither a bare token nor a GitHub App credential");
     expect((error as AkmError).describe()).not.toContain(token);
   });
 
@@ -99,7 +121,7 @@ describe("SecretsManagerTokenSource", () => {
     const source = new SecretsManagerTokenSource(secrets, "akm-token-denied");
 
     // Act
-    const error = await source.token().catch((caught: unknown) => caught);
+    const error = await source.credential().catch((caught: unknown) => caught);
 
     // Assess
     expect(error).toBeInstanceOf(AkmError);

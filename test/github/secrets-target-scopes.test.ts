@@ -15,6 +15,7 @@ import { SecretValue } from "../../src/domain/secret-value.ts";
 import type { OrganizationTarget, Target } from "../../src/domain/target.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient, type GitHubClient } from "../../src/github/client.ts";
+import type { GitHubConnection } from "../../src/github/github-connection.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
@@ -444,7 +445,7 @@ describe("the key ID as an Actions variable", () => {
 });
 
 describe("clients per owner", () => {
-  it("asks for each owner's client and sends that owner's requests with it", async () => {
+  it("asks the connection for each owner's client and sends that owner's requests with it", async () => {
     // Prepare
     const first = arrange();
     const second = arrange();
@@ -459,14 +460,20 @@ describe("clients per owner", () => {
       tokens.set(org, token);
     }
     const asked: string[] = [];
-    const target = new GitHubSecretsTarget({
-      tokenSecretName: TOKEN_SECRET,
-      tokenClient: clientOf(github, tokens.get(first.org) ?? ""),
+    const connection: GitHubConnection = {
+      mode: "app",
+      apiUrl: github.url,
       clientFor: async (owner) => {
         asked.push(owner);
         return clientOf(github, tokens.get(owner) ?? "");
       },
-    });
+      whoAmI: async () => ({
+        login: "akm-app[bot]",
+        expiresAt: undefined,
+        app: { id: 1, slug: "akm-app", htmlUrl: "https://github.com/apps/akm-app" },
+      }),
+    };
+    const target = new GitHubSecretsTarget({ tokenSecretName: TOKEN_SECRET, connection });
 
     // Act
     await target.checkWritable({ kind: "repository", owner: first.org, name: "app", store: "dependabot" });

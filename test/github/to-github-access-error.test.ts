@@ -256,3 +256,69 @@ describe("quoting GitHub's message", () => {
     expect(detail("Bad credentials")).toBe("Bad credentials");
   });
 });
+
+describe("GitHub's answers to a GitHub App's installation token", () => {
+  const { machineUser: _machineUser, ...withoutUser } = CALL;
+  const APP_CALL: GitHubCall = { ...withoutUser, appSlug: "key-rotator" };
+
+  it("a 404 says the App's installation may not include the repository, and where to add it", () => {
+    // Act
+    const error = toGitHubAccessError(answer(404, "Not Found"), APP_CALL);
+
+    // Assess
+    expect(error.message).toBe(
+      "GitHub refused PUT secret AWS_ACCESS_KEY_ID on acme/app (404 Not Found): the repository does not exist or the GitHub App key-rotator's installation on acme does not include it.",
+    );
+    expect(error.fix).toContain(
+      "acme's Settings → GitHub Apps → key-rotator → Configure → Repository access",
+    );
+    expect(error.fix).not.toContain("machine user");
+  });
+
+  it("a 404 on an organization says the App may lack the organization permission, never a machine user", () => {
+    // Act
+    const error = toGitHubAccessError(answer(404, "Not Found"), {
+      ...APP_CALL,
+      repo: "organization acme (Actions)",
+      scope: "organization",
+    });
+
+    // Assess
+    expect(error.message).toContain(
+      "the organization does not exist, or the GitHub App key-rotator's installation on acme cannot see its secrets.",
+    );
+    expect(error.fix).toContain('README, section "GitHub App instead of a machine user"');
+    expect(error.fix).not.toContain("machine user ");
+  });
+
+  it("a 404 on an environment names the environment as a possible cause", () => {
+    // Act
+    const error = toGitHubAccessError(answer(404, "Not Found"), {
+      ...APP_CALL,
+      repo: "acme/app (environment prod)",
+      scope: "environment",
+    });
+
+    // Assess
+    expect(error.message).toContain(
+      "the repository or its environment does not exist, or the GitHub App key-rotator's installation on acme does not include the repository.",
+    );
+    expect(error.fix).toContain("Check Owner, Name and Environment of acme/app (environment prod)");
+  });
+
+  it("a 403 Resource not accessible by integration names the permission GitHub asks for", () => {
+    // Act
+    const error = toGitHubAccessError(
+      answer(403, "Resource not accessible by integration", {
+        "x-accepted-github-permissions": "secrets=write",
+      }),
+      APP_CALL,
+    );
+
+    // Assess
+    expect(error.message).toContain(
+      "the GitHub App's installation token lacks a permission the request needs (GitHub asks for secrets=write)",
+    );
+    expect(error.fix).toContain("have an owner of acme accept it");
+  });
+});

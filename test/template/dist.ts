@@ -139,6 +139,7 @@ export const SAMPLE_PARAMETERS: Readonly<Record<string, string>> = {
   pGraceMinutes: "60",
   pGitHubApiUrl: "https://api.github.com",
   pGitHubCaBundleKey: "",
+  pGitHubAppId: "",
   pVpcSubnetIds: "",
   pVpcSecurityGroupIds: "",
   "AWS::Partition": "aws",
@@ -162,8 +163,37 @@ function builtTemplate(): Template {
   return built;
 }
 
+/** Whether the template's condition `name` holds for `values` (see `resolveIntrinsics`). */
+function conditionHolds(name: string, values: Readonly<Record<string, string>>, template: Template): boolean {
+  const evaluate = (node: Json): boolean => {
+    if (!isObject(node)) throw new Error(`conditionHolds: not a condition: ${JSON.stringify(node)}`);
+    const [key] = Object.keys(node);
+    const argument = node[key ?? ""];
+    switch (key) {
+      case "Condition":
+        return conditionHolds(String(argument), values, template);
+      case "Fn::Not":
+        return !evaluate((argument as Json[])[0] as Json);
+      case "Fn::And":
+        return (argument as Json[]).every(evaluate);
+      case "Fn::Or":
+        return (argument as Json[]).some(evaluate);
+      case "Fn::Equals": {
+        const [a, b] = (argument as Json[]).map((side) => resolveIntrinsics(side, values, template));
+        return JSON.stringify(a) === JSON.stringify(b);
+      }
+      default:
+        throw new Error(`conditionHolds does not know ${key}`);
+    }
+  };
+  const condition = template.Conditions?.[name];
+  if (condition === undefined) throw new Error(`no condition ${name} in the template`);
+  return evaluate(condition);
+}
+
 /**
- * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split and Fn::Select with sample values; any other function
+ * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select and Fn::If (its condition evaluated from the
+ * template's Conditions: Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition) with sample values; any other function
  * is an error. A `Custom::ResourceNames` attribute is the name the stack's function computes for the resolved
  * properties of that resource in `template` (default: the built one).
  */
@@ -189,6 +219,11 @@ export function resolveIntrinsics(
     throw new Error(`no sample value for ${name}`);
   };
   if (keys.length === 1 && keys[0] === "Ref") return lookup(String(node.Ref));
+  if (keys.length === 1 && keys[0] === "Fn::If") {
+    const [name, whenTrue, whenFalse] = node["Fn::If"] as [string, Json, Json];
+    const source = template ?? builtTemplate();
+    return resolveIntrinsics(conditionHolds(name, values, source) ? whenTrue : whenFalse, values, template);
+  }
   if (keys.length === 1 && keys[0] === "Fn::GetAtt") {
     const [id, attribute] = node["Fn::GetAtt"] as string[];
     return lookup(`${id}.${attribute}`);

@@ -46,7 +46,14 @@ const BASE: FormValues = {
 
 /** Each is a whole form; together they reach every boundary of every constrained parameter. */
 export const BOUNDARY_VALUES: readonly FormValues[] = [
-  { ...BASE, pHoursToRotate: "168", pGraceMinutes: "30" },
+  // With a GitHub App: its ID, and its private key as the console's password field leaves it (no line breaks).
+  {
+    ...BASE,
+    pHoursToRotate: "168",
+    pGraceMinutes: "30",
+    pGitHubAppId: "99999999999999999999",
+    pGitHubToken: `-----BEGIN RSA PRIVATE KEY-----${"A".repeat(3900)}-----END RSA PRIVATE KEY-----`,
+  },
   // The user names at USER_NAME_EDGES, with every special character IAM allows from 9 characters on.
   { ...BASE, ...user(userNameOf(1)), pHoursToRotate: "2", pGraceMinutes: "0" },
   { ...BASE, ...user(userNameOf(49)) },

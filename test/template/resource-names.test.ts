@@ -136,6 +136,8 @@ function stackValues(userName: string): Record<string, string> {
     pIamUserName: userName,
     pIamUserArn: `arn:aws:iam::123456789012:user/${userName}`,
     pGitHubMachineUserName: "m".repeat(39),
+    // With a GitHub App (the longest App ID the form takes), the token secret's description is the longer one.
+    pGitHubAppId: "9".repeat(20),
     pSolutionName: `S${" x".repeat(31)}y`,
     pRepoConfigBucketName: "b".repeat(63),
     "AWS::StackName": LONGEST_STACK_NAME,

@@ -162,6 +162,7 @@ describe("the Lambda function", () => {
       [SETTINGS_ENV.githubCaBundleKey]: { Ref: "pGitHubCaBundleKey" },
       [SETTINGS_ENV.allowedOwners]: { "Fn::Join": [",", { Ref: "pAllowedGitHubOwners" }] },
       [SETTINGS_ENV.machineUserName]: { Ref: "pGitHubMachineUserName" },
+      [SETTINGS_ENV.githubAppId]: { Ref: "pGitHubAppId" },
       [SETTINGS_ENV.alertTopicArn]: { Ref: "rSnsTopic" },
     });
   });

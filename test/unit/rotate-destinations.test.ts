@@ -93,6 +93,36 @@ describe("the GitHub connection in the rotation summary", () => {
     expect(answer.summary).not.toContain("Warning");
   });
 
+  it("warns when the GitHub App is another App than pGitHubMachineUserName names by slug, and still rotates", async () => {
+    // Prepare
+    const world = fakeWorld(1);
+    const app = { id: 1234, slug: "other-app", htmlUrl: "https://github.com/apps/other-app" };
+    world.github.tokenOwner = { login: app.slug, expiresAt: undefined, app };
+
+    // Act
+    const { answer } = await rotateOnce(world);
+
+    // Assess
+    expect(answer.status).toBe("Succeeded");
+    expect(answer.summary).toContain(
+      "Warning: the GitHub App credential in GHS-AKM-deploy-bot-GitHubToken-machine-user is App other-app (ID 1234), not machine-user the stack names (pGitHubMachineUserName, the App's slug).",
+    );
+  });
+
+  it("does not warn about the GitHub App the stack names, nor about an expiry it does not have", async () => {
+    // Prepare
+    const world = fakeWorld(1);
+    const app = { id: 1234, slug: "Machine-User", htmlUrl: "https://github.com/apps/machine-user" };
+    world.github.tokenOwner = { login: app.slug, expiresAt: undefined, app };
+
+    // Act
+    const { answer, outcome } = await rotateOnce(world);
+
+    // Assess
+    expect(answer.summary).not.toContain("Warning");
+    expect(outcome.alerts).toEqual([]);
+  });
+
   it.each([
     [13, "in 13 days"],
     [1, "in 1 day"],

@@ -214,3 +214,25 @@ describe("loadSettings", () => {
     expect((error as IamStateError).fix).toMatch(/same spelling and case/);
   });
 });
+
+describe("the GitHub App ID in the settings", () => {
+  it.each([
+    ["absent (a stack from before GitHub App support)", undefined, undefined],
+    ["empty (pGitHubAppId's default: a personal token)", "", undefined],
+    ["an App ID", "123456", "123456"],
+  ])("is read when %s", (_case, value, expected) => {
+    // Act
+    const settings = loadSettings(env(value === undefined ? {} : { [SETTINGS_ENV.githubAppId]: value }));
+
+    // Assess
+    expect(settings.githubAppId).toBe(expected);
+  });
+
+  it("refuses an App ID that is not a number, naming the variable", () => {
+    // Act
+    const error = refusal({ [SETTINGS_ENV.githubAppId]: "Iv23liAbCdEf" });
+
+    // Assess
+    expect(error.message).toContain(SETTINGS_ENV.githubAppId);
+  });
+});

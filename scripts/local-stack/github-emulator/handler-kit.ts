@@ -13,9 +13,15 @@
  * - organization secrets and variables: the organization exists (else 404), the fine-grained permission as above,
  *   and the user is an organization owner (else 403, GitHub's message for org secrets).
  * - environments, contents, `GET /orgs/{org}/repos`, custom property values: read access is enough.
+ * - a GitHub App's installation token (apps.ts) has no user and no role: instead of the checks above, it needs the
+ *   App permission each endpoint names (`Needs.permission`, or `Needs.appPermission` where the App's differs;
+ *   `metadata`, `actions`, `contents`, `organization_custom_properties` for the read-only endpoints), else 403
+ *   "Resource not accessible by integration" with `X-Accepted-GitHub-Permissions`; it reaches only its
+ *   installation's account. https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps
  * Not modelled: classic tokens' scopes (`repo`, `admin:org`) and GitHub Free's ban on organization secrets in
  * private repositories.
  */
+import { type AppPermissionLevel, installationRefusal } from "./apps.ts";
 import type { OpenApiOperation } from "./openapi.ts";
 import { type EmulatorResponse, errorResponse } from "./responses.ts";
 import type { SecretScope } from "./scopes.ts";
@@ -115,6 +121,21 @@ export interface Needs {
   readonly permission: string;
   /** Which of the grant's permissions stands for it. */
   readonly kind: "secrets" | "variables";
+  /** The GitHub App permission, where it is not `permission` (environment secrets: `environments`). */
+  readonly appPermission?: string;
+}
+
+/**
+ * For a GitHub App installation token: `then()` if it holds `permission` at `access`, else GitHub's 403. Any other
+ * grant goes straight to `then()`.
+ */
+export function withAppPermission(
+  context: HandlerContext,
+  permission: string,
+  access: AppPermissionLevel,
+  then: () => HandlerResult,
+): HandlerResult {
+  return installationRefusal(context.grant, permission, access, context.operation.docsUrl) ?? then();
 }
 
 function fineGrainedAllows(grant: TokenGrant, needs: Needs): boolean {
@@ -139,6 +160,19 @@ export function withRepoAccess(
   then: (repo: RepoRecord) => HandlerResult,
 ): HandlerResult {
   return withRepo(context, (repo) => {
+    if (context.grant.installation !== undefined) {
+      const refused = installationRefusal(
+        context.grant,
+        needs.appPermission ?? needs.permission,
+        needs.access,
+        context.operation.docsUrl,
+      );
+      if (refused !== undefined) return refused;
+      if (needs.access === "write" && repo.archived) {
+        return errorResponse(403, ARCHIVED, context.operation.docsUrl);
+      }
+      return then(repo);
+    }
     // A fine-grained token is checked for its own permission first; then its user's role, as for classic tokens.
     if (!fineGrainedAllows(context.grant, needs)) return patForbidden(context, needs);
     const readsVariables = needs.kind === "variables" && needs.access === "read";
@@ -159,6 +193,14 @@ export function withOrgAccess(
   then: (org: OrgRecord) => HandlerResult,
 ): HandlerResult {
   return withOrg(context, (org) => {
+    const installation = context.grant.installation;
+    if (installation !== undefined) {
+      // Another account's installation token does not reach this organization.
+      if (installation.account.toLowerCase() !== org.login.toLowerCase()) return notFound(context);
+      return withAppPermission(context, needs.appPermission ?? needs.permission, needs.access, () =>
+        then(org),
+      );
+    }
     if (!fineGrainedAllows(context.grant, needs)) return patForbidden(context, needs);
     if (orgRoleOf(context.grant) !== "owner") {
       return errorResponse(403, NOT_ORG_ADMIN, context.operation.docsUrl);

@@ -1,15 +1,26 @@
 /**
  * Organizations and their inventory: the organization, the caller's membership, its repositories (with topics, the
  * `type` filter, sorting and pagination) and its repositories' custom property values (with `repository_query`'s
- * `props.NAME:VALUE` qualifiers), which dynamic selection and shadowing read.
+ * `props.NAME:VALUE` qualifiers), which dynamic selection and shadowing read. A GitHub App's installation token
+ * needs "Metadata" for the repositories and "Custom properties" (organization, read) for their values, and has no
+ * membership (403, as for `GET /user`).
  * https://docs.github.com/en/rest/orgs/orgs#get-an-organization
  * https://docs.github.com/en/rest/orgs/members#get-an-organization-membership-for-the-authenticated-user
  * https://docs.github.com/en/rest/repos/repos#list-organization-repositories
  * https://docs.github.com/en/rest/orgs/custom-properties#list-custom-property-values-for-organization-repositories
  */
-import { type Handler, type HandlerContext, invalid, paginate, param, withOrg } from "./handler-kit.ts";
+import { INTEGRATION_FORBIDDEN } from "./apps.ts";
+import {
+  type Handler,
+  type HandlerContext,
+  invalid,
+  paginate,
+  param,
+  withAppPermission,
+  withOrg,
+} from "./handler-kit.ts";
 import { minimalRepo } from "./handlers-secrets.ts";
-import { organizationBody, orgMembershipBody } from "./responses.ts";
+import { errorResponse, organizationBody, orgMembershipBody } from "./responses.ts";
 import { isPrivate, orgRoleOf, type PropertyValue, type RepoRecord } from "./state.ts";
 
 /** The organization's repositories the caller sees: public ones, and those its token reaches. */
@@ -73,59 +84,69 @@ export const ORG_HANDLERS: Readonly<Record<string, Handler>> = {
     })),
 
   "orgs/get-membership-for-authenticated-user": (context) =>
-    withOrg(context, (org) => ({
-      status: 200,
-      body: orgMembershipBody(
-        org,
-        context.state.user(context.grant.login),
-        orgRoleOf(context.grant) === "owner" ? "admin" : "member",
-        context.apiBase,
-        context.webBase,
-      ),
-    })),
+    withOrg(context, (org) =>
+      context.grant.installation !== undefined
+        ? errorResponse(403, INTEGRATION_FORBIDDEN, context.operation.docsUrl)
+        : {
+            status: 200,
+            body: orgMembershipBody(
+              org,
+              context.state.user(context.grant.login),
+              orgRoleOf(context.grant) === "owner" ? "admin" : "member",
+              context.apiBase,
+              context.webBase,
+            ),
+          },
+    ),
 
   "repos/list-for-org": (context) =>
-    withOrg(context, (org) => {
-      const type = context.query.get("type") ?? "all";
-      const repos = sortRepos(
-        visibleRepos(context, org.login).filter((repo) => matchesType(repo, type)),
-        context.query.get("sort") ?? "created",
-        context.query.get("direction"),
-      );
-      const page = paginate(context, repos);
-      return {
-        status: 200,
-        body: page.items.map((repo) => minimalRepo(context, repo)),
-        headers: page.headers,
-      };
-    }),
+    withOrg(context, (org) =>
+      withAppPermission(context, "metadata", "read", () => {
+        const type = context.query.get("type") ?? "all";
+        const repos = sortRepos(
+          visibleRepos(context, org.login).filter((repo) => matchesType(repo, type)),
+          context.query.get("sort") ?? "created",
+          context.query.get("direction"),
+        );
+        const page = paginate(context, repos);
+        return {
+          status: 200,
+          body: page.items.map((repo) => minimalRepo(context, repo)),
+          headers: page.headers,
+        };
+      }),
+    ),
 
   "orgs/custom-properties-for-repos-get-organization-values": (context) =>
-    withOrg(context, (org) => {
-      const terms = parseQuery(context.query.get("repository_query") ?? "");
-      if (typeof terms === "string") {
-        return invalid(
-          context,
-          `Invalid repository_query: ${terms}`,
-          `GET /orgs/${param(context, "org")}/properties/values: repository_query qualifier "${terms}" is not emulated (only props.NAME:VALUE)`,
-        );
-      }
-      const repos = visibleRepos(context, org.login)
-        .filter((repo) => terms.every((term) => propertyMatches(repo.properties.get(term.name), term.value)))
-        .sort((a, b) => a.id - b.id);
-      const page = paginate(context, repos);
-      return {
-        status: 200,
-        body: page.items.map((repo) => ({
-          repository_id: repo.id,
-          repository_name: repo.name,
-          repository_full_name: `${repo.owner}/${repo.name}`,
-          properties: [...repo.properties].map(([name, value]) => ({
-            property_name: name,
-            value: value === null || typeof value === "string" ? value : [...value],
+    withOrg(context, (org) =>
+      withAppPermission(context, "organization_custom_properties", "read", () => {
+        const terms = parseQuery(context.query.get("repository_query") ?? "");
+        if (typeof terms === "string") {
+          return invalid(
+            context,
+            `Invalid repository_query: ${terms}`,
+            `GET /orgs/${param(context, "org")}/properties/values: repository_query qualifier "${terms}" is not emulated (only props.NAME:VALUE)`,
+          );
+        }
+        const repos = visibleRepos(context, org.login)
+          .filter((repo) =>
+            terms.every((term) => propertyMatches(repo.properties.get(term.name), term.value)),
+          )
+          .sort((a, b) => a.id - b.id);
+        const page = paginate(context, repos);
+        return {
+          status: 200,
+          body: page.items.map((repo) => ({
+            repository_id: repo.id,
+            repository_name: repo.name,
+            repository_full_name: `${repo.owner}/${repo.name}`,
+            properties: [...repo.properties].map(([name, value]) => ({
+              property_name: name,
+              value: value === null || typeof value === "string" ? value : [...value],
+            })),
           })),
-        })),
-        headers: page.headers,
-      };
-    }),
+          headers: page.headers,
+        };
+      }),
+    ),
 };

@@ -69,14 +69,19 @@ function repoSecrets(store: SecretStore): Resolve {
 }
 
 const environmentSecrets: Resolve = (context, access, then) =>
-  withRepoAccess(context, { access, permission: "secrets", kind: "secrets" }, (repo) => {
-    const environment = context.state.findEnvironment(repo, param(context, "environment_name"));
-    if (environment === undefined) return notFound(context);
-    return then({
-      scope: { kind: "environment", owner: repo.owner, repo: repo.name, environment: environment.name },
-      box: environment.secrets,
-    });
-  });
+  withRepoAccess(
+    context,
+    // A GitHub App needs "Environments" for environment secrets (app-permissions.ts in src/github).
+    { access, permission: "secrets", kind: "secrets", appPermission: "environments" },
+    (repo) => {
+      const environment = context.state.findEnvironment(repo, param(context, "environment_name"));
+      if (environment === undefined) return notFound(context);
+      return then({
+        scope: { kind: "environment", owner: repo.owner, repo: repo.name, environment: environment.name },
+        box: environment.secrets,
+      });
+    },
+  );
 
 function orgSecrets(store: SecretStore): Resolve {
   return (context, access, then) =>

@@ -3,22 +3,31 @@
  * against the OpenAPI description, so handlers only apply GitHub's behaviour. Each group lives in its own module;
  * extensions (e.g. GitHub App endpoints) add theirs through `GitHubEmulatorOptions.extensions`.
  */
+import { INTEGRATION_FORBIDDEN } from "./apps.ts";
 import { type Handler, withRepo } from "./handler-kit.ts";
 import { CONTENT_HANDLERS } from "./handlers-contents.ts";
 import { ENVIRONMENT_HANDLERS } from "./handlers-environments.ts";
 import { ORG_HANDLERS } from "./handlers-orgs.ts";
 import { SECRET_HANDLERS } from "./handlers-secrets.ts";
 import { VARIABLE_HANDLERS } from "./handlers-variables.ts";
-import { authenticatedUserBody, repositoryBody } from "./responses.ts";
+import { authenticatedUserBody, errorResponse, repositoryBody } from "./responses.ts";
 import { roleOf } from "./state.ts";
 
 export { ARCHIVED, NOT_ADMIN, NOT_ORG_ADMIN, type SecretWrittenEvent } from "./handler-kit.ts";
 
 const CORE_HANDLERS: Readonly<Record<string, Handler>> = {
-  "users/get-authenticated": (context) => ({
-    status: 200,
-    body: authenticatedUserBody(context.state.user(context.grant.login), context.apiBase, context.webBase),
-  }),
+  "users/get-authenticated": (context) =>
+    // An installation token has no user (apps.ts).
+    context.grant.installation !== undefined
+      ? errorResponse(403, INTEGRATION_FORBIDDEN, context.operation.docsUrl)
+      : {
+          status: 200,
+          body: authenticatedUserBody(
+            context.state.user(context.grant.login),
+            context.apiBase,
+            context.webBase,
+          ),
+        },
 
   "repos/get": (context) =>
     withRepo(context, (repo) => ({

@@ -14,7 +14,16 @@
  * await github.close();
  */
 export { peakConcurrency, type RequestLogEntry } from "./access-log.ts";
-export type { EmulatorExtension } from "./extension.ts";
+export type {
+  AddAppOptions,
+  AppPermissionSet,
+  EmulatedAppHandle,
+  GitHubAppsEmulation,
+  InstallOptions,
+  MintedTokenRecord,
+} from "./apps.ts";
+export { APP_OPERATIONS } from "./apps.ts";
+export type { EmulatorExtension, ExtensionAuthentication } from "./extension.ts";
 export {
   defaultFaultMessage,
   type FaultHandle,

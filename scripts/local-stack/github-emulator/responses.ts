@@ -84,6 +84,25 @@ function nodeId(prefix: string, id: number): string {
   return Buffer.from(`${prefix}${id}`).toString("base64");
 }
 
+/** A user or organization as GitHub's `simple-user` (an App's owner, an installation's account). */
+export function simpleUserBody(
+  user: UserRecord,
+  type: "User" | "Organization" | "Bot",
+  apiBase: string,
+  webBase: string,
+): Record<string, unknown> {
+  return {
+    login: user.login,
+    id: user.id,
+    node_id: nodeId("04:User", user.id),
+    gravatar_id: "",
+    ...userUrls(apiBase, webBase, user.login),
+    type,
+    user_view_type: "public",
+    site_admin: false,
+  };
+}
+
 /** `GET /user` body for the token owner (GitHub's `private-user`). */
 export function authenticatedUserBody(
   user: UserRecord,

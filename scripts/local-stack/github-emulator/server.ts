@@ -9,7 +9,8 @@ import type { Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { listenOnLoopback } from "../loopback.ts";
 import type { RequestLogEntry } from "./access-log.ts";
-import type { EmulatorExtension } from "./extension.ts";
+import { EmulatedApps, type GitHubAppsEmulation } from "./apps.ts";
+import type { EmulatorExtension, ExtensionAuthentication } from "./extension.ts";
 import {
   defaultFaultMessage,
   FaultBook,
@@ -23,7 +24,7 @@ import { type EmulatorLimits, RateLimiter } from "./limits.ts";
 import { type GitHubDescription, GitHubOpenApi, type OpenApiOperation } from "./openapi.ts";
 import { type EmulatorResponse, errorResponse, requestIdFor, standardHeaders } from "./responses.ts";
 import { scopeLabel } from "./scopes.ts";
-import { EmulatorState, type RepoRecord, type TokenGrant } from "./state.ts";
+import { EmulatorState, type RepoRecord } from "./state.ts";
 import { type GitHubStateApi, StateFacade } from "./state-api.ts";
 
 /**
@@ -77,6 +78,8 @@ export interface GitHubEmulator extends GitHubStateApi {
   resetCounters(): void;
   /** Stops the server, dropping open connections and pending delayed requests. */
   close(): Promise<void>;
+  /** GitHub Apps: add one, install it, inspect the installation tokens minted (apps.ts). */
+  readonly apps: GitHubAppsEmulation;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -170,6 +173,7 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
   readonly #server: Server;
   readonly #handlers: ReadonlyMap<string, Handler>;
   readonly #extensions: readonly EmulatorExtension[];
+  readonly #apps: EmulatedApps;
   readonly #enterpriseVersion: string | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #closing = new AbortController();
@@ -193,7 +197,9 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     super(state);
     this.#hook = options.onSecretWritten;
     this.#limiter = new RateLimiter(options.limits ?? {}, now);
-    this.#extensions = options.extensions ?? [];
+    // The GitHub App endpoints are an extension the emulator always serves (apps.ts).
+    this.#apps = new EmulatedApps(state, now);
+    this.#extensions = [this.#apps.extension, ...(options.extensions ?? [])];
     this.#handlers = handlerTable(this.#extensions);
     this.#enterpriseVersion = enterpriseVersion(openApi.description);
     const defaultBase = this.#enterpriseVersion === undefined ? "" : "/api/v3";
@@ -234,6 +240,9 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
   }
   get inFlight(): number {
     return this.#inFlight;
+  }
+  get apps(): GitHubAppsEmulation {
+    return this.#apps;
   }
 
   addFault(rule: FaultRule): FaultHandle {
@@ -330,7 +339,11 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     if (owner !== undefined && repo !== undefined) exchange.repo = `${owner}/${repo}`;
 
     const token = bearerToken(req.headers.authorization);
-    const known = token === undefined || token === "" ? undefined : this.#authenticate(token);
+    const known =
+      token === undefined || token === "" ? undefined : this.#authenticate(token, operation.operationId);
+    if (known !== undefined && "refusal" in known) {
+      return { response: errorResponse(401, known.refusal, GENERIC_DOCS), check: operation };
+    }
     // An expired token is refused like a revoked one.
     const grant =
       known?.expiresAt !== undefined && known.expiresAt.getTime() <= this.now() ? undefined : known;
@@ -340,7 +353,10 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     }
     exchange.login = grant.login;
     if (grant.kind === "classic") exchange.oauthScopes = (grant.scopes ?? ["repo"]).join(", ");
-    if (grant.expiresAt !== undefined) exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
+    // GitHub sends the header for personal tokens, not for installation tokens (which last an hour).
+    if (grant.expiresAt !== undefined && grant.installation === undefined) {
+      exchange.tokenExpiration = tokenExpirationHeader(grant.expiresAt);
+    }
 
     if (body === "too-large") {
       this.#violate(exchange, `request body is larger than ${MAX_BODY_BYTES} bytes`);
@@ -454,13 +470,13 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     };
   }
 
-  /** The grant of a registered token, else the first extension's that accepts the credential. */
-  #authenticate(credential: string): TokenGrant | undefined {
+  /** The grant of a registered token, else the first extension's answer (a grant or a refusal) for the credential. */
+  #authenticate(credential: string, operationId: string): ExtensionAuthentication {
     const grant = this.state.grantFor(credential);
     if (grant !== undefined) return grant;
     for (const extension of this.#extensions) {
-      const granted = extension.authenticate?.(credential, this.now());
-      if (granted !== undefined) return granted;
+      const answer = extension.authenticate?.(credential, this.now(), operationId);
+      if (answer !== undefined) return answer;
     }
     return undefined;
   }

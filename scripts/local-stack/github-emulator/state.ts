@@ -4,6 +4,7 @@
  * decrypted inside `SecretBox`es, behind private fields, so they never show up when state is printed.
  */
 import sodium from "libsodium-wrappers";
+import type { InstallationGrant } from "./apps.ts";
 import {
   type OrgVisibility,
   SECRET_STORES,
@@ -61,6 +62,13 @@ export interface TokenGrant {
    * instant GitHub answers 401 Bad credentials. Undefined: a token without an expiration date (no header).
    */
   readonly expiresAt?: Date;
+  /** Set for a GitHub App's JWT (apps.ts): it is accepted by the App endpoints only. */
+  readonly app?: { readonly id: number };
+  /**
+   * Set for a GitHub App installation token (apps.ts): its permissions replace `permission` and `role`, and it
+   * reaches only the installation account's repositories.
+   */
+  readonly installation?: InstallationGrant;
 }
 
 /** The token owner's role on the repositories the grant reaches. */
@@ -478,6 +486,13 @@ export class EmulatorState {
 
   /** Whether a grant reaches a repository. */
   reaches(grant: TokenGrant, repo: RepoRecord): boolean {
+    // An installation token reaches its installation's account only.
+    if (
+      grant.installation !== undefined &&
+      repo.owner.toLowerCase() !== grant.installation.account.toLowerCase()
+    ) {
+      return false;
+    }
     if (grant.repos === "all") return true;
     const names = new Set([repoKey(repo.owner, repo.name), ...repo.formerNames]);
     return grant.repos.some((full) => names.has(full.toLowerCase()));
