@@ -19,11 +19,13 @@ import { SecretsManagerTokenSource } from "./aws/token-source.ts";
 import { type AnswerOutcome, type CfnRequestShape, isCustomResourceRequest } from "./cfn/custom-resource.ts";
 import { runbookDefaultVersionsDeps } from "./cfn/runbook-default-versions.ts";
 import { answerStackResource } from "./cfn/stack-resources.ts";
+import { MAX_REPOS } from "./config/list-entry.ts";
 import { loadSettings, lockKey, progressKey, type Settings } from "./config/settings.ts";
 import { redactSecrets } from "./domain/secret-value.ts";
 import { AkmError, toAkmError } from "./errors.ts";
 import { GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { createGitHubConnection } from "./github/github-connection.ts";
+import { GitHubRepositoryFinder } from "./github/repository-finder.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -280,8 +282,8 @@ async function rotationDeps(
       // reads it in its own steps, and an App token must never be minted broader than the list in S3 says); a
       // DryRun's are read-only.
       scope: async () => {
-        const { targets } = await list.load({ ownersChecked: true });
-        return { targets, selections: [], readOnly: dryRun };
+        const { targets, selections = [] } = await list.load({ ownersChecked: true });
+        return { targets, selections, readOnly: dryRun };
       },
       clock: systemClock,
       note: log,
@@ -298,6 +300,15 @@ async function rotationDeps(
         }),
       ),
       list,
+      selection: {
+        finder: new GitHubRepositoryFinder({
+          clientFor: (owner) => connection.clientFor(owner),
+          tokenSecretName: settings.tokenSecretId,
+        }),
+        allowedOwners: settings.allowedOwners,
+        location: config.location,
+        max: MAX_REPOS,
+      },
       github: new GitHubSecretsTarget({ connection, tokenSecretName: settings.tokenSecretId }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,

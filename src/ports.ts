@@ -5,6 +5,7 @@
 import type { GitHubCredential } from "./config/github-credential.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
+import type { RepositorySelection } from "./domain/selection.ts";
 import type { Target } from "./domain/target.ts";
 import type { RotationState } from "./lifecycle/state.ts";
 
@@ -71,6 +72,11 @@ export interface ProgressStore {
 export interface ListedTargets {
   /** Every place the key is written, in list order. */
   readonly targets: readonly Target[];
+  /**
+   * The entries that select an organization's repositories by topic or custom property, in list order (resolved at
+   * each run: src/lifecycle/selected-targets.ts). Left out: none.
+   */
+  readonly selections?: readonly RepositorySelection[];
 }
 
 /**
@@ -254,3 +260,29 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/** A repository an organization's listing returned: its name as GitHub shows it, and GitHub's ID. */
+export interface FoundRepository {
+  readonly name: string;
+  /** GitHub's numeric repository ID (survives renames and transfers). */
+  readonly id: number;
+}
+
+/** The repositories of an organization that match a selection (src/domain/selection.ts). */
+export interface RepositoryMatches {
+  /** The matching repositories that can take secrets, A to Z by name. */
+  readonly repositories: readonly FoundRepository[];
+  /** Names of the matching repositories left out because they are archived (GitHub refuses their secret writes). */
+  readonly archived: readonly string[];
+}
+
+/**
+ * Finds an organization's repositories by what they are rather than by name (dynamic selection): among those the
+ * token can see, archived ones left out. Errors are GitHubAccessError with the organization named.
+ */
+export interface RepositoryFinder {
+  /** Repositories with the topic `topic` (GitHub keeps topics in lowercase; so does the comparison). */
+  withTopic(org: string, topic: string): Promise<RepositoryMatches>;
+  /** Repositories whose custom property `property` is `value` (a multi-select property: one of its values). */
+  withProperty(org: string, property: string, value: string): Promise<RepositoryMatches>;
+}

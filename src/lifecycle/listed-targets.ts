@@ -1,12 +1,11 @@
 import type { OwnerAllowList } from "../config/owner-allow-list.ts";
-import { selectionLabel } from "../domain/selection.ts";
-import { AkmError } from "../errors.ts";
 import type { ConfigStore, ListedTargets, TargetList } from "../ports.ts";
 import { loadReposConfig } from "./preflight.ts";
 
 /**
- * The targets repos.json names, read from the config store (S3) and parsed with `parseReposConfig`, in list order;
- * with `ownersChecked`, a list that names an owner `allowedOwners` (pAllowedGitHubOwners) does not allow is refused.
+ * The targets repos.json names and its selections, read from the config store (S3) and parsed with
+ * `parseReposConfig`, in list order; with `ownersChecked`, a list that names an owner `allowedOwners`
+ * (pAllowedGitHubOwners) does not allow is refused.
  */
 export class ParsedTargetList implements TargetList {
   readonly #store: ConfigStore;
@@ -26,16 +25,6 @@ export class ParsedTargetList implements TargetList {
       this.#store,
       options.ownersChecked ? this.#allowedOwners : undefined,
     );
-    if (config.selections.length > 0) {
-      const count = config.selections.length;
-      throw new AkmError(
-        `The repository list ${this.location} selects repositories by topic or property (${config.selections.map(selectionLabel).slice(0, 5).join(", ")}${count > 5 ? ` and ${count - 5} more` : ""}), which this build's rotation does not resolve yet. Nothing was changed.`,
-        {
-          fix: "Name those repositories one by one instead (Add-RepoConfig), or remove the selections (Delete-RepoConfig).",
-          fault: "user",
-        },
-      );
-    }
-    return { targets: config.targets };
+    return { targets: config.targets, selections: config.selections };
   }
 }

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { StateStoreError } from "../errors.ts";
-import type { Holding, RepoSeen } from "./state.ts";
+import type { Holding, RepoSeen, SelectedSet } from "./state.ts";
 import type { ProgressPart } from "./state-parts.ts";
 
 /**
@@ -15,6 +15,8 @@ import type { ProgressPart } from "./state-parts.ts";
  * `owner/name`, so every progress object written before other targets existed reads the same; the other kinds
  * nest the same way at their first `/` (`{"octo":{"app@environment:prod":…}}`), and an organization's key, which
  * has no `/`, at its `@` (`org:octo@actions` → `{"org:octo":{"@actions":…}}`; no repository name starts with `@`).
+ * `selected` keeps what the list's selections found when the rotation began: per selection its organization,
+ * topic or property and value, store, and the names found (`StoredSelectedSet`).
  */
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
 const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
@@ -23,6 +25,24 @@ const Seconds = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Segment = v.pipe(v.string(), v.minLength(1), v.regex(/^[^/]+$/));
 /** The rest of a targetKey: a repository's name, possibly with its store or environment (which may hold `/`). */
 const Rest = v.pipe(v.string(), v.minLength(1));
+
+/**
+ * One selection's repositories (RotationState.selected): its organization, its topic or its property and value, its
+ * store, and the names it found (`{"owner":"octo","topic":"aws","store":"actions","repos":["api","web"]}`).
+ */
+const SelectedCommon = {
+  owner: v.pipe(v.string(), v.minLength(1)),
+  store: v.picklist(["actions", "dependabot", "codespaces"]),
+  repos: v.array(v.pipe(v.string(), v.minLength(1))),
+};
+const StoredSelectedSet = v.union([
+  v.strictObject({ ...SelectedCommon, topic: v.pipe(v.string(), v.minLength(1)) }),
+  v.strictObject({
+    ...SelectedCommon,
+    property: v.pipe(v.string(), v.minLength(1)),
+    value: v.pipe(v.string(), v.minLength(1)),
+  }),
+]);
 
 const StoredProgress = v.strictObject({
   schemaVersion: v.literal(2),
@@ -46,6 +66,7 @@ const StoredProgress = v.strictObject({
   promotedAt: v.optional(IsoDate),
   tokenExpiryAlertedAt: v.optional(IsoDate),
   checked: v.optional(v.strictObject({ since: IsoDate, repos: v.array(v.pipe(v.string(), v.minLength(1))) })),
+  selected: v.optional(v.strictObject({ at: IsoDate, sets: v.array(StoredSelectedSet) })),
 });
 
 export interface ProgressDocument {
@@ -103,6 +124,9 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       promotedAt: stored.promotedAt,
       tokenExpiryAlertedAt: stored.tokenExpiryAlertedAt,
       ...(stored.checked ? { checked: stored.checked } : {}),
+      ...(stored.selected
+        ? { selected: { at: stored.selected.at, sets: stored.selected.sets.map(selectedSet) } }
+        : {}),
       updatedAt: stored.updatedAt,
     },
   };
@@ -149,6 +173,17 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
   if (progress.promotedAt) stored.promotedAt = progress.promotedAt;
   if (progress.tokenExpiryAlertedAt) stored.tokenExpiryAlertedAt = progress.tokenExpiryAlertedAt;
   if (progress.checked) stored.checked = { ...progress.checked, repos: [...progress.checked.repos] };
+  if (progress.selected) {
+    stored.selected = {
+      at: progress.selected.at,
+      sets: progress.selected.sets.map(({ owner, by, store, repos }) => ({
+        owner,
+        ...by,
+        store,
+        repos: [...repos],
+      })),
+    };
+  }
   return JSON.stringify(stored);
 }
 
@@ -165,6 +200,17 @@ function splitKey(key: string): [string, string] {
 /** The targetKey `splitKey` nested as `owner` and `rest`. */
 function joinKey(owner: string, rest: string): string {
   return rest.startsWith("@") ? `${owner}${rest}` : `${owner}/${rest}`;
+}
+
+/** A stored selection's set as RotationState keeps it. */
+function selectedSet(stored: v.InferOutput<typeof StoredSelectedSet>): SelectedSet {
+  const { owner, store, repos } = stored;
+  return {
+    owner,
+    by: "topic" in stored ? { topic: stored.topic } : { property: stored.property, value: stored.value },
+    store,
+    repos,
+  };
 }
 
 /** Ascending epoch seconds → [first, gap, gap, ...]. */

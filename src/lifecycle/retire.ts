@@ -3,6 +3,7 @@ import { toAkmError } from "../errors.ts";
 import { holdersOf } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import type { RotationDeps } from "./rotation-context.ts";
+import { loadTargets } from "./selected-targets.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
 /** Who retires: the Automation execution ID (the lease owner), and whether only to say what would happen. */
@@ -42,7 +43,9 @@ async function retireOnce(deps: RotationDeps, dryRun: boolean): Promise<RunOutco
         `${dryRun ? "Dry run: nothing was changed. " : ""}The previous key ${previous.accessKeyId} stays active until ${previous.retireAfter} (grace period); the next rotation retires it.`,
       );
     }
-    const { targets } = await deps.list.load({ ownersChecked: false });
+    // What the selections find now, not the set the rotation began with (R1): a repository that gained the topic
+    // since may hold an adopted previous key, and counts as a holder until a rotation writes it.
+    const { targets } = await loadTargets(deps, { state, underWay: false, ownersChecked: false });
     const noun = targetNoun(targets);
     outcome.noun = noun;
     const holders = holdersOf(previous, targets, state.holdings);

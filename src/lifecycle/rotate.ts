@@ -10,6 +10,8 @@ import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds } from "./repo-identity.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
+import { loadTargets, type TargetSet } from "./selected-targets.ts";
+import { keptSetNote, selectionAlerts, selectionNotes } from "./selection-note.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { keyIdLabel, targetWrites } from "./target-writes.ts";
@@ -34,13 +36,27 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
   const { settings } = deps;
   outcome.note(githubApiNote(settings.githubApiUrl));
   try {
-    const stored = await deps.state.load();
+    const saved = await deps.state.load();
     // R5: nothing below changes IAM until the config, the token and every target check out. A resumed
     // rotation (its new key exists already) reads each remaining target's public key when it writes it
     // instead: a rotation spread over many invocations then reads every key once, not at every invocation.
     // A long list is checked over several invocations (each stops at its deadline); what passed is kept.
-    const resuming = stored?.pending !== undefined;
-    const round = resuming ? undefined : checkRound(stored, deps.clock.now());
+    const resuming = saved?.pending !== undefined;
+    const round = resuming ? undefined : checkRound(saved, deps.clock.now());
+    // The list's selections: a rotation under way (its preflight round began, or its key exists) writes the set
+    // found when it began; a new one finds them anew, and the state it saves records the new set.
+    const listed = await loadTargets(deps, {
+      state: saved,
+      underWay: resuming || round !== undefined,
+      ownersChecked: true,
+    });
+    for (const line of selectionNotes(listed.selections, listed.changes)) outcome.note(line);
+    if (listed.changes === undefined && listed.record !== undefined)
+      outcome.note(keptSetNote(listed.record.at));
+    if (listed.changes !== undefined && !options.dryRun) {
+      for (const alert of selectionAlerts(listed.changes, deps.list.location)) outcome.alert(alert);
+    }
+    const stored = withSelectedSet(saved, listed, deps.clock.now());
     const keepChecked = async (
       passed: readonly string[],
       seen?: { targets: readonly Target[]; identities: ReadonlyMap<string, TargetIdentity> },
@@ -57,7 +73,8 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     };
     let checks: Awaited<ReturnType<typeof preflight>>;
     try {
-      checks = await preflight(deps.list, deps.github, {
+      const list = { location: deps.list.location, load: async () => ({ targets: listed.targets }) };
+      checks = await preflight(list, deps.github, {
         toCheck: (targets) => (resuming ? [] : targets),
         alreadyChecked: new Set(round?.repos),
         deadline: options.deadline,
@@ -189,6 +206,29 @@ function watchDestinations(
     return next;
   outcome.alert(expiry.replace(/^Warning: /, ""));
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
+}
+
+/**
+ * The saved state with what a run's selections found: the set to record (`selected`), and, for a set found anew,
+ * the recorded IDs of selected names that are another repository now forgotten (a selection finds repositories by
+ * what they are, not by name: the one there now is selected, and the summary and the topic say so). Undefined
+ * when nothing was saved and nothing is selected.
+ */
+function withSelectedSet(
+  saved: RotationState | undefined,
+  listed: TargetSet,
+  now: Date,
+): RotationState | undefined {
+  if (listed.record === undefined || (saved?.selected === listed.record && listed.changes === undefined)) {
+    return saved;
+  }
+  const base = saved ?? emptyState(now);
+  const replaced = new Set((listed.changes?.replaced ?? []).map(targetKey));
+  const repoIds =
+    base.repoIds === undefined || replaced.size === 0
+      ? base.repoIds
+      : Object.fromEntries(Object.entries(base.repoIds).filter(([key]) => !replaced.has(key)));
+  return { ...base, ...(repoIds === undefined ? {} : { repoIds }), selected: listed.record };
 }
 
 /** A preflight round younger than this is resumed; an older one starts over (targets change). */

@@ -12,6 +12,7 @@ import type {
 } from "../ports.ts";
 import type { OutcomeRecorder } from "./outcome.ts";
 import { pruneHoldings } from "./prune-holdings.ts";
+import type { SelectionContext } from "./selected-targets.ts";
 import type { RotationState } from "./state.ts";
 import type { VerifyOptions } from "./verify-key.ts";
 
@@ -22,6 +23,11 @@ export interface RotationDeps {
   readonly state: StateStore;
   /** The list: where the key goes. */
   readonly list: TargetList;
+  /**
+   * Resolves the list's selections (repositories by topic or custom property). Without it, a list with selections
+   * is refused before any change.
+   */
+  readonly selection?: SelectionContext;
   readonly github: SecretsTarget;
   readonly lock: RunLock;
   /**

@@ -5,6 +5,7 @@ import { githubApiNote } from "./github-api-note.ts";
 import { targetsLacking } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import type { RotationDeps } from "./rotation-context.ts";
+import { loadTargets } from "./selected-targets.ts";
 
 export interface RotationResultOptions {
   /** The Automation execution ID (the lease owner of its Rotate steps). */
@@ -42,7 +43,13 @@ export async function rotationResult(
         "Dry run: nothing was changed. The plan is in the Rotate step's output; the dry run goes on through the grace-period wait (no wait) and a Retire that changes nothing.",
       );
     }
-    const { targets } = await deps.list.load({ ownersChecked: false });
+    // The set a rotation under way writes; after it, what the selections find now (a repository that gained the
+    // topic meanwhile lacks the key, and the next run writes it).
+    const { targets } = await loadTargets(deps, {
+      state,
+      underWay: state?.pending !== undefined,
+      ownersChecked: false,
+    });
     const noun = targetNoun(targets);
     outcome.noun = noun;
     const key = state?.pending ?? state?.current;

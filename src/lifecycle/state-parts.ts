@@ -6,6 +6,7 @@ import type {
   PreviousKey,
   RepoSeen,
   RotationState,
+  SelectedRecord,
   WritingBatch,
 } from "./state.ts";
 
@@ -37,6 +38,7 @@ export interface ProgressPart {
   readonly promotedAt?: string | undefined;
   readonly tokenExpiryAlertedAt?: string | undefined;
   readonly checked?: CheckedRepos | undefined;
+  readonly selected?: SelectedRecord | undefined;
   readonly updatedAt: string;
 }
 
@@ -79,6 +81,7 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       promotedAt: state.promotedAt,
       tokenExpiryAlertedAt: state.tokenExpiryAlertedAt,
       ...(state.checked ? { checked: state.checked } : {}),
+      ...(state.selected ? { selected: state.selected } : {}),
       updatedAt: state.updatedAt,
     },
   };
@@ -102,6 +105,7 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     ...(progress.promotedAt ? { promotedAt: progress.promotedAt } : {}),
     ...(progress.tokenExpiryAlertedAt ? { tokenExpiryAlertedAt: progress.tokenExpiryAlertedAt } : {}),
     ...(progress.checked ? { checked: progress.checked } : {}),
+    ...(progress.selected ? { selected: progress.selected } : {}),
     updatedAt: progress.updatedAt,
   };
 }

@@ -1,4 +1,6 @@
 import type { SecretValue } from "../domain/secret-value.ts";
+import type { RepositorySelection } from "../domain/selection.ts";
+import type { SecretStore } from "../domain/target.ts";
 
 /**
  * What the rotation remembers between runs, as the lifecycle sees it: one value, loaded and saved whole through
@@ -27,6 +29,8 @@ import type { SecretValue } from "../domain/secret-value.ts";
  *   are the ones "added since the previous rotation".
  * - `tokenExpiryAlertedAt`: when the stack's topic was last told that the GitHub token expires soon (at most
  *   once a day).
+ * - `selected`: the repositories the list's selections (by topic or custom property) found when the current or
+ *   last rotation began: every invocation of a rotation writes that set, and the next rotation compares with it.
  */
 export interface ManagedKey {
   readonly accessKeyId: string;
@@ -82,6 +86,8 @@ export interface RotationState {
   readonly tokenExpiryAlertedAt?: string;
   /** Repositories whose preflight checks passed in the current round (before a new key is created). */
   readonly checked?: CheckedRepos | undefined;
+  /** What the list's selections found when the current (or last) rotation began (src/lifecycle/selection.ts). */
+  readonly selected?: SelectedRecord | undefined;
   readonly updatedAt: string;
 }
 
@@ -92,6 +98,26 @@ export interface RotationState {
 export interface CheckedRepos {
   readonly since: string;
   readonly repos: readonly string[];
+}
+
+/** What one selection found, as the progress object keeps it. */
+export interface SelectedSet {
+  readonly owner: string;
+  readonly by: RepositorySelection["by"];
+  readonly store: SecretStore;
+  /** The names of the repositories it found, A to Z. */
+  readonly repos: readonly string[];
+}
+
+/**
+ * Dynamic selection: what the list's selections found when the current (or last) rotation began, kept in the
+ * progress object. Every invocation of one rotation uses this set, and the next rotation compares its own with it.
+ * Names only (IDs are in `repoIds` once a rotation checked the repository): some 25 bytes a repository.
+ */
+export interface SelectedRecord {
+  /** When the set was resolved (ISO 8601). */
+  readonly at: string;
+  readonly sets: readonly SelectedSet[];
 }
 
 /** The state of a stack that has not rotated yet. */

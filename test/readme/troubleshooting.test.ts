@@ -8,12 +8,17 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/shared/cli.ts";
 import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import { parseReposConfig } from "../../src/config/repos-config.ts";
 import { loadSettings, SETTINGS_ENV } from "../../src/config/settings.ts";
+import type { RepositorySelection } from "../../src/domain/selection.ts";
+import type { GitHubClient } from "../../src/github/client.ts";
+import { GitHubRepositoryFinder } from "../../src/github/repository-finder.ts";
 import { toGitHubAccessError } from "../../src/github/to-github-access-error.ts";
+import { mergeSelections } from "../../src/lifecycle/selection.ts";
+import { selectionNotes } from "../../src/lifecycle/selection-note.ts";
 import { tokenExpiryWarning } from "../../src/lifecycle/token-check.ts";
 
 /** The first cell's quoted message of each row of the tables in README's Troubleshooting section. */
@@ -65,7 +70,7 @@ function runbookTexts(): string[] {
 }
 
 /** Messages the code assembles from several strings, produced by the code itself. */
-function producedMessages(): string[] {
+async function producedMessages(): Promise<string[]> {
   const messages: string[] = [];
   try {
     parseReposConfig('{"Repos": [', "s3://akm-config/repos.json");
@@ -117,12 +122,48 @@ function producedMessages(): string[] {
   const now = new Date("2026-01-01T00:00:00Z");
   const expiresAt = new Date("2026-01-06T00:00:00Z");
   messages.push(tokenExpiryWarning({ login: "bot", expiresAt }, "GHS-AKM-ci-GitHubToken-bot", now) ?? "");
+  return [...messages, ...(await selectionMessages())];
+}
+
+/** Dynamic selection's messages: a selection that found nothing, too many found, an owner that is no organization. */
+async function selectionMessages(): Promise<string[]> {
+  const messages: string[] = [];
+  const byTopic: RepositorySelection = { owner: "acme", by: { topic: "aws" }, store: "actions" };
+  const byProperty: RepositorySelection = { ...byTopic, by: { property: "team", value: "ops" } };
+  const nothing = [byTopic, byProperty].map((selection) => ({ selection, repositories: [], archived: [] }));
+  const limits = { max: 10_000, location: "s3://akm-config/repos.json" };
+  messages.push(...selectionNotes(mergeSelections([], nothing, limits).selections, undefined));
+  const many = Array.from({ length: 10_001 }, (_, i) => ({ name: `r${i}`, id: i + 1 }));
+  try {
+    mergeSelections([], [{ selection: byTopic, repositories: many, archived: [] }], limits);
+  } catch (error) {
+    messages.push((error as Error).message);
+  }
+  const notFound = Object.assign(new Error("Not Found"), {
+    status: 404,
+    response: { headers: {}, data: {} },
+  });
+  const client = { request: async () => Promise.reject(notFound) } as unknown as GitHubClient;
+  const finder = new GitHubRepositoryFinder({
+    clientFor: async () => client,
+    tokenSecretName: "GHS-AKM-ci-GitHubToken-bot",
+  });
+  messages.push(
+    await finder.withTopic("acme", "aws").then(
+      () => "",
+      (error: Error) => error.message,
+    ),
+  );
   return messages;
 }
 
 describe("README's Troubleshooting", () => {
   const quotes = quotedMessages();
-  const corpus = [...producedMessages(), ...literalTexts(), ...runbookTexts()];
+  const corpus = [...literalTexts(), ...runbookTexts()];
+
+  beforeAll(async () => {
+    corpus.push(...(await producedMessages()));
+  });
 
   it("quotes messages", () => {
     // Assess
