@@ -4,8 +4,10 @@
  * template's runbooks and Lambda code run by the runbook simulator on Node 24.
  *
  * It also watches what users must never see broken:
- * - R1: every listed repository's key ID secret names a key that is Active in IAM — checked at every secret
- *   write (the emulator's write hook, while the function waits for GitHub's answer) and after every run.
+ * - R1: every reader of every listed target (repository, environment, organization; Actions, Dependabot,
+ *   Codespaces; the key ID as a secret or a variable) reads a key ID that is Active in IAM — checked at every
+ *   secret or variable write (the emulator's write hook, while the function waits for GitHub's answer; only the
+ *   readers that write can change) and after every run (every reader). See target-readers.ts.
  * - Secret hygiene: no secret access key IAM issued and not the GitHub token appears in any Lambda output,
  *   runbook output, failure message or error.
  */
@@ -23,6 +25,7 @@ import { afterEach, expect } from "vitest";
 import { S3ProgressStore } from "../../src/aws/progress-store.ts";
 import { SecretsManagerKeyStore } from "../../src/aws/state-store.ts";
 import { progressKey, SETTINGS_ENV } from "../../src/config/settings.ts";
+import { repositoryTarget } from "../../src/domain/target.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import type { RotationState } from "../../src/lifecycle/state.ts";
@@ -43,10 +46,12 @@ import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
   type GitHubEmulator,
+  type SecretScope,
   type SecretWrittenEvent,
   startGitHubEmulator,
   type TokenGrant,
 } from "./github-emulator/index.ts";
+import { scopeLabel } from "./github-emulator/scopes.ts";
 import {
   type CfnTemplate,
   DEFAULT_LAMBDA_TIMEOUT_MS,
@@ -66,6 +71,7 @@ import {
   type TemplateRunbook,
   templateRunbooks,
 } from "./runbook-simulator.ts";
+import { type ListedTargets, listedTargets, type TargetRead, TargetReaders } from "./target-readers.ts";
 
 /** The four runbooks, by the suffix of their document name (`GHS-AKM-<user>-<suffix>`). */
 export type RunbookName = "Rotate" | "Get-RepoList" | "Add-RepoConfig" | "Delete-RepoConfig";
@@ -199,7 +205,12 @@ export interface Stack {
   readonly everyStdoutStderr: readonly string[];
   /** Every aws:sleep the runbooks asked for (the simulator does not wait). */
   readonly sleeps: readonly SleepRequest[];
-  /** R1 breaches: at a secret write (from the emulator's hook) or after a run. */
+  /**
+   * R1 breaches: at a secret or variable write (from the emulator's hook: the readers that write can change) or
+   * after a run (every reader). R1: every reader of every listed target — a repository's or environment's jobs,
+   * each repository that sees an organization target — reads a key ID (secret, or variable with `KeyIdAs`) that
+   * is Active in IAM. Readers of a place the list marks Unmanaged are not covered; dynamic selections neither.
+   */
   readonly r1Failures: readonly string[];
   /** Every notification the stack's SNS alert topic received so far. */
   readonly alerts: readonly ReceivedAlert[];
@@ -223,6 +234,13 @@ export interface Stack {
   deliverListChange(): Promise<LambdaInvocation | undefined>;
   /** The user's keys as IAM lists them, oldest first. */
   keys(): Promise<KeyState[]>;
+  /**
+   * R1 now, over every reader of every listed target (as after each run; see `r1Failures`); the problems are
+   * returned, not added to `r1Failures`. `when` starts each message.
+   */
+  checkR1(when?: string): Promise<string[]>;
+  /** What every reader of every listed target would read now (key ID, secret key and where from). */
+  targetReads(): TargetRead[];
   /** An extra write hook, run after the R1 check of each secret write (undefined removes it). */
   onSecretWritten(hook: ((event: SecretWrittenEvent) => void | Promise<void>) | undefined): void;
   /**
@@ -430,23 +448,57 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       };
     };
 
-    /** R1 for every listed repository that exists on the emulated GitHub. */
+    // The listed targets R1 covers: the list's (refreshed whenever the fixture or a runbook may have changed it),
+    // or, while there is no list the function can read, the `repos` option's repositories.
+    const defaultTargets: ListedTargets = {
+      targets: repos.map((full) => {
+        const [owner = "", name = ""] = full.split("/");
+        return repositoryTarget({ owner, name });
+      }),
+      unmanaged: [],
+    };
+    const names = { keyId: keyIdSecretName, secretKey: secretKeySecretName };
+    let readers = new TargetReaders(github, defaultTargets, names);
+    const useList = (text: string | undefined): void => {
+      readers = new TargetReaders(
+        github,
+        (text === undefined ? undefined : listedTargets(text)) ?? defaultTargets,
+        names,
+      );
+    };
+    useList(options.reposJson === null ? undefined : (options.reposJson ?? renderRepos(repos)));
+    const refreshList = async (): Promise<void> => {
+      try {
+        const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: configKey }));
+        useList(await response.Body?.transformToString("utf-8"));
+      } catch (error) {
+        if (error instanceof Error && error.name === "NoSuchKey") useList(undefined);
+        else throw error;
+      }
+    };
+
+    // Every key ID IAM listed for the user at some check: a key ID never seen is not this user's key (e.g. test
+    // data kept on purpose in an Unmanaged copy), which R1 does not cover; a seen one that is gone was deleted.
+    const seenKeys = new Set(existingKeys.map((key) => key.accessKeyId));
+
+    /**
+     * R1 over the readers of every listed target (or, given a written scope, of the targets that write can
+     * change): the key ID each reads names a key that is Active in IAM.
+     */
     let maxKeysSeen = 0;
-    const checkR1 = async (when: string): Promise<string[]> => {
+    const checkR1 = async (when: string, written?: SecretScope): Promise<string[]> => {
       const keys = await listKeys();
       maxKeysSeen = Math.max(maxKeysSeen, keys.length);
+      for (const key of keys) seenKeys.add(key.accessKeyId);
       const problems: string[] = [];
-      for (const full of githubRepos) {
-        const [owner = "", name = ""] = full.split("/");
-        if (!github.hasRepo(owner, name)) continue; // moved or deleted by the test
-        const keyId = secretValues(full).accessKeyId;
-        if (keyId === undefined || !repos.includes(full)) continue;
-        const key = keys.find((k) => k.accessKeyId === keyId);
-        if (key?.status !== "Active") {
-          problems.push(
-            `${when}: ${full} holds key ${keyId}, which is ${key ? key.status : "deleted"} in IAM`,
-          );
-        }
+      for (const read of written === undefined ? readers.all() : readers.affectedBy(written)) {
+        if (read.keyId === undefined) continue;
+        const key = keys.find((k) => k.accessKeyId === read.keyId);
+        if (key?.status === "Active" || (key === undefined && !seenKeys.has(read.keyId))) continue;
+        const from = read.keyIdScope === undefined ? "" : ` (from ${scopeLabel(read.keyIdScope)})`;
+        problems.push(
+          `${when}: ${read.reader} reads key ${read.keyId}${from}, which is ${key ? key.status : "deleted"} in IAM`,
+        );
       }
       return problems;
     };
@@ -457,7 +509,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       if (event.what === "secret" && event.name === secretKeySecretName.toUpperCase()) {
         remember(github.secretValueAt(event.scope, event.name), `a secret written to ${where}`);
       }
-      const problems = await checkR1(`at the write of ${event.name} to ${where}`);
+      const problems = await checkR1(`at the write of ${event.name} to ${where}`, event.scope);
       if (problems.length > 0) {
         r1Failures.push(...problems);
         throw new Error(problems.join("; "));
@@ -578,6 +630,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
           await harvestSecrets();
         }
         capturedTexts.push(JSON.stringify(execution));
+        await refreshList();
         r1Failures.push(...(await checkR1(`after ${name}`)));
         const last = invocations.at(-1);
         const lastResult =
@@ -620,6 +673,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       },
 
       keys: listKeys,
+      checkR1: (when = "now") => checkR1(when),
+      targetReads: () => readers.all(),
       secretValues,
       githubToken: async () => credential,
       onSecretWritten(hook) {
@@ -655,10 +710,12 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
       async writeConfig(text) {
         await putObjectText(endpoint, bucket, configKey, text);
+        useList(text);
       },
 
       async deleteConfig() {
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: configKey }));
+        useList(undefined);
       },
 
       async issuedSecretOf(accessKeyId) {
@@ -722,7 +779,7 @@ export function useStacks(endpoint: string): (options?: StackOptions) => Promise
     expect(leaks, "secret values in Lambda logs, runbook outputs or errors").toEqual([]);
     expect(
       stacks.flatMap((stack) => stack.r1Failures),
-      "R1: a listed repository on a key that is not active",
+      "R1: a reader of a listed target on a key that is not Active",
     ).toEqual([]);
     expect(
       stacks.flatMap((stack) => stack.github.violations),

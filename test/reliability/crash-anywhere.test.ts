@@ -1,6 +1,7 @@
 /**
  * Crash anywhere, converge always: each call of a rotation (3 repositories; the first rotation, which adopts the
- * user's key, and a later one, which deletes the previous key first) is, in turn, failed with HTTP 500 and — if
+ * user's key, a later one, which deletes the previous key first, and a first rotation over every kind of target:
+ * environment, organization with selected repositories, Dependabot, the key ID as a variable) is, in turn, failed with HTTP 500 and — if
  * it changes something — the last thing the function did before its process was killed, and a call whose
  * connection dropped after it took effect. Rotate is then re-run until it succeeds. See faults-matrix.ts for
  * what is checked after every call and at the end, and `effectsAt` for why reads are only failed.
@@ -95,6 +96,24 @@ const SAMPLE: readonly {
     label: "s3:PutObject repos.json.progress.json",
     effect: "kill",
     why: "a version 1 state migrating: progress created, secret not rewritten yet",
+  },
+  {
+    start: "mixed",
+    label: "github:PUT /orgs/acme/actions/secrets/AWS_SECRET_ACCESS_KEY",
+    effect: "kill",
+    why: "between an organization secret's two PUTs (selected repositories)",
+  },
+  {
+    start: "mixed",
+    label: "github:PUT /repos/acme/app-one/environments/production/secrets/AWS_ACCESS_KEY_ID",
+    effect: "error",
+    why: "an environment's key ID refused",
+  },
+  {
+    start: "mixed",
+    label: "github:POST /repos/acme/app-two/environments/staging/variables",
+    effect: "drop",
+    why: "a new key ID variable created, GitHub's answer lost",
   },
 ];
 

@@ -6,24 +6,29 @@
  *
  * What must hold for every fault (checked by `runScenario`):
  * - after every call that changes something, in every run (the proxy checks before the function sees the
- *   answer, so this is every instant of the rotation): each listed repository's key ID secret names an Active
- *   key (R1), and the user never has more than two keys;
+ *   answer, so this is every instant of the rotation): every reader of every listed target — a repository's or
+ *   environment's jobs, each repository that sees an organization secret, Dependabot's — reads a key ID (secret
+ *   or variable) that names an Active key (R1), and the user never has more than two keys;
  * - the reruns converge (Rotate ends Success) within MAX_RERUNS;
  * - the end state is the fault-free rotation's: the old key Active (grace period), exactly one new key, every
- *   repository holding the new key with the secret IAM issued for it, the rotation state promoted with nothing
+ *   reader reading the new key with the secret IAM issued for it, the rotation state promoted with nothing
  *   pending, and the lock released; no secret in any output; no request GitHub would refuse.
  */
 import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
+import type { SecretScope } from "../../scripts/local-stack/github-emulator/index.ts";
 import {
   createStack,
   type KeyState,
   type RunbookRun,
+  renderRepos,
   type Stack,
 } from "../../scripts/local-stack/stack-fixture.ts";
+import { listedTargets } from "../../scripts/local-stack/target-readers.ts";
 import { lockKey, SETTINGS_ENV } from "../../src/config/settings.ts";
+import { type Target, targetKey } from "../../src/domain/target.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
 import {
   type CallFault,
@@ -33,7 +38,7 @@ import {
   startCallProxy,
 } from "../support/aws-proxy.ts";
 
-/** Every scenario rotates the key of three repositories. */
+/** Every scenario rotates the key of three repositories (of the organization `acme`). */
 export const MATRIX_REPOS = ["acme/app-one", "acme/app-two", "acme/app-three"] as const;
 
 /**
@@ -41,13 +46,31 @@ export const MATRIX_REPOS = ["acme/app-one", "acme/app-two", "acme/app-three"] a
  * - `adopted`: the first rotation. The user has one key, made outside this tool, that every repository holds.
  * - `managed`: a later rotation. The repositories hold the key this tool made last time; the key before it is
  *   Inactive and past its grace period, so the rotation first deletes it (UpdateAccessKey, DeleteAccessKey).
+ * - `mixed`: the first rotation of a list that mixes every kind of call (MIXED_LIST): a repository's and an
+ *   environment's Actions secrets, an organization secret with selected repositories (resolved to IDs), a
+ *   repository's Dependabot secrets, the key ID as a variable that exists (PATCH) and as one that does not yet
+ *   (POST). Every target but the new variable's holds the adopted key.
  */
-export type StartState = "adopted" | "managed";
+export type StartState = "adopted" | "managed" | "mixed";
 
 export const START_STATES: Readonly<Record<StartState, string>> = {
   adopted: "first rotation (1 adopted key)",
   managed: "later rotation (previous key deleted first)",
+  mixed: "first rotation of mixed targets (repository, environment, organization, Dependabot, variables)",
 };
+
+/** The list of the `mixed` start (version 2), over MATRIX_REPOS. */
+export const MIXED_LIST = {
+  Version: 2,
+  Repos: [
+    { Owner: "acme", Name: "app-one" },
+    { Type: "environment", Owner: "acme", Name: "app-one", Environment: "production" },
+    { Type: "organization", Owner: "acme", Visibility: "selected", Repositories: ["app-two", "app-three"] },
+    { Owner: "acme", Name: "app-two", Secrets: "dependabot" },
+    { Owner: "acme", Name: "app-three", KeyIdAs: "variable" },
+    { Type: "environment", Owner: "acme", Name: "app-two", Environment: "staging", KeyIdAs: "variable" },
+  ],
+} as const;
 /** A fault that needs more reruns than this did not converge. */
 export const MAX_RERUNS = 5;
 
@@ -78,7 +101,11 @@ export function boundaryName(boundary: Boundary): string {
 export interface EndState {
   /** `old` (the key the repositories held at the start) / `new` / `other`, with IAM status, oldest first. */
   readonly keys: readonly string[];
-  /** Repository → role of the key it holds, and whether its secret is the one IAM issued for that key. */
+  /**
+   * Each reader of each listed target (a repository's or environment's jobs, each repository that sees the
+   * organization secret) → role of the key ID it reads, and whether the secret key it reads is the one IAM issued
+   * for that key.
+   */
   readonly repos: Readonly<Record<string, string>>;
   /** The rotation state: which roles it names current / previous, and whether anything is left pending. */
   readonly state: string;
@@ -89,15 +116,19 @@ export interface EndState {
 export class ProxiedStack {
   /** Invariant breaches seen by the per-call check. */
   readonly breaches: string[] = [];
-  /** Calls after which some repository held a key ID and secret that do not belong together. */
+  /** Calls after which some reader read a key ID and secret that do not belong together. */
   readonly mismatchedPairs: string[] = [];
   maxKeys = 0;
   /** Aborted by the proxy when a `kill` fault fires: kills the Lambda process of the current run. */
   kill = new AbortController();
   #keys: KeyState[] | undefined;
+  /** Readers that read a key ID at the start: each must read an Active one at every instant. */
+  readonly #heldAtStart: ReadonlySet<string>;
 
   private constructor(
     readonly stack: Stack,
+    /** The listed targets, for the rotation state's holdings. */
+    readonly targets: readonly Target[],
     readonly proxy: CallProxy,
     /** The key the repositories hold at the start (its secret is test data). */
     readonly oldKey: string,
@@ -106,7 +137,14 @@ export class ProxiedStack {
     readonly s3: S3Client,
     /** Keys the function created, with the secret IAM's CreateAccessKey answer carried. */
     readonly issued: ReadonlyMap<string, string>,
-  ) {}
+  ) {
+    this.#heldAtStart = new Set(
+      stack
+        .targetReads()
+        .filter((read) => read.keyId !== undefined)
+        .map((read) => read.reader),
+    );
+  }
 
   static async open(
     endpoint: string,
@@ -133,14 +171,17 @@ export class ProxiedStack {
       },
       normalize: (text) => names.reduce((out, [from, to]) => out.replaceAll(from, to), text),
     });
+    const repos = options.repos ?? MATRIX_REPOS;
+    const reposJson = start === "mixed" ? `${JSON.stringify(MIXED_LIST, null, 2)}\n` : renderRepos(repos);
     try {
       const stack = await createStack(endpoint, {
-        repos: options.repos ?? MATRIX_REPOS,
+        repos,
+        reposJson,
         ...(options.lambdaTimeoutSeconds === undefined
           ? {}
           : { lambdaTimeoutSeconds: options.lambdaTimeoutSeconds }),
-        existingKeys: start === "adopted" ? 1 : 2,
-        seedReposWithExistingKey: true,
+        existingKeys: start === "managed" ? 2 : 1,
+        seedReposWithExistingKey: start !== "mixed",
         lambdaEnv: { AWS_ENDPOINT_URL: proxy.url, AKM_GITHUB_API_URL: proxy.githubUrl },
         // Every key the function creates passes through the proxy, so moto's slow state dump is not needed.
         issuedAccessKeys: () => [
@@ -157,9 +198,15 @@ export class ProxiedStack {
         [stack.user.userName, "{user}"],
       ];
       const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
-      const held = start === "adopted" ? stack.existingKeys[0] : await managedStart(stack, secrets);
+      const held =
+        start === "adopted"
+          ? stack.existingKeys[0]
+          : start === "mixed"
+            ? mixedStart(stack)
+            : await managedStart(stack, secrets);
       self = new ProxiedStack(
         stack,
+        listedTargets(reposJson)?.targets ?? [],
         proxy,
         held?.accessKeyId ?? "",
         held?.secretAccessKey ?? "",
@@ -183,16 +230,16 @@ export class ProxiedStack {
     const keys = this.#keys;
     this.maxKeys = Math.max(this.maxKeys, keys.length);
     if (keys.length > 2) this.breaches.push(`${when}: ${keys.length} access keys`);
-    for (const repo of this.stack.repos) {
-      const held = this.stack.secretValues(repo);
-      const key = keys.find((k) => k.accessKeyId === held.accessKeyId);
+    for (const read of this.stack.targetReads()) {
+      if (read.keyId === undefined && !this.#heldAtStart.has(read.reader)) continue; // nothing held yet
+      const key = keys.find((k) => k.accessKeyId === read.keyId);
       if (key?.status !== "Active") {
         this.breaches.push(
-          `R1 ${when}: ${repo} holds ${held.accessKeyId}, which is ${key ? key.status : "deleted"}`,
+          `R1 ${when}: ${read.reader} reads ${read.keyId}, which is ${key ? key.status : "deleted"}`,
         );
       }
-      if (held.accessKeyId && (await this.#issuedSecret(held.accessKeyId)) !== held.secretAccessKey) {
-        this.mismatchedPairs.push(`${when}: ${repo}`);
+      if (read.keyId && (await this.#issuedSecret(read.keyId)) !== read.secretKey) {
+        this.mismatchedPairs.push(`${when}: ${read.reader}`);
       }
     }
   }
@@ -206,7 +253,7 @@ export class ProxiedStack {
   /**
    * Runs the Rotate runbook with `fault` armed (or none). The grace period is not waited for (its aws:sleep is
    * skipped), so Retire leaves the old key Active, as during a real grace period. Only the Rotate step's calls
-   * count: the fault is disarmed when the runbook reaches its grace-period wait.
+   * count: the fault is disarmed when the runbook reaches its first wait (WaitForWriteBudget).
    */
   async rotate(fault?: CallFault): Promise<{ run: RunbookRun; rotateCalls: number }> {
     this.kill = new AbortController();
@@ -222,7 +269,9 @@ export class ProxiedStack {
           killLambda: this.kill.signal,
           sleep: "skip",
           onSleep: () => {
-            rotateCalls = this.proxy.calls.length;
+            // The first wait (WaitForWriteBudget, which every loop iteration reaches) disarms the fault: the
+            // calls after it (RotateResult's reads, Retire's) are no boundaries, as a fault there cannot fire.
+            rotateCalls ??= this.proxy.calls.length;
             this.proxy.disarm();
           },
         },
@@ -239,18 +288,17 @@ export class ProxiedStack {
       id === undefined ? "none" : id === this.oldKey ? "old" : id === newKey ? "new" : "other";
     const keys = await this.stack.keys();
     const repos: Record<string, string> = {};
-    for (const repo of this.stack.repos) {
-      const held = this.stack.secretValues(repo);
-      const matches =
-        held.accessKeyId !== undefined &&
-        (await this.#issuedSecret(held.accessKeyId)) === held.secretAccessKey;
-      repos[repo] = `${role(held.accessKeyId)}${matches ? "" : " (secret does not match)"}`;
+    for (const read of this.stack.targetReads()) {
+      const matches = read.keyId !== undefined && (await this.#issuedSecret(read.keyId)) === read.secretKey;
+      repos[read.reader] = `${role(read.keyId)}${matches ? "" : " (secret does not match)"}`;
     }
     const state = await this.stack.rotationState();
     const currentSecretOk =
       state?.current?.secretAccessKey !== undefined &&
       state.current.secretAccessKey.reveal() === (await this.#issuedSecret(state.current.accessKeyId));
-    const holdings = this.stack.repos.map((repo) => role(state?.holdings[repo]?.accessKeyId)).join(",");
+    const holdings = this.targets
+      .map((target) => role(state?.holdings[targetKey(target)]?.accessKeyId))
+      .join(",");
     return {
       keys: keys.map((key) => `${role(key.accessKeyId)}:${key.status}`),
       repos,
@@ -343,6 +391,36 @@ async function managedStart(
     new PutSecretValueCommand({ SecretId: stack.stateSecretArn, SecretString: JSON.stringify(state) }),
   );
   return current;
+}
+
+/**
+ * Arranges the `mixed` start (MIXED_LIST): `acme` an organization with the environments the list names, and every
+ * target but the staging environment's holding the first key (as a secret; app-three's key ID as a variable),
+ * the organization secret visible to app-two and app-three. Returns the key they hold.
+ */
+function mixedStart(stack: Stack): { accessKeyId: string; secretAccessKey: string } {
+  const [key] = stack.existingKeys;
+  if (!key) throw new Error("faults-matrix: the mixed start needs a key");
+  const { github } = stack;
+  const keyIdName = stack.env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
+  const secretName = stack.env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
+  github.addOrg("acme");
+  github.addEnvironment("acme", "app-one", "production");
+  github.addEnvironment("acme", "app-two", "staging");
+  const pair = (scope: SecretScope, keyIdAs: "secret" | "variable" = "secret") => {
+    if (keyIdAs === "variable") github.setVariableAt(scope, keyIdName, key.accessKeyId);
+    else github.setSecretAt(scope, keyIdName, key.accessKeyId);
+    github.setSecretAt(scope, secretName, key.secretAccessKey);
+  };
+  pair({ kind: "repository", owner: "acme", repo: "app-one", store: "actions" });
+  pair({ kind: "environment", owner: "acme", repo: "app-one", environment: "production" });
+  pair({ kind: "repository", owner: "acme", repo: "app-two", store: "dependabot" });
+  pair({ kind: "repository", owner: "acme", repo: "app-three", store: "actions" }, "variable");
+  const org: SecretScope = { kind: "organization", org: "acme", store: "actions" };
+  const access = { visibility: "selected", repositories: ["app-two", "app-three"] } as const;
+  github.setSecretAt(org, keyIdName, key.accessKeyId, access);
+  github.setSecretAt(org, secretName, key.secretAccessKey, access);
+  return key;
 }
 
 /** The fault-free rotation: its calls (the boundaries) and its end state (the reference). */
@@ -586,14 +664,15 @@ export function summarize(
       value: `${results.filter((r) => r.endMatches).length} / ${results.length}`,
     },
     {
-      label: "R1 breaches: a listed repository on a key that is not Active (checked after every call)",
+      label:
+        "R1 breaches: a reader of a listed target on a key that is not Active (checked after every call)",
       value: String(results.filter((r) => r.problems.some((p) => p.startsWith("R1"))).length),
     },
     { label: "Most access keys at any instant", value: String(Math.max(...results.map((r) => r.maxKeys))) },
     { label: "Orphaned keys at the end", value: String(results.reduce((n, r) => n + r.orphans, 0)) },
     { label: "Lost secrets at the end", value: String(results.filter((r) => r.lostSecret).length) },
     {
-      label: "Faults that left a repository with a mismatched key ID / secret pair until the rerun",
+      label: "Faults that left a target with a mismatched key ID / secret pair until the rerun",
       value: `${mismatched.length}${mismatched.length ? ` (${(Object.keys(EFFECTS) as FaultEffect[]).map((e) => `${e} ${mismatched.filter((r) => r.effect === e).length}`).join(", ")})` : ""}`,
     },
   );

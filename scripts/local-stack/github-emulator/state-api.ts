@@ -4,7 +4,13 @@
  * the R1 view (what a job would read). Nothing here runs the write hook. Every method naming something that does
  * not exist throws, naming it and the call that creates it.
  */
-import { type EffectiveValue, effectiveSecret, effectiveVariable, type JobContext } from "./precedence.ts";
+import {
+  type EffectiveValue,
+  effectiveSecret,
+  effectiveVariable,
+  type JobContext,
+  visibleTo,
+} from "./precedence.ts";
 import { type OrgVisibility, type SecretScope, type SecretStore, scopeLabel, scopeStore } from "./scopes.ts";
 import type { RepoPublicKey, SecretMeta } from "./secret-box.ts";
 import {
@@ -122,6 +128,12 @@ export interface GitHubStateApi {
    * holds is deactivated").
    */
   holdersOf(name: string, what?: "secret" | "variable"): Holding[];
+  /**
+   * Names of the organization's repositories that see its secret `name` of `store` (or, with `"variable"`, its
+   * Actions variable), by its visibility; empty when the organization does not hold it. The readers of an
+   * organization target, for R1 checks.
+   */
+  reposSeeing(org: string, name: string, what: "secret" | "variable", store?: SecretStore): string[];
 
   /** Shorthands for a repository's Actions secrets (`{ kind: "repository", store: "actions" }`). */
   publicKey(owner: string, repo: string): RepoPublicKey;
@@ -284,6 +296,25 @@ export class StateFacade implements GitHubStateApi {
       if (value !== undefined) holdings.push({ scope, value });
     }
     return holdings;
+  }
+
+  reposSeeing(
+    org: string,
+    name: string,
+    what: "secret" | "variable",
+    store: SecretStore = "actions",
+  ): string[] {
+    const record = this.state.findOrg(org);
+    if (record === undefined) return [];
+    const access =
+      what === "secret"
+        ? record.secretAccess[store].get(name.toUpperCase())
+        : record.variableAccess.get(name.toUpperCase());
+    if (access === undefined) return [];
+    return this.state
+      .reposOf(record.login)
+      .filter((repo) => visibleTo(access, repo))
+      .map((repo) => repo.name);
   }
 
   publicKey(owner: string, repo: string): RepoPublicKey {
