@@ -153,6 +153,11 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
       );
     }
     if (org.outcome !== "Success") parts.push(`outcome: ${org.outcome}`);
+    if (org.outcome !== "Success" && primaryAnswers(org) > 0) {
+      parts.push(
+        `why: the function resolves an organization secret's selected repositories by name, one \`GET /repos/{owner}/{repo}\` each (4 at a time), all in the invocation that checks or writes the secret, and keeps none of the IDs when it stops — so a list of more selected repositories than the token's 5,000 requests an hour allow (less what the rest of the run uses) starts over after every reset and never ends. Resolving them from \`GET /orgs/{org}/repos\` (100 repositories a page) or keeping the IDs found in the progress would end it`,
+      );
+    }
     if (mixed !== undefined && mixed.outcome !== "Success") parts.push(`mixed: ${mixed.outcome}`);
     push(`- **N = ${int(repos)}**: ${parts.join("; ")}.`);
   }
