@@ -26,6 +26,7 @@ import { AkmError, toAkmError } from "./errors.ts";
 import { GITHUB_CLIENT_DEFAULTS } from "./github/client.ts";
 import { createGitHubConnection } from "./github/github-connection.ts";
 import { GitHubRepositoryFinder } from "./github/repository-finder.ts";
+import { GitHubSecretInventory } from "./github/secret-inventory.ts";
 import { GitHubSecretsTarget } from "./github/secrets-target.ts";
 import { trustCaBundleFrom } from "./github/trusted-ca.ts";
 import { WritePacer } from "./github/write-pacer.ts";
@@ -44,7 +45,7 @@ import type { RotationDeps } from "./lifecycle/rotation-context.ts";
 import { rotationResult } from "./lifecycle/rotation-result.ts";
 import { SplitStateStore } from "./lifecycle/split-state-store.ts";
 import { systemClock } from "./ports.ts";
-import { renderAnswer, repoLogLines } from "./render-answer.ts";
+import { renderAnswer, repoLogLines, shadowLogLines } from "./render-answer.ts";
 import { announceListChange } from "./repos/list-changed.ts";
 import { addRepo, deleteRepo, listRepos } from "./repos/manage-repos.ts";
 
@@ -101,6 +102,7 @@ export async function handler(
   }
   const { outcome, undelivered } = await deliverAlerts(await run(event, context));
   for (const line of repoLogLines(outcome)) log(line);
+  for (const line of shadowLogLines(outcome)) log(line);
   if (outcome.action === "list-changed" && undelivered.length > 0) {
     // EventBridge invokes asynchronously: failing the invocation makes Lambda retry it, so the change is still
     // announced once SNS answers. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
@@ -233,17 +235,14 @@ function dispatchRotation(
   context: LambdaContext,
 ): Promise<RunOutcome> {
   const options = { owner: input.executionId, dryRun: input.dryRun };
+  const deadline = new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS));
   switch (input.action) {
     case "rotate":
-      return rotate(deps, {
-        ...options,
-        replaceOlderKey: input.replaceOlderKey,
-        deadline: new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - STEP_MARGIN_MS)),
-      });
+      return rotate(deps, { ...options, replaceOlderKey: input.replaceOlderKey, deadline });
     case "rotate-result":
       return rotationResult(deps, options);
     case "retire":
-      return retire(deps, options);
+      return retire(deps, { ...options, deadline });
   }
 }
 
@@ -282,8 +281,8 @@ async function rotationDeps(
       // reads it in its own steps, and an App token must never be minted broader than the list in S3 says); a
       // DryRun's are read-only.
       scope: async () => {
-        const { targets, selections = [] } = await list.load({ ownersChecked: true });
-        return { targets, selections, readOnly: dryRun };
+        const { targets, selections = [], unmanaged = [] } = await list.load({ ownersChecked: true });
+        return { targets, selections, unmanaged, readOnly: dryRun };
       },
       clock: systemClock,
       note: log,
@@ -310,6 +309,10 @@ async function rotationDeps(
         max: MAX_REPOS,
       },
       github: new GitHubSecretsTarget({ connection, tokenSecretName: settings.tokenSecretId }),
+      inventory: new GitHubSecretInventory({
+        clientFor: (owner) => connection.clientFor(owner),
+        tokenSecretName: settings.tokenSecretId,
+      }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,
       clock: systemClock,

@@ -4,9 +4,11 @@
  */
 import type { GitHubCredential } from "./config/github-credential.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "./domain/access-key.ts";
+import type { RepoRef } from "./domain/repo.ts";
 import type { SecretValue } from "./domain/secret-value.ts";
 import type { RepositorySelection } from "./domain/selection.ts";
-import type { Target } from "./domain/target.ts";
+import type { OrganizationTarget, SecretStore, Target } from "./domain/target.ts";
+import type { WorkflowFile } from "./domain/workflow.ts";
 import type { RotationState } from "./lifecycle/state.ts";
 
 /** The managed IAM user's access keys. */
@@ -72,6 +74,8 @@ export interface ProgressStore {
 export interface ListedTargets {
   /** Every place the key is written, in list order. */
   readonly targets: readonly Target[];
+  /** `Unmanaged` entries: places whose copy of the names holds another key on purpose (never written). Left out: none. */
+  readonly unmanaged?: readonly Target[];
   /**
    * The entries that select an organization's repositories by topic or custom property, in list order (resolved at
    * each run: src/lifecycle/selected-targets.ts). Left out: none.
@@ -285,4 +289,42 @@ export interface RepositoryFinder {
   withTopic(org: string, topic: string): Promise<RepositoryMatches>;
   /** Repositories whose custom property `property` is `value` (a multi-select property: one of its values). */
   withProperty(org: string, property: string, value: string): Promise<RepositoryMatches>;
+}
+
+/** A place GitHub keeps secrets and variables: a repository's (per store), an environment's, an organization's. */
+export type SecretScope =
+  | { readonly kind: "repository"; readonly repo: RepoRef; readonly store: SecretStore }
+  | { readonly kind: "environment"; readonly repo: RepoRef; readonly environment: string }
+  | { readonly kind: "organization"; readonly owner: string; readonly store: SecretStore };
+
+/** What reading the inventory has cost so far, and what GitHub's primary rate limit has left. */
+export interface InventoryUsage {
+  /** Requests sent (every page of a listing counts). */
+  readonly requests: number;
+  /** `x-ratelimit-remaining` of the latest answer; undefined before the first (or when GitHub sent none). */
+  readonly remaining: number | undefined;
+  /** `x-ratelimit-reset` of the latest answer: when the primary rate limit's window starts over. */
+  readonly resetAt: Date | undefined;
+}
+
+/**
+ * What GitHub holds besides what the rotation writes, read-only: the shadowing check (src/lifecycle/shadowing.ts)
+ * looks for copies of the key's secret names at more specific scopes, and for the jobs that would read them.
+ * Names only, never values (GitHub's API never returns a secret's value). Errors are GitHubAccessError.
+ */
+export interface SecretInventory {
+  /** The repository's Actions environments, by name as GitHub shows them. */
+  environments(repo: RepoRef): Promise<readonly string[]>;
+  /** The names of the secrets (or configuration variables: Actions only) at a scope. */
+  names(scope: SecretScope, kind: "secret" | "variable"): Promise<readonly string[]>;
+  /**
+   * The repositories that see an organization secret of `target`'s visibility: the selected ones, or the
+   * organization's repositories (`all`), or those that are not public (`private`).
+   */
+  repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]>;
+  /** Every workflow file in the repository's `.github/workflows` (`*.yml`, `*.yaml`) on its default branch. */
+  workflows(repo: RepoRef): Promise<readonly WorkflowFile[]>;
+  /** One workflow file of a repository at `ref` (default branch when undefined); undefined when it cannot be read. */
+  workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined>;
+  usage(): InventoryUsage;
 }

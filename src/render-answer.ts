@@ -8,6 +8,7 @@ import {
   type RepoResult,
 } from "./handler-contract.ts";
 import { isoSeconds, type RunOutcome } from "./lifecycle/outcome.ts";
+import { describeFinding } from "./lifecycle/shadowing.ts";
 
 /**
  * Renders a run's outcome as the runbook's answer, once, at the edge.
@@ -108,6 +109,7 @@ function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string):
     );
   }
   head.push(...outcome.notes);
+  head.push(...shadowLines(outcome));
   if (counts.total > 0) {
     head.push(`Progress: ${progress}.`);
     const heading = `${outcome.noun.many[0]?.toUpperCase()}${outcome.noun.many.slice(1)}`;
@@ -120,6 +122,43 @@ function summaryText(outcome: RunOutcome, counts: RepoCounts, progress: string):
     head.map((line) => redactSecrets(line)),
     repoLines.map((line) => redactSecrets(line)),
     outcome.noun,
+  );
+}
+
+/** Findings named in the summary at most (each clipped); every one is in the function's log (`shadowLogLines`). */
+const MAX_SHADOW_LINES = 5;
+
+/**
+ * The shadowing check's report: how far it got, and the copies found (the first few; the rest are counted and
+ * logged), each with what it hides and the jobs that would keep the old key.
+ */
+function shadowLines(outcome: RunOutcome): string[] {
+  const report = outcome.shadowing;
+  if (report === undefined || report.total === 0) return [];
+  const { findings, checked, total } = report;
+  const looked = checked === total ? `all ${total}` : `${checked} of ${total}`;
+  if (findings.length === 0) {
+    return [`Copies of the key's secrets that would hide it: none (looked at ${looked} repositories).`];
+  }
+  const lines = [
+    `Copies of the key's secrets that would hide it: ${findings.length} (looked at ${looked} repositories):`,
+    ...findings.slice(0, MAX_SHADOW_LINES).map((finding) => `- ${clip(describeFinding(finding), 400)}`),
+  ];
+  const more = findings.length - MAX_SHADOW_LINES;
+  if (more > 0)
+    lines.push(`- ... and ${more.toLocaleString("en-US")} more: every one is in the function's log.`);
+  return lines;
+}
+
+const SHADOW_LOG_PREFIX = "shadow-finding ";
+
+/**
+ * One line per copy the shadowing check found, for the function's log: the prefix `shadow-finding ` and the finding
+ * as JSON (repository, environment, name, what it hides, the jobs), which CloudWatch Logs Insights parses.
+ */
+export function shadowLogLines(outcome: RunOutcome): string[] {
+  return (outcome.shadowing?.findings ?? []).map(
+    (finding) => `${SHADOW_LOG_PREFIX}${JSON.stringify(finding)}`,
   );
 }
 

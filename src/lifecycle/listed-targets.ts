@@ -25,6 +25,6 @@ export class ParsedTargetList implements TargetList {
       this.#store,
       options.ownersChecked ? this.#allowedOwners : undefined,
     );
-    return { targets: config.targets, selections: config.selections };
+    return { targets: config.targets, unmanaged: config.unmanaged, selections: config.selections };
   }
 }

@@ -1,6 +1,7 @@
 import { REPOSITORY_NOUN, type TargetNoun } from "../domain/name-targets.ts";
 import type { AkmError } from "../errors.ts";
 import type { Action, Next, RepoResult, RunStatus } from "../handler-contract.ts";
+import type { ShadowFinding } from "./shadowing.ts";
 
 /** The GitHub limit that held writes back, for messages ("500 writes an hour"). */
 export interface BudgetWindow {
@@ -40,10 +41,22 @@ export interface RunOutcome {
   readonly noun: TargetNoun;
   readonly reposRemaining: number;
   /**
+   * The shadowing check (src/lifecycle/shadowing.ts) when this run made one: every copy of the key's names found
+   * so far that would hide it, and how many repositories the round has checked of how many.
+   */
+  readonly shadowing: ShadowReport | undefined;
+  /**
    * Messages for the stack's alert topic (SNS), sent by the handler after the run: security events such as a
    * refused repository, a changed list or an expiring token. Names and IDs only, never a secret.
    */
   readonly alerts: readonly string[];
+}
+
+/** What the shadowing check found (see RunOutcome.shadowing). */
+export interface ShadowReport {
+  readonly findings: readonly ShadowFinding[];
+  readonly checked: number;
+  readonly total: number;
 }
 
 /**
@@ -67,6 +80,8 @@ export class OutcomeRecorder {
   next: Next | undefined;
   /** Set once the list is read (src/domain/name-targets.ts `targetNoun`). */
   noun: TargetNoun = REPOSITORY_NOUN;
+  /** Set by the shadowing check. */
+  shadowing: ShadowReport | undefined;
 
   constructor(action: Action, dryRun: boolean) {
     this.#action = action;
@@ -111,6 +126,7 @@ export class OutcomeRecorder {
       repos: [...this.#repos.values()],
       noun: this.noun,
       reposRemaining: this.reposRemaining,
+      shadowing: this.shadowing,
       alerts: [...this.#alerts],
     };
   }

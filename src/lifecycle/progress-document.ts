@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { StateStoreError } from "../errors.ts";
+import { decodeShadowCheck, encodeShadowCheck, StoredShadowCheck } from "./shadow-check-document.ts";
 import type { Holding, RepoSeen, SelectedSet } from "./state.ts";
 import type { ProgressPart } from "./state-parts.ts";
 
@@ -15,6 +16,7 @@ import type { ProgressPart } from "./state-parts.ts";
  * `owner/name`, so every progress object written before other targets existed reads the same; the other kinds
  * nest the same way at their first `/` (`{"octo":{"app@environment:prod":…}}`), and an organization's key, which
  * has no `/`, at its `@` (`org:octo@actions` → `{"org:octo":{"@actions":…}}`; no repository name starts with `@`).
+ * A shadowing check spread over invocations keeps its round in `shadowCheck` (src/lifecycle/shadow-check-document.ts).
  * `selected` keeps what the list's selections found when the rotation began: per selection its organization,
  * topic or property and value, store, and the names found (`StoredSelectedSet`).
  */
@@ -66,6 +68,7 @@ const StoredProgress = v.strictObject({
   promotedAt: v.optional(IsoDate),
   tokenExpiryAlertedAt: v.optional(IsoDate),
   checked: v.optional(v.strictObject({ since: IsoDate, repos: v.array(v.pipe(v.string(), v.minLength(1))) })),
+  shadowCheck: v.optional(StoredShadowCheck),
   selected: v.optional(v.strictObject({ at: IsoDate, sets: v.array(StoredSelectedSet) })),
 });
 
@@ -124,6 +127,7 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       promotedAt: stored.promotedAt,
       tokenExpiryAlertedAt: stored.tokenExpiryAlertedAt,
       ...(stored.checked ? { checked: stored.checked } : {}),
+      ...(stored.shadowCheck ? { shadowCheck: decodeShadowCheck(stored.shadowCheck) } : {}),
       ...(stored.selected
         ? { selected: { at: stored.selected.at, sets: stored.selected.sets.map(selectedSet) } }
         : {}),
@@ -173,6 +177,7 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
   if (progress.promotedAt) stored.promotedAt = progress.promotedAt;
   if (progress.tokenExpiryAlertedAt) stored.tokenExpiryAlertedAt = progress.tokenExpiryAlertedAt;
   if (progress.checked) stored.checked = { ...progress.checked, repos: [...progress.checked.repos] };
+  if (progress.shadowCheck) stored.shadowCheck = encodeShadowCheck(progress.shadowCheck);
   if (progress.selected) {
     stored.selected = {
       at: progress.selected.at,

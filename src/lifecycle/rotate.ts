@@ -12,6 +12,8 @@ import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds 
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
 import { loadTargets, type TargetSet } from "./selected-targets.ts";
 import { keptSetNote, selectionAlerts, selectionNotes } from "./selection-note.ts";
+import type { ShadowCheckRound } from "./shadow-check-document.ts";
+import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { keyIdLabel, targetWrites } from "./target-writes.ts";
@@ -60,6 +62,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     const keepChecked = async (
       passed: readonly string[],
       seen?: { targets: readonly Target[]; identities: ReadonlyMap<string, TargetIdentity> },
+      shadowCheck?: ShadowCheckRound,
     ): Promise<void> => {
       const base = stored ?? emptyState(deps.clock.now());
       await deps.state.save({
@@ -68,6 +71,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
           since: round?.since ?? deps.clock.now().toISOString(),
           repos: [...(round?.repos ?? []), ...passed],
         },
+        ...(shadowCheck === undefined ? {} : { shadowCheck }),
         updatedAt: deps.clock.now().toISOString(),
       });
     };
@@ -121,8 +125,36 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         );
       }
     }
+    // A copy of the key's names at a more specific scope that the list does not manage would keep its jobs on the
+    // old key: every listed repository is looked at before a key is created, over as many invocations as it takes.
+    let shadowRound: ShadowCheckRound | undefined;
+    if (!resuming) {
+      const shadow = await guardAgainstShadowing(deps, {
+        stage: { stage: "rotate" },
+        targets,
+        unmanaged: listed.unmanaged,
+        stored,
+        deadline: options.deadline,
+        outcome,
+      });
+      if (options.dryRun) {
+        const note = dryRunShadowNote(shadow.guard);
+        if (note !== undefined) outcome.note(note);
+      } else if (shadow.guard.kind !== "clear") {
+        if (shadow.round) await keepChecked(checks.checked, { targets, identities }, shadow.round);
+        if (shadow.guard.kind !== "unfinished") throw shadow.guard.error;
+        const { checked, total, resumeAt } = shadow.guard;
+        outcome.resumeAt = resumeAt;
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (looking for copies of the key's secrets that would hide it): ${checked} of ${total} repositories checked; ${resumeAt ? `GitHub's rate limit is kept for the rotation itself, so the check continues at ${isoSeconds(resumeAt)}` : "the next invocation continues"}. Nothing was changed in IAM or GitHub.`,
+        );
+      }
+      shadowRound = shadow.round;
+    }
     await deps.iam.checkUser();
-    const loaded = stored ?? emptyState(now);
+    const stateBefore = stored ?? emptyState(now);
+    const loaded = shadowRound ? { ...stateBefore, shadowCheck: shadowRound } : stateBefore;
     outcome.note(addedSinceNote(loaded, targets));
     // GitHub's hourly write limit spans invocations: start from the writes earlier runs made.
     deps.writeBudget?.remember(writeTimes(loaded));
@@ -208,6 +240,20 @@ function watchDestinations(
   return { ...next, tokenExpiryAlertedAt: isoSeconds(now) };
 }
 
+/** What a dry run says about the shadowing check beyond its report (the copies found, rendered with the outcome). */
+function dryRunShadowNote(guard: ShadowGuard): string | undefined {
+  switch (guard.kind) {
+    case "clear":
+      return undefined;
+    case "shadowed":
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+    case "failed":
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+    case "unfinished":
+      return `Looked at ${guard.checked} of ${guard.total} repositories for copies of the key's secrets within this step's time; a rotation looks at every one before it creates a key, over as many steps as it takes.`;
+  }
+}
+
 /**
  * The saved state with what a run's selections found: the set to record (`selected`), and, for a set found anew,
  * the recorded IDs of selected names that are another repository now forgotten (a selection finds repositories by
@@ -248,6 +294,7 @@ async function createKey(run: RotationRun): Promise<void> {
     ...run.state,
     creating: { startedAt: deps.clock.now().toISOString() },
     checked: undefined,
+    shadowCheck: undefined,
   });
   const created = await deps.iam.create();
   await run.save({

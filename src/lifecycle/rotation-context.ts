@@ -5,6 +5,7 @@ import type {
   IdentityProbe,
   RepoPublicKey,
   RunLock,
+  SecretInventory,
   SecretsTarget,
   StateStore,
   TargetList,
@@ -36,6 +37,12 @@ export interface RotationDeps {
    * state. Without it (in-memory tests) writes are not planned.
    */
   readonly writeBudget?: WriteBudget;
+  /**
+   * What GitHub holds besides what the rotation writes, for the shadowing check (src/lifecycle/shadowing.ts):
+   * preflight, DryRun and Retire look for copies of the key's names that would hide it. Without it (in-memory
+   * tests of other behaviour) there is no such check.
+   */
+  readonly inventory?: SecretInventory;
   readonly clock: Clock;
   readonly settings: RotationSettings;
   /** Progress lines for the Lambda log; never receives a secret. */

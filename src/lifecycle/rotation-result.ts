@@ -18,8 +18,9 @@ export interface RotationResultOptions {
  * changing IAM or GitHub. The runbook cannot read the loop's inner outputs after the loop (the aws:loop page,
  * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html, documents none),
  * so this step asks the state instead:
- * - `continues`: a key is still being written (the loop's 100 iterations ran out first); the lease is given
- *   up so that the next execution — the schedule's, or a manual one — resumes it;
+ * - `continues`: a key is still being written, or the listed targets are still being checked before one is
+ *   created (the loop's 100 iterations ran out first); the lease is given up so that the next execution — the
+ *   schedule's, or a manual one — resumes it;
  * - `retire`: a previous key waits for its grace period (`retireAfter`), then the Retire step;
  * - `done`: nothing left to do.
  * A dry run answers `retire` with the current time, so the dry run passes through the wait and the Retire
@@ -62,14 +63,25 @@ export async function rotationResult(
           : { repo: targetLabel(target), result: "already-current", detail: `holds ${key?.accessKeyId}` },
       );
     }
+    // A round of checks before a key is created (preflight's, or the shadowing check's) that has not led to a key
+    // yet: the loop ran out while checking. Creating the key clears both.
+    const checking =
+      state !== undefined &&
+      state.pending === undefined &&
+      state.previous === undefined &&
+      (state.checked !== undefined || state.shadowCheck?.purpose === "rotate");
+    if (checking) {
+      outcome.next = "continues";
+      await releaseLock(deps, options.owner);
+      return outcome.finish(
+        "Succeeded",
+        `Rotation continues at the next run: the listed ${noun.many} are still being checked before a new key is created (this execution used its 100 loop iterations). The next execution (the schedule's, or run Rotate now) resumes the checks where they stopped. Nothing was changed in IAM or GitHub.`,
+      );
+    }
     if (state?.pending || (state?.current?.secretAccessKey && lacking.length > 0)) {
       outcome.next = "continues";
       outcome.reposRemaining = lacking.length;
-      try {
-        await deps.lock.release(options.owner);
-      } catch (error) {
-        deps.log(`could not release the rotation lock: ${toAkmError(error, "Unlocking").message}`);
-      }
+      await releaseLock(deps, options.owner);
       return outcome.finish(
         "Succeeded",
         `Rotation continues at the next run: ${lacking.length} of ${targets.length} listed ${noun.many} do not hold key ${key?.accessKeyId} yet (${nameTargets(lacking)}). This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes where it stopped. The old key stays active until every ${noun.one} holds the new one.`,
@@ -92,5 +104,14 @@ export async function rotationResult(
     const akm = toAkmError(error, "Reading the rotation's result");
     deps.log(`rotate-result failed: ${akm.name}: ${akm.message}`);
     return outcome.finish("Failed", `Rotation result unknown (${akm.fault} fault).`, akm);
+  }
+}
+
+/** Gives the execution's lease up so that the next execution can resume (a failed release expires by itself). */
+async function releaseLock(deps: RotationDeps, owner: string): Promise<void> {
+  try {
+    await deps.lock.release(owner);
+  } catch (error) {
+    deps.log(`could not release the rotation lock: ${toAkmError(error, "Unlocking").message}`);
   }
 }

@@ -81,7 +81,8 @@ export async function selectTargets(
 
 /**
  * Reads the list (`ownersChecked` as `TargetList.load`) and resolves its selections with `deps.selection` (see
- * `selectTargets`; `underWay`: a rotation under way, which keeps the set recorded in `state`). Without
+ * `selectTargets`; `underWay`: a rotation under way, which keeps the set recorded in `state`), with the list's
+ * Unmanaged entries (for the shadowing check). Without
  * `deps.selection`, a list with selections is refused (AkmError) before anything changes.
  */
 export async function loadTargets(
@@ -91,8 +92,9 @@ export async function loadTargets(
     readonly underWay: boolean;
     readonly ownersChecked: boolean;
   },
-): Promise<TargetSet> {
+): Promise<TargetSet & { readonly unmanaged: readonly Target[] }> {
   const listed = await deps.list.load({ ownersChecked: run.ownersChecked });
+  const unmanaged = listed.unmanaged ?? [];
   const selections = listed.selections ?? [];
   if (selections.length > 0 && deps.selection === undefined) {
     const count = selections.length;
@@ -105,9 +107,16 @@ export async function loadTargets(
     );
   }
   if (deps.selection === undefined) {
-    return { targets: listed.targets, selections: [], ids: new Map(), record: undefined, changes: undefined };
+    return {
+      targets: listed.targets,
+      selections: [],
+      ids: new Map(),
+      record: undefined,
+      changes: undefined,
+      unmanaged,
+    };
   }
-  return selectTargets(
+  const selected = await selectTargets(
     { targets: listed.targets, selections },
     {
       recorded: run.state?.selected,
@@ -117,6 +126,7 @@ export async function loadTargets(
     },
     deps.selection,
   );
+  return { ...selected, unmanaged };
 }
 
 /** `resolved` in the order of `selections` (the list's order decides which selection a repository belongs to). */

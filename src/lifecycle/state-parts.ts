@@ -1,3 +1,4 @@
+import type { ShadowCheckRound } from "./shadow-check-document.ts";
 import type {
   CheckedRepos,
   Holding,
@@ -38,6 +39,7 @@ export interface ProgressPart {
   readonly promotedAt?: string | undefined;
   readonly tokenExpiryAlertedAt?: string | undefined;
   readonly checked?: CheckedRepos | undefined;
+  readonly shadowCheck?: ShadowCheckRound | undefined;
   readonly selected?: SelectedRecord | undefined;
   readonly updatedAt: string;
 }
@@ -81,6 +83,7 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       promotedAt: state.promotedAt,
       tokenExpiryAlertedAt: state.tokenExpiryAlertedAt,
       ...(state.checked ? { checked: state.checked } : {}),
+      ...(state.shadowCheck ? { shadowCheck: state.shadowCheck } : {}),
       ...(state.selected ? { selected: state.selected } : {}),
       updatedAt: state.updatedAt,
     },
@@ -105,6 +108,7 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     ...(progress.promotedAt ? { promotedAt: progress.promotedAt } : {}),
     ...(progress.tokenExpiryAlertedAt ? { tokenExpiryAlertedAt: progress.tokenExpiryAlertedAt } : {}),
     ...(progress.checked ? { checked: progress.checked } : {}),
+    ...(progress.shadowCheck ? { shadowCheck: progress.shadowCheck } : {}),
     ...(progress.selected ? { selected: progress.selected } : {}),
     updatedAt: progress.updatedAt,
   };

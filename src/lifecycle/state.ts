@@ -1,6 +1,7 @@
 import type { SecretValue } from "../domain/secret-value.ts";
 import type { RepositorySelection } from "../domain/selection.ts";
 import type { SecretStore } from "../domain/target.ts";
+import type { ShadowCheckRound } from "./shadow-check-document.ts";
 
 /**
  * What the rotation remembers between runs, as the lifecycle sees it: one value, loaded and saved whole through
@@ -86,6 +87,11 @@ export interface RotationState {
   readonly tokenExpiryAlertedAt?: string;
   /** Repositories whose preflight checks passed in the current round (before a new key is created). */
   readonly checked?: CheckedRepos | undefined;
+  /**
+   * The shadowing check spread over invocations (src/lifecycle/shadowing.ts): before a key is created (cleared
+   * when it is), or before the previous key is deactivated.
+   */
+  readonly shadowCheck?: ShadowCheckRound | undefined;
   /** What the list's selections found when the current (or last) rotation began (src/lifecycle/selection.ts). */
   readonly selected?: SelectedRecord | undefined;
   readonly updatedAt: string;

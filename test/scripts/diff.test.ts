@@ -134,7 +134,9 @@ describe("npm run diff", () => {
 
     // Assess
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/^REPLACED \(.*\): none$/m);
+    // Only the schedule's role is replaced: its name now carries the stack UUID (README, Upgrading).
+    expect(run.stdout).toMatch(/^REPLACED \(.*\): 1$/m);
+    expect(run.stdout).toContain("  - rEventsRuleRotateRole (AWS::IAM::Role) because of RoleName");
   });
 
   it("says which parameters it could not resolve names with, and how to give them", async () => {

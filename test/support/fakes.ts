@@ -521,13 +521,14 @@ export class FakeGitHub implements SecretsTarget {
 export class MemoryTargetList implements TargetList {
   readonly location = "s3://test-bucket/repos.json";
   targets: readonly Target[];
+  unmanaged: readonly Target[] = [];
 
   constructor(targets: readonly Target[]) {
     this.targets = targets;
   }
 
   async load(): Promise<ListedTargets> {
-    return { targets: this.targets };
+    return { targets: this.targets, unmanaged: this.unmanaged };
   }
 }
 

@@ -102,7 +102,8 @@ describe("cfn-lint on the form's boundary values", () => {
 
     // Assess
     expect(Object.fromEntries(findings)).toEqual(Object.fromEntries(cases.map((c) => [c.name, []])));
-  });
+    // cfn-lint runs once per form: minutes on a loaded 2-core machine, so a budget above vitest's default.
+  }, 600_000);
 
   it("does flag the values the form refuses, once the form's pattern is taken away", () => {
     // Prepare: the values that would fail late (a runbook name with a space, rate(2.5 hours)), patterns removed.

@@ -1,0 +1,341 @@
+import { composePaginateRest } from "@octokit/plugin-paginate-rest";
+import { type RepoRef, repoLabel } from "../domain/repo.ts";
+import type { OrganizationTarget, SecretStore } from "../domain/target.ts";
+import type { WorkflowFile } from "../domain/workflow.ts";
+import type { InventoryUsage, SecretInventory, SecretScope } from "../ports.ts";
+import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
+import type { GitHubClient } from "./client.ts";
+import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
+import { parseWorkflow } from "./workflow-jobs.ts";
+
+export interface GitHubSecretInventoryOptions {
+  /** The client for an owner's repositories (a personal token: the same client for every owner). */
+  readonly clientFor: (owner: string) => Promise<GitHubClient>;
+  /** Display name of the Secrets Manager secret holding the token, named in fixes. */
+  readonly tokenSecretName: string;
+}
+
+/** The directory GitHub reads workflow files from. https://docs.github.com/en/actions/writing-workflows/about-workflows */
+const WORKFLOWS_DIR = ".github/workflows";
+/** GitHub's largest page for secrets and repositories; variables allow at most 30 a page. */
+const PAGE = 100;
+const VARIABLES_PAGE = 30;
+
+/**
+ * The shadowing check's read-only view of GitHub through the REST API: names of secrets and variables, never
+ * values. Listings page through octokit's `composePaginateRest` (every page counts as a request); each answer's
+ * `x-ratelimit-remaining` and `x-ratelimit-reset` are kept for `usage()`, so the check can stop before the
+ * primary rate limit runs out.
+ * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#checking-the-status-of-your-rate-limit
+ * https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api
+ */
+export class GitHubSecretInventory implements SecretInventory {
+  readonly #clientFor: (owner: string) => Promise<GitHubClient>;
+  readonly #tokenSecretName: string;
+  #requests = 0;
+  #remaining: number | undefined;
+  #resetAt: Date | undefined;
+
+  constructor(options: GitHubSecretInventoryOptions) {
+    this.#clientFor = options.clientFor;
+    this.#tokenSecretName = options.tokenSecretName;
+  }
+
+  /**
+   * https://docs.github.com/en/rest/deployments/environments#list-environments. Environments exist in private
+   * repositories only on some plans (same page), and GitHub does not document the answer for one without them: a
+   * 404 counts as no environments. The repository itself is known to exist (preflight checked it, or the
+   * organization's listing named it), and a token that may not list environments gets 403, which fails.
+   */
+  async environments(repo: RepoRef): Promise<readonly string[]> {
+    const client = await this.#clientFor(repo.owner);
+    const items = await this.#list(
+      this.#call("GET environments", repo, readNeed(repoLabel(repo), "Actions", "its environments")),
+      () =>
+        composePaginateRest.iterator(client, "GET /repos/{owner}/{repo}/environments", {
+          owner: repo.owner,
+          repo: repo.name,
+          per_page: PAGE,
+        }),
+      { emptyOn404: true },
+    );
+    return namesOf(items);
+  }
+
+  /**
+   * Secrets: https://docs.github.com/en/rest/actions/secrets#list-repository-secrets,
+   * #list-environment-secrets and #list-organization-secrets; Dependabot's
+   * https://docs.github.com/en/rest/dependabot/secrets#list-repository-secrets (and organization); Codespaces'
+   * https://docs.github.com/en/rest/codespaces/repository-secrets#list-repository-secrets and
+   * https://docs.github.com/en/rest/codespaces/organization-secrets#list-organization-secrets.
+   * Variables (Actions only; Dependabot and Codespaces have none: an empty list):
+   * https://docs.github.com/en/rest/actions/variables#list-repository-variables, #list-environment-variables,
+   * #list-organization-variables.
+   */
+  async names(scope: SecretScope, kind: "secret" | "variable"): Promise<readonly string[]> {
+    const route = listRoute(scope, kind);
+    if (route === undefined) return [];
+    const owner = scope.kind === "organization" ? scope.owner : scope.repo.owner;
+    const client = await this.#clientFor(owner);
+    const per_page = kind === "secret" ? PAGE : VARIABLES_PAGE;
+    const params =
+      scope.kind === "organization"
+        ? { org: owner, per_page }
+        : {
+            owner,
+            repo: scope.repo.name,
+            per_page,
+            ...(scope.kind === "environment" ? { environment_name: scope.environment } : {}),
+          };
+    const repo = scope.kind === "organization" ? undefined : scope.repo;
+    const permission =
+      kind === "variable"
+        ? "Variables"
+        : SECRET_PERMISSIONS[scope.kind === "environment" ? "actions" : scope.store];
+    const call = this.#call(
+      `GET ${describeScope(scope)} ${kind}s`,
+      repo,
+      repo === undefined ? undefined : readNeed(repoLabel(repo), permission, `the names of its ${kind}s`),
+    );
+    return namesOf(await this.#list(call, () => composePaginateRest.iterator(client, route, params)));
+  }
+
+  /**
+   * Selected: the target's names (no request). All and private: the organization's repositories, every page
+   * (https://docs.github.com/en/rest/repos/repos#list-organization-repositories); for `private`, those that are
+   * not public. GitHub documents `private` as "private repositories"; an internal repository is not public
+   * either, and counting it can only report a copy more, never miss one.
+   * https://docs.github.com/en/rest/actions/secrets#create-or-update-an-organization-secret
+   */
+  async repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]> {
+    if (target.visibility === "selected") {
+      return target.selectedRepositories.map((name) => ({ owner: target.owner, name }));
+    }
+    const client = await this.#clientFor(target.owner);
+    const call: GitHubCall = {
+      ...this.#call("GET organization repositories"),
+      repo: `organization ${target.owner}`,
+    };
+    const items = await this.#list(call, () =>
+      composePaginateRest.iterator(client, "GET /orgs/{org}/repos", {
+        org: target.owner,
+        type: "all",
+        per_page: PAGE,
+      }),
+    );
+    const repos: RepoRef[] = [];
+    for (const item of items) {
+      const {
+        name,
+        visibility,
+        private: isPrivate,
+      } = item as {
+        name?: unknown;
+        visibility?: unknown;
+        private?: unknown;
+      };
+      if (typeof name !== "string") continue;
+      const isPublic = typeof visibility === "string" ? visibility === "public" : isPrivate !== true;
+      if (target.visibility === "all" || !isPublic) repos.push({ owner: target.owner, name });
+    }
+    return repos;
+  }
+
+  /**
+   * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed; none when the directory
+   * does not exist. A token that may not read contents (a fine-grained token without "Contents: Read-only") gets
+   * one unreadable entry instead of an error: the copies are still found, only their readers stay unknown.
+   * https://docs.github.com/en/rest/repos/contents#get-repository-content
+   */
+  async workflows(repo: RepoRef): Promise<readonly WorkflowFile[]> {
+    const listing = await this.#content(repo, WORKFLOWS_DIR, undefined);
+    if (listing.kind === "missing") return [];
+    if (listing.kind === "refused") return [unreadable(WORKFLOWS_DIR, listing.problem)];
+    if (!Array.isArray(listing.data)) return [];
+    const paths = listing.data
+      .filter((entry) => isRecord(entry) && entry.type === "file" && typeof entry.path === "string")
+      .map((entry) => (entry as { path: string }).path)
+      .filter((path) => /\.ya?ml$/i.test(path))
+      .sort();
+    const files: WorkflowFile[] = [];
+    for (const path of paths) {
+      const file = await this.#content(repo, path, undefined);
+      files.push(
+        file.kind === "found"
+          ? workflowOf(path, file.data)
+          : unreadable(
+              path,
+              file.kind === "refused" ? file.problem : "it could not be read (GitHub answered 404)",
+            ),
+      );
+    }
+    return files;
+  }
+
+  /** One file through the contents API; undefined when GitHub answers 404, or refuses to show it. */
+  async workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined> {
+    const file = await this.#content(repo, path, ref);
+    return file.kind === "found" ? workflowOf(path, file.data) : undefined;
+  }
+
+  usage(): InventoryUsage {
+    return { requests: this.#requests, remaining: this.#remaining, resetAt: this.#resetAt };
+  }
+
+  /**
+   * GET contents: the answer, `missing` on 404 (no such file, or a repository the token cannot see), `refused` on
+   * 403 (the token may not read contents). A rate limit the client gave up waiting for still throws (transient).
+   */
+  async #content(repo: RepoRef, path: string, ref: string | undefined): Promise<ContentAnswer> {
+    const client = await this.#clientFor(repo.owner);
+    const call = this.#call(`GET contents ${path}`, repo);
+    this.#requests++;
+    try {
+      const response = await client.request("GET /repos/{owner}/{repo}/contents/{path}", {
+        owner: repo.owner,
+        repo: repo.name,
+        path,
+        ...(ref === undefined ? {} : { ref }),
+      });
+      this.#observe(response.headers);
+      return { kind: "found", data: response.data };
+    } catch (error) {
+      if (!isHttpFailure(error)) throw error;
+      this.#observe(error.response?.headers);
+      if (hasStatus(error, 404)) return { kind: "missing" };
+      const mapped = toGitHubAccessError(error, call);
+      if (hasStatus(error, 403) && mapped.fault !== "transient") {
+        return {
+          kind: "refused",
+          problem: `GitHub refused to show it (403): a fine-grained token needs "Contents: Read-only" for the check to name the jobs`,
+        };
+      }
+      throw mapped;
+    }
+  }
+
+  /** Every item of every page (octokit normalizes `{ total_count, secrets: [...] }` answers to the array). */
+  async #list(
+    call: GitHubCall,
+    pages: () => AsyncIterable<Page>,
+    options: { readonly emptyOn404?: boolean } = {},
+  ): Promise<unknown[]> {
+    const items: unknown[] = [];
+    try {
+      for await (const page of pages()) {
+        this.#requests++;
+        this.#observe(page.headers);
+        items.push(...(Array.isArray(page.data) ? page.data : []));
+      }
+    } catch (error) {
+      if (!isHttpFailure(error)) throw error;
+      this.#requests++;
+      this.#observe(error.response?.headers);
+      if (options.emptyOn404 === true && hasStatus(error, 404)) return [];
+      throw toGitHubAccessError(error, call);
+    }
+    return items;
+  }
+
+  #observe(headers: Record<string, unknown> | undefined): void {
+    const remaining = Number(headers?.["x-ratelimit-remaining"]);
+    const reset = Number(headers?.["x-ratelimit-reset"]);
+    if (headers?.["x-ratelimit-remaining"] !== undefined && Number.isFinite(remaining))
+      this.#remaining = remaining;
+    if (headers?.["x-ratelimit-reset"] !== undefined && Number.isFinite(reset))
+      this.#resetAt = new Date(reset * 1000);
+  }
+
+  #call(action: string, repo?: RepoRef, need?: AccessNeed): GitHubCall {
+    return {
+      action,
+      tokenSecretName: this.#tokenSecretName,
+      ...(repo === undefined ? {} : { repo: repoLabel(repo) }),
+      ...(need === undefined ? {} : { need }),
+    };
+  }
+}
+
+/** The fine-grained repository permission that lets a token read a store's secrets. */
+const SECRET_PERMISSIONS = {
+  actions: "Secrets",
+  dependabot: "Dependabot secrets",
+  codespaces: "Codespaces secrets",
+} as const satisfies Readonly<Record<SecretStore, string>>;
+
+/**
+ * What reading `what` of `repo` needs, for the fixes of GitHub's refusals: the check reads more than the rotation
+ * writes (the environments' list needs "Actions"). https://docs.github.com/en/rest/deployments/environments#list-environments
+ */
+function readNeed(repo: string, permission: string, what: string): AccessNeed {
+  const machineUser = (login: string | undefined) =>
+    login === undefined ? "the machine user" : `the machine user ${login}`;
+  return {
+    what,
+    where: repo,
+    classicScope: "repo",
+    needs: (login) =>
+      `The check for copies of the key's secrets that would hide it reads ${what} of ${repo}: ${machineUser(login)} needs access to it, a fine-grained token the repository permission "${permission}" (Read-only at least), a classic token the "repo" scope (see ${PERMISSIONS_DOC}, and README, section Shadowing).`,
+    fineGrained: `under Repository access include ${repo}, and under Repository permissions set "${permission}" to "Read-only" at least`,
+    role: (login) => `Give ${machineUser(login)} access to ${repo}`,
+  };
+}
+
+type ContentAnswer =
+  | { readonly kind: "found"; readonly data: unknown }
+  | { readonly kind: "missing" }
+  | { readonly kind: "refused"; readonly problem: string };
+
+/** A file from the contents API (`content` in base64), parsed. Files over 1 MB come without content. */
+function workflowOf(path: string, data: unknown): WorkflowFile {
+  if (!isRecord(data) || data.type !== "file") return unreadable(path, "it is not a file");
+  if (data.encoding !== "base64" || typeof data.content !== "string") {
+    return unreadable(path, "GitHub sent it without its content");
+  }
+  return parseWorkflow(path, Buffer.from(data.content, "base64").toString("utf8"));
+}
+
+function unreadable(path: string, problem: string): WorkflowFile {
+  return { path, jobs: [], triggers: [], inputDefaults: {}, problem };
+}
+
+interface Page {
+  readonly data: unknown;
+  readonly headers: Record<string, unknown>;
+}
+
+function namesOf(items: readonly unknown[]): string[] {
+  return items
+    .map((item) => (isRecord(item) ? item.name : undefined))
+    .filter((name): name is string => typeof name === "string");
+}
+
+/** The listing of a scope's secrets or variables; undefined where there are none (Dependabot, Codespaces variables). */
+function listRoute(scope: SecretScope, kind: "secret" | "variable"): string | undefined {
+  const what = kind === "secret" ? "secrets" : "variables";
+  switch (scope.kind) {
+    case "environment":
+      return `GET /repos/{owner}/{repo}/environments/{environment_name}/${what}`;
+    case "repository":
+      if (kind === "variable" && scope.store !== "actions") return undefined;
+      return `GET /repos/{owner}/{repo}/${scope.store}/${what}`;
+    case "organization":
+      if (kind === "variable" && scope.store !== "actions") return undefined;
+      return `GET /orgs/{org}/${scope.store}/${what}`;
+  }
+}
+
+function describeScope(scope: SecretScope): string {
+  switch (scope.kind) {
+    case "environment":
+      return `environment ${scope.environment}`;
+    case "repository":
+      return `repository ${scope.store}`;
+    case "organization":
+      return `organization ${scope.store}`;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}

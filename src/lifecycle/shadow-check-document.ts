@@ -1,0 +1,89 @@
+import * as v from "valibot";
+import type { ShadowCheckProgress, ShadowFinding } from "./shadowing.ts";
+
+/**
+ * A shadowing check spread over several invocations, as the rotation remembers it: the progress of
+ * `checkShadowing` plus what the round is for. `rotate`: the check before a key is created (cleared when it is);
+ * `retire <key ID>`: the re-check before that key is deactivated.
+ */
+export interface ShadowCheckRound extends ShadowCheckProgress {
+  readonly purpose: string;
+}
+
+/** The round's findings kept in the progress object at most; a round with more refuses either way. */
+export const MAX_STORED_FINDINGS = 500;
+
+const IsoDate = v.pipe(v.string(), v.isoTimestamp());
+const Text = v.pipe(v.string(), v.minLength(1), v.maxLength(1_000));
+/** An owner or a repository name. */
+const Segment = v.pipe(v.string(), v.minLength(1), v.regex(/^[^/]+$/));
+
+const StoredFinding = v.strictObject({
+  repo: Text,
+  environment: v.optional(Text),
+  store: v.picklist(["actions", "dependabot", "codespaces"]),
+  kind: v.picklist(["secret", "variable"]),
+  name: Text,
+  hides: Text,
+  readers: v.variant("kind", [
+    v.strictObject({
+      kind: v.literal("jobs"),
+      jobs: v.array(v.strictObject({ label: Text, certain: v.boolean(), reason: v.optional(Text) })),
+      more: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    }),
+    v.strictObject({ kind: v.literal("dependabot") }),
+    v.strictObject({ kind: v.literal("codespaces") }),
+  ]),
+});
+
+/**
+ * The round in the progress object (field `shadowCheck`). The repositories checked are grouped by owner like the
+ * holdings (`{"octo":["app","api"]}`), so 10,000 repositories with 20-character names take about 230 KB.
+ */
+export const StoredShadowCheck = v.strictObject({
+  purpose: Text,
+  since: IsoDate,
+  list: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/)),
+  checked: v.record(Segment, v.array(Segment)),
+  findings: v.pipe(v.array(StoredFinding), v.maxLength(MAX_STORED_FINDINGS)),
+});
+
+export type StoredShadowCheck = v.InferOutput<typeof StoredShadowCheck>;
+
+/** The stored form of a round (findings beyond MAX_STORED_FINDINGS are dropped; the next call finds them again). */
+export function encodeShadowCheck(round: ShadowCheckRound): StoredShadowCheck {
+  const checked: Record<string, string[]> = {};
+  for (const slug of round.checked) {
+    const cut = slug.indexOf("/");
+    const owner = slug.slice(0, cut);
+    const names = checked[owner] ?? [];
+    names.push(slug.slice(cut + 1));
+    checked[owner] = names;
+  }
+  return {
+    purpose: round.purpose,
+    since: round.since,
+    list: round.list,
+    checked,
+    findings: round.findings.slice(0, MAX_STORED_FINDINGS).map((finding) => ({
+      ...finding,
+      readers:
+        finding.readers.kind === "jobs"
+          ? { ...finding.readers, jobs: finding.readers.jobs.map((job) => ({ ...job })) }
+          : { ...finding.readers },
+    })),
+  };
+}
+
+/** A round back from its stored form (already validated by `StoredShadowCheck`). */
+export function decodeShadowCheck(stored: StoredShadowCheck): ShadowCheckRound {
+  return {
+    purpose: stored.purpose,
+    since: stored.since,
+    list: stored.list,
+    checked: Object.entries(stored.checked).flatMap(([owner, names]) =>
+      names.map((name) => `${owner}/${name}`),
+    ),
+    findings: stored.findings as ShadowFinding[],
+  };
+}

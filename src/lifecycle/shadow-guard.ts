@@ -1,0 +1,106 @@
+import { repositoryTarget, type Target } from "../domain/target.ts";
+import type { OutcomeRecorder } from "./outcome.ts";
+import { PreflightError } from "./preflight.ts";
+import type { RotationDeps } from "./rotation-context.ts";
+import type { ShadowCheckRound } from "./shadow-check-document.ts";
+import { ShadowedKeyError } from "./shadowed-key-error.ts";
+import { checkShadowing } from "./shadowing.ts";
+import type { RotationState } from "./state.ts";
+
+/** What the shadowing check allows: go on, or not yet, or not until the copies are dealt with. */
+export type ShadowGuard =
+  /** Every repository checked, no copy found that the rotation does not manage. */
+  | { readonly kind: "clear" }
+  /** Every repository checked; copies found (the error names them and the fixes). */
+  | { readonly kind: "shadowed"; readonly error: ShadowedKeyError }
+  /** Repositories left to check (the next invocation continues; `resumeAt`: GitHub's rate limit resets). */
+  | {
+      readonly kind: "unfinished";
+      readonly checked: number;
+      readonly total: number;
+      readonly resumeAt?: Date;
+    }
+  /** Repositories that could not be checked (each named, with its fix). */
+  | { readonly kind: "failed"; readonly error: PreflightError };
+
+/** When the check runs: before a key is created, or before the previous key is deactivated. */
+export type ShadowStage =
+  | { readonly stage: "rotate" }
+  | { readonly stage: "retire"; readonly oldAccessKeyId: string };
+
+export interface ShadowGuardResult {
+  readonly guard: ShadowGuard;
+  /** The round to keep in the state for the next invocation; undefined when there is no check (no inventory). */
+  readonly round: ShadowCheckRound | undefined;
+}
+
+/**
+ * Runs the shadowing check (src/lifecycle/shadowing.ts) for a stage, continuing the stored round of the same
+ * stage (Retire's is bound to the key it retires), until `deadline` or GitHub's rate limit, and records every
+ * finding in `outcome`. The caller saves `round` (unless it is a dry run) and acts on `guard`. A refused round
+ * forgets the repositories where copies were found, so the run after the fix checks them again. Without an
+ * inventory (in-memory tests of other behaviour) the check is skipped.
+ */
+export async function guardAgainstShadowing(
+  deps: RotationDeps,
+  input: {
+    readonly stage: ShadowStage;
+    readonly targets: readonly Target[];
+    readonly unmanaged: readonly Target[];
+    readonly stored: RotationState | undefined;
+    readonly deadline: Date;
+    readonly outcome: OutcomeRecorder;
+  },
+): Promise<ShadowGuardResult> {
+  const { inventory, settings } = deps;
+  if (inventory === undefined) return { guard: { kind: "clear" }, round: undefined };
+  const purpose = input.stage.stage === "rotate" ? "rotate" : `retire ${input.stage.oldAccessKeyId}`;
+  const earlier = input.stored?.shadowCheck;
+  const result = await checkShadowing({
+    targets: input.targets,
+    unmanaged: input.unmanaged,
+    defaultNames: { keyId: settings.secretNameKeyId, secretKey: settings.secretNameSecretKey },
+    inventory,
+    clock: deps.clock,
+    progress: earlier?.purpose === purpose ? earlier : undefined,
+    deadline: input.deadline,
+  });
+  const checked = result.total - result.remaining;
+  input.outcome.shadowing = { findings: result.findings, checked, total: result.total };
+  const round: ShadowCheckRound = { purpose, ...result.progress };
+  deps.log(
+    `shadowing check (${purpose}): ${checked} of ${result.total} repositories checked, ${result.findings.length} copies found, ${result.requests} requests`,
+  );
+
+  const refused = result.failures.filter((failure) => failure.error.fault !== "transient");
+  if (refused.length > 0) {
+    const failures = refused.map((failure) => ({
+      target: repositoryTarget(failure.repo),
+      error: failure.error,
+    }));
+    return { guard: { kind: "failed", error: new PreflightError(failures) }, round };
+  }
+  if (result.remaining > 0) {
+    return {
+      guard: {
+        kind: "unfinished",
+        checked,
+        total: result.total,
+        ...(result.resumeAt === undefined ? {} : { resumeAt: result.resumeAt }),
+      },
+      round,
+    };
+  }
+  if (result.findings.length > 0) {
+    const again = new Set(result.findings.map((finding) => finding.repo.toLowerCase()));
+    return {
+      guard: { kind: "shadowed", error: new ShadowedKeyError(result.findings, input.stage) },
+      round: {
+        ...round,
+        checked: round.checked.filter((slug) => !again.has(slug)),
+        findings: [],
+      },
+    };
+  }
+  return { guard: { kind: "clear" }, round };
+}

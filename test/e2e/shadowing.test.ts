@@ -1,0 +1,215 @@
+/**
+ * Shadowing through the Rotate runbook (the template's function on Node 24, moto, the GitHub emulator), the issue's
+ * reproduction: a repository whose deployment job uses an environment that has its own AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY. DryRun reports the copy and the job; Rotate refuses before creating a key; listing the
+ * environment lets it pass, with R1 holding in every scope; Retire checks again before deactivating the old key.
+ */
+import { randomUUID } from "node:crypto";
+import { describe, expect, inject, it } from "vitest";
+import { type Stack, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
+
+const endpoint = inject("motoEndpoint");
+const createStack = useStacks(endpoint);
+
+const KEY_ID = "AWS_ACCESS_KEY_ID";
+const SECRET_KEY = "AWS_SECRET_ACCESS_KEY";
+const DEPLOY = `
+name: deploy
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps: [{ run: make test }]
+  release:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          aws-access-key-id: \${{ secrets.AWS_ACCESS_KEY_ID }}
+          aws-secret-access-key: \${{ secrets.AWS_SECRET_ACCESS_KEY }}
+          aws-region: eu-west-1
+`;
+
+interface Reproduction {
+  readonly stack: Stack;
+  readonly org: string;
+  /** The environment's scope in the emulator. */
+  readonly production: { kind: "environment"; owner: string; repo: string; environment: string };
+  readonly r1: string[];
+}
+
+/**
+ * Organization `org` with repositories app and web, both listed; app's workflow deploys from environment
+ * production, which holds its own pair: the key the user had before the stack (adopted by the rotation).
+ */
+async function reproduction(
+  entries: (org: string) => readonly Record<string, unknown>[] = () => [],
+  options: { graceMinutes?: number } = {},
+): Promise<Reproduction> {
+  const org = `org-${randomUUID().slice(0, 8)}`;
+  const stack = await createStack({
+    repos: [`${org}/app`, `${org}/web`],
+    reposJson: JSON.stringify({
+      Version: 2,
+      Repos: [{ Owner: org, Name: "app" }, { Owner: org, Name: "web" }, ...entries(org)],
+    }),
+    existingKeys: 1,
+    seedReposWithExistingKey: true,
+    graceMinutes: options.graceMinutes ?? 0,
+  });
+  stack.github.addOrg(org);
+  stack.github.addEnvironment(org, "app", "production");
+  stack.github.setWorkflow(org, "app", "deploy.yml", DEPLOY);
+  const production = { kind: "environment", owner: org, repo: "app", environment: "production" } as const;
+  const old = stack.existingKeys[0];
+  stack.github.setSecretAt(production, KEY_ID, old?.accessKeyId ?? "");
+  stack.github.setSecretAt(production, SECRET_KEY, old?.secretAccessKey ?? "");
+  return { stack, org, production, r1: watchR1(stack) };
+}
+
+/** R1 at every write, over every scope and store: each key ID held anywhere is an Active key. */
+function watchR1(stack: Stack): string[] {
+  const problems: string[] = [];
+  stack.onSecretWritten(async (event) => {
+    const active = new Set(
+      (await stack.keys()).filter((k) => k.status === "Active").map((k) => k.accessKeyId),
+    );
+    for (const holding of stack.github.holdersOf(KEY_ID, "secret")) {
+      if (!active.has(holding.value)) {
+        problems.push(
+          `at the write of ${event.name}: ${JSON.stringify(holding.scope)} holds ${holding.value}`,
+        );
+      }
+    }
+  });
+  return problems;
+}
+
+describe("a copy of the key in an environment the list does not name", () => {
+  it("DryRun reports the environment's copies and the job that would keep the old key", async () => {
+    // Prepare
+    const { stack, org } = await reproduction();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate", { DryRun: true });
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    const plan = String(execution.steps.find((step) => step.stepName === "CheckRotate")?.outputs.Summary);
+    expect(plan).toContain(
+      "Copies of the key's secrets that would hide it: 2 (looked at all 2 repositories):",
+    );
+    expect(plan).toContain(
+      `- ${org}/app environment production has its own secret ${KEY_ID}, which hides ${org}/app from the jobs .github/workflows/deploy.yml: release.`,
+    );
+    expect(plan).toContain("A rotation would stop here, before creating a key: Rotation refused");
+    expect(stack.github.requests.filter((request) => request.method !== "GET")).toEqual([]);
+    expect(stack.github.violations).toEqual([]);
+  });
+
+  it("Rotate refuses before creating a key, naming the environment and the fix", async () => {
+    // Prepare
+    const { stack, org } = await reproduction();
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain(
+      `Rotation refused: copies of the key's secrets that this stack does not manage would hide the new key`,
+    );
+    expect(execution.failureMessage).toContain(
+      `${org}/app environment production (${KEY_ID}, ${SECRET_KEY})`,
+    );
+    expect(execution.failureMessage).toContain(
+      `{"Owner":"${org}","Name":"app","Type":"environment","Environment":"production"}`,
+    );
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.requests.filter((request) => request.method !== "GET")).toEqual([]);
+    expect(stack.github.violations).toEqual([]);
+  });
+
+  it("once the environment is listed, rotates every scope and retires the old key, R1 holding at every write", async () => {
+    // Prepare
+    const { stack, org, production, r1 } = await reproduction((owner) => [
+      { Type: "environment", Owner: owner, Name: "app", Environment: "production" },
+    ]);
+    const old = stack.existingKeys[0]?.accessKeyId;
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.failureMessage).toBeUndefined();
+    expect(execution.status).toBe("Success");
+    const active = (await stack.keys()).filter((k) => k.status === "Active");
+    expect(active).toHaveLength(1);
+    const key = active[0]?.accessKeyId;
+    expect(key).not.toBe(old);
+    expect(
+      stack.github.effectiveSecret({ owner: org, repo: "app", environment: "production" }, KEY_ID)?.value,
+    ).toBe(key);
+    expect(stack.github.effectiveSecret({ owner: org, repo: "app" }, KEY_ID)?.value).toBe(key);
+    expect(stack.github.effectiveSecret({ owner: org, repo: "web" }, KEY_ID)?.value).toBe(key);
+    expect(stack.github.secretValueAt(production, SECRET_KEY)).toBe(await stack.issuedSecretOf(key ?? ""));
+    expect((await stack.keys()).find((k) => k.accessKeyId === old)?.status).toBe("Inactive");
+    expect(r1).toEqual([]);
+    expect(stack.github.violations).toEqual([]);
+  });
+
+  it("once the environment is marked Unmanaged, rotates the listed repositories and leaves that copy alone", async () => {
+    // Prepare: the environment's pair holds another key on purpose.
+    const { stack, org, production } = await reproduction((owner) => [
+      { Type: "environment", Owner: owner, Name: "app", Environment: "production", Unmanaged: true },
+    ]);
+    const kept = stack.github.secretValueAt(production, KEY_ID);
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.failureMessage).toBeUndefined();
+    expect(execution.status).toBe("Success");
+    expect(stack.github.secretValueAt(production, KEY_ID)).toBe(kept);
+    const key = stack.github.effectiveSecret({ owner: org, repo: "web" }, KEY_ID)?.value;
+    expect((await stack.keys()).find((k) => k.accessKeyId === key)?.status).toBe("Active");
+    expect(stack.github.violations).toEqual([]);
+  });
+
+  it("Retire keeps the old key active when a copy appears during the grace period, naming it", async () => {
+    // Prepare: a clean list (the environment listed), then someone adds a copy to another environment during the
+    // grace period.
+    const { stack, org } = await reproduction(
+      (owner) => [{ Type: "environment", Owner: owner, Name: "app", Environment: "production" }],
+      { graceMinutes: 60 },
+    );
+    const old = stack.existingKeys[0]?.accessKeyId ?? "";
+
+    // Act
+    const { execution } = await stack.runRunbook(
+      "Rotate",
+      {},
+      {
+        onSleep: (sleep) => {
+          if (sleep.stepName !== "WaitForGracePeriod") return;
+          stack.github.addEnvironment(org, "web", "staging");
+          stack.github.setSecretAt(
+            { kind: "environment", owner: org, repo: "web", environment: "staging" },
+            KEY_ID,
+            old,
+          );
+        },
+      },
+    );
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain(`Retire refused: the old key ${old} stays active`);
+    expect(execution.failureMessage).toContain(`${org}/web environment staging (${KEY_ID})`);
+    expect((await stack.keys()).find((k) => k.accessKeyId === old)?.status).toBe("Active");
+    expect(stack.github.violations).toEqual([]);
+  });
+});

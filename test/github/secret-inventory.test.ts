@@ -1,0 +1,309 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
+import { SecretValue } from "../../src/domain/secret-value.ts";
+import type { Target } from "../../src/domain/target.ts";
+import { createGitHubClient } from "../../src/github/client.ts";
+import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
+import { checkShadowing } from "../../src/lifecycle/shadowing.ts";
+import { systemClock } from "../../src/ports.ts";
+
+const ORG = "octo-org";
+const TOKEN = "ghp_inventoryTokenForTests000000000000";
+const NAMES = { keyId: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" };
+const DEPLOY = `
+on: push
+jobs:
+  test: { runs-on: ubuntu-latest, steps: [{ run: make test }] }
+  release: { runs-on: ubuntu-latest, environment: production, steps: [{ run: make deploy }] }
+`;
+
+let github: GitHubEmulator;
+let repoCount = 0;
+
+beforeAll(async () => {
+  github = await startGitHubEmulator();
+  github.addOrg(ORG);
+  github.addToken(TOKEN, { login: "rotator-bot", repos: "all", permission: "write" });
+});
+
+afterAll(async () => {
+  await github.close();
+});
+
+afterEach(() => {
+  // Assess (every test): every request and answer matched GitHub's API description.
+  expect(github.violations).toEqual([]);
+});
+
+function inventory(): GitHubSecretInventory {
+  const client = createGitHubClient({
+    token: new SecretValue(TOKEN),
+    baseUrl: github.url,
+    userAgent: "aws-github-akm-test",
+    secondMs: 1,
+  });
+  return new GitHubSecretInventory({ clientFor: async () => client, tokenSecretName: "test/github-token" });
+}
+
+/** A fresh repository of the organization per test. */
+function newRepo(
+  options: { private?: boolean; visibility?: "public" | "private" | "internal" } = {},
+): string {
+  repoCount++;
+  const name = `inv-${repoCount}`;
+  github.addRepo(ORG, name, options);
+  return name;
+}
+
+describe("GitHubSecretInventory against GitHub's API description", () => {
+  it("lists every environment of a repository over several pages, counting each page", async () => {
+    // Prepare
+    const repo = newRepo();
+    for (let i = 0; i < 120; i++) github.addEnvironment(ORG, repo, `env-${i}`);
+    const subject = inventory();
+
+    // Act
+    const environments = await subject.environments({ owner: ORG, name: repo });
+
+    // Assess
+    expect(environments).toHaveLength(120);
+    expect(subject.usage().requests).toBe(2);
+  });
+
+  it("reads the names of secrets and variables at every scope, never their values", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.addEnvironment(ORG, repo, "production");
+    github.setSecretAt(
+      { kind: "environment", owner: ORG, repo, environment: "production" },
+      "ENV_SECRET",
+      "v",
+    );
+    github.setVariableAt(
+      { kind: "environment", owner: ORG, repo, environment: "production" },
+      "ENV_VAR",
+      "v",
+    );
+    github.setSecretAt({ kind: "repository", owner: ORG, repo, store: "dependabot" }, "DEP_SECRET", "v");
+    github.setSecretAt({ kind: "repository", owner: ORG, repo, store: "codespaces" }, "CS_SECRET", "v");
+    github.setVariableAt({ kind: "repository", owner: ORG, repo, store: "actions" }, "REPO_VAR", "v");
+    const subject = inventory();
+    const ref = { owner: ORG, name: repo };
+
+    // Act
+    const names = await Promise.all([
+      subject.names({ kind: "environment", repo: ref, environment: "production" }, "secret"),
+      subject.names({ kind: "environment", repo: ref, environment: "production" }, "variable"),
+      subject.names({ kind: "repository", repo: ref, store: "dependabot" }, "secret"),
+      subject.names({ kind: "repository", repo: ref, store: "codespaces" }, "secret"),
+      subject.names({ kind: "repository", repo: ref, store: "actions" }, "variable"),
+      subject.names({ kind: "repository", repo: ref, store: "dependabot" }, "variable"),
+    ]);
+
+    // Assess: Dependabot has no variables, so nothing is asked for them.
+    expect(names).toEqual([["ENV_SECRET"], ["ENV_VAR"], ["DEP_SECRET"], ["CS_SECRET"], ["REPO_VAR"], []]);
+    expect(subject.usage().requests).toBe(5);
+  });
+
+  it("finds the repositories an organization secret reaches for each visibility", async () => {
+    // Prepare
+    const open = newRepo({ private: false });
+    const closed = newRepo({ private: true });
+    const internal = newRepo({ visibility: "internal" });
+    const subject = inventory();
+    const target = (visibility: "all" | "private" | "selected") =>
+      ({
+        kind: "organization",
+        owner: ORG,
+        store: "actions",
+        visibility,
+        selectedRepositories: visibility === "selected" ? [open] : [],
+      }) as const;
+
+    // Act
+    const all = (await subject.repositoriesSeeing(target("all"))).map((r) => r.name);
+    const privateOnes = (await subject.repositoriesSeeing(target("private"))).map((r) => r.name);
+    const requestsBefore = subject.usage().requests;
+    const selected = (await subject.repositoriesSeeing(target("selected"))).map((r) => r.name);
+
+    // Assess
+    expect(all).toEqual(expect.arrayContaining([open, closed, internal]));
+    expect(privateOnes).toEqual(expect.arrayContaining([closed, internal]));
+    expect(privateOnes).not.toContain(open);
+    expect(selected).toEqual([open]);
+    expect(subject.usage().requests).toBe(requestsBefore);
+  });
+
+  it("reads the workflow files (.yml and .yaml only) from the default branch, and none where there are none", async () => {
+    // Prepare
+    const repo = newRepo();
+    const bare = newRepo();
+    github.setWorkflow(ORG, repo, "deploy.yml", DEPLOY);
+    github.setWorkflow(ORG, repo, "lint.yaml", "on: push\njobs:\n  lint: { runs-on: x }\n");
+    github.setWorkflow(ORG, repo, "README.md", "not a workflow");
+    const subject = inventory();
+
+    // Act
+    const files = await subject.workflows({ owner: ORG, name: repo });
+    const none = await subject.workflows({ owner: ORG, name: bare });
+    const missing = await subject.workflow({ owner: ORG, name: repo }, ".github/workflows/gone.yml", "main");
+
+    // Assess
+    expect(files.map((file) => [file.path, file.jobs.map((job) => job.id)])).toEqual([
+      [".github/workflows/deploy.yml", ["test", "release"]],
+      [".github/workflows/lint.yaml", ["lint"]],
+    ]);
+    expect(none).toEqual([]);
+    expect(missing).toBeUndefined();
+  });
+
+  it("reads a reusable workflow at the ref a caller names, and nothing at a ref that does not exist", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.setWorkflow(ORG, repo, "deploy.yml", DEPLOY);
+    const subject = inventory();
+    const ref = { owner: ORG, name: repo };
+
+    // Act
+    const atMain = await subject.workflow(ref, ".github/workflows/deploy.yml", "main");
+    const atTag = await subject.workflow(ref, ".github/workflows/deploy.yml", "v9");
+
+    // Assess
+    expect(atMain?.jobs.map((job) => job.id)).toEqual(["test", "release"]);
+    expect(atTag).toBeUndefined();
+  });
+
+  it("reads the names of an organization's secrets per store", async () => {
+    // Prepare
+    github.setSecretAt({ kind: "organization", org: ORG, store: "codespaces" }, "ORG_CS_SECRET", "v");
+    const subject = inventory();
+
+    // Act
+    const names = await subject.names({ kind: "organization", owner: ORG, store: "codespaces" }, "secret");
+
+    // Assess
+    expect(names).toContain("ORG_CS_SECRET");
+  });
+
+  it("fails naming the repository when the token cannot read its secrets", async () => {
+    // Prepare: a token that reaches another repository only.
+    const repo = newRepo();
+    const other = newRepo();
+    const narrow = "ghp_narrowInventoryToken00000000000000";
+    github.addToken(narrow, { login: "rotator-bot", repos: [`${ORG}/${other}`], permission: "write" });
+    const client = createGitHubClient({
+      token: new SecretValue(narrow),
+      baseUrl: github.url,
+      userAgent: "aws-github-akm-test",
+      secondMs: 1,
+    });
+    const subject = new GitHubSecretInventory({
+      clientFor: async () => client,
+      tokenSecretName: "test/github-token",
+    });
+
+    // Act
+    const reading = subject.names(
+      { kind: "repository", repo: { owner: ORG, name: repo }, store: "actions" },
+      "secret",
+    );
+
+    // Assess
+    await expect(reading).rejects.toMatchObject({ name: "GitHubAccessError", repo: `${ORG}/${repo}` });
+  });
+
+  it("says which permission to add when a fine-grained token may not list a repository's environments", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.addFault({
+      route: "/repos/{owner}/{repo}/environments",
+      owner: ORG,
+      repo,
+      status: 403,
+      message: "Resource not accessible by personal access token",
+      headers: { "x-accepted-github-permissions": "actions=read" },
+    });
+
+    // Act
+    const listing = inventory().environments({ owner: ORG, name: repo });
+
+    // Assess
+    await expect(listing).rejects.toMatchObject({
+      name: "GitHubAccessError",
+      repo: `${ORG}/${repo}`,
+      fix: expect.stringContaining(`set "Actions" to "Read-only" at least`),
+    });
+  });
+
+  it("still reads a repository's secrets when the token may not read its workflow files, naming why the jobs are unknown", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.setWorkflow(ORG, repo, "deploy.yml", DEPLOY);
+    github.addFault({
+      route: "/repos/{owner}/{repo}/contents/{path}",
+      owner: ORG,
+      repo,
+      status: 403,
+      message: "Resource not accessible by personal access token",
+    });
+
+    // Act
+    const files = await inventory().workflows({ owner: ORG, name: repo });
+
+    // Assess
+    expect(files).toEqual([
+      expect.objectContaining({
+        path: ".github/workflows",
+        jobs: [],
+        problem: expect.stringContaining("Contents: Read-only"),
+      }),
+    ]);
+  });
+
+  it("keeps GitHub's rate-limit headers for the check's budget", async () => {
+    // Prepare
+    const repo = newRepo();
+    const subject = inventory();
+
+    // Act
+    await subject.environments({ owner: ORG, name: repo });
+    const first = subject.usage();
+    await subject.environments({ owner: ORG, name: repo });
+    const second = subject.usage();
+
+    // Assess: one request each, and GitHub's count of what is left went down by one.
+    expect([first.requests, second.requests]).toEqual([1, 2]);
+    expect((first.remaining ?? 0) - (second.remaining ?? 0)).toBe(1);
+    expect(second.resetAt?.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("reports the issue's reproduction: an environment with its own pair, and the job that uses it", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.addEnvironment(ORG, repo, "production");
+    for (const name of Object.values(NAMES)) {
+      github.setSecretAt({ kind: "environment", owner: ORG, repo, environment: "production" }, name, "old");
+    }
+    github.setWorkflow(ORG, repo, "deploy.yml", DEPLOY);
+    const targets: Target[] = [{ kind: "repository", owner: ORG, name: repo, store: "actions" }];
+
+    // Act
+    const result = await checkShadowing({
+      targets,
+      unmanaged: [],
+      defaultNames: NAMES,
+      inventory: inventory(),
+      clock: systemClock,
+    });
+
+    // Assess
+    expect(result.findings.map((f) => [f.repo, f.environment, f.name])).toEqual([
+      [`${ORG}/${repo}`, "production", "AWS_ACCESS_KEY_ID"],
+      [`${ORG}/${repo}`, "production", "AWS_SECRET_ACCESS_KEY"],
+    ]);
+    const readers = result.findings[0]?.readers;
+    expect(readers?.kind === "jobs" ? readers.jobs.map((job) => job.label) : []).toEqual([
+      ".github/workflows/deploy.yml: release",
+    ]);
+  });
+});

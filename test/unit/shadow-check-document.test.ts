@@ -1,0 +1,83 @@
+import * as v from "valibot";
+import { describe, expect, it } from "vitest";
+import {
+  decodeShadowCheck,
+  encodeShadowCheck,
+  MAX_STORED_FINDINGS,
+  type ShadowCheckRound,
+  StoredShadowCheck,
+} from "../../src/lifecycle/shadow-check-document.ts";
+import type { ShadowFinding } from "../../src/lifecycle/shadowing.ts";
+
+const FINDING: ShadowFinding = {
+  repo: "org/app",
+  environment: "production",
+  store: "actions",
+  kind: "secret",
+  name: "AWS_ACCESS_KEY_ID",
+  hides: "org/app",
+  readers: {
+    kind: "jobs",
+    jobs: [
+      { label: ".github/workflows/deploy.yml: release", certain: true },
+      {
+        label: ".github/workflows/ci.yml: any",
+        certain: false,
+        reason: `its environment is \${{ inputs.env }}`,
+      },
+    ],
+    more: 0,
+  },
+};
+
+const ROUND: ShadowCheckRound = {
+  purpose: "retire TESTOLDKEY000001",
+  since: "2026-01-01T00:00:00.000Z",
+  list: "0123456789abcdef",
+  checked: ["org/app", "org/api", "octo/web"],
+  findings: [
+    FINDING,
+    {
+      repo: "org/api",
+      store: "dependabot",
+      kind: "secret",
+      name: "AWS_ACCESS_KEY_ID",
+      hides: "organization org (Dependabot)",
+      readers: { kind: "dependabot" },
+    },
+  ],
+};
+
+describe("the shadowing round in the progress object", () => {
+  it("comes back as it was saved, through JSON and the schema", () => {
+    // Act
+    const stored = JSON.parse(JSON.stringify(encodeShadowCheck(ROUND)));
+    const decoded = decodeShadowCheck(v.parse(StoredShadowCheck, stored));
+
+    // Assess
+    expect(decoded).toEqual(ROUND);
+    expect(stored.checked).toEqual({ org: ["app", "api"], octo: ["web"] });
+  });
+
+  it("keeps at most 500 findings", () => {
+    // Act
+    const stored = encodeShadowCheck({ ...ROUND, findings: Array.from({ length: 600 }, () => FINDING) });
+
+    // Assess
+    expect(stored.findings).toHaveLength(MAX_STORED_FINDINGS);
+    expect(v.safeParse(StoredShadowCheck, stored).success).toBe(true);
+  });
+
+  it("refuses a round whose list digest or findings are not the shape it writes", () => {
+    // Act
+    const stored = encodeShadowCheck(ROUND);
+    const badList = v.safeParse(StoredShadowCheck, { ...stored, list: "not-a-digest" });
+    const badFinding = v.safeParse(StoredShadowCheck, {
+      ...stored,
+      findings: [{ ...FINDING, store: "pages" }],
+    });
+
+    // Assess
+    expect([badList.success, badFinding.success]).toEqual([false, false]);
+  });
+});
