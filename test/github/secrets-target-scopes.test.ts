@@ -332,7 +332,7 @@ describe("organization secrets", () => {
     await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-selected-value");
 
     // Assess
-    const lookups = requests().filter((r) => r.method === "GET" && r.operationId.startsWith("repos/"));
+    const lookups = requests().filter((r) => r.method === "GET" && r.operationId?.startsWith("repos/"));
     expect(lookups.map((r) => r.operationId)).toEqual(Array(21).fill("repos/list-for-org"));
     expect(github.orgSecretAccess(org, "actions", "AWS_SECRET_ACCESS_KEY")?.repositoryIds).toHaveLength(
       2_000,
@@ -351,7 +351,7 @@ describe("organization secrets", () => {
     await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-selected-value");
 
     // Assess
-    expect(requests().filter((r) => r.operationId.startsWith("repos/"))).toEqual([]);
+    expect(requests().filter((r) => r.operationId?.startsWith("repos/"))).toEqual([]);
     expect(github.orgSecretAccess(org, "actions", "AWS_SECRET_ACCESS_KEY")?.repositoryIds).toEqual(
       [...ids].sort((a, b) => a - b),
     );
