@@ -74,6 +74,27 @@ export class GitHubAccessError extends AkmError {
 }
 
 /**
+ * GitHub's primary rate limit for the token is used up: it answered 403 or 429 with `x-ratelimit-remaining: 0`,
+ * and no request may be made before `resetAt` (its `x-ratelimit-reset`, UTC epoch seconds). Not a failure of
+ * the repository it names: the rotation stops what it was doing, keeps what it did, and the runbook waits until
+ * `resetAt` before it invokes the function again.
+ * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+ */
+export class GitHubRateLimitError extends GitHubAccessError {
+  /** When GitHub resets the limit (its `x-ratelimit-reset`). */
+  readonly resetAt: Date;
+
+  constructor(
+    message: string,
+    details: { status?: number; repo?: string; fix: string; resetAt: Date; cause?: unknown },
+  ) {
+    super(message, { ...details, fault: "transient" });
+    this.name = "GitHubRateLimitError";
+    this.resetAt = details.resetAt;
+  }
+}
+
+/**
  * The GitHub credential in the token secret is not one this tool can use: neither a personal token nor a GitHub
  * App credential, or one that contradicts the stack's pGitHubAppId. The message names the secret, never its value.
  */

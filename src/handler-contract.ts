@@ -297,8 +297,8 @@ export const HandlerEvent = v.pipe(
 
 /**
  * - Succeeded: done. Failed: the runbook must end Failed (its summary says why and how to fix it).
- * - InProgress: the step ran out of its time budget, or GitHub's write budget is used up until `resumeAt`;
- *   invoking again (after `resumeAt`) continues where it stopped.
+ * - InProgress: the step ran out of its time budget, or GitHub's write budget or primary rate limit is used up
+ *   until `resumeAt`; invoking again (after `resumeAt`) continues where it stopped.
  */
 export type RunStatus = "Succeeded" | "Failed" | "InProgress";
 
@@ -363,11 +363,11 @@ export interface HandlerResult {
   readonly oldAccessKeyId: string;
   /** When the old key may be deactivated; the answer's own time when there is nothing to wait for. */
   readonly retireAfter: SleepTimestamp;
-  /** When the next invocation may continue (GitHub's write budget); the answer's own time for "at once". */
+  /** When the next invocation may continue (GitHub's write budget or primary rate limit); the answer's own time for "at once". */
   readonly resumeAt: SleepTimestamp;
   /** Estimated time every listed repository holds the new key, or "none". */
   readonly eta: string;
-  /** One line: done / failed / remaining repositories ("no repositories" without any). */
+  /** One line: done / failed / remaining repositories ("N repositories not checked yet" before the key exists, "no repositories" without any). */
   readonly progress: string;
   readonly repoCounts: RepoCounts;
   /** The first MAX_FAILED_REPOS failed repositories, mismatched ones first. */

@@ -81,17 +81,26 @@ function repoCounts(outcome: RunOutcome): RepoCounts {
   };
 }
 
-/** "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2" ("targets" for other lists). */
+/**
+ * "120 of 500 repositories done, 380 remaining; resumes at T; estimated done at T2" ("targets" for other lists).
+ * Before the key exists (a long list's preflight, over several invocations) no target has a result yet: "7500
+ * repositories not checked yet".
+ */
 function progressLine(outcome: RunOutcome, counts: RepoCounts): string {
   const { noun } = outcome;
-  if (counts.total === 0) return `no ${noun.many}`;
-  const parts = [`${counts.done} of ${counts.total} ${counts.total === 1 ? noun.one : noun.many} done`];
-  if (counts.mismatched > 0) parts.push(`${counts.mismatched} mismatched`);
-  if (counts.failed > 0) parts.push(`${counts.failed} failed`);
-  if (counts.remaining > 0) parts.push(`${counts.remaining} remaining`);
-  let text = parts.join(", ");
+  let text: string;
+  if (counts.total === 0) {
+    if (counts.remaining === 0) return `no ${noun.many}`;
+    text = `${counts.remaining} ${counts.remaining === 1 ? noun.one : noun.many} not checked yet`;
+  } else {
+    const parts = [`${counts.done} of ${counts.total} ${counts.total === 1 ? noun.one : noun.many} done`];
+    if (counts.mismatched > 0) parts.push(`${counts.mismatched} mismatched`);
+    if (counts.failed > 0) parts.push(`${counts.failed} failed`);
+    if (counts.remaining > 0) parts.push(`${counts.remaining} remaining`);
+    text = parts.join(", ");
+  }
   if (outcome.status === "InProgress" && outcome.resumeAt) {
-    text += `; GitHub's write budget is used up, resumes at ${isoSeconds(outcome.resumeAt)}`;
+    text += `; ${outcome.resumeReason ?? "GitHub's write budget is used up"}, resumes at ${isoSeconds(outcome.resumeAt)}`;
   }
   if (outcome.status === "InProgress" && outcome.eta)
     text += `; estimated done at ${isoSeconds(outcome.eta)}`;

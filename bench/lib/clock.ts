@@ -11,14 +11,18 @@ function realNow(): number {
 
 /**
  * The bench's one time-scale knob. Emulated time runs `scale` times faster than real time from a shared anchor;
- * the GitHub emulator, the runbook simulator (its aws:sleep steps) and the Lambda process (through the preload,
- * see `lambdaEnv`) all read this same clock, so GitHub's windows, retry-after, the client's pacing and the step
- * time budget all shrink by the same factor. With scale 1 everything runs in real time.
+ * the GitHub emulator, the runbook simulator and the Lambda process (through the preload, see `lambdaEnv`) all
+ * read this same clock, so GitHub's windows, retry-after, the client's pacing and the step time budget all shrink
+ * by the same factor. With scale 1 everything runs in real time.
+ *
+ * `skip` moves emulated time on at once: for the runbook's aws:sleep steps, during which nothing runs (no Lambda
+ * process is alive, no request is in flight), so waiting them out in real time would measure nothing.
  */
 export class ScaledClock {
   readonly scale: number;
   readonly #anchorReal: number;
   readonly #anchor: number;
+  #skipped = 0;
 
   constructor(scale: number) {
     if (!(Number.isFinite(scale) && scale >= 1)) throw new Error(`time scale must be >= 1, got ${scale}`);
@@ -29,7 +33,20 @@ export class ScaledClock {
 
   /** Emulated epoch milliseconds. */
   now(): number {
-    return Math.floor(this.#anchor + (realNow() - this.#anchorReal) * this.scale);
+    return Math.floor(this.#anchor + this.#skipped + (realNow() - this.#anchorReal) * this.scale);
+  }
+
+  /** Emulated milliseconds skipped so far (see `skip`). */
+  get skippedMs(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * Moves emulated time on by `ms` at once, without waiting: only while nothing else runs on this clock (a Lambda
+   * process started before would not see the jump).
+   */
+  skip(ms: number): void {
+    this.#skipped += Math.max(0, ms);
   }
 
   /** Waits `ms` of emulated time. */
@@ -43,7 +60,7 @@ export class ScaledClock {
       NODE_OPTIONS: `--require ${PRELOAD}`,
       BENCH_TIME_SCALE: String(this.scale),
       BENCH_ANCHOR_REAL_MS: String(this.#anchorReal),
-      BENCH_ANCHOR_MS: String(this.#anchor),
+      BENCH_ANCHOR_MS: String(this.#anchor + this.#skipped),
     };
   }
 }

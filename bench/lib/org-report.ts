@@ -65,7 +65,9 @@ function row(r: ScenarioResult): string {
     `${int(r.targets ?? r.repos)} · ${int(r.jobs ?? r.repos)}`,
     int(r.writes),
     `${int(r.requests)} (${int(r.reads)} / ${int(r.writes)})`,
+    r.organizationListReads === undefined ? "—" : int(r.organizationListReads),
     r.repositoryReads === undefined ? "—" : int(r.repositoryReads),
+    r.shadowReads === undefined ? "—" : int(r.shadowReads),
     secs(r.wallSeconds),
     secs(r.boundSeconds),
     fixed(r.wallSeconds / r.boundSeconds, 2),
@@ -87,7 +89,7 @@ function notRun(repos: number, layout: LayoutKind): string {
     layout === "repository"
       ? `not run: add ${repos} to \`--sizes\``
       : `not run: add ${repos} to \`--sizes\` (from N = ${int(LARGE_N)}, layouts that write per repository run only when listed)`;
-  return `| ${int(repos)} | ${layoutLabel(layout)} | ${why} |${" |".repeat(15)}`;
+  return `| ${int(repos)} | ${layoutLabel(layout)} | ${why} |${" |".repeat(17)}`;
 }
 
 export function renderLayoutSection(input: LayoutSectionInput): string[] {
@@ -101,13 +103,13 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
     `The same Rotate runbook, at N = ${sizes.map(int).join(", ")} repositories (\`--org-sizes\`), with the key in three layouts. Every repository's jobs read the key; what changes is where from:`,
     "",
     "- **per-repository secrets**: each repository's own Actions secrets, a version 1 list of N entries — the main table's run of ours at that N (the same run, not a new one);",
-    `- **one organization secret (selected)**: one entry \`{"Type": "organization", "Visibility": "selected", "Repositories": [N names]}\`; the organization's Actions secret, seen by the N repositories. Its write sends \`selected_repository_ids\`, so each run resolves the N names to IDs first (\`GET /repos/{owner}/{repo}\` each);`,
+    `- **one organization secret (selected)**: one entry \`{"Type": "organization", "Visibility": "selected", "Repositories": [N names]}\`; the organization's Actions secret, seen by the N repositories. Its write sends \`selected_repository_ids\`, so a rotation resolves the N names to IDs once before its key exists, from the organization's repositories listed 100 a page (\`GET /orgs/{org}/repos\`; a few names are looked up one by one), and keeps them in its progress object for its later invocations;`,
     `- **mixed**: ${percent(MIXED_SHARES.ownRepositorySecrets)} of the repositories keep their own repository secrets (listed as repositories, not selected), the others read the organization secret (selected), and one in ${int(1 / MIXED_SHARES.environmentCopies)} of those deploys from an environment \`${LAYOUT_ENVIRONMENT}\` holding its own copy, listed too (a copy the list does not name would keep those jobs on the old key).`,
     "",
-    "The start state is the same in each: every place holds the one existing key. *Places · jobs*: entries of the list, and the jobs whose reads are watched (one per repository, plus one in the environment where there is one). **CI downtime** is measured per job on what it would read — the emulator's `effectiveSecret`, GitHub's precedence (environment over repository over organization, the organization's secret only if the repository is selected) — as job-seconds during which the ID and secret it would get were not an Active key's pair; an organization secret's write changes what every selected repository reads at once. **Bound**: the larger of two lower bounds that both hold — the writes at GitHub's pace (as in the main table), and the selected repositories' reads at GitHub's read limits (100 at once, one round trip each; 900 points a minute per endpoint; a personal token's 5,000 requests an hour) followed by the organization secret's two writes (`bench/lib/bounds.ts`, `layoutLowerBoundSeconds`). **Limit violations** here also count requests beyond 900 points a minute to one endpoint (GET 1 point, PUT 5), read from the access log: the emulator does not refuse those, GitHub would. *GET repository*: `GET /repos/{owner}/{repo}` requests — the preflight's per repository, and one per selected repository each time a Lambda invocation resolves the names. *Longest invocation*: emulated seconds; the function's timeout is 290 s, which the bench's Lambda runner enforces in real time only, so a longer figure is an invocation Lambda would have killed. A run that cannot end is cancelled by the bench after a few Rotate invocations (six plus two per hour of the bound), and its outcome says so.",
+    "The start state is the same in each: every place holds the one existing key. *Places · jobs*: entries of the list, and the jobs whose reads are watched (one per repository, plus one in the environment where there is one). **CI downtime** is measured per job on what it would read — the emulator's `effectiveSecret`, GitHub's precedence (environment over repository over organization, the organization's secret only if the repository is selected) — as job-seconds during which the ID and secret it would get were not an Active key's pair; an organization secret's write changes what every selected repository reads at once. **Bound**: the reads that must come before the key — the selected repositories' IDs (one read per 100) and the shadowing check's (per repository whose jobs read the key: its environments, each environment's secrets, and its own secrets when it reads the organization secret; GitHub has no organization-wide listing of these) — at GitHub's read limits (100 at once, one round trip each; 900 points a minute per endpoint; a personal token's 5,000 requests an hour), then the writes at GitHub's pace, as in the main table (`bench/lib/bounds.ts`, `layoutLowerBoundSeconds`). **Limit violations** here also count requests beyond 900 points a minute to one endpoint (GET 1 point, PUT 5), read from the access log: the emulator does not refuse those, GitHub would. *ID reads*: `GET /orgs/{org}/repos` pages read to resolve the selected names; *GET repository*: `GET /repos/{owner}/{repo}` requests — the preflight's per listed repository, and selected names looked up one by one; *shadowing reads*: the shadowing check's requests (Rotate's before the key, and Retire's check again). *Longest invocation*: emulated seconds; the function's timeout is 290 s, which the bench's Lambda runner enforces in real time only, so a longer figure is an invocation Lambda would have killed. A run that cannot end is cancelled by the bench after a few Rotate invocations (six plus two per hour of the bound), and its outcome says so.",
     "",
-    "| N | layout | places · jobs | writes (PUT) | requests (GET / PUT) | GET repository | wall time (s) | bound (s) | ratio | limit violations | primary-limit answers | failed places | CI downtime (job-s) | key ID not Active (job-s) | longest invocation (s) | executions · iterations | time × | outcome |",
-    "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    "| N | layout | places · jobs | writes (PUT) | requests (GET / PUT) | ID reads | GET repository | shadowing reads | wall time (s) | bound (s) | ratio | limit violations | primary-limit answers | failed places | CI downtime (job-s) | key ID not Active (job-s) | longest invocation (s) | executions · iterations | time × | outcome |",
+    "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
   );
   for (const repos of sizes) {
     for (const layout of LAYOUT_KINDS) {
@@ -131,10 +133,9 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
         `${int(org.writes)} writes for the organization secret${mixed ? `, ${int(mixed.writes)} mixed` : ""}`,
       );
     }
-    const resolutions = org.repositoryReads === undefined ? undefined : org.repositoryReads / repos;
-    if (resolutions !== undefined) {
+    if (org.organizationListReads !== undefined) {
       parts.push(
-        `the organization secret's run read ${int(org.repositoryReads ?? 0)} repositories (${fixed(resolutions, 1)} per selected repository: the names are resolved again by each invocation that needs the IDs)`,
+        `the organization secret's ${int(repos)} selected names were resolved with ${int(org.organizationListReads)} reads of the organization's repositories (${int(Math.ceil(repos / 100))} pages of 100 at least) and ${int(org.repositoryReads ?? 0)} \`GET /repos/{owner}/{repo}\`; the shadowing check read ${int(org.shadowReads ?? 0)} times`,
       );
     }
     if ((org.peakEndpointPoints ?? 0) > ENDPOINT_POINTS_PER_MINUTE) {
@@ -153,11 +154,6 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
       );
     }
     if (org.outcome !== "Success") parts.push(`outcome: ${org.outcome}`);
-    if (org.outcome !== "Success" && primaryAnswers(org) > 0) {
-      parts.push(
-        `why: the function resolves an organization secret's selected repositories by name, one \`GET /repos/{owner}/{repo}\` each (4 at a time), all in the invocation that checks or writes the secret, and keeps none of the IDs when it stops — so a list of more selected repositories than the token's 5,000 requests an hour allow (less what the rest of the run uses) starts over after every reset and never ends. Resolving them from \`GET /orgs/{org}/repos\` (100 repositories a page) or keeping the IDs found in the progress would end it`,
-      );
-    }
     if (mixed !== undefined && mixed.outcome !== "Success") parts.push(`mixed: ${mixed.outcome}`);
     push(`- **N = ${int(repos)}**: ${parts.join("; ")}.`);
   }

@@ -4,7 +4,7 @@
  * with the N repositories selected, and in a mix of both with environment copies (secret-layout.ts). Each layout
  * runs our Rotate runbook like the main bench (scenario.ts), on its own world and scaled clock.
  */
-import { GITHUB_RULES, layoutLowerBoundSeconds, readRules, type WriteRules } from "./bounds.ts";
+import { GITHUB_RULES, layoutLowerBoundSeconds, PACE_RULES, readRules, resolutionReads } from "./bounds.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import { type LayoutKind, layoutWork, secretLayout } from "./secret-layout.ts";
 
@@ -32,12 +32,6 @@ export function plannedLayoutRuns(orgSizes: readonly number[], sizes: readonly n
   return runs;
 }
 
-/** GitHub's write rules without the hourly window: the runbook's waits for it take no real time in the bench. */
-const WRITE_PACE: WriteRules = {
-  ...GITHUB_RULES,
-  windows: GITHUB_RULES.windows.filter((window) => window.periodMs < 3_600_000),
-};
-
 /**
  * The layout's time scale, chosen like the main bench's: the lower bound without hourly limits (whose waits cost
  * no real time) lasts about `targetRealSeconds` of real time, never faster than `maxTimeScale`.
@@ -49,7 +43,7 @@ export function layoutTimeScale(
   const required = layoutWork(secretLayout(run.layout, run.repos, "scale"));
   const bound = layoutLowerBoundSeconds(
     required,
-    WRITE_PACE,
+    PACE_RULES,
     readRules(options.latencyMs, { hourly: false }),
     options.latencyMs,
   );
@@ -57,15 +51,16 @@ export function layoutTimeScale(
 }
 
 /**
- * A safety stop for a rotation that cannot end (e.g. one that resolves more selected repositories than the primary
- * rate limit allows in an hour, again after every reset): six Rotate invocations, plus two per hour of the lower
- * bound (a rotation that can end needs about one per hour of GitHub's limits, plus the preflight's). The report
- * says when it was reached.
+ * A safety stop for a rotation that cannot end: six Rotate invocations, plus two per hour of the lower bound (a
+ * rotation that can end needs about one per hour of GitHub's limits), plus one per 200 s of its reads made one after
+ * the other (the shadowing check reads one repository at a time; an invocation works about 230 s). The report says
+ * when it was reached.
  */
 export function layoutIterationCap(run: LayoutRun, latencyMs: number): number {
   const required = layoutWork(secretLayout(run.layout, run.repos, "cap"));
   const hours = layoutLowerBoundSeconds(required, GITHUB_RULES, readRules(latencyMs), latencyMs) / 3_600;
-  return 6 + 2 * Math.ceil(hours);
+  const sequentialReads = resolutionReads(required.selectedRepositories) + (required.shadowReads ?? 0);
+  return 6 + 2 * Math.ceil(hours) + Math.ceil((sequentialReads * latencyMs) / 1000 / 200);
 }
 
 export interface LayoutComparisonOptions {

@@ -1,9 +1,10 @@
 /**
  * Our rotation as users run it: the Rotate runbook of the rendered template, run by the runbook simulator, each
  * aws:invokeLambdaFunction step a fresh Node 24 process running the template's Lambda code on the scaled clock.
- * The runbook repeats Rotate in an aws:loop of at most 100 iterations; when that is not enough its outputs say
- * `CheckRotateResult.Next = continues`, and the next execution (the schedule's, in AWS) resumes the rotation: the
- * bench starts Rotate again at once, as many times as needed.
+ * Its aws:sleep steps (waiting for GitHub's write budget or rate limit) move the scaled clock on at once: nothing
+ * runs meanwhile, so they cost no real time. The runbook repeats Rotate in an aws:loop of at most 100 iterations;
+ * when that is not enough its outputs say `CheckRotateResult.Next = continues`, and the next execution (the
+ * schedule's, in AWS) resumes the rotation: the bench starts Rotate again at once, as many times as needed.
  */
 
 import { MOTO_ACCOUNT_ID, MOTO_REGION } from "../../scripts/local-stack/aws-fixtures.ts";
@@ -30,9 +31,14 @@ export interface OursOutcome {
   readonly iterations: number;
   /** Lambda invocations of every kind (Rotate, RotateResult, Retire). */
   readonly invocations: number;
-  /** WaitForWriteBudget steps that actually waited (1 s or more), and how long in total (emulated ms). */
+  /**
+   * WaitForWriteBudget steps that actually waited (1 s or more), and how long in total (emulated ms): for GitHub's
+   * write budget, and for its primary rate limit (the Rotate before said so).
+   */
   readonly budgetWaits: number;
   readonly budgetWaitMs: number;
+  readonly rateLimitWaits: number;
+  readonly rateLimitWaitMs: number;
   /** `CheckRotateResult.Next` of the last execution: retire | done | continues. */
   readonly next: string;
   readonly newAccessKeyId: string;
@@ -75,6 +81,10 @@ export async function runOurs(
   let longestInvocationMs = 0;
   let budgetWaits = 0;
   let budgetWaitMs = 0;
+  let rateLimitWaits = 0;
+  let rateLimitWaitMs = 0;
+  /** Whether the last Rotate stopped for GitHub's primary rate limit (its progress line says so). */
+  let rateLimited = false;
   let rotatedAt: number | undefined;
   let executions = 0;
   let status = "";
@@ -93,10 +103,17 @@ export async function runOurs(
         signal: stop.signal,
         onSleep: async (request) => {
           if (request.stepName === "WaitForWriteBudget" && request.ms >= NO_WAIT_MS) {
-            budgetWaits++;
-            budgetWaitMs += request.ms;
+            if (rateLimited) {
+              rateLimitWaits++;
+              rateLimitWaitMs += request.ms;
+            } else {
+              budgetWaits++;
+              budgetWaitMs += request.ms;
+            }
           }
-          await clock.sleep(request.ms);
+          // Nothing runs during an aws:sleep (the step before it has ended, no Lambda process is alive): the
+          // clock moves on at once instead of waiting it out in real time.
+          clock.skip(request.ms);
         },
         invokeLambda: async (call) => {
           const startedAt = clock.now();
@@ -111,6 +128,7 @@ export async function runOurs(
           if (call.stepName === "Rotate") {
             iterations++;
             if (typeof result?.progress === "string") progress.push(result.progress);
+            rateLimited = String(result?.progress ?? "").includes("primary rate limit");
             if (result?.next === "done" && rotatedAt === undefined) rotatedAt = clock.now();
             const limit = options.maxIterations;
             if (limit !== undefined && iterations >= limit && result?.next !== "done") stop.abort();
@@ -141,6 +159,8 @@ export async function runOurs(
     invocations: invocations.length,
     budgetWaits,
     budgetWaitMs,
+    rateLimitWaits,
+    rateLimitWaitMs,
     next,
     newAccessKeyId,
     executionProgress,

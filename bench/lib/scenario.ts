@@ -2,6 +2,7 @@
  * One measured run: N repositories, one algorithm, one layout (where the repositories read the key from), on a
  * fresh world and a fresh scaled clock.
  */
+import { loadavg } from "node:os";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   GetSecretValueCommand,
@@ -49,14 +50,31 @@ export interface ScenarioResult {
   readonly firstWriteSeconds: number;
   readonly lastWriteSeconds: number;
   readonly realSeconds: number;
+  /**
+   * The machine's 1-minute load average when the scenario started, ended, and sampled every 10 s of real time
+   * meanwhile (absent in older raw.json): other work
+   * makes real work slower, and a scaled scenario shows real work `timeScale` times longer.
+   */
+  readonly loadAverage?: {
+    readonly atStart: number;
+    readonly mean: number;
+    readonly max: number;
+    readonly atEnd: number;
+  };
   /** Lower bound under GitHub's rules (1 write/s on average, 80/min, 500/h) and under the enforced limits only. */
   readonly boundSeconds: number;
   readonly enforcedBoundSeconds: number;
   readonly requests: number;
   readonly reads: number;
   readonly writes: number;
-  /** Requests the emulator refused for a limit, plus accepted writes beyond 500 in an hour. */
+  /** Requests the emulator refused for a secondary limit, plus accepted writes beyond 500 in an hour. */
   readonly limitViolations: number;
+  /**
+   * Requests GitHub answered 403 with `x-ratelimit-remaining: 0` because the token's 5,000 requests an hour were
+   * used up: how a client learns the primary limit ran out (GitHub documents the answer); ours then sends nothing
+   * until `x-ratelimit-reset`.
+   */
+  readonly primaryLimitAnswers: number;
   readonly peakWritesPerMinute: number;
   readonly peakWritesPerHour: number;
   readonly peakConcurrency: number;
@@ -66,8 +84,12 @@ export interface ScenarioResult {
    */
   readonly peakEndpointPoints?: number;
   readonly endpointLimitExcess?: number;
-  /** `GET /repos/{owner}/{repo}` requests: the preflight's, and the selected repositories' resolutions to IDs. */
+  /** `GET /repos/{owner}/{repo}` requests: the preflight's, and selected repositories looked up one by one. */
   readonly repositoryReads?: number;
+  /** `GET /orgs/{org}/repos` requests: pages of the organization's repositories (selected names resolved to IDs). */
+  readonly organizationListReads?: number;
+  /** The shadowing check's reads: each repository's environments, its own secrets, each environment's secrets. */
+  readonly shadowReads?: number;
   /** Places of the list (repositories, for the per-repository layout) not holding the new key ID at the end. */
   readonly failedRepos: number;
   readonly downtimePairSeconds: number;
@@ -83,6 +105,9 @@ export interface ScenarioResult {
   readonly iterations?: number;
   readonly budgetWaits?: number;
   readonly budgetWaitSeconds?: number;
+  /** WaitForWriteBudget steps that waited for GitHub's primary rate limit to reset, and how long in total. */
+  readonly rateLimitWaits?: number;
+  readonly rateLimitWaitSeconds?: number;
   /** The Secrets Manager secret (keys) at the end, in bytes, and the versions the rotation wrote to it. */
   readonly stateBytes?: number;
   readonly secretVersionsWritten?: number;
@@ -103,6 +128,13 @@ export interface ScenarioOptions {
   /** Ours: cancel the run after this many Rotate invocations (see `runOurs`). */
   readonly maxIterations?: number;
 }
+
+/** The routes only the shadowing check reads (src/github/secret-inventory.ts). */
+const SHADOW_ROUTES = new Set([
+  "/repos/{owner}/{repo}/environments",
+  "/repos/{owner}/{repo}/actions/secrets",
+  "/repos/{owner}/{repo}/environments/{environment_name}/secrets",
+]);
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const clock = new ScaledClock(options.timeScale);
@@ -132,6 +164,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const start = clock.now();
     const realStart = performance.now();
+    const loadSamples = [loadavg()[0] ?? 0];
+    const loadSampler = setInterval(() => loadSamples.push(loadavg()[0] ?? 0), 10_000).unref();
     let outcome: string;
     let failedRepos: number;
     let extra: Partial<ScenarioResult> = {};
@@ -158,6 +192,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         iterations: ours.iterations,
         budgetWaits: ours.budgetWaits,
         budgetWaitSeconds: ours.budgetWaitMs / 1000,
+        rateLimitWaits: ours.rateLimitWaits,
+        rateLimitWaitSeconds: ours.rateLimitWaitMs / 1000,
         stateBytes: await stateBytes(options.motoEndpoint, stack.stateSecretArn),
         secretVersionsWritten:
           (await secretVersions(options.motoEndpoint, stack.stateSecretArn)) - versionsBefore,
@@ -172,6 +208,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     const end = clock.now();
     const realSeconds = (performance.now() - realStart) / 1000;
+    clearInterval(loadSampler);
+    loadSamples.push(loadavg()[0] ?? 0);
     const downtime = await monitor.stop();
     stack.github.setSecretWrittenHook(undefined);
 
@@ -198,6 +236,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       firstWriteSeconds: (firstWrite - start) / 1000,
       lastWriteSeconds: (lastWrite - start) / 1000,
       realSeconds,
+      loadAverage: {
+        atStart: loadSamples[0] ?? 0,
+        mean: loadSamples.reduce((sum, load) => sum + load, 0) / loadSamples.length,
+        max: Math.max(...loadSamples),
+        atEnd: loadSamples.at(-1) ?? 0,
+      },
       boundSeconds: layoutLowerBoundSeconds(
         required,
         GITHUB_RULES,
@@ -213,13 +257,20 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       requests: log.length,
       reads: log.filter((r) => r.method === "GET").length,
       writes: log.filter((r) => r.method !== "GET").length,
-      limitViolations: stack.github.limitViolations + excessInWindow(acceptedWrites, 500, 3_600_000),
+      limitViolations:
+        log.filter((r) => r.limitedBy === "secondary").length +
+        excessInWindow(acceptedWrites, 500, 3_600_000),
+      primaryLimitAnswers: log.filter((r) => r.limitedBy === "primary").length,
       peakWritesPerMinute: peakInWindow(acceptedWrites, 60_000),
       peakWritesPerHour: peakInWindow(acceptedWrites, 3_600_000),
       peakConcurrency: log.reduce((peak, r) => Math.max(peak, r.inFlightAtStart), 0),
       peakEndpointPoints: endpoints.peakPoints,
       endpointLimitExcess: endpoints.excess,
       repositoryReads: log.filter((r) => r.method === "GET" && r.route === "/repos/{owner}/{repo}").length,
+      organizationListReads: log.filter((r) => r.method === "GET" && r.route === "/orgs/{org}/repos").length,
+      shadowReads: log.filter(
+        (r) => r.method === "GET" && r.route !== undefined && SHADOW_ROUTES.has(r.route),
+      ).length,
       failedRepos,
       downtimePairSeconds: downtime.pairSeconds,
       downtimeKeyIdSeconds: downtime.keyIdSeconds,

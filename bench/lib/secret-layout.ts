@@ -117,14 +117,20 @@ export function layoutListDocument(layout: SecretLayout): Record<string, unknown
     : { Version: 2, Repos: layout.entries };
 }
 
-/** What a rotation must send GitHub for a layout: two writes per place, and one read per selected repository. */
+/**
+ * What a rotation must send GitHub for a layout: two writes per place; the selected repositories' names (resolved
+ * 100 a read); and the shadowing check's reads — per repository whose jobs read the key, its environments' listing,
+ * one per environment, and its own secrets' listing when it reads the organization secret.
+ */
 export function layoutWork(layout: SecretLayout): RequiredRequests {
+  const selected = new Set(
+    layout.places.flatMap((place) => (place.kind === "organization" ? place.selected : [])),
+  );
+  const environments = layout.places.filter((place) => place.kind === "environment").length;
   return {
     writes: 2 * layout.places.length,
-    selectedRepositories: layout.places.reduce(
-      (sum, place) => sum + (place.kind === "organization" ? place.selected.length : 0),
-      0,
-    ),
+    selectedRepositories: selected.size,
+    shadowReads: layout.repos.length + selected.size + environments,
   };
 }
 

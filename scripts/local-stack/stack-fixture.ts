@@ -45,6 +45,7 @@ import {
 import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
+  type EmulatorLimits,
   type GitHubEmulator,
   type SecretScope,
   type SecretWrittenEvent,
@@ -103,6 +104,11 @@ export interface StackOptions {
   readonly tokenPermission?: "write" | "read";
   /** The token's type, scopes and its user's role (default: a fine-grained token of an admin). */
   readonly tokenGrant?: Pick<TokenGrant, "kind" | "scopes" | "role">;
+  /**
+   * GitHub's limits the emulator enforces, e.g. `{ requestsPerHour: 10 }` for the primary rate limit (none by
+   * default). Their windows run on the stack's fake clock, so an aws:sleep that advances it lets them reset.
+   */
+  readonly githubLimits?: EmulatorLimits;
   /** Repositories (of `githubRepos`) that are archived: GitHub refuses writes to them. */
   readonly archivedRepos?: readonly string[];
   /** Active access keys the user has before the stack manages it (created oldest first). */
@@ -305,7 +311,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
   // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
   let clockOffsetMs = 0;
-  const github = await startGitHubEmulator({ now: () => Date.now() + clockOffsetMs });
+  const github = await startGitHubEmulator({
+    now: () => Date.now() + clockOffsetMs,
+    ...(options.githubLimits ? { limits: options.githubLimits } : {}),
+  });
   const app =
     appSlug === undefined
       ? undefined

@@ -1,6 +1,6 @@
 import { SETTINGS_ENV } from "../config/settings.ts";
 import { redactSecrets } from "../domain/secret-value.ts";
-import { AkmError, GitHubAccessError } from "../errors.ts";
+import { AkmError, GitHubAccessError, GitHubRateLimitError } from "../errors.ts";
 import type { AccessNeed } from "./access-need.ts";
 import { forbiddenReason, ownerOfLabel, ssoUrl, tokenNeeds } from "./forbidden-reason.ts";
 import { isRedirectStatus, redirectRepositoryId } from "./github-redirect.ts";
@@ -79,6 +79,13 @@ export function toGitHubAccessError(error: HttpFailure, call: GitHubCall): GitHu
   if (isRedirectStatus(error.status)) return redirectError(error, call);
   const base = { status: error.status, ...repo };
   const answer = `${error.status} ${githubMessage(error)}`.trim();
+  const resetAt = primaryLimitReset(error);
+  if (resetAt !== undefined) {
+    return new GitHubRateLimitError(
+      `GitHub's primary rate limit for the token is used up (${answer}, at ${call.action}${where}); GitHub allows no request before ${resetAt.toISOString()}.`,
+      { ...base, resetAt, fix: PRIMARY_LIMIT_FIX },
+    );
+  }
   if (isRateLimited(error)) {
     return new GitHubAccessError(
       `GitHub rate-limited ${call.action}${where} (${answer}) for longer than one run may wait.`,
@@ -199,6 +206,9 @@ const TRANSIENT_FIX =
   "Nothing to change if GitHub had a passing outage or rate limit: the next scheduled run resumes where this one stopped. " +
   `If it keeps failing, check https://www.githubstatus.com and that the Lambda can reach the GitHub API URL (${SETTINGS_ENV.githubApiUrl}).`;
 
+const PRIMARY_LIMIT_FIX =
+  "Nothing to change: the rotation keeps what it did, the runbook waits until that time and continues. A personal access token may make 5,000 requests an hour (a GitHub App's installation at least as many), shared by every tool that uses it: if it runs out often, give this stack a token or an App of its own.";
+
 export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, or to https://HOST/api/v3 for GitHub Enterprise Server.`;
 
 function rejectedTokenFix(tokenSecretName: string): string {
@@ -267,6 +277,20 @@ function certificateError(certificate: TlsCertificateFault, call: GitHubCall): G
       fix: fixes[certificate.problem],
     },
   );
+}
+
+/**
+ * When GitHub's primary rate limit resets, for a 403/429 answer with `x-ratelimit-remaining: 0` and an
+ * `x-ratelimit-reset` (UTC epoch seconds); undefined for any other answer. GitHub: "If the x-ratelimit-remaining
+ * header is 0, you should not make another request until after the time specified by the x-ratelimit-reset
+ * header." https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+ */
+export function primaryLimitReset(error: HttpFailure): Date | undefined {
+  if (error.status !== 403 && error.status !== 429) return undefined;
+  const headers = error.response?.headers;
+  if (headers === undefined || String(headers["x-ratelimit-remaining"]) !== "0") return undefined;
+  const seconds = Number(headers["x-ratelimit-reset"]);
+  return Number.isSafeInteger(seconds) && seconds > 0 ? new Date(seconds * 1000) : undefined;
 }
 
 /**

@@ -29,8 +29,10 @@ export interface RunOutcome {
   readonly oldAccessKeyId: string | undefined;
   /** When the old key may be deactivated (a grace period is running or ended). */
   readonly retireAfter: Date | undefined;
-  /** InProgress because of GitHub's write budget: when to continue. */
+  /** InProgress because of GitHub's write budget or its primary rate limit: when to continue. */
   readonly resumeAt: Date | undefined;
+  /** What holds the run until `resumeAt`, for the progress line ("GitHub's write budget is used up"). */
+  readonly resumeReason: string | undefined;
   /** When every repository should hold the new key, if the rotation continues without hold-ups. */
   readonly eta: Date | undefined;
   /** The GitHub limit that holds writes back until `resumeAt`. */
@@ -73,6 +75,7 @@ export class OutcomeRecorder {
   oldAccessKeyId: string | undefined;
   retireAfter: Date | undefined;
   resumeAt: Date | undefined;
+  resumeReason: string | undefined;
   eta: Date | undefined;
   budgetWindow: BudgetWindow | undefined;
   reposRemaining = 0;
@@ -121,6 +124,7 @@ export class OutcomeRecorder {
       oldAccessKeyId: this.oldAccessKeyId || undefined,
       retireAfter: this.retireAfter,
       resumeAt: status === "InProgress" ? this.resumeAt : undefined,
+      resumeReason: status === "InProgress" && this.resumeAt ? this.resumeReason : undefined,
       eta: status === "InProgress" ? this.eta : undefined,
       budgetWindow: this.budgetWindow,
       repos: [...this.#repos.values()],

@@ -2,7 +2,7 @@ import type { OwnerAllowList } from "../config/owner-allow-list.ts";
 import { parseReposConfig, type ReposConfig } from "../config/repos-config.ts";
 import { countOf, targetNoun } from "../domain/name-targets.ts";
 import { type Target, targetKey, targetLabel } from "../domain/target.ts";
-import { AkmError, ConfigError, toAkmError } from "../errors.ts";
+import { AkmError, ConfigError, GitHubRateLimitError, toAkmError } from "../errors.ts";
 import type {
   Clock,
   ConfigStore,
@@ -24,8 +24,13 @@ export interface PreflightResult {
   readonly identities: ReadonlyMap<string, TargetIdentity>;
   /** targetKeys of the targets that passed every check in this call. */
   readonly checked: readonly string[];
-  /** Targets left unchecked because the deadline came first (checked by the next invocation). */
+  /**
+   * Targets left unchecked because the deadline came first or GitHub's primary rate limit ran out (checked by the
+   * next invocation).
+   */
   readonly unchecked: number;
+  /** Set when GitHub's primary rate limit stopped the checks: no request to GitHub before this instant. */
+  readonly rateLimitedUntil: Date | undefined;
 }
 
 export interface PreflightOptions {
@@ -94,7 +99,9 @@ export async function loadReposConfig(
  * fail or send the key astray (missing, moved, archived, a missing environment or selected repository, no right to
  * write there: `SecretsTarget.checkWritable`) and its public key (one fetch per target, reused for the writes), so no
  * key is created for a rotation that cannot finish. `toCheck` narrows the per-target checks (a resumed rotation's
- * key exists already; it fetches each key when it writes the target).
+ * key exists already; it fetches each key when it writes the target). A long list is checked over several calls: a
+ * call stops starting checks at `deadline`, or when GitHub's primary rate limit is used up (`rateLimitedUntil`: its
+ * reset); what is left is counted in `unchecked`. GitHub's rate limit on `GET /user` throws GitHubRateLimitError.
  */
 export async function preflight(
   list: TargetList,
@@ -114,10 +121,14 @@ export async function preflight(
   );
   const { deadline, clock } = options;
   let started = 0;
+  /** GitHub's primary rate limit reset, once a check ran into it. */
+  const limit: { resetAt?: Date } = {};
   // Reads are cheap but GitHub asks for no needless concurrency; the client's throttle bounds it further.
   await forEachLimited(todo, 4, async (target) => {
-    // The first check always starts, so every invocation makes progress however late it starts.
-    if (started > 0 && deadline && clock && clock.now().getTime() >= deadline.getTime()) {
+    // The first check always starts, so every invocation makes progress however late it starts. Once GitHub's
+    // primary rate limit is used up, no check starts: GitHub asks for no request before it resets.
+    const late = started > 0 && deadline && clock && clock.now().getTime() >= deadline.getTime();
+    if (late || limit.resetAt) {
       unchecked++;
       return;
     }
@@ -128,6 +139,13 @@ export async function preflight(
       publicKeys.set(key, await github.publicKey(target));
       checked.push(key);
     } catch (error) {
+      if (error instanceof GitHubRateLimitError) {
+        // Not this target's fault: it is checked again after the reset.
+        identities.delete(key);
+        limit.resetAt = later(limit.resetAt, error.resetAt);
+        unchecked++;
+        return;
+      }
       failures.push({ target, error: toAkmError(error, `Checking ${targetLabel(target)} on GitHub`) });
     }
   });
@@ -136,7 +154,11 @@ export async function preflight(
     failures.sort((a, b) => (order.get(targetKey(a.target)) ?? 0) - (order.get(targetKey(b.target)) ?? 0));
     throw new PreflightError(failures, checked);
   }
-  return { targets, publicKeys, token, identities, checked, unchecked };
+  return { targets, publicKeys, token, identities, checked, unchecked, rateLimitedUntil: limit.resetAt };
+}
+
+function later(a: Date | undefined, b: Date): Date {
+  return a !== undefined && a.getTime() > b.getTime() ? a : b;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight (never an unbounded Promise.all). */

@@ -1,7 +1,7 @@
 import type { AccessKeyInfo } from "../domain/access-key.ts";
-import { countOf, nameTargets, targetNoun } from "../domain/name-targets.ts";
+import { countOf, nameTargets, REPOSITORY_NOUN, targetNoun } from "../domain/name-targets.ts";
 import { type Target, targetKey, targetLabel } from "../domain/target.ts";
-import { IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
+import { GitHubRateLimitError, IamStateError, KeyDestinationRefusedError, toAkmError } from "../errors.ts";
 import type { TargetIdentity, TokenOwner } from "../ports.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { holdersOf, targetsLacking } from "./holders.ts";
@@ -16,7 +16,7 @@ import { keptSetNote, selectionAlerts, selectionNotes } from "./selection-note.t
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
 import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
-import { type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
+import { RATE_LIMIT_USED_UP, type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { keyIdLabel, targetWrites } from "./target-writes.ts";
 import { TOKEN_ALERT_INTERVAL_MS, tokenExpiryWarning, tokenWarnings } from "./token-check.ts";
 import { verifyKey } from "./verify-key.ts";
@@ -86,6 +86,9 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         clock: deps.clock,
       });
     } catch (error) {
+      // GitHub's primary rate limit before anything was checked (GET /user): wait for its reset, like the checks.
+      if (error instanceof GitHubRateLimitError)
+        return rateLimited(outcome, error.resetAt, "nothing checked yet");
       // What passed stays passed: a rerun (after the fix, or after GitHub's rate limit resets) checks the rest.
       if (error instanceof PreflightError && error.checked.length > 0 && !options.dryRun) {
         await keepChecked(error.checked);
@@ -113,13 +116,15 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     }
     if (checks.unchecked > 0) {
       const passed = (round?.repos.length ?? 0) + checks.checked.length;
+      const limited = checks.rateLimitedUntil;
       outcome.reposRemaining = checks.unchecked;
       if (options.dryRun) {
         outcome.note(
-          `Checked ${passed} of ${targets.length} listed ${noun.many} within this step's time; a rotation checks every one before it creates a key, over as many steps as it takes.`,
+          `Checked ${passed} of ${targets.length} listed ${noun.many} ${limited ? `before GitHub's primary rate limit ran out (it resets at ${isoSeconds(limited)})` : "within this step's time"}; a rotation checks every one before it creates a key, over as many steps as it takes.`,
         );
       } else {
         await keepChecked(checks.checked, { targets, identities });
+        if (limited) return rateLimited(outcome, limited, `${passed} of ${targets.length} checked`);
         return outcome.finish(
           "InProgress",
           `Rotation in progress (checking the listed ${noun.many} before creating a key): ${passed} of ${targets.length} checked; the next invocation continues. Nothing was changed in IAM or GitHub.`,
@@ -196,7 +201,11 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         if (shadow.round) await keepChecked(checks.checked, { targets, identities }, shadow.round);
         if (shadow.guard.kind !== "unfinished") throw shadow.guard.error;
         const { checked, total, resumeAt } = shadow.guard;
+        // The progress line counts what is left to look at: repositories (an organization target covers many).
+        outcome.noun = REPOSITORY_NOUN;
+        outcome.reposRemaining = total - checked;
         outcome.resumeAt = resumeAt;
+        outcome.resumeReason = "GitHub's primary rate limit is low";
         return outcome.finish(
           "InProgress",
           `Rotation in progress (looking for copies of the key's secrets that would hide it): ${checked} of ${total} repositories checked; ${resumeAt ? `GitHub's rate limit is kept for the rotation itself, so the check continues at ${isoSeconds(resumeAt)}` : "the next invocation continues"}. Nothing was changed in IAM or GitHub.`,
@@ -247,6 +256,9 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     return await finishRotation(run);
   } catch (error) {
     const akm = toAkmError(error, "Rotate");
+    // GitHub's primary rate limit anywhere else (a selection's listing, an organization's repositories): every
+    // step of a rotation is safe to run again, so it waits for the reset like the checks and the writes.
+    if (akm instanceof GitHubRateLimitError) return rateLimited(outcome, akm.resetAt, undefined);
     if (akm instanceof KeyDestinationRefusedError) outcome.alert(akm.alert);
     if (akm instanceof PreflightError) {
       for (const failure of akm.failures) {
@@ -431,13 +443,32 @@ function handOnRetirement(run: RotationRun, previous: PreviousKey): RunOutcome {
   );
 }
 
+/**
+ * GitHub's primary rate limit stopped the run: InProgress until its reset, when the runbook invokes the function
+ * again (it sleeps until `resumeAt`) and the rotation goes on from where it stopped. `checked`: how far the
+ * preflight got, when it was the preflight that stopped (nothing was changed yet).
+ */
+function rateLimited(outcome: OutcomeRecorder, resetAt: Date, checked: string | undefined): RunOutcome {
+  outcome.resumeAt = resetAt;
+  outcome.resumeReason = RATE_LIMIT_USED_UP;
+  const until = `GitHub's primary rate limit for the token is used up until ${isoSeconds(resetAt)}, when the rotation continues`;
+  return outcome.finish(
+    "InProgress",
+    checked === undefined
+      ? `Rotation in progress: ${until} where it stopped.`
+      : `Rotation in progress (checking the listed ${outcome.noun.many} before creating a key): ${checked}; ${until}. Nothing was changed in IAM or GitHub.`,
+  );
+}
+
 /** The InProgress outcome: what remains, and when the next invocation may continue. */
 function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutcome {
   const window = sync.budgetWindow;
   recordSync(run, sync);
-  const why = sync.resumeAt
-    ? `GitHub's write budget${window ? ` (${window.limit} writes ${window.label})` : ""} is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
-    : "the next invocation continues";
+  const why = !sync.resumeAt
+    ? "the next invocation continues"
+    : window
+      ? `GitHub's write budget (${window.limit} writes ${window.label}) is used up; the rotation continues at ${isoSeconds(sync.resumeAt)}`
+      : `${sync.resumeReason ?? "GitHub's write budget is used up"}; the rotation continues at ${isoSeconds(sync.resumeAt)}`;
   return run.outcome.finish(
     "InProgress",
     `Rotation in progress (${doing}): ${countOf(sync.remaining, targetNoun(run.targets))} ${sync.remaining === 1 ? "remains" : "remain"}; ${why}.`,
@@ -448,6 +479,7 @@ function inProgress(run: RotationRun, sync: SyncOutcome, doing: string): RunOutc
 function recordSync(run: RotationRun, sync: SyncOutcome): void {
   run.outcome.reposRemaining = sync.remaining;
   run.outcome.resumeAt = sync.resumeAt;
+  run.outcome.resumeReason = sync.resumeReason;
   run.outcome.budgetWindow = sync.budgetWindow;
   run.outcome.eta = sync.eta;
 }

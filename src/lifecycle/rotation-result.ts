@@ -1,5 +1,5 @@
 import { nameTargets, targetNoun } from "../domain/name-targets.ts";
-import { targetLabel } from "../domain/target.ts";
+import { targetKey, targetLabel } from "../domain/target.ts";
 import { toAkmError } from "../errors.ts";
 import { githubApiNote } from "./github-api-note.ts";
 import { targetsLacking } from "./holders.ts";
@@ -44,15 +44,40 @@ export async function rotationResult(
         "Dry run: nothing was changed. The plan is in the Rotate step's output; the dry run goes on through the grace-period wait (no wait) and a Retire that changes nothing.",
       );
     }
-    // The set a rotation under way writes; after it, what the selections find now (a repository that gained the
-    // topic meanwhile lacks the key, and the next run writes it).
+    // A round of checks before a key is created (preflight's, then the shadowing check's; creating the key clears
+    // both) means the loop ran out while the list was still being checked. No key at all after the loop means the
+    // same: a rotation that finished has one. Unless the last rotation's old key is still in its grace period: then
+    // no new key could be created anyway, and the old one is retired first.
+    const previous = state?.previous;
+    const inGrace = previous !== undefined && deps.clock.now().getTime() < Date.parse(previous.retireAfter);
+    const checking =
+      state?.pending === undefined &&
+      !inGrace &&
+      (state?.checked !== undefined ||
+        state?.shadowCheck?.purpose === "rotate" ||
+        state?.current === undefined);
+    // The set a rotation under way writes (or checks); after it, what the selections find now (a repository that
+    // gained the topic meanwhile lacks the key, and the next run writes it).
     const { targets } = await loadTargets(deps, {
       state,
-      underWay: state?.pending !== undefined,
+      underWay: state?.pending !== undefined || checking,
       ownersChecked: false,
     });
     const noun = targetNoun(targets);
     outcome.noun = noun;
+    if (checking) {
+      // No target has a result before the key exists: the progress line counts those not checked yet.
+      const passed = new Set(state?.checked?.repos);
+      const unchecked = targets.filter((target) => !passed.has(targetKey(target))).length;
+      const looked = state?.shadowCheck?.purpose === "rotate" ? state.shadowCheck.checked.length : 0;
+      outcome.next = "continues";
+      outcome.reposRemaining = unchecked;
+      await releaseLock(deps, options.owner);
+      return outcome.finish(
+        "Succeeded",
+        `Rotation continues at the next run: ${targets.length - unchecked} of ${targets.length} listed ${noun.many} checked on GitHub so far${looked > 0 ? ` (and ${looked} repositor${looked === 1 ? "y" : "ies"} looked at for copies of the key's secrets that would hide it)` : ""}; they are still being checked before a new key is created, which happens only once every check has passed. This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes the checks where they stopped. Nothing was changed in IAM or GitHub.`,
+      );
+    }
     const key = state?.pending ?? state?.current;
     const lacking = key ? targetsLacking(key.accessKeyId, targets, state?.holdings ?? {}) : [];
     const missing = new Set(lacking);
@@ -61,21 +86,6 @@ export async function rotationResult(
         missing.has(target)
           ? { repo: targetLabel(target), result: "skipped", detail: "does not hold the new key yet" }
           : { repo: targetLabel(target), result: "already-current", detail: `holds ${key?.accessKeyId}` },
-      );
-    }
-    // A round of checks before a key is created (preflight's, or the shadowing check's) that has not led to a key
-    // yet: the loop ran out while checking. Creating the key clears both.
-    const checking =
-      state !== undefined &&
-      state.pending === undefined &&
-      state.previous === undefined &&
-      (state.checked !== undefined || state.shadowCheck?.purpose === "rotate");
-    if (checking) {
-      outcome.next = "continues";
-      await releaseLock(deps, options.owner);
-      return outcome.finish(
-        "Succeeded",
-        `Rotation continues at the next run: the listed ${noun.many} are still being checked before a new key is created (this execution used its 100 loop iterations). The next execution (the schedule's, or run Rotate now) resumes the checks where they stopped. Nothing was changed in IAM or GitHub.`,
       );
     }
     if (state?.pending || (state?.current?.secretAccessKey && lacking.length > 0)) {
@@ -87,7 +97,6 @@ export async function rotationResult(
         `Rotation continues at the next run: ${lacking.length} of ${targets.length} listed ${noun.many} do not hold key ${key?.accessKeyId} yet (${nameTargets(lacking)}). This execution used its 100 loop iterations; the next execution (the schedule's, or run Rotate now) resumes where it stopped. The old key stays active until every ${noun.one} holds the new one.`,
       );
     }
-    const previous = state?.previous;
     if (previous) {
       outcome.next = "retire";
       outcome.retireAfter = new Date(previous.retireAfter);

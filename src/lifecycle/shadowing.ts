@@ -8,7 +8,7 @@ import {
   targetLabel,
   targetRepo,
 } from "../domain/target.ts";
-import { type AkmError, toAkmError } from "../errors.ts";
+import { type AkmError, GitHubRateLimitError, toAkmError } from "../errors.ts";
 import type { Clock, SecretInventory, SecretScope } from "../ports.ts";
 import { type CalledWorkflowCache, type RepositoryJob, repositoryJobs, runsIn } from "./workflow-jobs.ts";
 
@@ -150,7 +150,8 @@ interface RepoPlan {
  * (an environment, or the repository's own secret under an organization target) and is neither a listed target
  * nor an Unmanaged entry's, with the jobs that would read it (see ShadowFinding). Resumable: repositories in
  * `progress.checked` are skipped, and the call stops starting repositories at the deadline, at `maxRequests`, or
- * when GitHub's primary rate limit runs low; save `progress` and call again. Sequential (GitHub asks clients not
+ * when GitHub's primary rate limit runs low or is used up (GitHubRateLimitError: `resumeAt` is the reset GitHub
+ * named); save `progress` and call again. Sequential (GitHub asks clients not
  * to send concurrent requests). Requests per repository: one for its environments (Actions), one per environment
  * or scope that could hold a copy and per kind (secret, variable), and, only for a repository with a finding,
  * its workflow files (one listing, one per file, one per reusable workflow of another repository, cached).
@@ -175,6 +176,8 @@ export async function checkShadowing(options: ShadowCheckOptions): Promise<Shado
   const cache = options.calledWorkflows ?? new Map();
   const keep = options.keepRemaining ?? DEFAULT_KEEP_REMAINING;
   let stoppedBy: ShadowCheckResult["stoppedBy"];
+  /** GitHub's reset, when it answered that its primary rate limit is used up. */
+  let limitedUntil: Date | undefined;
   let started = 0;
 
   for (const repoPlan of plans) {
@@ -194,6 +197,14 @@ export async function checkShadowing(options: ShadowCheckOptions): Promise<Shado
       findings.push(...(await checkRepository(repoPlan, inventory, cache)));
       checked.add(slug);
     } catch (error) {
+      if (error instanceof GitHubRateLimitError) {
+        // GitHub's primary rate limit ran out (other tools share the token): not this repository's fault. No
+        // request before the reset GitHub named; the repository is checked again then.
+        // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+        stoppedBy = "rate-limit";
+        limitedUntil = error.resetAt;
+        break;
+      }
       const failure = toAkmError(
         error,
         `Looking for copies of the key's secrets in ${repoLabel(repoPlan.repo)}`,
@@ -216,6 +227,7 @@ export async function checkShadowing(options: ShadowCheckOptions): Promise<Shado
     .map(({ finding }) => finding);
   const remaining = plans.filter((p) => !checked.has(repoSlug(p.repo))).length;
   const usage = inventory.usage();
+  const resumeAt = limitedUntil ?? usage.resetAt;
   return {
     findings: sorted,
     failures,
@@ -229,9 +241,7 @@ export async function checkShadowing(options: ShadowCheckOptions): Promise<Shado
     remaining,
     requests: usage.requests - startRequests,
     ...(remaining > 0 && stoppedBy !== undefined ? { stoppedBy } : {}),
-    ...(remaining > 0 && stoppedBy === "rate-limit" && usage.resetAt !== undefined
-      ? { resumeAt: usage.resetAt }
-      : {}),
+    ...(remaining > 0 && stoppedBy === "rate-limit" && resumeAt !== undefined ? { resumeAt } : {}),
   };
 }
 

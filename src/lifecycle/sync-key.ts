@@ -1,7 +1,7 @@
 import type { AccessKeyPair } from "../domain/access-key.ts";
 import { SecretValue } from "../domain/secret-value.ts";
 import { type Target, targetKey, targetLabel } from "../domain/target.ts";
-import { GitHubAccessError, toAkmError } from "../errors.ts";
+import { GitHubAccessError, GitHubRateLimitError, toAkmError } from "../errors.ts";
 import type { RepoPublicKey } from "../ports.ts";
 import { targetsLacking } from "./holders.ts";
 import { MismatchedPairError } from "./mismatched-pair-error.ts";
@@ -40,8 +40,13 @@ export interface SyncOutcome {
   readonly remaining: number;
   /** Targets attempted (written or failed) by this call. */
   readonly attempted: number;
-  /** Set when GitHub's write budget, not the step's time, stopped the sync: when it can continue. */
+  /**
+   * Set when GitHub's write budget or its primary rate limit, not the step's time, stopped the sync: when it can
+   * continue.
+   */
   readonly resumeAt: Date | undefined;
+  /** Which of the two stopped it, for the progress line ("GitHub's write budget is used up"). */
+  readonly resumeReason: string | undefined;
   /** The GitHub limit that holds writes back until `resumeAt`. */
   readonly budgetWindow: BudgetWindow | undefined;
   /** When the remaining targets would all be written, at best. */
@@ -108,9 +113,12 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
   };
   /** Targets whose key ID write failed after their secret key was written, to try once more. */
   const retries: { target: Target; publicKey: RepoPublicKey; startedAt: Date; failedAt: number }[] = [];
+  /** The target left mismatched when GitHub's primary rate limit stopped the sync: written after the reset. */
+  const remainingMismatched: Target[] = [];
 
   let index = 0;
   let resumeAt: Date | undefined;
+  let resumeReason: string | undefined;
   let batchLeft = 0;
   for (; index < todo.length; index++) {
     const target = todo[index] as Target;
@@ -124,7 +132,10 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
         // Held back past the step's end by a minute or hour limit: the runbook waits for it. By the mere
         // pace (a second or two), it is just the end of the step — except for the first target.
         const window = budget.limitingWindow(WRITES_PER_REPO);
-        if (window) resumeAt = ready;
+        if (window) {
+          resumeAt = ready;
+          resumeReason = WRITE_BUDGET_USED_UP;
+        }
         if (window || !first) break;
       }
     }
@@ -168,6 +179,27 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
       await confirmWritten(deps, target, writes, key.accessKeyId, startedAt);
       written(target, `now holds ${key.accessKeyId} (${verifiedBy(writes)})`);
     } catch (error) {
+      const limit = primaryRateLimit(error);
+      if (limit) {
+        // GitHub's primary rate limit, not this target: stop until its reset, when the runbook invokes the
+        // function again and this target is written again whole (it is not recorded as holding the key).
+        resumeAt = limit.resetAt;
+        resumeReason = RATE_LIMIT_USED_UP;
+        if (error instanceof MismatchedPairError) {
+          const writes = targetWrites(target, settings);
+          report.repo({
+            repo: label,
+            result: "mismatched",
+            detail: `its ${writes.names.secretKey} is new but GitHub's primary rate limit stopped the write of ${keyIdLabel(writes)}; both are written again when the limit resets at ${limit.resetAt.toISOString()}`,
+          });
+          index++;
+          remainingMismatched.push(target);
+        }
+        deps.log(
+          `GitHub's primary rate limit is used up at ${label}; continuing after ${limit.resetAt.toISOString()}`,
+        );
+        break;
+      }
       failed++;
       const akm = toAkmError(error, `Writing the secrets of ${label}`);
       const pair = error instanceof MismatchedPairError;
@@ -207,13 +239,13 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     }
   }
   if (dirty) await persist(undefined);
-  const remaining = todo.length - index;
+  const remaining = todo.length - index + remainingMismatched.length;
   for (const target of todo.slice(index)) {
     report.repo({
       repo: targetLabel(target),
       result: "skipped",
       detail: resumeAt
-        ? `waits for GitHub's write budget; continues at ${resumeAt.toISOString()}`
+        ? `waits: ${resumeReason}; continues at ${resumeAt.toISOString()}`
         : "not reached in this step; continues next",
     });
   }
@@ -224,7 +256,8 @@ export async function syncKey(run: RotationRun, key: AccessKeyPair): Promise<Syn
     remaining,
     attempted: index,
     resumeAt,
-    budgetWindow: resumeAt ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
+    resumeReason,
+    budgetWindow: resumeReason === WRITE_BUDGET_USED_UP ? budget?.limitingWindow(WRITES_PER_REPO) : undefined,
     eta: budget && remaining > 0 ? budget.finishAt(remaining, WRITES_PER_REPO) : undefined,
   };
 }
@@ -286,6 +319,17 @@ async function writtenSince(
   } catch {
     return false;
   }
+}
+
+const WRITE_BUDGET_USED_UP = "GitHub's write budget is used up";
+/** Why a run waits when GitHub's primary rate limit stopped it (the progress line's words). */
+export const RATE_LIMIT_USED_UP = "GitHub's primary rate limit is used up";
+
+/** GitHub's primary rate limit behind a failure (itself, or the key ID write of a pair), else undefined. */
+function primaryRateLimit(error: unknown): GitHubRateLimitError | undefined {
+  if (error instanceof GitHubRateLimitError) return error;
+  const cause = error instanceof MismatchedPairError ? error.cause : undefined;
+  return cause instanceof GitHubRateLimitError ? cause : undefined;
 }
 
 /** How a target's write was verified, for its line in the summary. */

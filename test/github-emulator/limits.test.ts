@@ -31,6 +31,7 @@ describe("rate-limit emulation", () => {
     expect(later.status).toBe(201);
     expect(github.limitViolations).toBe(1);
     expect(github.requests.filter((entry) => entry.limited)).toHaveLength(1);
+    expect(github.requests.filter((entry) => entry.limitedBy === "secondary")).toHaveLength(1);
     expect(github.violations).toEqual([]);
   });
 
@@ -88,6 +89,7 @@ describe("rate-limit emulation", () => {
     expect(await json(limited)).toMatchObject({
       message: expect.stringContaining("API rate limit exceeded"),
     });
+    expect(github.requests.map((entry) => entry.limitedBy)).toEqual([undefined, undefined, "primary"]);
   });
 
   it("refuses limits that are not positive numbers", async () => {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import type { Target } from "../../src/domain/target.ts";
+import { GitHubRateLimitError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
 import { checkShadowing } from "../../src/lifecycle/shadowing.ts";
@@ -35,10 +36,10 @@ afterEach(() => {
   expect(github.violations).toEqual([]);
 });
 
-function inventory(): GitHubSecretInventory {
+function inventory(on: GitHubEmulator = github): GitHubSecretInventory {
   const client = createGitHubClient({
     token: new SecretValue(TOKEN),
-    baseUrl: github.url,
+    baseUrl: on.url,
     userAgent: "aws-github-akm-test",
     secondMs: 1,
   });
@@ -275,6 +276,49 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
     expect([first.requests, second.requests]).toEqual([1, 2]);
     expect((first.remaining ?? 0) - (second.remaining ?? 0)).toBe(1);
     expect(second.resetAt?.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("stops at GitHub's answer that the primary rate limit is used up, and resumes at the reset it names", async () => {
+    // Prepare: a token of one request an hour, spent by another tool before the check starts.
+    const limited = await startGitHubEmulator({ limits: { requestsPerHour: 1 } });
+    try {
+      limited.addOrg(ORG);
+      limited.addToken(TOKEN, { login: "rotator-bot", repos: "all", permission: "write" });
+      for (const name of ["first", "second"]) limited.addRepo(ORG, name);
+      await inventory(limited).environments({ owner: ORG, name: "first" });
+      const subject = inventory(limited);
+      const targets: Target[] = ["first", "second"].map((name) => ({
+        kind: "repository",
+        owner: ORG,
+        name,
+        store: "actions",
+      }));
+
+      // Act
+      const refused = await subject.environments({ owner: ORG, name: "first" }).catch((error) => error);
+      const result = await checkShadowing({
+        targets,
+        unmanaged: [],
+        defaultNames: NAMES,
+        inventory: subject,
+        clock: systemClock,
+      });
+
+      // Assess: GitHub's reset (x-ratelimit-reset, whole seconds) about an hour ahead; nothing counted as failed.
+      expect(refused).toBeInstanceOf(GitHubRateLimitError);
+      const resetAt = (refused as GitHubRateLimitError).resetAt;
+      expect(resetAt.getTime()).toBeGreaterThan(Date.now() + 55 * 60_000);
+      expect(result).toMatchObject({
+        remaining: 2,
+        failures: [],
+        stoppedBy: "rate-limit",
+        resumeAt: resetAt,
+      });
+      expect(limited.requests.filter((entry) => entry.limitedBy === "primary")).toHaveLength(2);
+      expect(limited.violations).toEqual([]);
+    } finally {
+      await limited.close();
+    }
   });
 
   it("reports the issue's reproduction: an environment with its own pair, and the job that uses it", async () => {

@@ -4,6 +4,7 @@
  * quoting the API (linked in src/github/forbidden-reason.ts).
  */
 import { describe, expect, it } from "vitest";
+import { GitHubRateLimitError } from "../../src/errors.ts";
 import {
   detail,
   type GitHubCall,
@@ -178,6 +179,49 @@ describe("GitHub's 403 answers, each with its own message and fix", () => {
 
     expect(error.message).toMatch(/: the repository does not exist or the token cannot see it\.$/);
     expect(error.fix).toContain(`opening ${SSO_URL} signed in as the machine user`);
+  });
+
+  it("GitHub's primary rate limit says until when, from x-ratelimit-reset, so the run can wait for it", () => {
+    const error = toGitHubAccessError(
+      answer(403, "API rate limit exceeded for user ID 1.", {
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": "1767229200",
+      }),
+      CALL,
+    );
+
+    expect(error).toBeInstanceOf(GitHubRateLimitError);
+    expect((error as GitHubRateLimitError).resetAt.toISOString()).toBe("2026-01-01T01:00:00.000Z");
+    expect(error.fault).toBe("transient");
+    expect(error.message).toContain("primary rate limit");
+    expect(error.message).toContain("2026-01-01T01:00:00.000Z");
+    expect(error.fix).toContain("waits until that time");
+  });
+
+  it("a 429 with x-ratelimit-remaining 0 is the primary limit too", () => {
+    const error = toGitHubAccessError(
+      answer(429, "API rate limit exceeded.", {
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": "1767229200",
+      }),
+      CALL,
+    );
+
+    expect(error).toBeInstanceOf(GitHubRateLimitError);
+  });
+
+  it("a secondary rate limit is not the primary one, though it may say x-ratelimit-remaining", () => {
+    const error = toGitHubAccessError(
+      answer(403, "You have exceeded a secondary rate limit.", {
+        "retry-after": "60",
+        "x-ratelimit-remaining": "4000",
+        "x-ratelimit-reset": "1767229200",
+      }),
+      CALL,
+    );
+
+    expect(error).not.toBeInstanceOf(GitHubRateLimitError);
+    expect(error.fault).toBe("transient");
   });
 
   it("a rate limit stays a transient fault, whatever the message", () => {

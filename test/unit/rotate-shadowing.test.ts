@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Target } from "../../src/domain/target.ts";
-import { GitHubAccessError } from "../../src/errors.ts";
+import { GitHubAccessError, GitHubRateLimitError } from "../../src/errors.ts";
 import { retire } from "../../src/lifecycle/retire.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
@@ -198,6 +198,36 @@ describe("preflight refuses to rotate while a copy the list does not manage woul
     expect(answer.status).toBe("InProgress");
     expect(answer.resumeAt).toBe("2026-01-01T00:30:00Z");
     expect(world.iam.keys).toHaveLength(0);
+  });
+
+  it("waits until the reset GitHub names when it answers that the rate limit is used up during the check", async () => {
+    // Prepare: other tools used the token up; GitHub refuses to list acme/web's environments until its reset.
+    const world = shadowWorld([APP, WEB], { copies: false });
+    const resetAt = new Date(world.clock.now().getTime() + 45 * 60_000);
+    world.inventory.fail(
+      "acme/web",
+      new GitHubRateLimitError("GitHub's primary rate limit for the token is used up.", {
+        status: 403,
+        repo: "acme/web",
+        resetAt,
+        fix: "Wait.",
+      }),
+    );
+
+    // Act
+    const answer = await run(world);
+
+    // Assess: not a failure of acme/web; the runbook sleeps until the reset, and no key exists yet.
+    expect(answer.status, answer.summary).toBe("InProgress");
+    expect(answer.next).toBe("again");
+    expect(answer.resumeAt).toBe("2026-01-01T00:45:00Z");
+    expect(answer.summary).toContain("1 of 2 repositories checked");
+    expect(answer.progress).toBe(
+      "1 repository not checked yet; GitHub's primary rate limit is low, resumes at 2026-01-01T00:45:00Z",
+    );
+    expect(answer.repoCounts.failed).toBe(0);
+    expect(world.iam.keys).toHaveLength(0);
+    expect(world.lock.lease).toBeDefined();
   });
 
   it("checks again, after a refusal, only where copies were found and whatever was left", async () => {

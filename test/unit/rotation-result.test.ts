@@ -60,6 +60,28 @@ describe("what the runbook does after the Rotate loop", () => {
     expect(world.lock.lease).toBeUndefined();
   });
 
+  it("says the rotation continues, not that it succeeded, when the loop ends while a long list is still being checked", async () => {
+    // Prepare: a deadline already past, so each Rotate checks one repository and no key is created yet.
+    const world = fakeWorld(5);
+    const old = world.iam.addKey("Active");
+    const checking = await rotateOnce(world, new Date(world.clock.now().getTime() - 1));
+    await rotateOnce(world, new Date(world.clock.now().getTime() - 1));
+
+    // Act
+    const after = await result(world);
+
+    // Assess
+    expect(checking.next).toBe("again");
+    expect(checking.progress).toBe("4 repositories not checked yet");
+    expect(after.next).toBe("continues");
+    expect(after.status).toBe("Succeeded");
+    expect(after.summary).toContain("Rotation continues at the next run: 2 of 5 listed repositories checked");
+    expect(after.summary).not.toContain("Rotation Succeeded");
+    expect(after.repoCounts.remaining).toBe(3);
+    expect(world.iam.keys.map((k) => k.accessKeyId)).toEqual([old.accessKeyId]);
+    expect(world.lock.lease).toBeUndefined();
+  });
+
   it("lets a dry run pass through the wait and Retire at once, changing nothing", async () => {
     const world = fakeWorld(2);
     const old = world.iam.addKey("Active");

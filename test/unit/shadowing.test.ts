@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OrganizationTarget, SecretStore, Target } from "../../src/domain/target.ts";
-import { GitHubAccessError } from "../../src/errors.ts";
+import { GitHubAccessError, GitHubRateLimitError } from "../../src/errors.ts";
 import { ShadowedKeyError } from "../../src/lifecycle/shadowed-key-error.ts";
 import {
   checkShadowing,
@@ -615,6 +615,32 @@ describe("bounded and resumable at 10,000 repositories", () => {
     expect(result.progress.checked).toHaveLength(20);
     expect(result.stoppedBy).toBe("rate-limit");
     expect(result.resumeAt).toEqual(new Date("2026-01-01T01:00:00Z"));
+  });
+
+  it("stops when GitHub answers that its primary rate limit is used up, and resumes at the reset GitHub named", async () => {
+    // Prepare: other tools used the token up; GitHub refuses the second repository's listing until its reset.
+    const { inventory, targets } = manyRepos(5);
+    const resetAt = new Date("2026-01-01T01:00:00Z");
+    inventory.fail(
+      "org/r1",
+      new GitHubRateLimitError("GitHub's primary rate limit for the token is used up.", {
+        status: 403,
+        repo: "org/r1",
+        resetAt,
+        fix: "Wait.",
+      }),
+    );
+
+    // Act
+    const result = await check(inventory, targets);
+
+    // Assess: no request after the refusal, and the repository it stopped at is not a failure: it is checked again.
+    expect(result.progress.checked).toEqual(["org/r0"]);
+    expect(result.failures).toEqual([]);
+    expect(result.remaining).toBe(4);
+    expect(result.stoppedBy).toBe("rate-limit");
+    expect(result.resumeAt).toEqual(resetAt);
+    expect(inventory.calls.at(-1)).toContain("org/r1");
   });
 
   it("stops at its deadline, after the first repository at least", async () => {

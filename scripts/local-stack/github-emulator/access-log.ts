@@ -23,6 +23,8 @@ export interface RequestLogEntry {
   readonly dropped: boolean;
   /** Rejected by the rate-limit emulation. */
   readonly limited: boolean;
+  /** Which limit rejected it: the primary (requests an hour) or a secondary one; undefined when not rejected. */
+  readonly limitedBy?: "primary" | "secondary";
   /** Same as startedAt (ms since epoch, from the emulator's clock). */
   readonly timestamp: number;
   readonly startedAt: number;

@@ -397,6 +397,7 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     const rejection = this.#limiter.admit(exchange.method, grant.login, this.#inFlight);
     if (rejection !== undefined) {
       exchange.limited = true;
+      exchange.limitedBy = rejection.kind;
       return {
         response: errorResponse(403, rejection.message, operation.docsUrl, rejection.headers),
         check: operation,
