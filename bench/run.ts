@@ -28,7 +28,7 @@ import { REPO_ROOT } from "../scripts/local-stack/lambda-runner.ts";
 import { startMoto } from "../scripts/local-stack/moto.ts";
 import { measureArtifacts } from "./lib/artifacts.ts";
 import { lowerBoundSeconds, PACE_RULES } from "./lib/bounds.ts";
-import { runLayoutComparison } from "./lib/org-scenarios.ts";
+import { LARGE_N, runLayoutComparison } from "./lib/org-scenarios.ts";
 import { renderReport } from "./lib/report.ts";
 import { type Algorithm, runScenario, type ScenarioResult } from "./lib/scenario.ts";
 
@@ -131,46 +131,67 @@ async function main(): Promise<void> {
 
   const moto = await startMoto();
   const results: ScenarioResult[] = [];
-  let layouts: ScenarioResult[] = [];
-  try {
-    for (const repos of options.sizes) {
-      const timeScale = timeScaleFor(repos, options);
-      const algorithms: readonly Algorithm[] =
-        repos <= options.originalMaxRepos ? ["ours", "original"] : ["ours"];
-      for (const algorithm of algorithms) {
-        say(`bench: N=${repos} ${algorithm} (time ×${timeScale}) ...`);
-        const result = await runScenario({
-          motoEndpoint: moto.endpoint,
-          algorithm,
-          repos,
-          timeScale,
-          latencyMs: options.latencyMs,
-        });
-        results.push(result);
-        say(
-          `  ${result.outcome.slice(0, 200)}; ${result.executions ?? "-"} executions, ${result.iterations ?? "-"} iterations; ${result.wallSeconds.toFixed(1)} s emulated (${result.realSeconds.toFixed(1)} s real), bound ${result.boundSeconds.toFixed(1)} s, ` +
-            `${result.limitViolations} limit violations, ${result.failedRepos} failed, downtime ${result.downtimePairSeconds.toFixed(1)} repo-s`,
-        );
-      }
-    }
-    layouts = await runLayoutComparison({ motoEndpoint: moto.endpoint, say, ...options });
-  } finally {
-    await moto.stop();
-  }
-
-  const totalSeconds = (performance.now() - started) / 1000;
-  const context = {
+  const layouts: ScenarioResult[] = [];
+  const context = () => ({
     generatedAt: new Date().toISOString(),
     commit: gitDescription(),
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`,
     nodeVersion: artifacts.nodeVersion,
-    totalSeconds,
+    totalSeconds: (performance.now() - started) / 1000,
     // Other work on the machine inflates everything scaled (real work × scale) and the cold-init figures.
     loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     options,
-  };
-  writeOutputs(dir, { ...context, artifacts, results, layouts });
-  say(`bench: done in ${totalSeconds.toFixed(0)} s; wrote bench/results.md and bench/results/.`);
+  });
+  // The report is rewritten after every scenario, so a run stopped early leaves what it measured (the scenarios not
+  // reached show as not run).
+  const saveSoFar = () => writeOutputs(dir, { ...context(), artifacts, results, layouts });
+  // The organization-secret comparison runs before the main bench's large N (per-repository secrets at 10,000 take
+  // by far the longest), so a run stopped early still has it.
+  const small = options.sizes.filter((repos) => repos < LARGE_N);
+  const large = options.sizes.filter((repos) => repos >= LARGE_N);
+  try {
+    const runMain = async (sizes: readonly number[]) => {
+      for (const repos of sizes) {
+        const timeScale = timeScaleFor(repos, options);
+        const algorithms: readonly Algorithm[] =
+          repos <= options.originalMaxRepos ? ["ours", "original"] : ["ours"];
+        for (const algorithm of algorithms) {
+          say(`bench: N=${repos} ${algorithm} (time ×${timeScale}) ...`);
+          const result = await runScenario({
+            motoEndpoint: moto.endpoint,
+            algorithm,
+            repos,
+            timeScale,
+            latencyMs: options.latencyMs,
+          });
+          results.push(result);
+          saveSoFar();
+          say(
+            `  ${result.outcome.slice(0, 200)}; ${result.executions ?? "-"} executions, ${result.iterations ?? "-"} iterations; ${result.wallSeconds.toFixed(1)} s emulated (${result.realSeconds.toFixed(1)} s real), bound ${result.boundSeconds.toFixed(1)} s, ` +
+              `${result.limitViolations} limit violations, ${result.failedRepos} failed, downtime ${result.downtimePairSeconds.toFixed(1)} repo-s`,
+          );
+        }
+      }
+    };
+    await runMain(small);
+    await runLayoutComparison({
+      motoEndpoint: moto.endpoint,
+      say,
+      ...options,
+      onResult: (result) => {
+        layouts.push(result);
+        saveSoFar();
+      },
+    });
+    await runMain(large);
+  } finally {
+    await moto.stop();
+  }
+
+  saveSoFar();
+  say(
+    `bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote bench/results.md and bench/results/.`,
+  );
 }
 
 function writeOutputs(dir: string, input: Parameters<typeof renderReport>[0]): void {

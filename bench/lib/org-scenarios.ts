@@ -72,6 +72,8 @@ export interface LayoutComparisonOptions {
   readonly maxTimeScale: number;
   readonly targetRealSeconds: number;
   readonly say: (line: string) => void;
+  /** Called with each layout's result as soon as it is measured. */
+  readonly onResult?: (result: ScenarioResult) => void;
 }
 
 /** Runs `plannedLayoutRuns`, in order. */
@@ -91,6 +93,7 @@ export async function runLayoutComparison(options: LayoutComparisonOptions): Pro
       maxIterations,
     });
     results.push(result);
+    options.onResult?.(result);
     options.say(
       `  ${result.outcome.slice(0, 200)}; ${result.targets} places, ${result.writes} writes, ${result.requests} requests; ${result.wallSeconds.toFixed(1)} s emulated (${result.realSeconds.toFixed(1)} s real), bound ${result.boundSeconds.toFixed(1)} s, ` +
         `${result.limitViolations} limit violations, ${result.failedRepos} failed, downtime ${result.downtimePairSeconds.toFixed(1)} job-s`,
