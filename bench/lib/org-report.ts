@@ -3,7 +3,7 @@
  * the mix side by side (org-scenarios.ts), with what the figures say, computed from them.
  */
 import { ENDPOINT_POINTS_PER_MINUTE } from "./bounds.ts";
-import { LARGE_N } from "./org-scenarios.ts";
+import { LARGE_N, plannedLayoutRuns } from "./org-scenarios.ts";
 import { LAMBDA_TIMEOUT_MS } from "./ours.ts";
 import type { ScenarioResult } from "./scenario.ts";
 import {
@@ -20,6 +20,8 @@ export interface LayoutSectionInput {
   /** The organization and mixed layouts' results. */
   readonly layouts: readonly ScenarioResult[];
   readonly orgSizes: readonly number[];
+  /** The main bench's `--sizes` (absent in older raw.json). */
+  readonly sizes?: readonly number[];
   readonly latencyMs: number;
 }
 
@@ -84,9 +86,10 @@ function row(r: ScenarioResult): string {
   return `| ${cells.join(" | ")} |`;
 }
 
-function notRun(repos: number, layout: LayoutKind): string {
-  const why =
-    layout === "repository"
+function notRun(repos: number, layout: LayoutKind, planned: boolean): string {
+  const why = planned
+    ? "not measured: the run was stopped before it"
+    : layout === "repository"
       ? `not run: add ${repos} to \`--sizes\``
       : `not run: add ${repos} to \`--sizes\` (from N = ${int(LARGE_N)}, layouts that write per repository run only when listed)`;
   return `| ${int(repos)} | ${layoutLabel(layout)} | ${why} |${" |".repeat(17)}`;
@@ -114,7 +117,14 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
   for (const repos of sizes) {
     for (const layout of LAYOUT_KINDS) {
       const r = find(input, repos, layout);
-      push(r === undefined ? notRun(repos, layout) : row(r));
+      const planned =
+        input.sizes !== undefined &&
+        (layout === "repository"
+          ? input.sizes.includes(repos)
+          : plannedLayoutRuns(sizes, input.sizes).some(
+              (run) => run.repos === repos && run.layout === layout,
+            ));
+      push(r === undefined ? notRun(repos, layout, planned) : row(r));
     }
   }
   push("", "What the figures say:", "");
@@ -136,6 +146,11 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
     if (org.organizationListReads !== undefined) {
       parts.push(
         `the organization secret's ${int(repos)} selected names were resolved with ${int(org.organizationListReads)} reads of the organization's repositories (${int(Math.ceil(repos / 100))} pages of 100 at least) and ${int(org.repositoryReads ?? 0)} \`GET /repos/{owner}/{repo}\`; the shadowing check read ${int(org.shadowReads ?? 0)} times`,
+      );
+    }
+    if (org.shadowReads !== undefined && org.shadowReads > 0) {
+      parts.push(
+        `the bound lets reads go 100 at once (GitHub's concurrency limit), but the shadowing check reads one repository after the other, as GitHub's [best practices](https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api) ask of clients ("make requests serially instead of concurrently"): its ${int(org.shadowReads)} reads (Rotate's before the key, and Retire's again) take ${secs((org.shadowReads * input.latencyMs) / 1000)} s of round trips alone`,
       );
     }
     if ((org.peakEndpointPoints ?? 0) > ENDPOINT_POINTS_PER_MINUTE) {

@@ -211,6 +211,7 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
       results,
       layouts: input.layouts ?? [],
       orgSizes: options.orgSizes ?? [],
+      sizes: options.sizes,
       latencyMs: options.latencyMs,
     }),
     "## Artifact",
