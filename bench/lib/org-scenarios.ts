@@ -51,16 +51,25 @@ export function layoutTimeScale(
 }
 
 /**
+ * The real time one request costs the bench's stack on this kind of machine under load (the client, the emulator,
+ * loopback; measured: about 55 ms at a load average of 17 on 2 cores). On a scaled clock it appears `timeScale`
+ * times longer, so the sequential reads of a large N need that many more invocations.
+ */
+const REAL_MS_PER_REQUEST = 60;
+
+/**
  * A safety stop for a rotation that cannot end: six Rotate invocations, plus two per hour of the lower bound (a
  * rotation that can end needs about one per hour of GitHub's limits), plus one per 200 s of its reads made one after
- * the other (the shadowing check reads one repository at a time; an invocation works about 230 s). The report says
- * when it was reached.
+ * the other (the shadowing check reads one repository at a time; an invocation works about 230 s), each read
+ * costing its round trip or its real work on the scaled clock, whichever is longer. The report says when it was
+ * reached.
  */
-export function layoutIterationCap(run: LayoutRun, latencyMs: number): number {
+export function layoutIterationCap(run: LayoutRun, latencyMs: number, timeScale = 1): number {
   const required = layoutWork(secretLayout(run.layout, run.repos, "cap"));
   const hours = layoutLowerBoundSeconds(required, GITHUB_RULES, readRules(latencyMs), latencyMs) / 3_600;
   const sequentialReads = resolutionReads(required.selectedRepositories) + (required.shadowReads ?? 0);
-  return 6 + 2 * Math.ceil(hours) + Math.ceil((sequentialReads * latencyMs) / 1000 / 200);
+  const perRead = Math.max(latencyMs, REAL_MS_PER_REQUEST * timeScale);
+  return 6 + 2 * Math.ceil(hours) + Math.ceil((sequentialReads * perRead) / 1000 / 200);
 }
 
 export interface LayoutComparisonOptions {
@@ -81,7 +90,7 @@ export async function runLayoutComparison(options: LayoutComparisonOptions): Pro
   const results: ScenarioResult[] = [];
   for (const run of plannedLayoutRuns(options.orgSizes, options.sizes)) {
     const timeScale = layoutTimeScale(run, options);
-    const maxIterations = layoutIterationCap(run, options.latencyMs);
+    const maxIterations = layoutIterationCap(run, options.latencyMs, timeScale);
     options.say(`bench: N=${run.repos} ${run.layout} (time ×${timeScale}) ...`);
     const result = await runScenario({
       motoEndpoint: options.motoEndpoint,
