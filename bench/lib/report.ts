@@ -164,7 +164,7 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
   }
   push(
     "",
-    "Wall time and downtime are emulated seconds. *time ×*: the scenario's time scale. Ours' requests include the preflight (`GET /user`, every repository and its public key, before any key is created; a long list's preflight spans several invocations), the same two reads again for each repository an invocation writes that did not check it itself, `GET /user` per invocation, and the two `updated_at` checks after each repository. *Limit violations*: requests refused for a secondary limit (80 writes a minute, 100 concurrent) plus accepted writes beyond 500 in an hour. *Primary-limit answers*: requests GitHub answered 403 with `x-ratelimit-remaining: 0` because the token's 5,000 requests in the hour were used up — GitHub's documented answer once the limit is reached, after which ours sends nothing until `x-ratelimit-reset` (at most one per preflight worker in flight at that moment, four). *Loop iterations*: `Rotate` invocations over all executions; *waits*: `WaitForWriteBudget` steps that waited 1 s or more, for GitHub's write budget and for its primary rate limit to reset (the step runs every iteration; an earlier timestamp is no wait).",
+    "Wall time and downtime are emulated seconds. *time ×*: the scenario's time scale. Ours' requests include the preflight (`GET /user`, every repository and its public key, before any key is created; a long list's preflight spans several invocations), the shadowing check after it (each repository's environments, one request a repository here, where none has any; also before any key is created), the same two reads again for each repository an invocation writes that did not check it itself, `GET /user` per invocation, and the two `updated_at` checks after each repository. *Limit violations*: requests refused for a secondary limit (80 writes a minute, 100 concurrent) plus accepted writes beyond 500 in an hour. *Primary-limit answers*: requests GitHub answered 403 with `x-ratelimit-remaining: 0` because the token's 5,000 requests in the hour were used up — GitHub's documented answer once the limit is reached, after which ours sends nothing until `x-ratelimit-reset` (at most one per preflight worker in flight at that moment, four). *Loop iterations*: `Rotate` invocations over all executions; *waits*: `WaitForWriteBudget` steps that waited 1 s or more, for GitHub's write budget and for its primary rate limit to reset (the step runs every iteration; an earlier timestamp is no wait).",
     "",
     "| N | ours: first write after (s) | ours: last write done after (s) | real time ours / original (s) | machine load during ours (1-min load average: mean, highest) | key secret in Secrets Manager (bytes; the quota is 65,536) | secret versions written by the rotation | progress object `repos.json.progress.json` in S3 (bytes) | Lambda invocations |",
     "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
@@ -255,7 +255,7 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     const small = ours.filter((r) => ratio(r) > TARGET_RATIO && r.repos < HOURLY_BOUND_FROM);
     for (const r of small) {
       push(
-        `- **Ratio at N = ${r.repos}: ${fixed(ratio(r), 2)}×.** The bound is ${fixed(r.boundSeconds, 2)} s — ${r.repos === 1 ? "one round trip, since a repository's two writes may go back to back" : `${2 * r.repos} writes at GitHub's pace`}. Before any write, a rotation has fixed work that no pacing removes: a Lambda cold start, the run lock (S3), repos.json, the token, the state, the preflight reads (\`GET /user\` and the public keys), IAM's user and key checks, \`CreateAccessKey\`, three state saves around it and the STS verification of the new key: the first write started ${fixed(r.firstWriteSeconds, 2)} s after the execution did. After the last write (done at ${fixed(r.lastWriteSeconds, 2)} s) come the two \`updated_at\` checks, the state saves and the promotion: Rotate answered at ${fixed(r.wallSeconds, 2)} s. About ${fixed(r.wallSeconds - (r.lastWriteSeconds - r.firstWriteSeconds), 1)} s of every rotation is this fixed work; past a few repositories it is small beside the paced writes, hence the ratios at larger N.`,
+        `- **Ratio at N = ${r.repos}: ${fixed(ratio(r), 2)}×.** The bound is ${fixed(r.boundSeconds, 2)} s — ${r.repos === 1 ? "one round trip, since a repository's two writes may go back to back" : `${2 * r.repos} writes at GitHub's pace`}. Before any write, a rotation has fixed work that no pacing removes: a Lambda cold start, the run lock (S3), repos.json, the token, the state, the preflight reads (\`GET /user\` and the public keys), the shadowing check (each repository's environments), IAM's user and key checks, \`CreateAccessKey\`, three state saves around it and the STS verification of the new key: the first write started ${fixed(r.firstWriteSeconds, 2)} s after the execution did. After the last write (done at ${fixed(r.lastWriteSeconds, 2)} s) come the two \`updated_at\` checks, the state saves and the promotion: Rotate answered at ${fixed(r.wallSeconds, 2)} s. About ${fixed(r.wallSeconds - (r.lastWriteSeconds - r.firstWriteSeconds), 1)} s of every rotation is this fixed work; past a few repositories it is small beside the paced writes, hence the ratios at larger N.`,
       );
     }
   }
@@ -296,7 +296,7 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
     "## Reading the numbers",
     "",
     `- From N = 500 on, the lower bound is set by GitHub's 500-writes-an-hour limit (two writes per repository): ours writes 500 in about ${fixed(lowerBoundForWrites(500), 0)} s, answers \`next: again\` with a \`resumeAt\` in the future, the runbook's \`WaitForWriteBudget\` step sleeps until the first writes leave the hour, and the next iterations write on. At N = 10,000 that is 40 hours of writing: more than 100 loop iterations, so the rotation spans several executions (each ends Success with \`continues\`; both keys stay active meanwhile). No invocation of ours waits inside a Lambda for longer than a step may run.`,
-    `- The preflight reads every repository and its public key before any key exists: 2N requests. From about N = 2,500 that is more than a personal token's 5,000 requests an hour (GitHub's primary rate limit), so GitHub answers 403 with \`x-ratelimit-remaining: 0\`; ours then sends nothing more, keeps what it checked, answers \`next: again\` with \`resumeAt\` = GitHub's \`x-ratelimit-reset\`, and the runbook's \`WaitForWriteBudget\` step sleeps until then (the *waits … the rate limit* count${rateLimited.length > 0 ? `: ${rateLimited.map((r) => `${r.rateLimitWaits} at N = ${int(r.repos)}, ${fixed((r.rateLimitWaitSeconds ?? 0) / 3600, 1)} h in all`).join("; ")}` : ""}). The writes that follow stay under it: six requests a repository at most 250 repositories an hour.`,
+    `- Before any key exists, the preflight reads every repository and its public key (2N requests), then the shadowing check lists each repository's environments (N more here; it starts a repository only while more than ${int(SHADOW_KEEPS)} of the hour's requests are left, keeping them for the rotation). From about N = 1,500 that is more than a personal token's 5,000 requests an hour (GitHub's primary rate limit): when GitHub answers 403 with \`x-ratelimit-remaining: 0\` (the preflight), or the shadowing check finds ${int(SHADOW_KEEPS)} left, ours sends nothing more, keeps what it checked, answers \`next: again\` with \`resumeAt\` = GitHub's \`x-ratelimit-reset\`, and the runbook's \`WaitForWriteBudget\` step sleeps until then (the *waits … the rate limit* count${rateLimited.length > 0 ? `: ${rateLimited.map((r) => `${r.rateLimitWaits} at N = ${int(r.repos)}, ${fixed((r.rateLimitWaitSeconds ?? 0) / 3600, 1)} h in all`).join("; ")}` : ""}). The writes that follow stay under it: six requests a repository at most 250 repositories an hour.`,
     "- State: the key material is in the Secrets Manager secret, written a bounded number of times per rotation whatever N (the *secret versions written* column); the per-repository progress is the S3 object beside repos.json, written with `If-Match` as the rotation goes.",
     `- Rules used for the bounds: GitHub's rules = ${describeRules(GITHUB_RULES)}; enforced only = ${describeRules(ENFORCED_RULES)}.`,
     "",
@@ -323,11 +323,31 @@ function sizesNote(input: ReportInput): string[] {
 const HOURLY_BOUND_FROM = 500;
 /** A personal access token's requests an hour (GitHub's primary rate limit), which the preflight's reads meet. */
 const PRIMARY_LIMIT_PER_HOUR = 5_000;
+/** The shadowing check starts no repository while this many of the hour's requests or fewer are left. */
+const SHADOW_KEEPS = 500;
+
+/**
+ * Whole hours the reads before the key is created must span at best: the preflight's 2N + 1 at 5,000 an hour,
+ * then the shadowing check's N (one a repository without environments), started only while more than 500 are left.
+ */
+function hoursBeforeKey(repos: number): number {
+  let hour = 0;
+  let used = 0;
+  for (let i = 0; i < 2 * repos + 1; i++) {
+    if (used >= PRIMARY_LIMIT_PER_HOUR) [hour, used] = [hour + 1, 0];
+    used++;
+  }
+  for (let i = 0; i < repos; i++) {
+    if (used >= PRIMARY_LIMIT_PER_HOUR - SHADOW_KEEPS) [hour, used] = [hour + 1, 0];
+    used++;
+  }
+  return hour;
+}
 /** GitHub's 500 writes an hour allow one repository (two writes) every 14.4 s on average. */
 const HOURLY_SECONDS_PER_REPO = 3_600 / 250;
 
 /**
- * Why ours took longer than 1.3× the bound at a large N: the bound counts writes only; the preflight's reads meet
+ * Why ours took longer than 1.3× the bound at a large N: the bound counts writes only; the checks' reads meet
  * the primary rate limit first; and the time invocations spent working, per repository, against what GitHub's
  * hourly limit allows (beyond it, the bench's real work shown ×scale set the pace, not GitHub).
  */
@@ -337,13 +357,13 @@ function largeRatioExplained(r: ScenarioResult): string {
   const budgetWait = r.budgetWaitSeconds ?? 0;
   const working = Math.max(0, writing - budgetWait);
   const perRepo = working / r.repos;
-  // The preflight's 2N reads (plus GET /user) at 5,000 an hour: the last of them waits for this many resets.
-  const preflightHours = Math.ceil((2 * r.repos + 1) / PRIMARY_LIMIT_PER_HOUR) - 1;
+  // The reads before the key (preflight, then the shadowing check): the last of them waits for this many resets.
+  const preflightHours = hoursBeforeKey(r.repos);
   const ideal = (r.boundSeconds + preflightHours * 3_600) / r.boundSeconds;
   const load = r.loadAverage
     ? ` at a mean load of ${fixed(r.loadAverage.mean)} (highest ${fixed(r.loadAverage.max)})`
     : "";
-  return `- **Ratio at N = ${int(r.repos)}: ${fixed(ratio(r), 2)}×.** The bound (${hours(r.boundSeconds)}) counts GitHub's write limits only. Before the first write, ours checks every repository: ${int(2 * r.repos)} reads, ${preflightHours > 0 ? `more than a token's ${int(PRIMARY_LIMIT_PER_HOUR)} requests an hour, so the last of them cannot start before ${preflightHours} h, whatever the client (ours waited for GitHub's primary rate limit to reset ${r.rateLimitWaits ?? 0} times, ${hours(r.rateLimitWaitSeconds ?? 0)} in all)` : "within one hour's primary rate limit"}; the first write started after ${hours(r.firstWriteSeconds)}. The writes then took ${hours(writing)}: ${hours(budgetWait)} of the runbook waiting for GitHub's hourly write budget, and ${hours(working)} of invocations working — ${fixed(perRepo, 1)} s per repository, where GitHub's pace needs 2 s (two writes, one a second on average) and its 500 writes an hour allow ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s. That working time is mostly the bench's real work (process start, the requests through the emulator, sealing, progress saves), shown ${r.timeScale}× longer: about ${fixed((perRepo / r.timeScale) * 1000, 0)} ms of real time per repository on this machine${load}. Where it exceeded ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s, that real work, not GitHub's limit, set the pace. On an idle machine or at a lower \`--max-time-scale\`, the ratio tends to ${fixed(ideal, 2)}× (the bound plus the preflight's waits for the rate limit).`;
+  return `- **Ratio at N = ${int(r.repos)}: ${fixed(ratio(r), 2)}×.** The bound (${hours(r.boundSeconds)}) counts GitHub's write limits, after the shadowing check's reads at GitHub's read limits (100 at once, 5,000 an hour; `layoutLowerBoundSeconds`), not the preflight's. Before the first write, ours checks every repository: ${int(3 * r.repos)} reads (the preflight's two a repository, the shadowing check's one), ${preflightHours > 0 ? `more than a token's ${int(PRIMARY_LIMIT_PER_HOUR)} requests an hour, so the last of them cannot start before ${preflightHours} h (ours waited for GitHub's primary rate limit to reset ${r.rateLimitWaits ?? 0} times, ${hours(r.rateLimitWaitSeconds ?? 0)} in all)` : "within one hour's primary rate limit"}; the first write started after ${hours(r.firstWriteSeconds)}. The writes then took ${hours(writing)}: ${hours(budgetWait)} of the runbook waiting for GitHub's hourly write budget, and ${hours(working)} of invocations working — ${fixed(perRepo, 1)} s per repository, where GitHub's pace needs 2 s (two writes, one a second on average) and its 500 writes an hour allow ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s. That working time is mostly the bench's real work (process start, the requests through the emulator, sealing, progress saves), shown ${r.timeScale}× longer: about ${fixed((perRepo / r.timeScale) * 1000, 0)} ms of real time per repository on this machine${load}. Where it exceeded ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s, that real work, not GitHub's limit, set the pace. On an idle machine or at a lower \`--max-time-scale\`, the ratio tends to ${fixed(ideal, 2)}× (the bound plus the checks' waits for the rate limit).`;
 }
 
 function lowerBoundForWrites(writes: number): number {

@@ -5,7 +5,8 @@
  *
  * It also watches what users must never see broken:
  * - R1: every reader of every listed target (repository, environment, organization; Actions, Dependabot,
- *   Codespaces; the key ID as a secret or a variable) reads a key ID that is Active in IAM — checked at every
+ *   Codespaces; the key ID as a secret or a variable; the repositories a Topic / Property entry selects, resolved
+ *   as the run resolves them: selected-repositories.ts) reads a key ID that is Active in IAM — checked at every
  *   secret or variable write (the emulator's write hook, while the function waits for GitHub's answer; only the
  *   readers that write can change) and after every run (every reader). See target-readers.ts.
  * - Secret hygiene: no secret access key IAM issued and not the GitHub token appears in any Lambda output,
@@ -25,7 +26,7 @@ import { afterEach, expect } from "vitest";
 import { S3ProgressStore } from "../../src/aws/progress-store.ts";
 import { SecretsManagerKeyStore } from "../../src/aws/state-store.ts";
 import { progressKey, SETTINGS_ENV } from "../../src/config/settings.ts";
-import { repositoryTarget } from "../../src/domain/target.ts";
+import { repositoryTarget, type Target } from "../../src/domain/target.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import type { RotationState } from "../../src/lifecycle/state.ts";
@@ -46,6 +47,7 @@ import { matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
 import {
   type AppPermissionSet,
   type EmulatorLimits,
+  type GitHubDescription,
   type GitHubEmulator,
   type SecretScope,
   type SecretWrittenEvent,
@@ -72,6 +74,7 @@ import {
   type TemplateRunbook,
   templateRunbooks,
 } from "./runbook-simulator.ts";
+import { targetsWithSelected } from "./selected-repositories.ts";
 import { type ListedTargets, listedTargets, type TargetRead, TargetReaders } from "./target-readers.ts";
 
 /** The four runbooks, by the suffix of their document name (`GHS-AKM-<user>-<suffix>`). */
@@ -86,6 +89,16 @@ export interface StackOptions {
   readonly reposJson?: string | null;
   /** Repositories that exist on the emulated GitHub (default: `repos`). */
   readonly githubRepos?: readonly string[];
+  /**
+   * Which GitHub the emulator is (default `api.github.com`): `ghec` for GHE.com, or a GitHub Enterprise Server
+   * release such as `ghes-3.17`, which serves under `/api/v3` (see GitHubEmulatorOptions.description).
+   */
+  readonly githubDescription?: GitHubDescription;
+  /**
+   * The pGitHubApiUrl stack parameter (default: the emulator's URL), e.g. a host name that a test proxy leads to
+   * the emulator (test/support/named-host.ts).
+   */
+  readonly githubApiUrl?: string;
   /** The pAllowedGitHubOwners stack parameter (default: every owner of `repos` and `githubRepos`). */
   readonly allowedOwners?: readonly string[];
   /**
@@ -214,8 +227,9 @@ export interface Stack {
   /**
    * R1 breaches: at a secret or variable write (from the emulator's hook: the readers that write can change) or
    * after a run (every reader). R1: every reader of every listed target — a repository's or environment's jobs,
-   * each repository that sees an organization target — reads a key ID (secret, or variable with `KeyIdAs`) that
-   * is Active in IAM. Readers of a place the list marks Unmanaged are not covered; dynamic selections neither.
+   * each repository that sees an organization target, each repository a Topic / Property entry selects — reads a
+   * key ID (secret, or variable with `KeyIdAs`) that is Active in IAM. Readers of a place the list marks Unmanaged
+   * are not covered.
    */
   readonly r1Failures: readonly string[];
   /** Every notification the stack's SNS alert topic received so far. */
@@ -241,12 +255,23 @@ export interface Stack {
   /** The user's keys as IAM lists them, oldest first. */
   keys(): Promise<KeyState[]>;
   /**
-   * R1 now, over every reader of every listed target (as after each run; see `r1Failures`); the problems are
-   * returned, not added to `r1Failures`. `when` starts each message.
+   * R1 now, over every reader of every listed target (as after each run; see `r1Failures`; selections resolved
+   * anew first); the problems are returned, not added to `r1Failures`. `when` starts each message.
    */
   checkR1(when?: string): Promise<string[]>;
   /** What every reader of every listed target would read now (key ID, secret key and where from). */
   targetReads(): TargetRead[];
+  /**
+   * The targets R1 covers: the list's, and the repositories its selections found when last resolved (at the
+   * start of the latest run, or by `resolveSelections` / `checkR1`).
+   */
+  targets(): readonly Target[];
+  /**
+   * Resolves the list's Topic / Property selections on the emulated GitHub now, as a run starting now would
+   * (selected-repositories.ts); every run does it at its start. Call it after arranging topics or properties
+   * to have `targetReads` cover what they select before a run.
+   */
+  resolveSelections(): Promise<void>;
   /** An extra write hook, run after the R1 check of each secret write (undefined removes it). */
   onSecretWritten(hook: ((event: SecretWrittenEvent) => void | Promise<void>) | undefined): void;
   /**
@@ -313,6 +338,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
   let clockOffsetMs = 0;
   const github = await startGitHubEmulator({
     now: () => Date.now() + clockOffsetMs,
+    ...(options.githubDescription === undefined ? {} : { description: options.githubDescription }),
     ...(options.githubLimits ? { limits: options.githubLimits } : {}),
   });
   const app =
@@ -376,7 +402,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       ).join(","),
       pSnsEmailAddress: "alerts@example.com",
       // The emulator speaks http on loopback; a real stack's parameter only accepts https.
-      pGitHubApiUrl: github.url,
+      pGitHubApiUrl: options.githubApiUrl ?? github.url,
       ...(options.graceMinutes === undefined ? {} : { pGraceMinutes: String(options.graceMinutes) }),
     };
     const context: StackContext = {
@@ -458,30 +484,37 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     };
 
     // The listed targets R1 covers: the list's (refreshed whenever the fixture or a runbook may have changed it),
-    // or, while there is no list the function can read, the `repos` option's repositories.
+    // or, while there is no list the function can read, the `repos` option's repositories; with the repositories
+    // its selections find, resolved as a run resolves them: anew at the start of each run (a run keeps the set it
+    // began with), and at `resolveSelections` / `checkR1`.
     const defaultTargets: ListedTargets = {
       targets: repos.map((full) => {
         const [owner = "", name = ""] = full.split("/");
         return repositoryTarget({ owner, name });
       }),
       unmanaged: [],
+      selections: [],
     };
     const names = { keyId: keyIdSecretName, secretKey: secretKeySecretName };
-    let readers = new TargetReaders(github, defaultTargets, names);
-    const useList = (text: string | undefined): void => {
-      readers = new TargetReaders(
-        github,
-        (text === undefined ? undefined : listedTargets(text)) ?? defaultTargets,
-        names,
-      );
+    const allowedOwners = parameters.pAllowedGitHubOwners ?? "";
+    let listed = defaultTargets;
+    let readTargets: readonly Target[] = listed.targets;
+    let readers = new TargetReaders(github, listed, names);
+    const resolveSelected = async (): Promise<void> => {
+      readTargets = await targetsWithSelected(github, listed, allowedOwners);
+      readers = new TargetReaders(github, { targets: readTargets, unmanaged: listed.unmanaged }, names);
     };
-    useList(options.reposJson === null ? undefined : (options.reposJson ?? renderRepos(repos)));
+    const useList = async (text: string | undefined): Promise<void> => {
+      listed = (text === undefined ? undefined : listedTargets(text)) ?? defaultTargets;
+      await resolveSelected();
+    };
+    await useList(options.reposJson === null ? undefined : (options.reposJson ?? renderRepos(repos)));
     const refreshList = async (): Promise<void> => {
       try {
         const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: configKey }));
-        useList(await response.Body?.transformToString("utf-8"));
+        await useList(await response.Body?.transformToString("utf-8"));
       } catch (error) {
-        if (error instanceof Error && error.name === "NoSuchKey") useList(undefined);
+        if (error instanceof Error && error.name === "NoSuchKey") await useList(undefined);
         else throw error;
       }
     };
@@ -596,6 +629,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
       async runRunbook(name, runParameters = {}, runOptions = {}) {
         const runbook = runbookDocument(name);
+        await resolveSelected();
         const invocations: LambdaInvocation[] = [];
         let execution: AutomationExecution;
         try {
@@ -648,6 +682,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       },
 
       async invokeFunction(event) {
+        await resolveSelected();
         const invocation = await invoke(event, undefined, undefined);
         everyStdoutStderr.push(invocation.logs);
         capturedTexts.push(JSON.stringify(invocation.result ?? null));
@@ -682,8 +717,13 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       },
 
       keys: listKeys,
-      checkR1: (when = "now") => checkR1(when),
+      async checkR1(when = "now") {
+        await resolveSelected();
+        return checkR1(when);
+      },
       targetReads: () => readers.all(),
+      targets: () => readTargets,
+      resolveSelections: resolveSelected,
       secretValues,
       githubToken: async () => credential,
       onSecretWritten(hook) {
@@ -719,12 +759,12 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
       async writeConfig(text) {
         await putObjectText(endpoint, bucket, configKey, text);
-        useList(text);
+        await useList(text);
       },
 
       async deleteConfig() {
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: configKey }));
-        useList(undefined);
+        await useList(undefined);
       },
 
       async issuedSecretOf(accessKeyId) {

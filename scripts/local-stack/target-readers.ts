@@ -8,6 +8,7 @@
  * check stays cheap at 10,000 repositories) and after every run (every reader).
  */
 import { parseReposConfig } from "../../src/config/repos-config.ts";
+import type { RepositorySelection } from "../../src/domain/selection.ts";
 import {
   type EnvironmentTarget,
   type OrganizationTarget,
@@ -18,10 +19,16 @@ import {
 } from "../../src/domain/target.ts";
 import type { GitHubEmulator, JobContext, SecretScope } from "./github-emulator/index.ts";
 
-/** The targets a list names, and the places it marks Unmanaged (copies kept on another key on purpose). */
+/**
+ * The targets a list names, and the places it marks Unmanaged (copies kept on another key on purpose). `targets`
+ * are the readers' targets: what the list names, plus, once resolved (selected-repositories.ts), the repositories
+ * its `selections` find.
+ */
 export interface ListedTargets {
   readonly targets: readonly Target[];
   readonly unmanaged: readonly Target[];
+  /** The list's Topic / Property entries (not resolved here). */
+  readonly selections: readonly RepositorySelection[];
 }
 
 /** One reader of one target and what it would read now. */
@@ -37,13 +44,13 @@ export interface TargetRead {
 }
 
 /**
- * The targets of a list's text (v1 or v2; selections are not resolved, as they need the function's run), or
- * undefined when the text does not parse (the function then writes nothing).
+ * The targets of a list's text (v1 or v2; its selections unresolved: see selected-repositories.ts), or undefined
+ * when the text does not parse (the function then writes nothing).
  */
 export function listedTargets(text: string): ListedTargets | undefined {
   try {
     const config = parseReposConfig(text, "repos.json");
-    return { targets: config.targets, unmanaged: config.unmanaged };
+    return { targets: config.targets, unmanaged: config.unmanaged, selections: config.selections };
   } catch {
     return undefined;
   }
@@ -60,12 +67,12 @@ export class TargetReaders {
 
   /**
    * @param github the emulated GitHub to read from
-   * @param listed the list's targets
+   * @param listed the targets whose readers to watch: the list's, and the repositories its selections find
    * @param defaultNames the stack's pGitHubSecretName* names, for targets without their own
    */
   constructor(
     private readonly github: GitHubEmulator,
-    private readonly listed: ListedTargets,
+    private readonly listed: Pick<ListedTargets, "targets" | "unmanaged">,
     private readonly defaultNames: SecretNames,
   ) {
     for (const target of listed.targets) {

@@ -174,7 +174,7 @@ function checkApiUrl(value: string | undefined): void {
   if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname))) return;
   throw new SettingsError(
     `The GitHub API URL (${SETTINGS_ENV.githubApiUrl} = ${JSON.stringify(value)}) is not an https:// URL, so the GitHub token would travel unencrypted. Nothing was changed.`,
-    "Update the stack with an https:// URL in pGitHubApiUrl: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.",
+    "Update the stack with an https:// URL in pGitHubApiUrl: https://api.github.com, https://HOST/api/v3 for GitHub Enterprise Server, or https://api.SUBDOMAIN.ghe.com for GHE.com.",
     "user",
   );
 }

@@ -8,10 +8,17 @@ export const PERMISSIONS_DOC = "README, section GitHub token permissions";
  * What the machine user and its token need to write a target's secrets (and, with `KeyIdAs: "variable"`, its
  * Actions variables), for the fixes of GitHub's refusals. From GitHub's REST reference, each endpoint's "Fine-grained
  * access tokens" section and the scopes its description names:
- * - repository secrets: "Secrets" (Actions, environments), "Dependabot secrets", "Codespaces secrets" repository
- *   permissions (write); classic tokens `repo`.
+ * - repository secrets: "Secrets" (Actions), "Dependabot secrets", "Codespaces secrets" repository permissions
+ *   (write); classic tokens `repo`.
  *   https://docs.github.com/en/rest/actions/secrets, https://docs.github.com/en/rest/dependabot/secrets,
  *   https://docs.github.com/en/rest/codespaces/repository-secrets
+ * - environment secrets: "Environments" and "Secrets" (write), environment variables "Environments" and
+ *   "Variables" (write): GitHub lists both for each environment endpoint ("Fine-grained access tokens for Create or
+ *   update an environment secret"; "Permissions required for fine-grained personal access tokens" marks them as
+ *   additional permissions of each other).
+ *   https://docs.github.com/en/rest/actions/secrets#create-or-update-an-environment-secret,
+ *   https://docs.github.com/en/rest/actions/variables#create-an-environment-variable,
+ *   https://docs.github.com/en/rest/authentication/permissions-required-for-fine-grained-personal-access-tokens
  * - organization secrets: "Secrets", "Organization dependabot secrets", "Organization codespaces secrets"
  *   organization permissions (write); classic tokens `admin:org` (and `repo` for private repositories). Creating
  *   organization secrets is an organization owner's:
@@ -62,6 +69,11 @@ function readWrite(permissions: readonly string[]): string {
   return permissions.map((p) => `${p.slice(0, -1)}: Read and write"`).join(" and ");
 }
 
+/** `permission` or `permissions`, as many as named. */
+function permissionWord(permissions: readonly string[]): string {
+  return permissions.length === 1 ? "permission" : "permissions";
+}
+
 /** What writing `target`'s secrets (and variables, for a key ID kept in one) needs. */
 export function accessNeed(target: Target): AccessNeed {
   const variables = target.keyIdAs === "variable";
@@ -78,7 +90,7 @@ export function accessNeed(target: Target): AccessNeed {
       where: `organization ${org}`,
       classicScope: "admin:org",
       needs: (machineUser) =>
-        `${machineUserOf(machineUser)} needs the owner role in organization ${org} (organization secrets are an owner's to write). A fine-grained token needs ${org} as its resource owner and the organization permission ${readWrite(permissions)}${selected}; a classic token needs the "admin:org" scope, and "repo" for private repositories (see ${PERMISSIONS_DOC}).`,
+        `${machineUserOf(machineUser)} needs the owner role in organization ${org} (organization secrets are an owner's to write). A fine-grained token needs ${org} as its resource owner and the organization ${permissionWord(permissions)} ${readWrite(permissions)}${selected}; a classic token needs the "admin:org" scope, and "repo" for private repositories (see ${PERMISSIONS_DOC}).`,
       fineGrained: `choose ${org} as its resource owner, and under Organization permissions set ${permissions.join(" and ")} to "Read and write"`,
       role: (machineUser) =>
         `Make ${machineUser === undefined ? "the machine user" : `the machine user ${machineUser}`} an owner of organization ${org} (organization Settings → People → Change role → Owner)`,
@@ -86,18 +98,22 @@ export function accessNeed(target: Target): AccessNeed {
   }
   const repo = `${target.owner}/${target.name}`;
   const store = target.kind === "environment" ? "actions" : target.store;
-  const permissions = [REPOSITORY_PERMISSIONS[store], ...(variables ? ['"Variables"'] : [])];
+  const permissions = [
+    ...(target.kind === "environment" ? ['"Environments"'] : []),
+    REPOSITORY_PERMISSIONS[store],
+    ...(variables ? ['"Variables"'] : []),
+  ];
   const environment =
     target.kind === "environment" ? ` (and the environment ${target.environment} must exist in it)` : "";
   return {
     what:
       target.kind === "environment"
-        ? `environment secrets`
+        ? `environment secrets${variables ? " and variables" : ""}`
         : `${STORE_NAMES[store]} secrets${variables ? " and variables" : ""}`,
     where: targetLabel(target),
     classicScope: "repo",
     needs: (machineUser) =>
-      `${machineUserOf(machineUser)} needs the admin role on ${repo} (for a repository of a personal account: be its owner)${environment}. A fine-grained token also needs access to ${repo} and the repository permission ${readWrite(permissions)}; a classic token needs the "repo" scope (see ${PERMISSIONS_DOC}).`,
+      `${machineUserOf(machineUser)} needs the admin role on ${repo} (for a repository of a personal account: be its owner)${environment}. A fine-grained token also needs access to ${repo} and the repository ${permissionWord(permissions)} ${readWrite(permissions)}; a classic token needs the "repo" scope (see ${PERMISSIONS_DOC}).`,
     fineGrained: `under Repository access include ${repo}, and under Repository permissions set ${permissions.join(" and ")} to "Read and write"`,
     role: (machineUser) =>
       `Give ${machineUser === undefined ? "the machine user" : `the machine user ${machineUser}`} the admin role on ${repo} (repository Settings → Collaborators and teams, or a team with the admin role)`,

@@ -10,9 +10,11 @@ import {
   installationAccess,
   missingPermissions,
   readOnlyPermissions,
+  withoutCodespaces,
 } from "./app-permissions.ts";
 import { AppTokenCache } from "./app-token-cache.ts";
 import { createGitHubClient, type GitHubClient, type GitHubClientSettings } from "./client.ts";
+import { isEnterpriseServer } from "./enterprise-server.ts";
 import type { GitHubConnection } from "./github-connection.ts";
 import type { InstallationTokenSource } from "./installation-token-auth.ts";
 import {
@@ -120,7 +122,9 @@ export class AppConnection implements GitHubConnection {
   }
 
   async #connect(owner: string): Promise<GitHubClient> {
-    this.#scope ??= this.#options.scope();
+    this.#scope ??= this.#options
+      .scope()
+      .then((listed) => (isEnterpriseServer(this.apiUrl) ? withoutCodespaces(listed) : listed));
     const scope = await this.#scope;
     const needed = installationAccess(scope, owner);
     if (Object.keys(needed.permissions).length === 0) {

@@ -8,7 +8,12 @@
  * - metadata (read): GET /repos/{owner}/{repo}, GET /orgs/{org}/repos
  * - secrets: repository Actions secrets, and GET /repos/{owner}/{repo}/actions/organization-secrets (read)
  * - actions_variables: repository Actions variables
- * - environments: environment secrets and environment variables
+ * - environment secrets take both environments and secrets, environment variables both environments and
+ *   actions_variables, at the same level (read to list them and read the public key, write to write): the page
+ *   lists each environment endpoint under both permissions, marked "additional permissions", and so does each
+ *   endpoint's "Fine-grained access tokens" section, e.g.
+ *   https://docs.github.com/en/rest/actions/secrets#create-or-update-an-environment-secret and
+ *   https://docs.github.com/en/rest/actions/variables#create-an-environment-variable
  * - actions (read): GET /repos/{owner}/{repo}/environments and …/environments/{environment_name}
  * - contents (read): GET /repos/{owner}/{repo}/contents/{path} (workflow files)
  * - dependabot_secrets: repository Dependabot secrets
@@ -53,7 +58,11 @@ export interface InstallationAccess {
  */
 export const MAX_TOKEN_REPOSITORIES = 500;
 
-/** How GitHub's App settings page names each permission, for instructions ("Repository permissions → Secrets"). */
+/**
+ * How GitHub names each permission, for instructions ("Repository permissions → Secrets"): the titles of
+ * https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps (the organization's
+ * Dependabot and Codespaces secrets are "Organization dependabot secrets" and "Organization codespaces secrets").
+ */
 export const PERMISSION_LABELS: Readonly<Record<string, string>> = {
   metadata: "Repository permissions → Metadata",
   secrets: "Repository permissions → Secrets",
@@ -65,8 +74,8 @@ export const PERMISSION_LABELS: Readonly<Record<string, string>> = {
   codespaces_secrets: "Repository permissions → Codespaces secrets",
   organization_secrets: "Organization permissions → Secrets",
   organization_actions_variables: "Organization permissions → Variables",
-  organization_dependabot_secrets: "Organization permissions → Dependabot secrets",
-  organization_codespaces_secrets: "Organization permissions → Codespaces secrets",
+  organization_dependabot_secrets: "Organization permissions → Organization dependabot secrets",
+  organization_codespaces_secrets: "Organization permissions → Organization codespaces secrets",
   organization_custom_properties: "Organization permissions → Custom properties",
 };
 
@@ -88,6 +97,7 @@ const STORE_PERMISSION: Readonly<Record<SecretStore, { repository: string; organ
  * Dependabot and Codespaces, the repository's own secrets over the organization's.
  */
 const SHADOW_READS: Readonly<Record<SecretStore, AppPermissions>> = {
+  // Listing an environment's secrets takes environments and secrets (read); the targets that read them hold secrets.
   actions: { actions: "read", environments: "read", contents: "read" },
   dependabot: {},
   codespaces: {},
@@ -105,8 +115,15 @@ export function targetPermissions(target: Target): AppPermissions {
         ...SHADOW_READS[target.store],
       };
     case "environment":
-      // Environment secrets and variables are both under "Environments"; the environment itself under "Actions".
-      return { metadata: "read", environments: "write", actions: "read" };
+      // An environment's secrets take environments and secrets, its variables environments and actions_variables
+      // (see the module comment); preflight reads the environment itself, which takes actions.
+      return {
+        metadata: "read",
+        environments: "write",
+        secrets: "write",
+        ...(variable ? { actions_variables: "write" } : {}),
+        actions: "read",
+      };
     case "organization": {
       const repositoryLevel = STORE_PERMISSION[target.store].repository;
       return {
@@ -135,7 +152,9 @@ function selectionPermissions(selection: RepositorySelection): AppPermissions {
 
 /** An unmanaged target is only read (to tell it from a shadowing copy). */
 function unmanagedPermissions(target: Target): AppPermissions {
-  if (target.kind === "environment") return { metadata: "read", environments: "read", actions: "read" };
+  if (target.kind === "environment") {
+    return { metadata: "read", environments: "read", secrets: "read", actions: "read" };
+  }
   if (target.kind === "organization") return { metadata: "read" };
   const permission = STORE_PERMISSION[target.store].repository;
   return { metadata: "read", [permission]: target.store === "codespaces" ? "write" : "read" };
@@ -161,6 +180,22 @@ export function mergePermissions(a: AppPermissions, b: AppPermissions): AppPermi
     merged[name] = merged[name] === "write" || level === "write" ? "write" : "read";
   }
   return merged;
+}
+
+/**
+ * `scope` without its Codespaces entries, for GitHub Enterprise Server: it has no Codespaces (so no App can hold
+ * a Codespaces permission there), and preflight refuses those entries by name (secrets-target, enterprise-server).
+ * Asking the installation for them would only fail the owner's other targets with a fix that cannot be followed.
+ */
+export function withoutCodespaces(scope: AccessScope): AccessScope {
+  const notCodespaces = (entry: Target | RepositorySelection) =>
+    !("store" in entry) || entry.store !== "codespaces";
+  return {
+    ...scope,
+    targets: scope.targets.filter(notCodespaces),
+    selections: scope.selections.filter(notCodespaces),
+    ...(scope.unmanaged === undefined ? {} : { unmanaged: scope.unmanaged.filter(notCodespaces) }),
+  };
 }
 
 /**

@@ -221,7 +221,7 @@ function unexpectedAnswer(call: GitHubCall, problem: string): GitHubAccessError 
     `GitHub answered ${call.action} of ${call.repo} with an unexpected body (${problem}).`,
     {
       ...(call.repo === undefined ? {} : { repo: call.repo }),
-      fix: "Check the GitHub API URL (https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server), then run the runbook again.",
+      fix: "Check the GitHub API URL (https://api.github.com, https://HOST/api/v3 for GitHub Enterprise Server, or https://api.SUBDOMAIN.ghe.com for GHE.com), then run the runbook again.",
     },
   );
 }

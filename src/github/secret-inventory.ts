@@ -50,7 +50,7 @@ export class GitHubSecretInventory implements SecretInventory {
   async environments(repo: RepoRef): Promise<readonly string[]> {
     const client = await this.#clientFor(repo.owner);
     const items = await this.#list(
-      this.#call("GET environments", repo, readNeed(repoLabel(repo), "Actions", "its environments")),
+      this.#call("GET environments", repo, readNeed(repoLabel(repo), ["Actions"], "its environments")),
       () =>
         composePaginateRest.iterator(client, "GET /repos/{owner}/{repo}/environments", {
           owner: repo.owner,
@@ -92,10 +92,14 @@ export class GitHubSecretInventory implements SecretInventory {
       kind === "variable"
         ? "Variables"
         : SECRET_PERMISSIONS[scope.kind === "environment" ? "actions" : scope.store];
+    // An environment's secrets and variables take "Environments" too (each endpoint's "Fine-grained access tokens"):
+    // https://docs.github.com/en/rest/actions/secrets#list-environment-secrets
+    // https://docs.github.com/en/rest/actions/variables#list-environment-variables
+    const permissions = scope.kind === "environment" ? ["Environments", permission] : [permission];
     const call = this.#call(
       `GET ${describeScope(scope)} ${kind}s`,
       repo,
-      repo === undefined ? undefined : readNeed(repoLabel(repo), permission, `the names of its ${kind}s`),
+      repo === undefined ? undefined : readNeed(repoLabel(repo), permissions, `the names of its ${kind}s`),
     );
     return namesOf(await this.#list(call, () => composePaginateRest.iterator(client, route, params)));
   }
@@ -267,16 +271,18 @@ const SECRET_PERMISSIONS = {
  * What reading `what` of `repo` needs, for the fixes of GitHub's refusals: the check reads more than the rotation
  * writes (the environments' list needs "Actions"). https://docs.github.com/en/rest/deployments/environments#list-environments
  */
-function readNeed(repo: string, permission: string, what: string): AccessNeed {
+function readNeed(repo: string, permissions: readonly string[], what: string): AccessNeed {
   const machineUser = (login: string | undefined) =>
     login === undefined ? "the machine user" : `the machine user ${login}`;
+  const named = permissions.map((permission) => `"${permission}"`).join(" and ");
+  const word = permissions.length === 1 ? "permission" : "permissions";
   return {
     what,
     where: repo,
     classicScope: "repo",
     needs: (login) =>
-      `The check for copies of the key's secrets that would hide it reads ${what} of ${repo}: ${machineUser(login)} needs access to it, a fine-grained token the repository permission "${permission}" (Read-only at least), a classic token the "repo" scope (see ${PERMISSIONS_DOC}, and README, section Shadowing).`,
-    fineGrained: `under Repository access include ${repo}, and under Repository permissions set "${permission}" to "Read-only" at least`,
+      `The check for copies of the key's secrets that would hide it reads ${what} of ${repo}: ${machineUser(login)} needs access to it, a fine-grained token the repository ${word} ${named} (Read-only at least), a classic token the "repo" scope (see ${PERMISSIONS_DOC}, and README, section Shadowing).`,
+    fineGrained: `under Repository access include ${repo}, and under Repository permissions set ${named} to "Read-only" at least`,
     role: (login) => `Give ${machineUser(login)} access to ${repo}`,
   };
 }

@@ -209,7 +209,7 @@ const TRANSIENT_FIX =
 const PRIMARY_LIMIT_FIX =
   "Nothing to change: the rotation keeps what it did, the runbook waits until that time and continues. A personal access token may make 5,000 requests an hour (a GitHub App's installation at least as many), shared by every tool that uses it: if it runs out often, give this stack a token or an App of its own.";
 
-export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, or to https://HOST/api/v3 for GitHub Enterprise Server.`;
+export const API_URL_FIX = `Set the GitHub API URL (${SETTINGS_ENV.githubApiUrl}) to https://api.github.com, to https://HOST/api/v3 for GitHub Enterprise Server, or to https://api.SUBDOMAIN.ghe.com for GHE.com.`;
 
 function rejectedTokenFix(tokenSecretName: string): string {
   return `The GitHub token was rejected (expired or revoked). Create a new token and store it in the secret ${tokenSecretName} (Secrets Manager). ${tokenNeeds(undefined, undefined)}`;

@@ -1,13 +1,15 @@
 /**
  * The stack fixture's R1 check covers every kind of target: it fails when a reader of a listed environment,
- * organization or KeyIdAs-variable target would read a key that is not Active — when asked, and at a write the
- * function makes during a run (the emulator's write hook). Without these, a check that can never fail would pass.
+ * organization or KeyIdAs-variable target, or of a repository a Topic / Property entry selects, would read a key
+ * that is not Active — when asked, and at a write the function makes during a run (the emulator's write hook).
+ * Without these, a check that can never fail would pass.
  */
 import { randomUUID } from "node:crypto";
 import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
 import { createStack, type Stack } from "../../scripts/local-stack/stack-fixture.ts";
+import { targetLabel } from "../../src/domain/target.ts";
 
 const endpoint = inject("motoEndpoint");
 
@@ -21,12 +23,16 @@ describe("the stack fixture's R1 check across scopes", () => {
   });
 
   /** A stack listing `entries` of a fresh organization with repositories `app` (environment `production`), `web`. */
-  async function stackWith(entries: (org: string) => readonly Record<string, unknown>[]) {
+  async function stackWith(
+    entries: (org: string) => readonly Record<string, unknown>[],
+    more: readonly string[] = [],
+  ) {
     const org = `org-${randomUUID().slice(0, 8)}`;
     const stack = await createStack(endpoint, {
-      repos: [`${org}/app`, `${org}/web`],
+      repos: [`${org}/app`, `${org}/web`, ...more.map((name) => `${org}/${name}`)],
       reposJson: JSON.stringify({ Version: 2, Repos: entries(org) }),
       existingKeys: 1,
+      tokenRepos: "all",
     });
     stacks.push(stack);
     stack.github.addOrg(org);
@@ -130,6 +136,65 @@ describe("the stack fixture's R1 check across scopes", () => {
     // Assess
     expect(stack.r1Failures[0]).toContain(
       `at the write of AWS_SECRET_ACCESS_KEY to ${org}/app: ${org}/app (environment production) reads key ${key}`,
+    );
+  });
+
+  it("fails for each repository a topic selects that is left on a deactivated key, and for no other", async () => {
+    // Prepare: app has the topic (in another case), web has not, old has it but is archived (the run skips it).
+    const { stack, org, key } = await stackWith(
+      (owner) => [{ Owner: owner, Topic: "deploys-to-aws" }],
+      ["old"],
+    );
+    stack.github.setTopics(org, "app", ["Deploys-To-AWS"]);
+    stack.github.setTopics(org, "old", ["deploys-to-aws"]);
+    stack.github.archiveRepo(org, "old");
+    for (const repo of ["app", "web", "old"]) stack.github.setSecret(org, repo, KEY_ID, key);
+    await deactivate(stack, key);
+
+    // Act
+    const problems = await stack.checkR1("now");
+
+    // Assess
+    expect(problems).toEqual([
+      `now: ${org}/app reads key ${key} (from ${org}/app (actions)), which is Inactive in IAM`,
+    ]);
+    expect(stack.targets().map(targetLabel)).toEqual([`${org}/app`]);
+  });
+
+  it("fails for a repository a custom property selects by one of a multi-select's values, in the entry's store", async () => {
+    // Prepare
+    const { stack, org, key } = await stackWith((owner) => [
+      { Owner: owner, Property: "deploy-target", Value: "aws", Secrets: "dependabot" },
+    ]);
+    stack.github.setCustomProperties(org, "web", { "deploy-target": ["gcp", "aws"] });
+    stack.github.setCustomProperties(org, "app", { "deploy-target": "AWS" });
+    for (const repo of ["app", "web"]) {
+      stack.github.setSecretAt({ kind: "repository", owner: org, repo, store: "dependabot" }, KEY_ID, key);
+    }
+    await deactivate(stack, key);
+
+    // Act
+    const problems = await stack.checkR1("now");
+
+    // Assess
+    expect(problems).toEqual([
+      `now: ${org}/web (Dependabot) reads key ${key} (from ${org}/web (dependabot)), which is Inactive in IAM`,
+    ]);
+  });
+
+  it("records, at the function's write to a repository its selection found, that its jobs read a deactivated key", async () => {
+    // Prepare: the topic is given after the stack exists; the run resolves the selection at its start.
+    const { stack, org, key } = await stackWith((owner) => [{ Owner: owner, Topic: "deploys-to-aws" }]);
+    stack.github.setTopics(org, "web", ["deploys-to-aws"]);
+    stack.github.setSecret(org, "web", KEY_ID, key);
+    await deactivate(stack, key);
+
+    // Act
+    await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(stack.r1Failures[0]).toContain(
+      `at the write of AWS_SECRET_ACCESS_KEY to ${org}/web: ${org}/web reads key ${key}`,
     );
   });
 });

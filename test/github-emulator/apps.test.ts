@@ -31,7 +31,12 @@ describe("GitHub Apps in the emulator", () => {
     github.addRepo("someone", "tools");
     app = github.apps.addApp({
       slug: "key-rotator",
-      permissions: { secrets: "write", metadata: "read", environments: "write" },
+      permissions: {
+        secrets: "write",
+        metadata: "read",
+        environments: "write",
+        actions_variables: "write",
+      },
     });
   });
 
@@ -299,7 +304,11 @@ describe("GitHub Apps in the emulator", () => {
   });
 
   it.each([
-    ["an environment's public key", "/environments/production/secrets/public-key", "environments=read"],
+    [
+      "an environment's public key",
+      "/environments/production/secrets/public-key",
+      "secrets=read,environments=read",
+    ],
     ["the repository's Dependabot public key", "/dependabot/secrets/public-key", "dependabot_secrets=read"],
     ["the repository's Actions variables", "/actions/variables", "actions_variables=read"],
     ["the repository's environments", "/environments", "actions=read"],
@@ -353,23 +362,67 @@ describe("GitHub Apps in the emulator", () => {
     expect(other.status).toBe(404);
   });
 
-  it("lets an installation token with the permission read what it was granted", async () => {
-    // Prepare
-    github.addEnvironment(OWNER, REPO, "production");
-    const installation = github.apps.install(app.id, OWNER);
-    const minted = await client(github, undefined).request(
-      "POST",
-      `/app/installations/${installation}/access_tokens`,
-      { permissions: { environments: "read" } },
-      { authorization: `Bearer ${appJwt()}` },
-    );
+  it.each([
+    [
+      "an environment's secrets",
+      "secrets/public-key",
+      { environments: "read" },
+      "secrets=read,environments=read",
+    ],
+    ["an environment's secrets", "secrets/public-key", { secrets: "read" }, "secrets=read,environments=read"],
+    [
+      "an environment's variables",
+      "variables",
+      { environments: "read" },
+      "actions_variables=read,environments=read",
+    ],
+  ])(
+    "refuses %s to an installation token without both permissions GitHub lists for them (%s, granted %j)",
+    async (_what, path, permissions, accepted) => {
+      // Prepare
+      github.addEnvironment(OWNER, REPO, "production");
+      const installation = github.apps.install(app.id, OWNER);
+      const minted = await client(github, undefined).request(
+        "POST",
+        `/app/installations/${installation}/access_tokens`,
+        { permissions },
+        { authorization: `Bearer ${appJwt()}` },
+      );
 
-    // Act
-    const response = await client(github, String((await json(minted)).token)).get(
-      `/repos/${OWNER}/${REPO}/environments/production/secrets/public-key`,
-    );
+      // Act
+      const response = await client(github, String((await json(minted)).token)).get(
+        `/repos/${OWNER}/${REPO}/environments/production/${path}`,
+      );
 
-    // Assess
-    expect(response.status).toBe(200);
-  });
+      // Assess
+      expect(response.status).toBe(403);
+      expect(response.headers.get("x-accepted-github-permissions")).toBe(accepted);
+    },
+  );
+
+  it.each([
+    ["secrets/public-key", { environments: "read", secrets: "read" }],
+    ["variables", { environments: "read", actions_variables: "read" }],
+  ])(
+    "lets an installation token with both permissions read an environment's %s",
+    async (path, permissions) => {
+      // Prepare
+      github.addEnvironment(OWNER, REPO, "production");
+      const installation = github.apps.install(app.id, OWNER);
+      const minted = await client(github, undefined).request(
+        "POST",
+        `/app/installations/${installation}/access_tokens`,
+        { permissions },
+        { authorization: `Bearer ${appJwt()}` },
+      );
+
+      // Act
+      const response = await client(github, String((await json(minted)).token)).get(
+        `/repos/${OWNER}/${REPO}/environments/production/${path}`,
+      );
+
+      // Assess
+      expect(response.status).toBe(200);
+    },
+  );
 });

@@ -100,6 +100,40 @@ describe("environments, their secrets and their variables", () => {
     ]);
   });
 
+  it("refuses an environment secret to a fine-grained token whose Environments permission is read-only, naming both permissions", async () => {
+    // Prepare
+    github.addToken("ghp_environmentsReadOnly000000000000000", {
+      login: "rotator-bot",
+      repos: "all",
+      permission: "write",
+      environments: "read",
+    });
+    const limited = new Octokit({ auth: "ghp_environmentsReadOnly000000000000000", baseUrl: github.url });
+    const route = { owner: OWNER, repo: REPO, environment_name: "production" };
+    const key = await limited.request(
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key",
+      route,
+    );
+
+    // Act
+    const put = limited.request(
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}",
+      {
+        ...route,
+        secret_name: "AWS_ACCESS_KEY_ID",
+        encrypted_value: seal("AKIAENV1", key.data.key),
+        key_id: key.data.key_id,
+      },
+    );
+
+    // Assess
+    await expect(put).rejects.toMatchObject({
+      status: 403,
+      response: { headers: { "x-accepted-github-permissions": "secrets=write,environments=write" } },
+    });
+    expect(github.secretValueAt(PROD, "AWS_ACCESS_KEY_ID")).toBeUndefined();
+  });
+
   it("refuses a value sealed with the repository's key instead of the environment's, as a violation", async () => {
     // Prepare
     const repoKey = github.publicKey(OWNER, REPO);

@@ -99,6 +99,58 @@ describe("GitHub Enterprise Server and GitHub Enterprise Cloud", () => {
   });
 });
 
+describe("REST API versions", () => {
+  let github: GitHubEmulator;
+
+  afterEach(async () => {
+    await github.close();
+  });
+
+  it("answers GHES requests for 2022-11-28, logging the version asked for, and refuses 2026-03-10 with 400 as a violation", async () => {
+    // Prepare
+    github = await start("ghes-3.19");
+    const octokit = new Octokit({ auth: WRITE_TOKEN, baseUrl: github.url });
+    const route = { owner: OWNER, repo: REPO };
+
+    // Act
+    const supported = await octokit.request("GET /repos/{owner}/{repo}", {
+      ...route,
+      headers: { "x-github-api-version": "2022-11-28" },
+    });
+    const unsupported = octokit.request("GET /repos/{owner}/{repo}", {
+      ...route,
+      headers: { "x-github-api-version": "2026-03-10" },
+    });
+
+    // Assess
+    expect(supported.headers["x-github-api-version-selected"]).toBe("2022-11-28");
+    await expect(unsupported).rejects.toMatchObject({ status: 400 });
+    expect(github.requests.map((request) => request.apiVersion)).toEqual(["2022-11-28", "2026-03-10"]);
+    expect(github.violations).toEqual([
+      `GET /repos/${OWNER}/${REPO} (repos/get): X-GitHub-Api-Version 2026-03-10 is not one ghes-3.19 supports (2022-11-28)`,
+    ]);
+  });
+
+  it("answers GHE.com requests for 2026-03-10, and those naming no version with the default 2022-11-28", async () => {
+    // Prepare
+    github = await start("ghec");
+    const octokit = new Octokit({ auth: WRITE_TOKEN, baseUrl: github.url });
+    const route = { owner: OWNER, repo: REPO };
+
+    // Act
+    const latest = await octokit.request("GET /repos/{owner}/{repo}", {
+      ...route,
+      headers: { "x-github-api-version": "2026-03-10" },
+    });
+    const unnamed = await octokit.request("GET /repos/{owner}/{repo}", route);
+
+    // Assess
+    expect(latest.headers["x-github-api-version-selected"]).toBe("2026-03-10");
+    expect(unnamed.headers["x-github-api-version-selected"]).toBe("2022-11-28");
+    expect(github.violations).toEqual([]);
+  });
+});
+
 describe("choosing a description", () => {
   it("fails with the package's folder named when @octokit/openapi has no such description", async () => {
     await expect(startGitHubEmulator({ description: "ghes-1.0" })).rejects.toThrow(

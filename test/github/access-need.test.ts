@@ -55,6 +55,16 @@ describe("what writing each kind of target needs", () => {
       '"repo"',
     ],
     [
+      { kind: "environment", owner: "acme", name: "app", environment: "prod" },
+      'the repository permissions "Environments: Read and write" and "Secrets: Read and write"',
+      '"repo"',
+    ],
+    [
+      { kind: "environment", owner: "acme", name: "app", environment: "prod", keyIdAs: "variable" },
+      '"Environments: Read and write" and "Secrets: Read and write" and "Variables: Read and write"',
+      '"repo"',
+    ],
+    [
       { kind: "organization", owner: "acme", store: "actions", visibility: "all", selectedRepositories: [] },
       'the organization permission "Secrets: Read and write"',
       '"admin:org"',

@@ -171,6 +171,27 @@ describe("a connection as a GitHub App", () => {
     expect(notes.join("\n")).not.toMatch(/ghs_/);
   });
 
+  it("asks a GitHub Enterprise Server installation for no Codespaces permission, which GHES has not, so the owner's other targets go on", async () => {
+    // Prepare
+    github.apps.install(app.id, "acme");
+    const scope: AccessScope = {
+      targets: [
+        repositoryTarget({ owner: "acme", name: "api" }),
+        { kind: "repository", owner: "acme", name: "web", store: "codespaces" },
+      ],
+      selections: [],
+    };
+
+    // Act
+    const status = await getRepo(appConnection(scope), "acme", "api");
+
+    // Assess
+    expect(status).toBe(200);
+    expect(github.apps.minted.map((token) => token.permissions)).toEqual([
+      { metadata: "read", secrets: "write", actions: "read", environments: "read", contents: "read" },
+    ]);
+  });
+
   it("mints a new token before the hour is up on the run's clock, so no request meets an expired one", async () => {
     // Prepare
     github.apps.install(app.id, "acme");

@@ -236,6 +236,32 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
     });
   });
 
+  it("names both Environments and Secrets when a fine-grained token may not list an environment's secrets", async () => {
+    // Prepare
+    const repo = newRepo();
+    github.addEnvironment(ORG, repo, "production");
+    github.addFault({
+      route: "/repos/{owner}/{repo}/environments/{environment_name}/secrets",
+      owner: ORG,
+      repo,
+      status: 403,
+      message: "Resource not accessible by personal access token",
+      headers: { "x-accepted-github-permissions": "secrets=read,environments=read" },
+    });
+
+    // Act
+    const reading = inventory().names(
+      { kind: "environment", repo: { owner: ORG, name: repo }, environment: "production" },
+      "secret",
+    );
+
+    // Assess
+    await expect(reading).rejects.toMatchObject({
+      name: "GitHubAccessError",
+      fix: expect.stringContaining(`set "Environments" and "Secrets" to "Read-only" at least`),
+    });
+  });
+
   it("still reads a repository's secrets when the token may not read its workflow files, naming why the jobs are unknown", async () => {
     // Prepare
     const repo = newRepo();

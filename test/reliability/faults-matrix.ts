@@ -17,8 +17,8 @@
 import { IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
-import type { SecretScope } from "../../scripts/local-stack/github-emulator/index.ts";
+import { awsClientConfig, type StaticCredentials } from "../../scripts/local-stack/aws-fixtures.ts";
+import type { OrgAccessSpec, SecretScope } from "../../scripts/local-stack/github-emulator/index.ts";
 import {
   createStack,
   type KeyState,
@@ -26,7 +26,6 @@ import {
   renderRepos,
   type Stack,
 } from "../../scripts/local-stack/stack-fixture.ts";
-import { listedTargets } from "../../scripts/local-stack/target-readers.ts";
 import { lockKey, SETTINGS_ENV } from "../../src/config/settings.ts";
 import { type Target, targetKey } from "../../src/domain/target.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
@@ -50,13 +49,28 @@ export const MATRIX_REPOS = ["acme/app-one", "acme/app-two", "acme/app-three"] a
  *   environment's Actions secrets, an organization secret with selected repositories (resolved to IDs), a
  *   repository's Dependabot secrets, the key ID as a variable that exists (PATCH) and as one that does not yet
  *   (POST). Every target but the new variable's holds the adopted key.
+ * - `app`: the first rotation as a GitHub App (APP_LIST): the App's own calls (GET /app, the installation lookup,
+ *   minting installation tokens), dynamic selection's reads (the organization's repositories with their topics,
+ *   its custom property values), the shadowing check's reads (environments, secret names of an environment and of
+ *   each repository that sees an organization secret, the organization's repositories), Codespaces secrets of a
+ *   repository and of the organization. Every installation token expires (GitHub answers 401) right after the
+ *   first secret write of each run, so minting again is a call of the rotation too. Every target holds the
+ *   adopted key.
+ * - `shadowed`: the first rotation of three repositories, one of which deploys from an environment that holds its
+ *   own copy of the key (the issue's reproduction): Rotate refuses before creating a key, after reading the
+ *   workflow files (and a reusable workflow of another repository) to name the jobs that would keep the old key.
+ *   The user then deletes the copy (`afterFirstRun`) and runs Rotate again. The boundaries are the refused run's
+ *   calls; a fault there must never let a key be created or anything written while the copy exists.
  */
-export type StartState = "adopted" | "managed" | "mixed";
+export type StartState = "adopted" | "managed" | "mixed" | "app" | "shadowed";
 
 export const START_STATES: Readonly<Record<StartState, string>> = {
   adopted: "first rotation (1 adopted key)",
   managed: "later rotation (previous key deleted first)",
   mixed: "first rotation of mixed targets (repository, environment, organization, Dependabot, variables)",
+  app: "first rotation as a GitHub App (selection by topic and property, shadowing check, Codespaces, token expiry)",
+  shadowed:
+    "first rotation refused for an environment's copy (workflow files read), run again once it is deleted",
 };
 
 /** The list of the `mixed` start (version 2), over MATRIX_REPOS. */
@@ -71,6 +85,63 @@ export const MIXED_LIST = {
     { Type: "environment", Owner: "acme", Name: "app-two", Environment: "staging", KeyIdAs: "variable" },
   ],
 } as const;
+
+/**
+ * The list of the `app` start (version 2), over MATRIX_REPOS: app-one and app-two have the topic, app-three the
+ * property value (one of a multi-select's), so the selections find one repository each way; the organization's
+ * Codespaces secret is visible to its private repositories (all three), which the shadowing check lists.
+ */
+export const APP_LIST = {
+  Version: 2,
+  Repos: [
+    { Owner: "acme", Topic: "deploys-to-aws" },
+    { Owner: "acme", Property: "deploy-target", Value: "aws", Secrets: "codespaces" },
+    { Type: "environment", Owner: "acme", Name: "app-one", Environment: "production" },
+    { Type: "organization", Owner: "acme", Visibility: "private", Secrets: "codespaces" },
+  ],
+} as const;
+
+/** What the `app` start's App (and its installation on `acme`) was granted: what APP_LIST needs. */
+const APP_PERMISSIONS = {
+  metadata: "read",
+  secrets: "write",
+  actions: "read",
+  environments: "write",
+  contents: "read",
+  codespaces_secrets: "write",
+  organization_codespaces_secrets: "write",
+  organization_custom_properties: "read",
+} as const;
+
+/**
+ * The workflows of the `shadowed` start: app-one's release job deploys from environment production (which holds
+ * its own copy of the key); its checks call a reusable workflow of app-two, which the check reads too.
+ */
+const SHADOWED_WORKFLOWS = {
+  deploy: `name: deploy
+on: push
+jobs:
+  checks:
+    uses: acme/app-two/.github/workflows/checks.yml@main
+  release:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          aws-access-key-id: \${{ secrets.AWS_ACCESS_KEY_ID }}
+          aws-secret-access-key: \${{ secrets.AWS_SECRET_ACCESS_KEY }}
+          aws-region: eu-west-1
+`,
+  checks: `name: checks
+on: workflow_call
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps: [{ run: make lint }]
+`,
+};
+
 /** A fault that needs more reruns than this did not converge. */
 export const MAX_RERUNS = 5;
 
@@ -121,13 +192,16 @@ export class ProxiedStack {
   maxKeys = 0;
   /** Aborted by the proxy when a `kill` fault fires: kills the Lambda process of the current run. */
   kill = new AbortController();
+  /** The `app` start: the installation tokens were expired in this run already. */
+  #tokensExpired = false;
   #keys: KeyState[] | undefined;
   /** Readers that read a key ID at the start: each must read an Active one at every instant. */
   readonly #heldAtStart: ReadonlySet<string>;
 
   private constructor(
     readonly stack: Stack,
-    /** The listed targets, for the rotation state's holdings. */
+    readonly start: StartState,
+    /** The listed targets and those the list's selections find, for the rotation state's holdings. */
     readonly targets: readonly Target[],
     readonly proxy: CallProxy,
     /** The key the repositories hold at the start (its secret is test data). */
@@ -166,13 +240,15 @@ export class ProxiedStack {
       // state is the one checked after the call before, so checking after these is checking at every instant.
       afterCall: async (call, answer) => {
         if (call.label === "iam:CreateAccessKey") remember(issued, answer.body.toString("utf8"));
+        if (self) self.#expireTokensAfterFirstWrite(call);
         if (isRead(call) || (call.service !== "iam" && call.service !== "github")) return;
         await self?.check(`after call #${call.seq} ${call.label}`, call.service === "iam");
       },
       normalize: (text) => names.reduce((out, [from, to]) => out.replaceAll(from, to), text),
     });
     const repos = options.repos ?? MATRIX_REPOS;
-    const reposJson = start === "mixed" ? `${JSON.stringify(MIXED_LIST, null, 2)}\n` : renderRepos(repos);
+    const list = start === "mixed" ? MIXED_LIST : start === "app" ? APP_LIST : undefined;
+    const reposJson = list ? `${JSON.stringify(list, null, 2)}\n` : renderRepos(repos);
     try {
       const stack = await createStack(endpoint, {
         repos,
@@ -180,8 +256,9 @@ export class ProxiedStack {
         ...(options.lambdaTimeoutSeconds === undefined
           ? {}
           : { lambdaTimeoutSeconds: options.lambdaTimeoutSeconds }),
+        ...(start === "app" ? { githubApp: { permissions: APP_PERMISSIONS } } : {}),
         existingKeys: start === "managed" ? 2 : 1,
-        seedReposWithExistingKey: start !== "mixed",
+        seedReposWithExistingKey: list === undefined,
         lambdaEnv: { AWS_ENDPOINT_URL: proxy.url, AKM_GITHUB_API_URL: proxy.githubUrl },
         // Every key the function creates passes through the proxy, so moto's slow state dump is not needed.
         issuedAccessKeys: () => [
@@ -198,15 +275,13 @@ export class ProxiedStack {
         [stack.user.userName, "{user}"],
       ];
       const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
-      const held =
-        start === "adopted"
-          ? stack.existingKeys[0]
-          : start === "mixed"
-            ? mixedStart(stack)
-            : await managedStart(stack, secrets);
+      const held = await arrange(start, stack, secrets);
+      // What the list's selections find now is what the first run will find (the fixture resolves at each run).
+      await stack.resolveSelections();
       self = new ProxiedStack(
         stack,
-        listedTargets(reposJson)?.targets ?? [],
+        start,
+        stack.targets(),
         proxy,
         held?.accessKeyId ?? "",
         held?.secretAccessKey ?? "",
@@ -219,6 +294,45 @@ export class ProxiedStack {
       await proxy.close();
       throw error;
     }
+  }
+
+  /**
+   * The `app` start: right after the first secret or variable write of each run has taken effect, every
+   * installation token minted so far expires, as if its hour had passed; GitHub answers the next request 401 and
+   * the function mints a new token (src/github/installation-token-auth.ts).
+   */
+  #expireTokensAfterFirstWrite(call: ProxiedCall): void {
+    if (this.start !== "app" || this.#tokensExpired || call.service !== "github") return;
+    if (!/^(PUT|POST|PATCH)\b/.test(call.action) || call.label.includes("/access_tokens")) return;
+    this.#tokensExpired = true;
+    this.stack.github.apps.expireTokens();
+  }
+
+  /**
+   * What the user does between the first run and the next: for the `shadowed` start, reads the refusal and deletes
+   * the environment's copy of the key. Nothing for the others. Returns what went wrong before (the first run
+   * created a key or wrote a secret while the copy existed); empty when nothing did.
+   */
+  async afterFirstRun(): Promise<string[]> {
+    if (this.start !== "shadowed") return [];
+    const problems: string[] = [];
+    const keys = (await this.stack.keys()).map((key) => key.accessKeyId);
+    const before = this.stack.existingKeys.map((key) => key.accessKeyId);
+    if (JSON.stringify(keys) !== JSON.stringify(before)) {
+      problems.push(
+        `keys changed while a copy shadowed the key: ${keys.length} keys, ${before.length} before`,
+      );
+    }
+    const writes = this.stack.github.requests.filter((request) => request.method !== "GET");
+    if (writes.length > 0) {
+      problems.push(
+        `GitHub changed while a copy shadowed the key: ${writes.map((w) => `${w.method} ${w.path}`).join(", ")}`,
+      );
+    }
+    for (const name of [keyIdName(this.stack), secretKeyName(this.stack)]) {
+      this.stack.github.deleteSecretAt(SHADOWING_COPY, name);
+    }
+    return problems;
   }
 
   /**
@@ -257,6 +371,7 @@ export class ProxiedStack {
    */
   async rotate(fault?: CallFault): Promise<{ run: RunbookRun; rotateCalls: number }> {
     this.kill = new AbortController();
+    this.#tokensExpired = false;
     this.proxy.reset();
     if (fault) this.proxy.arm(fault);
     else this.proxy.disarm();
@@ -342,6 +457,34 @@ export class ProxiedStack {
   }
 }
 
+/** The stack's key ID name (pGitHubSecretNameKeyId) and secret key name. */
+function keyIdName(stack: Stack): string {
+  return stack.env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
+}
+function secretKeyName(stack: Stack): string {
+  return stack.env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
+}
+
+/** Arranges `start` on a new stack; returns the key the targets hold. */
+async function arrange(
+  start: StartState,
+  stack: Stack,
+  secrets: SecretsManagerClient,
+): Promise<StaticCredentials | undefined> {
+  switch (start) {
+    case "adopted":
+      return stack.existingKeys[0];
+    case "managed":
+      return managedStart(stack, secrets);
+    case "mixed":
+      return mixedStart(stack);
+    case "app":
+      return appStart(stack);
+    case "shadowed":
+      return shadowedStart(stack);
+  }
+}
+
 /**
  * Turns a stack with two pre-existing keys into the state a completed, retired rotation leaves: the repositories
  * and the rotation state hold the second key as current; the first is Inactive and past its grace period.
@@ -402,24 +545,76 @@ function mixedStart(stack: Stack): { accessKeyId: string; secretAccessKey: strin
   const [key] = stack.existingKeys;
   if (!key) throw new Error("faults-matrix: the mixed start needs a key");
   const { github } = stack;
-  const keyIdName = stack.env[SETTINGS_ENV.secretNameKeyId] ?? "AWS_ACCESS_KEY_ID";
-  const secretName = stack.env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
   github.addOrg("acme");
   github.addEnvironment("acme", "app-one", "production");
   github.addEnvironment("acme", "app-two", "staging");
-  const pair = (scope: SecretScope, keyIdAs: "secret" | "variable" = "secret") => {
-    if (keyIdAs === "variable") github.setVariableAt(scope, keyIdName, key.accessKeyId);
-    else github.setSecretAt(scope, keyIdName, key.accessKeyId);
-    github.setSecretAt(scope, secretName, key.secretAccessKey);
-  };
+  const pair = holdPair(stack, key);
   pair({ kind: "repository", owner: "acme", repo: "app-one", store: "actions" });
   pair({ kind: "environment", owner: "acme", repo: "app-one", environment: "production" });
   pair({ kind: "repository", owner: "acme", repo: "app-two", store: "dependabot" });
   pair({ kind: "repository", owner: "acme", repo: "app-three", store: "actions" }, "variable");
   const org: SecretScope = { kind: "organization", org: "acme", store: "actions" };
-  const access = { visibility: "selected", repositories: ["app-two", "app-three"] } as const;
-  github.setSecretAt(org, keyIdName, key.accessKeyId, access);
-  github.setSecretAt(org, secretName, key.secretAccessKey, access);
+  pair(org, "secret", { visibility: "selected", repositories: ["app-two", "app-three"] });
+  return key;
+}
+
+/** Stores `key`'s pair at a scope (the key ID as a secret or an Actions variable; `access`: organizations). */
+function holdPair(stack: Stack, key: StaticCredentials) {
+  const { github } = stack;
+  return (scope: SecretScope, keyIdAs: "secret" | "variable" = "secret", access?: OrgAccessSpec) => {
+    if (keyIdAs === "variable") github.setVariableAt(scope, keyIdName(stack), key.accessKeyId, access);
+    else github.setSecretAt(scope, keyIdName(stack), key.accessKeyId, access);
+    github.setSecretAt(scope, secretKeyName(stack), key.secretAccessKey, access);
+  };
+}
+
+/**
+ * Arranges the `app` start (APP_LIST): `acme` an organization whose repositories app-one and app-two have the
+ * topic (app-two also another), app-three the property value among others and app-one another value; app-one has
+ * environment production (listed), app-two environment staging (not listed, no copy: the shadowing check lists
+ * its secrets). Every target holds the first key. Returns it.
+ */
+function appStart(stack: Stack): StaticCredentials {
+  const [key] = stack.existingKeys;
+  if (!key) throw new Error("faults-matrix: the app start needs a key");
+  const { github } = stack;
+  github.addOrg("acme");
+  github.setTopics("acme", "app-one", ["deploys-to-aws"]);
+  github.setTopics("acme", "app-two", ["node", "deploys-to-aws"]);
+  github.setCustomProperties("acme", "app-one", { "deploy-target": "azure" });
+  github.setCustomProperties("acme", "app-three", { "deploy-target": ["gcp", "aws"] });
+  github.addEnvironment("acme", "app-one", "production");
+  github.addEnvironment("acme", "app-two", "staging");
+  const pair = holdPair(stack, key);
+  for (const repo of ["app-one", "app-two"])
+    pair({ kind: "repository", owner: "acme", repo, store: "actions" });
+  pair({ kind: "environment", owner: "acme", repo: "app-one", environment: "production" });
+  pair({ kind: "repository", owner: "acme", repo: "app-three", store: "codespaces" });
+  pair({ kind: "organization", org: "acme", store: "codespaces" }, "secret", { visibility: "private" });
+  return key;
+}
+
+/** Where the `shadowed` start keeps the copy of the key the list does not manage. */
+const SHADOWING_COPY: SecretScope = {
+  kind: "environment",
+  owner: "acme",
+  repo: "app-one",
+  environment: "production",
+};
+
+/**
+ * Arranges the `shadowed` start: the repositories hold the first key (seeded by the fixture), and app-one's
+ * environment production, which its release job deploys from, holds its own copy of it (SHADOWED_WORKFLOWS).
+ */
+function shadowedStart(stack: Stack): StaticCredentials {
+  const [key] = stack.existingKeys;
+  if (!key) throw new Error("faults-matrix: the shadowed start needs a key");
+  const { github } = stack;
+  github.addOrg("acme");
+  github.addEnvironment("acme", "app-one", "production");
+  github.setWorkflow("acme", "app-one", "deploy.yml", SHADOWED_WORKFLOWS.deploy);
+  github.setWorkflow("acme", "app-two", "checks.yml", SHADOWED_WORKFLOWS.checks);
+  holdPair(stack, key)(SHADOWING_COPY);
   return key;
 }
 
@@ -427,6 +622,8 @@ function mixedStart(stack: Stack): { accessKeyId: string; secretAccessKey: strin
 export interface Reference {
   readonly start: StartState;
   readonly boundaries: readonly Boundary[];
+  /** Rotate runs after the first that the fault-free path needs (the `shadowed` start's run after the fix). */
+  readonly reruns: number;
   readonly end: EndState;
 }
 
@@ -434,17 +631,31 @@ export async function recordReference(endpoint: string, start: StartState): Prom
   const stack = await ProxiedStack.open(endpoint, start);
   try {
     const { run, rotateCalls } = await stack.rotate();
-    if (run.execution.status !== "Success") {
-      throw new Error(`the fault-free rotation failed: ${run.execution.failureMessage ?? "(no message)"}`);
-    }
-    const problems = [...stack.breaches, ...(await stack.hygiene())];
-    if (problems.length > 0)
-      throw new Error(`the fault-free rotation broke invariants: ${problems.join("; ")}`);
     const boundaries = stack.proxy.calls
       .slice(0, rotateCalls)
       .map((call) => ({ seq: call.seq, label: call.label, occurrence: call.occurrence, read: isRead(call) }));
-    const end = await stack.endState(String(run.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? ""));
-    return { start, boundaries, end };
+    const problems = await stack.afterFirstRun();
+    let last = run;
+    let reruns = 0;
+    if (start === "shadowed") {
+      if (!/Rotation refused/.test(run.execution.failureMessage ?? "")) {
+        throw new Error(
+          `the fault-free rotation was not refused for the copy: ${run.execution.failureMessage ?? run.execution.status}`,
+        );
+      }
+      reruns++;
+      last = (await stack.rotate()).run;
+    }
+    if (last.execution.status !== "Success") {
+      throw new Error(`the fault-free rotation failed: ${last.execution.failureMessage ?? "(no message)"}`);
+    }
+    problems.push(...stack.breaches, ...(await stack.hygiene()));
+    if (problems.length > 0)
+      throw new Error(`the fault-free rotation broke invariants: ${problems.join("; ")}`);
+    const end = await stack.endState(
+      String(last.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? ""),
+    );
+    return { start, boundaries, reruns, end };
   } finally {
     await stack.close();
   }
@@ -459,7 +670,10 @@ export interface ScenarioResult {
   /** How the faulted run ended (execution status, and the Rotate step's answer). */
   readonly faultedRun: string;
   readonly converged: boolean;
-  /** Rotate executions after the faulted one until one succeeded. */
+  /**
+   * Rotate executions after the faulted one until one succeeded, beyond those the fault-free path needs
+   * (`Reference.reruns`).
+   */
   readonly reruns: number;
   /** The faulted run left a repository with a key ID and secret that do not belong together. */
   readonly leftMismatchedPair: boolean;
@@ -525,11 +739,14 @@ async function scenario(
     if (effect === "kill" && fired && !killed) problems.push("the Lambda was not killed");
     const faultedRun = `${faulted.run.execution.status}${faulted.run.lastResult ? ` (${faulted.run.lastResult.status})` : killed ? " (killed)" : ""}`;
     const leftMismatchedPair = await pairsMismatched(stack);
+    problems.push(...(await stack.afterFirstRun()));
 
     let reruns = 0;
     let last = faulted.run;
     let leaseLeft = killed;
-    while (!succeeded(last) && reruns < MAX_RERUNS) {
+    // The `shadowed` start's first run is refused, whatever the fault: the user runs Rotate again after the fix.
+    const refusedFirst = reference.reruns > 0;
+    while ((refusedFirst && reruns === 0) || (!succeeded(last) && reruns < MAX_RERUNS)) {
       // A killed run cannot release its lease; a user re-running after it waits for the lease to expire.
       if (leaseLeft) stack.stack.advanceClock(LOCK_TTL_MS + 60_000);
       reruns++;
@@ -561,7 +778,7 @@ async function scenario(
       fired,
       faultedRun,
       converged,
-      reruns,
+      reruns: reruns - reference.reruns,
       leftMismatchedPair,
       maxKeys: stack.maxKeys,
       endMatches,

@@ -10,6 +10,7 @@ import {
   replaceSection,
   START_MARKER,
 } from "../../scripts/lib/reliability-report.ts";
+import { REPO_ROOT } from "../../scripts/local-stack/lambda-runner.ts";
 import { runCli } from "./cli-harness.ts";
 
 const README = `# Tool\n\nIntro.\n\n${START_MARKER}\nold figures\n${END_MARKER}\n\n## Development\n\nText.\n`;
@@ -91,5 +92,17 @@ describe("npm run reliability:report", () => {
 
     // Assess
     expect(twice).toBe(once);
+  });
+
+  it("renders the prose README.md's Reliability section has above its tables, so a report never reverts it", () => {
+    // Prepare
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const prose = (section: string) => section.slice(0, section.indexOf("\n### "));
+
+    // Act
+    const rendered = renderSection([parseSuiteFigures("crash-anywhere", crash)], "2026-01-01");
+
+    // Assess
+    expect(prose(readme.slice(readme.indexOf(START_MARKER)))).toBe(prose(rendered));
   });
 });

@@ -7,6 +7,7 @@ import {
   missingPermissions,
   readOnlyPermissions,
   targetPermissions,
+  withoutCodespaces,
 } from "../../src/github/app-permissions.ts";
 
 function scope(targets: readonly Target[], extra: Partial<AccessScope> = {}): AccessScope {
@@ -44,9 +45,20 @@ describe("the permissions a GitHub App installation token is minted with", () =>
       },
     ],
     [
-      "an environment's secrets",
+      "an environment's secrets (GitHub lists Environments and Secrets for them)",
       { kind: "environment", owner: "acme", name: "api", environment: "production" },
-      { metadata: "read", environments: "write", actions: "read" },
+      { metadata: "read", environments: "write", secrets: "write", actions: "read" },
+    ],
+    [
+      "an environment's secret with the key ID as an environment variable (Environments and Variables)",
+      { kind: "environment", owner: "acme", name: "api", environment: "production", keyIdAs: "variable" },
+      {
+        metadata: "read",
+        environments: "write",
+        secrets: "write",
+        actions_variables: "write",
+        actions: "read",
+      },
     ],
     [
       "a repository's Dependabot secrets",
@@ -278,5 +290,28 @@ describe("the permissions of a DryRun's tokens", () => {
 
     // Assess
     expect(permissions).toEqual({ metadata: "read", secrets: "read", codespaces_secrets: "write" });
+  });
+});
+
+describe("the scope of a GitHub Enterprise Server run", () => {
+  it("leaves out every Codespaces entry (targets, selections, unmanaged) and keeps the rest", () => {
+    // Prepare
+    const environment: Target = { kind: "environment", owner: "acme", name: "api", environment: "prod" };
+    const selection = { owner: "acme", by: { topic: "aws" }, store: "codespaces" } as const;
+
+    // Act
+    const kept = withoutCodespaces(
+      scope([repoTarget("acme", "api"), repoTarget("acme", "api", "codespaces"), environment], {
+        selections: [selection, { ...selection, store: "dependabot" }],
+        unmanaged: [repoTarget("acme", "old", "codespaces")],
+      }),
+    );
+
+    // Assess
+    expect(kept).toEqual({
+      targets: [repoTarget("acme", "api"), environment],
+      selections: [{ ...selection, store: "dependabot" }],
+      unmanaged: [],
+    });
   });
 });

@@ -82,6 +82,31 @@ describe("what the runbook does after the Rotate loop", () => {
     expect(world.lock.lease).toBeUndefined();
   });
 
+  it("says the next rotation continues when the loop ends during its checks, once the last old key's grace period is over", async () => {
+    // Prepare: a finished rotation whose old key waits for Retire; after its grace period, the next rotation's checks
+    // outlast the loop (a deadline already past: one repository a Rotate).
+    const world = fakeWorld(4, 30);
+    world.iam.addKey("Active");
+    await rotateOnce(world);
+    world.clock.advance(31 * 60_000);
+    const past = () => new Date(world.clock.now().getTime() - 1);
+    const checking = await rotateOnce(world, past());
+    await rotateOnce(world, past());
+
+    // Act
+    const after = await result(world);
+
+    // Assess: not "Rotation Succeeded" for a rotation that has not created its key; the lease is given up.
+    expect(checking.next).toBe("again");
+    expect((await world.state.load())?.previous).toBeDefined();
+    expect(after.next).toBe("continues");
+    expect(after.summary).toContain("Rotation continues at the next run: 2 of 4 listed repositories checked");
+    expect(after.summary).not.toContain("Rotation Succeeded");
+    expect(after.repoCounts.remaining).toBe(2);
+    expect(world.iam.keys).toHaveLength(2);
+    expect(world.lock.lease).toBeUndefined();
+  });
+
   it("lets a dry run pass through the wait and Retire at once, changing nothing", async () => {
     const world = fakeWorld(2);
     const old = world.iam.addKey("Active");

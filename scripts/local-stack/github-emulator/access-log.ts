@@ -16,6 +16,8 @@ export interface RequestLogEntry {
   readonly repo: string | undefined;
   /** Login of the authenticated token owner. */
   readonly login: string | undefined;
+  /** The `X-GitHub-Api-Version` the request asked for; undefined when it named none. */
+  readonly apiVersion: string | undefined;
   /** Status sent; undefined when the connection was dropped. */
   readonly status: number | undefined;
   /** Answered (or dropped, or delayed) by a fault rule. */

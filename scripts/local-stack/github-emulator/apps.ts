@@ -355,22 +355,33 @@ export class EmulatedApps implements GitHubAppsEmulation {
 const LEVEL_RANK: Readonly<Record<string, number>> = { read: 1, write: 2, admin: 3 };
 
 /**
- * GitHub's 403 for an installation token without `permission` at `access` (undefined when the token may): for the
- * handlers of every endpoint, which call it for installation grants.
+ * GitHub's 403 for an installation token without `permission` (each of them, when several) at `access` (undefined
+ * when the token may): for the handlers of every endpoint, which call it for installation grants.
  */
 export function installationRefusal(
   grant: TokenGrant,
-  permission: string,
+  permission: string | readonly string[],
   access: AppPermissionLevel,
   docsUrl: string,
 ): HandlerResult | undefined {
   const installation = grant.installation;
   if (installation === undefined) return undefined;
-  const has = LEVEL_RANK[installation.permissions[permission] ?? ""] ?? 0;
-  if (has >= (LEVEL_RANK[access] ?? 0)) return undefined;
+  const needed = typeof permission === "string" ? [permission] : permission;
+  const holds = (name: string) =>
+    (LEVEL_RANK[installation.permissions[name] ?? ""] ?? 0) >= (LEVEL_RANK[access] ?? 0);
+  if (needed.every(holds)) return undefined;
   return errorResponse(403, INTEGRATION_FORBIDDEN, docsUrl, {
-    "x-accepted-github-permissions": `${permission}=${access}`,
+    "x-accepted-github-permissions": acceptedPermissions(needed, access),
   });
+}
+
+/**
+ * `X-Accepted-GitHub-Permissions` for one set of permissions, all needed together. GitHub separates alternative
+ * sets with `;` (https://github.blog/changelog/2023-08-10-x-accepted-github-permissions-header-for-fine-grained-permission-actors);
+ * it does not document how a set lists several, so the emulator joins them with `,`.
+ */
+export function acceptedPermissions(permissions: readonly string[], access: string): string {
+  return permissions.map((permission) => `${permission}=${access}`).join(",");
 }
 
 function appBody(app: AppRecord, context: HandlerContext): Record<string, unknown> {

@@ -10,18 +10,22 @@
  *   archived repository get 403.
  * - repository and environment variables: the same, with the "Variables" permission, except that reading needs
  *   only `read` and any role ("collaborator access", REST docs of each variables endpoint).
+ * - an environment's secrets and variables also take the "Environments" permission at the same level, from a
+ *   fine-grained token and a GitHub App alike: GitHub lists each environment endpoint under both permissions
+ *   ("additional permissions"), e.g. https://docs.github.com/en/rest/actions/secrets#create-or-update-an-environment-secret
+ *   and https://docs.github.com/en/rest/authentication/permissions-required-for-fine-grained-personal-access-tokens
  * - organization secrets and variables: the organization exists (else 404), the fine-grained permission as above,
  *   and the user is an organization owner (else 403, GitHub's message for org secrets).
  * - environments, contents, `GET /orgs/{org}/repos`, custom property values: read access is enough.
  * - a GitHub App's installation token (apps.ts) has no user and no role: instead of the checks above, it needs the
- *   App permission each endpoint names (`Needs.permission`, or `Needs.appPermission` where the App's differs;
+ *   App permissions each endpoint names (`Needs.permission`, plus `environments` for an environment's;
  *   `metadata`, `actions`, `contents`, `organization_custom_properties` for the read-only endpoints), else 403
  *   "Resource not accessible by integration" with `X-Accepted-GitHub-Permissions`; it reaches only its
  *   installation's account. https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps
  * Not modelled: classic tokens' scopes (`repo`, `admin:org`) and GitHub Free's ban on organization secrets in
  * private repositories.
  */
-import { type AppPermissionLevel, installationRefusal } from "./apps.ts";
+import { type AppPermissionLevel, acceptedPermissions, installationRefusal } from "./apps.ts";
 import type { OpenApiOperation } from "./openapi.ts";
 import { type EmulatorResponse, errorResponse } from "./responses.ts";
 import type { SecretScope } from "./scopes.ts";
@@ -121,8 +125,13 @@ export interface Needs {
   readonly permission: string;
   /** Which of the grant's permissions stands for it. */
   readonly kind: "secrets" | "variables";
-  /** The GitHub App permission, where it is not `permission` (environment secrets: `environments`). */
-  readonly appPermission?: string;
+  /** An environment's secrets or variables: the "Environments" permission is needed too, at the same level. */
+  readonly environments?: true;
+}
+
+/** Every permission a request needs, as GitHub names them (`X-Accepted-GitHub-Permissions`). */
+function neededPermissions(needs: Needs): string[] {
+  return needs.environments === true ? [needs.permission, "environments"] : [needs.permission];
 }
 
 /**
@@ -131,7 +140,7 @@ export interface Needs {
  */
 export function withAppPermission(
   context: HandlerContext,
-  permission: string,
+  permission: string | readonly string[],
   access: AppPermissionLevel,
   then: () => HandlerResult,
 ): HandlerResult {
@@ -143,13 +152,14 @@ function fineGrainedAllows(grant: TokenGrant, needs: Needs): boolean {
   const held: TokenPermission =
     needs.kind === "variables" ? (grant.variables ?? grant.permission) : grant.permission;
   // Secrets: only a `write` grant sees them at all (the emulator's long-standing rule); variables: `read` reads.
-  if (needs.kind === "secrets") return held === "write";
-  return needs.access === "read" || held === "write";
+  const allowed = needs.kind === "secrets" ? held === "write" : needs.access === "read" || held === "write";
+  if (!allowed || needs.environments !== true) return allowed;
+  return needs.access === "read" || (grant.environments ?? grant.permission) === "write";
 }
 
 function patForbidden(context: HandlerContext, needs: Needs): HandlerResult {
   return errorResponse(403, PAT_FORBIDDEN, context.operation.docsUrl, {
-    "x-accepted-github-permissions": `${needs.permission}=${needs.access}`,
+    "x-accepted-github-permissions": acceptedPermissions(neededPermissions(needs), needs.access),
   });
 }
 
@@ -163,7 +173,7 @@ export function withRepoAccess(
     if (context.grant.installation !== undefined) {
       const refused = installationRefusal(
         context.grant,
-        needs.appPermission ?? needs.permission,
+        neededPermissions(needs),
         needs.access,
         context.operation.docsUrl,
       );
@@ -197,9 +207,7 @@ export function withOrgAccess(
     if (installation !== undefined) {
       // Another account's installation token does not reach this organization.
       if (installation.account.toLowerCase() !== org.login.toLowerCase()) return notFound(context);
-      return withAppPermission(context, needs.appPermission ?? needs.permission, needs.access, () =>
-        then(org),
-      );
+      return withAppPermission(context, neededPermissions(needs), needs.access, () => then(org));
     }
     if (!fineGrainedAllows(context.grant, needs)) return patForbidden(context, needs);
     if (orgRoleOf(context.grant) !== "owner") {

@@ -71,8 +71,8 @@ function repoSecrets(store: SecretStore): Resolve {
 const environmentSecrets: Resolve = (context, access, then) =>
   withRepoAccess(
     context,
-    // A GitHub App needs "Environments" for environment secrets (app-permissions.ts in src/github).
-    { access, permission: "secrets", kind: "secrets", appPermission: "environments" },
+    // "Secrets" and "Environments" (handler-kit.ts).
+    { access, permission: "secrets", kind: "secrets", environments: true },
     (repo) => {
       const environment = context.state.findEnvironment(repo, param(context, "environment_name"));
       if (environment === undefined) return notFound(context);

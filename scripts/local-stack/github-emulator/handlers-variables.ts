@@ -49,14 +49,19 @@ const repoVariables: Resolve = (context, access, then) =>
   );
 
 const environmentVariables: Resolve = (context, access, then) =>
-  withRepoAccess(context, { access, permission: "environments", kind: "variables" }, (repo) => {
-    const environment = context.state.findEnvironment(repo, param(context, "environment_name"));
-    if (environment === undefined) return notFound(context);
-    return then({
-      scope: { kind: "environment", owner: repo.owner, repo: repo.name, environment: environment.name },
-      book: environment.variables,
-    });
-  });
+  // "Variables" and "Environments" (handler-kit.ts).
+  withRepoAccess(
+    context,
+    { access, permission: "actions_variables", kind: "variables", environments: true },
+    (repo) => {
+      const environment = context.state.findEnvironment(repo, param(context, "environment_name"));
+      if (environment === undefined) return notFound(context);
+      return then({
+        scope: { kind: "environment", owner: repo.owner, repo: repo.name, environment: environment.name },
+        book: environment.variables,
+      });
+    },
+  );
 
 const orgVariables: Resolve = (context, access, then) =>
   withOrgAccess(context, { access, permission: "organization_actions_variables", kind: "variables" }, (org) =>

@@ -62,4 +62,10 @@ export type {
   TokenGrant,
   TokenPermission,
 } from "./state.ts";
-export type { GitHubStateApi, Holding, OrgAccessSpec, OrgAccessView } from "./state-api.ts";
+export type {
+  GitHubStateApi,
+  Holding,
+  OrgAccessSpec,
+  OrgAccessView,
+  OrgRepositoryView,
+} from "./state-api.ts";

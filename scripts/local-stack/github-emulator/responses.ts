@@ -3,6 +3,7 @@
  * (`private-user`, `full-repository`, `basic-error`), which the emulator validates every response against.
  */
 import { createHash } from "node:crypto";
+import { DEFAULT_API_VERSION } from "./api-versions.ts";
 import {
   type EnvironmentRecord,
   isPrivate,
@@ -20,9 +21,6 @@ export interface EmulatorResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** The API version GitHub reports selecting when the client asks for none. */
-export const API_VERSION = "2022-11-28";
-
 /** GitHub's error body: `{ message, documentation_url, status }` (status is a string). */
 export function errorResponse(
   status: number,
@@ -33,10 +31,13 @@ export function errorResponse(
   return { status, body: { message, documentation_url: documentationUrl, status: String(status) }, headers };
 }
 
-/** Headers GitHub sends on every REST response (rate-limit headers are added by the server). */
-export function standardHeaders(requestId: string): Record<string, string> {
+/**
+ * Headers GitHub sends on every REST response (rate-limit headers are added by the server), with the API version
+ * the request asked for (GitHub's default when it named none, or named one this GitHub does not have).
+ */
+export function standardHeaders(requestId: string, apiVersion = DEFAULT_API_VERSION): Record<string, string> {
   return {
-    "x-github-api-version-selected": API_VERSION,
+    "x-github-api-version-selected": apiVersion,
     "x-github-media-type": "github.v3; format=json",
     "x-github-request-id": requestId,
     "x-content-type-options": "nosniff",

@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { listenOnLoopback } from "../loopback.ts";
 import type { RequestLogEntry } from "./access-log.ts";
+import { DEFAULT_API_VERSION, supportedApiVersions } from "./api-versions.ts";
 import { EmulatedApps, type GitHubAppsEmulation } from "./apps.ts";
 import type { EmulatorExtension, ExtensionAuthentication } from "./extension.ts";
 import {
@@ -102,6 +103,12 @@ function tokenExpirationHeader(at: Date): string {
   return `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 const GENERIC_DOCS = "https://docs.github.com/rest";
+const API_VERSIONS_DOCS = "https://docs.github.com/rest/about-the-rest-api/api-versions";
+
+/** A header's one value (Node joins repeated ones with `, `; GitHub clients send each header once). */
+function headerValue(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === "string" ? value : value?.[0];
+}
 
 /** `3.19.0` for `ghes-3.19`; undefined for descriptions that are not GitHub Enterprise Server's. */
 function enterpriseVersion(description: GitHubDescription): string | undefined {
@@ -282,6 +289,7 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
       operationId: undefined,
       repo: undefined,
       login: undefined,
+      apiVersion: headerValue(req.headers["x-github-api-version"]),
       fault: false,
       limited: false,
       startedAt,
@@ -333,6 +341,17 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     const { operation } = match;
     exchange.route = operation.template;
     exchange.operationId = operation.operationId;
+    const supported = supportedApiVersions(this.openApi.description);
+    if (exchange.apiVersion !== undefined && !supported.includes(exchange.apiVersion)) {
+      this.#violate(
+        exchange,
+        `X-GitHub-Api-Version ${exchange.apiVersion} is not one ${this.openApi.description} supports (${supported.join(", ")})`,
+      );
+      return {
+        response: errorResponse(400, `Unsupported API version ${exchange.apiVersion}`, API_VERSIONS_DOCS),
+        check: "envelope",
+      };
+    }
     // Faults match an organization's endpoints by `owner` too.
     const owner = match.params.owner ?? match.params.org;
     const repo = match.params.repo;
@@ -511,7 +530,7 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     }
     const text = response.body === undefined ? undefined : JSON.stringify(response.body);
     const headers: Record<string, string> = {
-      ...standardHeaders(exchange.requestId),
+      ...standardHeaders(exchange.requestId, this.#selectedApiVersion(exchange.apiVersion)),
       // GitHub Enterprise Server names its release on every answer (X-GitHub-Enterprise-Version, e.g. 3.19.0),
       // as its API docs' "Schema" section showed: https://github.com/lerna/lerna/issues/1930
       ...(this.#enterpriseVersion === undefined
@@ -535,6 +554,13 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
       res.end(text);
     }
     this.#finish(exchange, response.status);
+  }
+
+  /** The version GitHub answers with: the one asked for, if this GitHub has it, else its default. */
+  #selectedApiVersion(asked: string | undefined): string {
+    return asked !== undefined && supportedApiVersions(this.openApi.description).includes(asked)
+      ? asked
+      : DEFAULT_API_VERSION;
   }
 
   #finish(exchange: Exchange, status: number | undefined): void {

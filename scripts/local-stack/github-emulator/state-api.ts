@@ -38,6 +38,17 @@ export interface OrgAccessView {
   readonly repositoryIds: readonly number[];
 }
 
+/** One repository of an organization, as its listings describe it (dynamic selection reads these). */
+export interface OrgRepositoryView {
+  readonly name: string;
+  readonly id: number;
+  readonly archived: boolean;
+  /** As `setTopics` set them. */
+  readonly topics: readonly string[];
+  /** Custom property values by property name (`null`: unset). */
+  readonly properties: Readonly<Record<string, PropertyValue>>;
+}
+
 /** One place that holds a name: its scope and value. */
 export interface Holding {
   readonly scope: SecretScope;
@@ -73,6 +84,13 @@ export interface GitHubStateApi {
   repoId(owner: string, repo: string): number;
   /** Whether a repository is under this name now (not moved away, not deleted). */
   hasRepo(owner: string, repo: string): boolean;
+  /** Whether `org` is an organization (`addOrg`); a user's repositories have no organization listing. */
+  isOrg(org: string): boolean;
+  /**
+   * The organization's repositories now (every one, whatever a token reaches), oldest first, with what
+   * `GET /orgs/{org}/repos` and `GET /orgs/{org}/properties/values` report of them. Throws for a non-organization.
+   */
+  orgRepositories(org: string): OrgRepositoryView[];
   /** Replaces a repository's topics (as `GET /orgs/{org}/repos` reports them). */
   setTopics(owner: string, repo: string, topics: readonly string[]): void;
   /** Sets custom property values (merged into the existing ones; `null` unsets, as GitHub reports it). */
@@ -181,6 +199,18 @@ export class StateFacade implements GitHubStateApi {
   }
   hasRepo(owner: string, repo: string): boolean {
     return this.state.findRepo(owner, repo) !== undefined;
+  }
+  isOrg(org: string): boolean {
+    return this.state.findOrg(org) !== undefined;
+  }
+  orgRepositories(org: string): OrgRepositoryView[] {
+    return this.state.reposOf(this.state.requireOrg(org).login).map((repo) => ({
+      name: repo.name,
+      id: repo.id,
+      archived: repo.archived,
+      topics: [...repo.topics],
+      properties: Object.fromEntries(repo.properties),
+    }));
   }
   setTopics(owner: string, repo: string, topics: readonly string[]): void {
     this.state.requireRepo(owner, repo).topics = [...topics];

@@ -47,6 +47,11 @@ export interface TokenGrant {
   /** A fine-grained token's "Variables" permission (default: `permission`). */
   readonly variables?: TokenPermission;
   /**
+   * A fine-grained token's "Environments" permission (default: `permission`), which environment secrets and
+   * variables take besides "Secrets" or "Variables" (handler-kit.ts).
+   */
+  readonly environments?: TokenPermission;
+  /**
    * `fine-grained` (default) or `classic`: a classic token's answers carry `X-OAuth-Scopes`, and without the
    * admin role GitHub refuses its secrets requests with "Must have admin rights to Repository.".
    */
