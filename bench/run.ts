@@ -13,6 +13,10 @@
  *                          the hourly limit's waits, which take no real time) lasts about this long in real time
  *   --original-max 1000    run the original algorithm only at N up to this
  *   --latency-ms 150       emulated round trip of every GitHub request
+ *   --org-sizes 100,1000,10000   N of the organization-secret comparison [BENCH_ORG_SIZES]; `none`: skip it.
+ *                          At each N: one organization secret with the N repositories selected, and a mix of
+ *                          organization, repository and environment secrets (from N = 10,000 only when --sizes lists
+ *                          N); beside the main run of ours at N (per-repository secrets, when --sizes lists N)
  *   --builds 3 --cold-starts 15
  *   --render-only          rewrite results.md and the chart from bench/results/raw.json, measuring nothing
  */
@@ -24,6 +28,7 @@ import { REPO_ROOT } from "../scripts/local-stack/lambda-runner.ts";
 import { startMoto } from "../scripts/local-stack/moto.ts";
 import { measureArtifacts } from "./lib/artifacts.ts";
 import { lowerBoundSeconds, PACE_RULES } from "./lib/bounds.ts";
+import { LARGE_N, runLayoutComparison } from "./lib/org-scenarios.ts";
 import { renderReport } from "./lib/report.ts";
 import { type Algorithm, runScenario, type ScenarioResult } from "./lib/scenario.ts";
 
@@ -36,6 +41,8 @@ interface Options {
   readonly originalMaxRepos: number;
   readonly builds: number;
   readonly coldStarts: number;
+  /** N of the organization-secret comparison (bench/lib/org-scenarios.ts); empty: none. */
+  readonly orgSizes: readonly number[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -63,6 +70,7 @@ function parseOptions(argv: readonly string[]): Options {
     "original-max",
     "builds",
     "cold-starts",
+    "org-sizes",
   ];
   for (const name of given.keys())
     if (!known.includes(name)) throw new Error(`bench: unknown option --${name}`);
@@ -79,6 +87,10 @@ function parseOptions(argv: readonly string[]): Options {
     originalMaxRepos: Math.max(0, Number(value("original-max", undefined, "1000")) || 0),
     builds: Math.round(positive("builds", value("builds", undefined, "3"))),
     coldStarts: Math.round(positive("cold-starts", value("cold-starts", undefined, "15"))),
+    orgSizes: ((text) =>
+      text === "none" ? [] : text.split(",").map((s) => Math.round(positive("org-sizes", s))))(
+      value("org-sizes", "BENCH_ORG_SIZES", "100,1000,10000"),
+    ),
   };
 }
 
@@ -119,44 +131,67 @@ async function main(): Promise<void> {
 
   const moto = await startMoto();
   const results: ScenarioResult[] = [];
-  try {
-    for (const repos of options.sizes) {
-      const timeScale = timeScaleFor(repos, options);
-      const algorithms: readonly Algorithm[] =
-        repos <= options.originalMaxRepos ? ["ours", "original"] : ["ours"];
-      for (const algorithm of algorithms) {
-        say(`bench: N=${repos} ${algorithm} (time ×${timeScale}) ...`);
-        const result = await runScenario({
-          motoEndpoint: moto.endpoint,
-          algorithm,
-          repos,
-          timeScale,
-          latencyMs: options.latencyMs,
-        });
-        results.push(result);
-        say(
-          `  ${result.outcome.slice(0, 200)}; ${result.executions ?? "-"} executions, ${result.iterations ?? "-"} iterations; ${result.wallSeconds.toFixed(1)} s emulated (${result.realSeconds.toFixed(1)} s real), bound ${result.boundSeconds.toFixed(1)} s, ` +
-            `${result.limitViolations} limit violations, ${result.failedRepos} failed, downtime ${result.downtimePairSeconds.toFixed(1)} repo-s`,
-        );
-      }
-    }
-  } finally {
-    await moto.stop();
-  }
-
-  const totalSeconds = (performance.now() - started) / 1000;
-  const context = {
+  const layouts: ScenarioResult[] = [];
+  const context = () => ({
     generatedAt: new Date().toISOString(),
     commit: gitDescription(),
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`,
     nodeVersion: artifacts.nodeVersion,
-    totalSeconds,
+    totalSeconds: (performance.now() - started) / 1000,
     // Other work on the machine inflates everything scaled (real work × scale) and the cold-init figures.
     loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     options,
-  };
-  writeOutputs(dir, { ...context, artifacts, results });
-  say(`bench: done in ${totalSeconds.toFixed(0)} s; wrote bench/results.md and bench/results/.`);
+  });
+  // The report is rewritten after every scenario, so a run stopped early leaves what it measured (the scenarios not
+  // reached show as not run).
+  const saveSoFar = () => writeOutputs(dir, { ...context(), artifacts, results, layouts });
+  // The organization-secret comparison runs before the main bench's large N (per-repository secrets at 10,000 take
+  // by far the longest), so a run stopped early still has it.
+  const small = options.sizes.filter((repos) => repos < LARGE_N);
+  const large = options.sizes.filter((repos) => repos >= LARGE_N);
+  try {
+    const runMain = async (sizes: readonly number[]) => {
+      for (const repos of sizes) {
+        const timeScale = timeScaleFor(repos, options);
+        const algorithms: readonly Algorithm[] =
+          repos <= options.originalMaxRepos ? ["ours", "original"] : ["ours"];
+        for (const algorithm of algorithms) {
+          say(`bench: N=${repos} ${algorithm} (time ×${timeScale}) ...`);
+          const result = await runScenario({
+            motoEndpoint: moto.endpoint,
+            algorithm,
+            repos,
+            timeScale,
+            latencyMs: options.latencyMs,
+          });
+          results.push(result);
+          saveSoFar();
+          say(
+            `  ${result.outcome.slice(0, 200)}; ${result.executions ?? "-"} executions, ${result.iterations ?? "-"} iterations; ${result.wallSeconds.toFixed(1)} s emulated (${result.realSeconds.toFixed(1)} s real), bound ${result.boundSeconds.toFixed(1)} s, ` +
+              `${result.limitViolations} limit violations, ${result.failedRepos} failed, downtime ${result.downtimePairSeconds.toFixed(1)} repo-s`,
+          );
+        }
+      }
+    };
+    await runMain(small);
+    await runLayoutComparison({
+      motoEndpoint: moto.endpoint,
+      say,
+      ...options,
+      onResult: (result) => {
+        layouts.push(result);
+        saveSoFar();
+      },
+    });
+    await runMain(large);
+  } finally {
+    await moto.stop();
+  }
+
+  saveSoFar();
+  say(
+    `bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote bench/results.md and bench/results/.`,
+  );
 }
 
 function writeOutputs(dir: string, input: Parameters<typeof renderReport>[0]): void {

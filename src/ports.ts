@@ -9,6 +9,7 @@ import type { SecretValue } from "./domain/secret-value.ts";
 import type { RepositorySelection } from "./domain/selection.ts";
 import type { OrganizationTarget, SecretStore, Target } from "./domain/target.ts";
 import type { WorkflowFile } from "./domain/workflow.ts";
+import type { RepositoryPage } from "./lifecycle/selected-ids.ts";
 import type { RotationState } from "./lifecycle/state.ts";
 
 /** The managed IAM user's access keys. */
@@ -177,7 +178,8 @@ export interface TargetIdentity {
   readonly id: number;
   /**
    * An organization target with visibility `selected`: the IDs of its `selectedRepositories`, resolved from their
-   * names now (the order of the names).
+   * names now (the order of the names), by adapters that resolve them while checking (the GitHub adapter leaves it
+   * out: the rotation resolves them once, src/lifecycle/selected-ids.ts).
    */
   readonly selectedRepositoryIds?: readonly number[];
 }
@@ -209,6 +211,18 @@ export interface SecretsTarget {
   secretUpdatedAt(target: Target, name: string): Promise<Date | undefined>;
   /** The value of the Actions variable `name` at the target, or undefined when it does not exist. */
   variableValue(target: Target, name: string): Promise<string | undefined>;
+  /**
+   * Resolving an organization secret's selected repositories (src/lifecycle/selected-ids.ts): page `page` (from 1)
+   * of the organization's repositories, 100 a page. Left out by adapters that resolve the names themselves.
+   */
+  organizationRepositories?(org: string, page: number): Promise<RepositoryPage>;
+  /** One selected repository's ID by name; throws GitHubAccessError naming it (missing, moved, invisible). */
+  selectedRepositoryId?(target: OrganizationTarget, name: string): Promise<number>;
+  /**
+   * The IDs the rotation resolved for `target`'s selected repositories (in the order of its names): its writes send
+   * these from now on instead of resolving the names again.
+   */
+  useSelectedRepositoryIds?(target: OrganizationTarget, ids: readonly number[]): void;
 }
 
 /**

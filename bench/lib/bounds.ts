@@ -108,3 +108,105 @@ export function excessInWindow(times: readonly number[], limit: number, periodMs
   }
   return excess;
 }
+
+/**
+ * GitHub's limits on reads (a GET costs one point): at most 100 requests in flight (each lasting one round trip of
+ * `latencyMs`), 900 points a minute per REST endpoint, and — with `hourly` — a personal token's primary limit of
+ * 5,000 requests an hour. https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+ */
+export function readRules(latencyMs: number, options: { readonly hourly?: boolean } = {}): WriteRules {
+  const windows = [
+    { limit: 100, periodMs: Math.max(1, latencyMs) },
+    { limit: 900, periodMs: 60_000 },
+    ...(options.hourly === false ? [] : [{ limit: 5_000, periodMs: 3_600_000 }]),
+  ];
+  return { intervalMs: 0, burst: 1, windows };
+}
+
+/** What a rotation must send GitHub, whatever the code: see `layoutLowerBoundSeconds`. */
+export interface RequiredRequests {
+  /** Secret writes (PUTs): two per place the key is written to. */
+  readonly writes: number;
+  /**
+   * Repository names an organization secret selects, resolved to their IDs before that secret's write: GitHub lists
+   * an organization's repositories 100 a page (https://docs.github.com/en/rest/repos/repos#list-organization-repositories),
+   * so they cost one read per 100 (`resolutionReads`).
+   */
+  readonly selectedRepositories: number;
+  /**
+   * Reads the shadowing check needs before a key is created (issue 10: every repository whose jobs read the key is
+   * looked at for a copy at a more specific scope): one for a repository's environments, one per environment's
+   * secrets, and, for a repository that reads an organization secret, one for its own secrets. GitHub has no
+   * organization-wide listing of these. Left out: none.
+   */
+  readonly shadowReads?: number;
+}
+
+/** GitHub's largest page (`per_page` at most 100). */
+export const PAGE_SIZE = 100;
+
+/** Reads that resolve `selected` repository names to IDs: one page of the organization's repositories per 100. */
+export function resolutionReads(selected: number): number {
+  return Math.ceil(selected / PAGE_SIZE);
+}
+
+/**
+ * Lower bound (seconds) for a rotation that sends `required`: the reads that must precede the key (the selected
+ * repositories' IDs, 100 a page, and the shadowing check's reads) made as early as `reads` allow, then every write
+ * made as early as `writeRules` allow, plus the last one's round trip. With no such read it is `lowerBoundSeconds`
+ * of `writes / 2` repositories.
+ */
+export function layoutLowerBoundSeconds(
+  required: RequiredRequests,
+  writeRules: WriteRules,
+  reads: WriteRules,
+  latencyMs: number,
+): number {
+  const before = resolutionReads(required.selectedRepositories) + (required.shadowReads ?? 0);
+  const readsDone = before > 0 ? (earliestSchedule(before, reads).at(-1) ?? 0) + latencyMs : 0;
+  const writesDone =
+    required.writes > 0 ? (earliestSchedule(required.writes, writeRules).at(-1) ?? 0) + latencyMs : 0;
+  return (readsDone + writesDone) / 1000;
+}
+
+/** A request as the access log has it, for the per-endpoint limit. */
+export interface LoggedRequest {
+  readonly method: string;
+  /** The endpoint: the OpenAPI path template (undefined: not an API path; not counted). */
+  readonly route: string | undefined;
+  readonly startedAt: number;
+}
+
+/** Points a REST request costs against the per-endpoint limit: GET, HEAD and OPTIONS 1, other methods 5. */
+export function requestPoints(method: string): number {
+  return ["GET", "HEAD", "OPTIONS"].includes(method.toUpperCase()) ? 1 : 5;
+}
+
+/** GitHub's secondary limit per REST endpoint: 900 points a minute (see `readRules` for the page). */
+export const ENDPOINT_POINTS_PER_MINUTE = 900;
+
+/**
+ * The most points sent to one endpoint (method and path template) within a minute, and the requests beyond the
+ * 900 points GitHub allows there (the ones it would have refused).
+ */
+export function endpointMinutePeak(requests: readonly LoggedRequest[]): {
+  peakPoints: number;
+  excess: number;
+} {
+  const byEndpoint = new Map<string, number[]>();
+  for (const request of requests) {
+    if (request.route === undefined) continue;
+    const key = `${request.method.toUpperCase()} ${request.route}`;
+    const times = byEndpoint.get(key) ?? [];
+    times.push(request.startedAt);
+    byEndpoint.set(key, times);
+  }
+  let peakPoints = 0;
+  let excess = 0;
+  for (const [key, times] of byEndpoint) {
+    const points = requestPoints(key.split(" ")[0] ?? "GET");
+    peakPoints = Math.max(peakPoints, points * peakInWindow(times, 60_000));
+    excess += excessInWindow(times, Math.floor(ENDPOINT_POINTS_PER_MINUTE / points), 60_000);
+  }
+  return { peakPoints, excess };
+}

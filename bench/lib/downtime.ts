@@ -1,39 +1,51 @@
 /**
- * CI downtime, measured from outside: for every listed repository, the emulated time during which its two
- * secrets did not form the ID and secret of an Active IAM key (what a workflow starting then would get).
- * Secret changes are seen at the instant the emulator stores them (its write hook); IAM changes by polling moto
- * every few real milliseconds, and at once when the harness itself changed IAM (the original's algorithm).
+ * CI downtime, measured from outside: for every job watched (a repository's, or one running in an environment),
+ * the emulated time during which the two secrets it would read — by GitHub's precedence, environment over
+ * repository over organization (the emulator's `effectiveSecret`) — did not form the ID and secret of an Active IAM
+ * key (what a workflow starting then would get). Secret changes are seen at the instant the emulator stores them
+ * (its write hook; an organization secret's write re-evaluates every job); IAM changes by polling moto every few
+ * real milliseconds, and at once when the harness itself changed IAM (the original's algorithm).
  */
 import { IAMClient, ListAccessKeysCommand } from "@aws-sdk/client-iam";
 import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
-import type { GitHubEmulator, SecretWrittenEvent } from "../../scripts/local-stack/github-emulator/index.ts";
+import type {
+  GitHubEmulator,
+  JobContext,
+  SecretWrittenEvent,
+} from "../../scripts/local-stack/github-emulator/index.ts";
 import type { ScaledClock } from "./clock.ts";
 
 // Only a safety net: the harness reports its own IAM changes, and ours changes IAM only around the writes.
 const POLL_REAL_MS = 250;
 
 export interface DowntimeResult {
-  /** Repo-seconds (emulated) during which a repository's pair did not authenticate as an Active key. */
+  /** Job-seconds (emulated) during which a job's pair did not authenticate as an Active key. */
   readonly pairSeconds: number;
-  /** Repo-seconds during which the key-ID secret did not name an Active key (the R1 view, secrets apart). */
+  /** Job-seconds during which the key-ID secret a job reads did not name an Active key (secrets apart). */
   readonly keyIdSeconds: number;
-  /** Repositories whose pair did not authenticate when the run ended. */
+  /** Jobs (`owner/repo`, or `owner/repo (environment E)`) whose pair did not authenticate when the run ended. */
   readonly brokenAtEnd: readonly string[];
-  /** The longest single interruption of one repository (emulated seconds). */
+  /** The longest single interruption of one job (emulated seconds). */
   readonly longestSeconds: number;
 }
 
-interface RepoWatch {
+interface JobWatch {
+  readonly job: JobContext;
   pairBrokenSince: number | undefined;
   idBrokenSince: number | undefined;
+}
+
+function jobLabel(job: JobContext): string {
+  const repo = `${job.owner}/${job.repo}`;
+  return job.environment === undefined ? repo : `${repo} (environment ${job.environment})`;
 }
 
 export class DowntimeMonitor {
   readonly #clock: ScaledClock;
   readonly #github: GitHubEmulator;
-  readonly #repos: readonly string[];
-  /** The listed repositories by lower-case `owner/name` (GitHub's names are case-insensitive). */
-  readonly #byName: ReadonlyMap<string, string>;
+  readonly #watches: readonly JobWatch[];
+  /** The jobs of each repository, by lower-case `owner/name` (GitHub's names are case-insensitive). */
+  readonly #byRepo = new Map<string, JobWatch[]>();
   readonly #keyIdName: string;
   readonly #secretName: string;
   readonly #iam: IAMClient;
@@ -42,7 +54,6 @@ export class DowntimeMonitor {
   /** Key ID → secret access key, for keys whose secret the harness knows (moto's data otherwise). */
   readonly #secrets = new Map<string, string>();
   #status = new Map<string, string>();
-  readonly #watch = new Map<string, RepoWatch>();
   #pairMs = 0;
   #idMs = 0;
   #longestMs = 0;
@@ -52,7 +63,8 @@ export class DowntimeMonitor {
   constructor(options: {
     clock: ScaledClock;
     github: GitHubEmulator;
-    repos: readonly string[];
+    /** The jobs whose reads are watched (e.g. one per repository). */
+    jobs: readonly JobContext[];
     keyIdSecretName: string;
     secretKeySecretName: string;
     motoEndpoint: string;
@@ -60,15 +72,20 @@ export class DowntimeMonitor {
   }) {
     this.#clock = options.clock;
     this.#github = options.github;
-    this.#repos = options.repos;
-    this.#byName = new Map(options.repos.map((repo) => [repo.toLowerCase(), repo]));
+    this.#watches = options.jobs.map((job) => ({
+      job,
+      pairBrokenSince: undefined,
+      idBrokenSince: undefined,
+    }));
+    for (const watch of this.#watches) {
+      const repo = `${watch.job.owner}/${watch.job.repo}`.toLowerCase();
+      this.#byRepo.set(repo, [...(this.#byRepo.get(repo) ?? []), watch]);
+    }
     this.#keyIdName = options.keyIdSecretName;
     this.#secretName = options.secretKeySecretName;
     this.#endpoint = options.motoEndpoint;
     this.#userName = options.userName;
     this.#iam = new IAMClient(awsClientConfig(options.motoEndpoint));
-    for (const repo of this.#repos)
-      this.#watch.set(repo, { pairBrokenSince: undefined, idBrokenSince: undefined });
   }
 
   /** The harness knows this key's secret (it created the key). */
@@ -85,18 +102,25 @@ export class DowntimeMonitor {
     }, POLL_REAL_MS);
   }
 
-  /** For the emulator's write hook: re-evaluates the repository that was just written. */
+  /**
+   * For the emulator's write hook: re-evaluates the jobs the write can change — every job for an organization
+   * secret, else the written repository's.
+   */
   readonly onSecretWritten = async (event: SecretWrittenEvent): Promise<void> => {
-    const repo = this.#byName.get(`${event.owner}/${event.repo}`.toLowerCase());
-    if (repo === undefined) return;
-    const keyId = this.#value(repo, this.#keyIdName);
+    const watches =
+      event.scope.kind === "organization"
+        ? this.#watches
+        : (this.#byRepo.get(`${event.owner}/${event.repo ?? ""}`.toLowerCase()) ?? []);
+    const first = watches[0];
+    if (first === undefined) return;
     const now = this.#clock.now();
     // A key the last IAM poll did not know yet (just created): ask IAM now rather than count it as broken.
+    const keyId = this.#value(first.job, this.#keyIdName);
     if (keyId !== undefined && !this.#status.has(keyId)) await this.iamChanged();
     else if (keyId !== undefined && this.#status.get(keyId) === "Active" && !this.#secrets.has(keyId)) {
       await this.#learnSecrets();
     }
-    this.#evaluate(repo, now);
+    for (const watch of watches) this.#evaluate(watch, now);
   };
 
   /** Re-reads IAM now (the harness just changed a key) and re-evaluates every repository. */
@@ -111,9 +135,9 @@ export class DowntimeMonitor {
     await this.#pollIam(true);
     const end = this.#clock.now();
     const brokenAtEnd: string[] = [];
-    for (const [repo, watch] of this.#watch) {
+    for (const watch of this.#watches) {
       if (watch.pairBrokenSince !== undefined) {
-        brokenAtEnd.push(repo);
+        brokenAtEnd.push(jobLabel(watch.job));
         this.#close(end - watch.pairBrokenSince, "pair");
       }
       if (watch.idBrokenSince !== undefined) this.#close(end - watch.idBrokenSince, "id");
@@ -140,7 +164,7 @@ export class DowntimeMonitor {
     this.#status = status;
     if ([...status.keys()].some((id) => !this.#secrets.has(id))) await this.#learnSecrets();
     const now = this.#clock.now();
-    for (const repo of this.#repos) this.#evaluate(repo, now);
+    for (const watch of this.#watches) this.#evaluate(watch, now);
   }
 
   /** Secret access keys of the user's keys, from moto's state (the harness never gets them otherwise). */
@@ -154,16 +178,14 @@ export class DowntimeMonitor {
     }
   }
 
-  #value(repo: string, name: string): string | undefined {
-    const [owner = "", repoName = ""] = repo.split("/");
-    return this.#github.secretValue(owner, repoName, name);
+  /** What the job would read for a secret name (the emulator's R1 view). */
+  #value(job: JobContext, name: string): string | undefined {
+    return this.#github.effectiveSecret(job, name)?.value;
   }
 
-  #evaluate(repo: string, now: number): void {
-    const watch = this.#watch.get(repo);
-    if (!watch) return;
-    const keyId = this.#value(repo, this.#keyIdName);
-    const secret = this.#value(repo, this.#secretName);
+  #evaluate(watch: JobWatch, now: number): void {
+    const keyId = this.#value(watch.job, this.#keyIdName);
+    const secret = this.#value(watch.job, this.#secretName);
     const idOk = keyId !== undefined && this.#status.get(keyId) === "Active";
     const pairOk = idOk && secret !== undefined && this.#secrets.get(keyId) === secret;
     if (pairOk && watch.pairBrokenSince !== undefined) {

@@ -15,7 +15,7 @@ import type { ScaledClock } from "./clock.ts";
 import type { BenchStack } from "./stack.ts";
 
 /** The Lambda's configured timeout (the template's), whose last minute the function keeps in reserve. */
-const LAMBDA_TIMEOUT_MS = 290_000;
+export const LAMBDA_TIMEOUT_MS = 290_000;
 /** An aws:sleep shorter than this is "no wait" (the runbook sleeps until a whole-second timestamp). */
 const NO_WAIT_MS = 1_000;
 /** A safety stop: a rotation that needs more executions than this is reported as not finished. */
@@ -50,13 +50,35 @@ export interface OursOutcome {
   readonly rotatedAt: number | undefined;
   /** What the last Rotate invocation answered. */
   readonly lastResult: HandlerResult | undefined;
+  /** The bench cancelled the execution after `maxIterations` Rotate invocations. */
+  readonly stoppedByBench: boolean;
+  /**
+   * The longest Lambda invocation in emulated ms. The runner's timeout is real time, so at a time scale above 1
+   * an invocation can outlast the function's timeout (LAMBDA_TIMEOUT_MS) in emulated time without being killed:
+   * compare this with it.
+   */
+  readonly longestInvocationMs: number;
 }
 
-export async function runOurs(stack: BenchStack, clock: ScaledClock): Promise<OursOutcome> {
+export interface OursOptions {
+  /**
+   * A safety stop: cancel the execution (status Cancelled, as a user stopping it) once this many Rotate
+   * invocations ran, for a rotation that cannot end at this scale. Default: none.
+   */
+  readonly maxIterations?: number;
+}
+
+export async function runOurs(
+  stack: BenchStack,
+  clock: ScaledClock,
+  options: OursOptions = {},
+): Promise<OursOutcome> {
+  const stop = new AbortController();
   const invocations: LambdaInvocation[] = [];
   const progress: string[] = [];
   const executionProgress: string[] = [];
   let iterations = 0;
+  let longestInvocationMs = 0;
   let budgetWaits = 0;
   let budgetWaitMs = 0;
   let rateLimitWaits = 0;
@@ -78,6 +100,7 @@ export async function runOurs(stack: BenchStack, clock: ScaledClock): Promise<Ou
         region: MOTO_REGION,
         accountId: MOTO_ACCOUNT_ID,
         now: () => new Date(clock.now()),
+        signal: stop.signal,
         onSleep: async (request) => {
           if (request.stepName === "WaitForWriteBudget" && request.ms >= NO_WAIT_MS) {
             if (rateLimited) {
@@ -93,11 +116,13 @@ export async function runOurs(stack: BenchStack, clock: ScaledClock): Promise<Ou
           clock.skip(request.ms);
         },
         invokeLambda: async (call) => {
+          const startedAt = clock.now();
           const invocation = await invokeLambda(call.payload, {
             env: { ...stack.env, ...clock.lambdaEnv() },
             lambda: stack.lambda,
             timeoutMs: LAMBDA_TIMEOUT_MS,
           });
+          longestInvocationMs = Math.max(longestInvocationMs, clock.now() - startedAt);
           invocations.push(invocation);
           const result = invocation.result as Partial<HandlerResult> | null;
           if (call.stepName === "Rotate") {
@@ -105,6 +130,8 @@ export async function runOurs(stack: BenchStack, clock: ScaledClock): Promise<Ou
             if (typeof result?.progress === "string") progress.push(result.progress);
             rateLimited = String(result?.progress ?? "").includes("primary rate limit");
             if (result?.next === "done" && rotatedAt === undefined) rotatedAt = clock.now();
+            const limit = options.maxIterations;
+            if (limit !== undefined && iterations >= limit && result?.next !== "done") stop.abort();
           }
           if (invocation.outcome !== "returned") {
             process.stderr.write(
@@ -140,5 +167,7 @@ export async function runOurs(stack: BenchStack, clock: ScaledClock): Promise<Ou
     progress,
     rotatedAt,
     lastResult: rotateResults.at(-1),
+    stoppedByBench: stop.signal.aborted,
+    longestInvocationMs,
   };
 }

@@ -6,6 +6,7 @@
 import type { ArtifactFigures } from "./artifacts.ts";
 import { ENFORCED_RULES, GITHUB_RULES } from "./bounds.ts";
 import { renderChart } from "./chart.ts";
+import { renderLayoutSection } from "./org-report.ts";
 import type { ScenarioResult } from "./scenario.ts";
 
 export interface ReportInput {
@@ -23,9 +24,13 @@ export interface ReportInput {
     readonly latencyMs: number;
     /** The original algorithm runs at N ≤ this only (absent in older raw.json: it ran at every N). */
     readonly originalMaxRepos?: number;
+    /** N of the organization-secret comparison (absent in older raw.json: none ran). */
+    readonly orgSizes?: readonly number[];
   };
   readonly artifacts: ArtifactFigures;
   readonly results: readonly ScenarioResult[];
+  /** The organization and mixed layouts (org-scenarios.ts). */
+  readonly layouts?: readonly ScenarioResult[];
 }
 
 const TARGET_RATIO = 1.3;
@@ -202,6 +207,13 @@ export function renderReport(input: ReportInput): { markdown: string; chart: str
 
   push(
     "",
+    ...renderLayoutSection({
+      results,
+      layouts: input.layouts ?? [],
+      orgSizes: options.orgSizes ?? [],
+      sizes: options.sizes,
+      latencyMs: options.latencyMs,
+    }),
     "## Artifact",
     "",
     "| figure | value |",
@@ -351,7 +363,7 @@ function largeRatioExplained(r: ScenarioResult): string {
   const load = r.loadAverage
     ? ` at a mean load of ${fixed(r.loadAverage.mean)} (highest ${fixed(r.loadAverage.max)})`
     : "";
-  return `- **Ratio at N = ${int(r.repos)}: ${fixed(ratio(r), 2)}×.** The bound (${hours(r.boundSeconds)}) counts GitHub's write limits only. Before the first write, ours checks every repository: ${int(3 * r.repos)} reads (the preflight's two a repository, the shadowing check's one), ${preflightHours > 0 ? `more than a token's ${int(PRIMARY_LIMIT_PER_HOUR)} requests an hour, so the last of them cannot start before ${preflightHours} h (ours waited for GitHub's primary rate limit to reset ${r.rateLimitWaits ?? 0} times, ${hours(r.rateLimitWaitSeconds ?? 0)} in all)` : "within one hour's primary rate limit"}; the first write started after ${hours(r.firstWriteSeconds)}. The writes then took ${hours(writing)}: ${hours(budgetWait)} of the runbook waiting for GitHub's hourly write budget, and ${hours(working)} of invocations working — ${fixed(perRepo, 1)} s per repository, where GitHub's pace needs 2 s (two writes, one a second on average) and its 500 writes an hour allow ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s. That working time is mostly the bench's real work (process start, the requests through the emulator, sealing, progress saves), shown ${r.timeScale}× longer: about ${fixed((perRepo / r.timeScale) * 1000, 0)} ms of real time per repository on this machine${load}. Where it exceeded ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s, that real work, not GitHub's limit, set the pace. On an idle machine or at a lower \`--max-time-scale\`, the ratio tends to ${fixed(ideal, 2)}× (the bound plus the checks' waits for the rate limit).`;
+  return `- **Ratio at N = ${int(r.repos)}: ${fixed(ratio(r), 2)}×.** The bound (${hours(r.boundSeconds)}) counts GitHub's write limits, after the shadowing check's reads at GitHub's read limits (100 at once, 5,000 an hour; \`layoutLowerBoundSeconds\`), not the preflight's. Before the first write, ours checks every repository: ${int(3 * r.repos)} reads (the preflight's two a repository, the shadowing check's one), ${preflightHours > 0 ? `more than a token's ${int(PRIMARY_LIMIT_PER_HOUR)} requests an hour, so the last of them cannot start before ${preflightHours} h (ours waited for GitHub's primary rate limit to reset ${r.rateLimitWaits ?? 0} times, ${hours(r.rateLimitWaitSeconds ?? 0)} in all)` : "within one hour's primary rate limit"}; the first write started after ${hours(r.firstWriteSeconds)}. The writes then took ${hours(writing)}: ${hours(budgetWait)} of the runbook waiting for GitHub's hourly write budget, and ${hours(working)} of invocations working — ${fixed(perRepo, 1)} s per repository, where GitHub's pace needs 2 s (two writes, one a second on average) and its 500 writes an hour allow ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s. That working time is mostly the bench's real work (process start, the requests through the emulator, sealing, progress saves), shown ${r.timeScale}× longer: about ${fixed((perRepo / r.timeScale) * 1000, 0)} ms of real time per repository on this machine${load}. Where it exceeded ${fixed(HOURLY_SECONDS_PER_REPO, 1)} s, that real work, not GitHub's limit, set the pace. On an idle machine or at a lower \`--max-time-scale\`, the ratio tends to ${fixed(ideal, 2)}× (the bound plus the checks' waits for the rate limit).`;
 }
 
 function lowerBoundForWrites(writes: number): number {

@@ -1,5 +1,6 @@
 /**
- * One measured run: N repositories, one algorithm, on a fresh world and a fresh scaled clock.
+ * One measured run: N repositories, one algorithm, one layout (where the repositories read the key from), on a
+ * fresh world and a fresh scaled clock.
  */
 import { loadavg } from "node:os";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -10,18 +11,32 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { awsClientConfig } from "../../scripts/local-stack/aws-fixtures.ts";
 import { progressKey } from "../../src/config/settings.ts";
-import { ENFORCED_RULES, excessInWindow, GITHUB_RULES, lowerBoundSeconds, peakInWindow } from "./bounds.ts";
+import {
+  ENFORCED_RULES,
+  endpointMinutePeak,
+  excessInWindow,
+  GITHUB_RULES,
+  layoutLowerBoundSeconds,
+  peakInWindow,
+  readRules,
+} from "./bounds.ts";
 import { ScaledClock } from "./clock.ts";
 import { DowntimeMonitor } from "./downtime.ts";
 import { runOriginal } from "./original.ts";
 import { runOurs } from "./ours.ts";
-import { createBenchStack } from "./stack.ts";
+import { type LayoutKind, type LayoutPlace, layoutWork } from "./secret-layout.ts";
+import { type BenchStack, createBenchStack } from "./stack.ts";
 
 export type Algorithm = "ours" | "original";
 
 export interface ScenarioResult {
   readonly algorithm: Algorithm;
+  /** Where the repositories read the key from (absent in older raw.json: `repository`). */
+  readonly layout?: LayoutKind;
   readonly repos: number;
+  /** Places the list names (targets the rotation writes), and jobs whose reads the downtime is measured on. */
+  readonly targets?: number;
+  readonly jobs?: number;
   readonly timeScale: number;
   readonly latencyMs: number;
   /**
@@ -63,6 +78,19 @@ export interface ScenarioResult {
   readonly peakWritesPerMinute: number;
   readonly peakWritesPerHour: number;
   readonly peakConcurrency: number;
+  /**
+   * The most points sent to one REST endpoint in a minute (GET 1, PUT 5; GitHub allows 900), and the requests
+   * beyond 900 (not enforced by the emulator: counted on the access log).
+   */
+  readonly peakEndpointPoints?: number;
+  readonly endpointLimitExcess?: number;
+  /** `GET /repos/{owner}/{repo}` requests: the preflight's, and selected repositories looked up one by one. */
+  readonly repositoryReads?: number;
+  /** `GET /orgs/{org}/repos` requests: pages of the organization's repositories (selected names resolved to IDs). */
+  readonly organizationListReads?: number;
+  /** The shadowing check's reads: each repository's environments, its own secrets, each environment's secrets. */
+  readonly shadowReads?: number;
+  /** Places of the list (repositories, for the per-repository layout) not holding the new key ID at the end. */
   readonly failedRepos: number;
   readonly downtimePairSeconds: number;
   readonly downtimeKeyIdSeconds: number;
@@ -70,6 +98,8 @@ export interface ScenarioResult {
   readonly outcome: string;
   /** Ours only. */
   readonly invocations?: number;
+  /** The longest Lambda invocation, emulated seconds (the function's timeout is 290 s). */
+  readonly longestInvocationSeconds?: number;
   /** Executions of the Rotate runbook, and RotateLoop iterations over all of them. */
   readonly executions?: number;
   readonly iterations?: number;
@@ -93,7 +123,18 @@ export interface ScenarioOptions {
   readonly repos: number;
   readonly timeScale: number;
   readonly latencyMs: number;
+  /** Default `repository`: every repository's own secrets. */
+  readonly layout?: LayoutKind;
+  /** Ours: cancel the run after this many Rotate invocations (see `runOurs`). */
+  readonly maxIterations?: number;
 }
+
+/** The routes only the shadowing check reads (src/github/secret-inventory.ts). */
+const SHADOW_ROUTES = new Set([
+  "/repos/{owner}/{repo}/environments",
+  "/repos/{owner}/{repo}/actions/secrets",
+  "/repos/{owner}/{repo}/environments/{environment_name}/secrets",
+]);
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const clock = new ScaledClock(options.timeScale);
@@ -102,12 +143,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     repoCount: options.repos,
     clock,
     latencyMs: options.latencyMs,
+    ...(options.layout === undefined ? {} : { layout: options.layout }),
   });
+  const { layout } = stack;
   try {
     const monitor = new DowntimeMonitor({
       clock,
       github: stack.github,
-      repos: stack.repos,
+      jobs: layout.jobs.map((job) => ({ ...job, owner: layout.owner })),
       keyIdSecretName: stack.keyIdSecretName,
       secretKeySecretName: stack.secretKeySecretName,
       motoEndpoint: options.motoEndpoint,
@@ -128,20 +171,23 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let extra: Partial<ScenarioResult> = {};
     let doneAt: number | undefined;
     if (options.algorithm === "ours") {
-      const ours = await runOurs(stack, clock);
+      const ours = await runOurs(
+        stack,
+        clock,
+        options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations },
+      );
       doneAt = ours.rotatedAt;
-      outcome =
-        ours.status !== "Success"
+      outcome = ours.stoppedByBench
+        ? `stopped by the bench after ${ours.iterations} Rotate invocations; the last said: ${ours.progress.at(-1) ?? "nothing"}`
+        : ours.status !== "Success"
           ? `${ours.status}: ${ours.failureMessage ?? ""}`
           : ours.next === "continues"
             ? `unfinished after ${ours.executions} executions`
             : "Success";
-      failedRepos = stack.repos.filter((repo) => {
-        const [owner = "", name = ""] = repo.split("/");
-        return stack.github.secretValue(owner, name, stack.keyIdSecretName) !== ours.newAccessKeyId;
-      }).length;
+      failedRepos = layout.places.filter((place) => heldKeyId(stack, place) !== ours.newAccessKeyId).length;
       extra = {
         invocations: ours.invocations,
+        longestInvocationSeconds: ours.longestInvocationMs / 1000,
         executions: ours.executions,
         iterations: ours.iterations,
         budgetWaits: ours.budgetWaits,
@@ -175,9 +221,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const puts = log.filter((r) => r.method === "PUT");
     const firstWrite = Math.min(end, ...puts.map((r) => r.startedAt));
     const lastWrite = Math.max(start, ...puts.filter((r) => (r.status ?? 500) < 300).map((r) => r.endedAt));
+    const required = layoutWork(layout);
+    const endpoints = endpointMinutePeak(log);
     return {
       algorithm: options.algorithm,
+      layout: layout.kind,
       repos: options.repos,
+      targets: layout.places.length,
+      jobs: layout.jobs.length,
       timeScale: options.timeScale,
       latencyMs: options.latencyMs,
       wallSeconds: ((doneAt ?? end) - start) / 1000,
@@ -191,8 +242,18 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         max: Math.max(...loadSamples),
         atEnd: loadSamples.at(-1) ?? 0,
       },
-      boundSeconds: lowerBoundSeconds(options.repos, GITHUB_RULES, options.latencyMs),
-      enforcedBoundSeconds: lowerBoundSeconds(options.repos, ENFORCED_RULES, options.latencyMs),
+      boundSeconds: layoutLowerBoundSeconds(
+        required,
+        GITHUB_RULES,
+        readRules(options.latencyMs),
+        options.latencyMs,
+      ),
+      enforcedBoundSeconds: layoutLowerBoundSeconds(
+        required,
+        ENFORCED_RULES,
+        readRules(options.latencyMs),
+        options.latencyMs,
+      ),
       requests: log.length,
       reads: log.filter((r) => r.method === "GET").length,
       writes: log.filter((r) => r.method !== "GET").length,
@@ -203,6 +264,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       peakWritesPerMinute: peakInWindow(acceptedWrites, 60_000),
       peakWritesPerHour: peakInWindow(acceptedWrites, 3_600_000),
       peakConcurrency: log.reduce((peak, r) => Math.max(peak, r.inFlightAtStart), 0),
+      peakEndpointPoints: endpoints.peakPoints,
+      endpointLimitExcess: endpoints.excess,
+      repositoryReads: log.filter((r) => r.method === "GET" && r.route === "/repos/{owner}/{repo}").length,
+      organizationListReads: log.filter((r) => r.method === "GET" && r.route === "/orgs/{org}/repos").length,
+      shadowReads: log.filter(
+        (r) => r.method === "GET" && r.route !== undefined && SHADOW_ROUTES.has(r.route),
+      ).length,
       failedRepos,
       downtimePairSeconds: downtime.pairSeconds,
       downtimeKeyIdSeconds: downtime.keyIdSeconds,
@@ -212,6 +280,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     };
   } finally {
     await stack.close();
+  }
+}
+
+/** The key ID a place of the layout holds now. */
+function heldKeyId(stack: BenchStack, place: LayoutPlace): string | undefined {
+  const owner = stack.layout.owner;
+  const name = stack.keyIdSecretName;
+  switch (place.kind) {
+    case "repository":
+      return stack.github.secretValueAt(
+        { kind: "repository", owner, repo: place.repo, store: "actions" },
+        name,
+      );
+    case "environment":
+      return stack.github.secretValueAt(
+        { kind: "environment", owner, repo: place.repo, environment: place.environment },
+        name,
+      );
+    case "organization":
+      return stack.github.secretValueAt({ kind: "organization", org: owner, store: "actions" }, name);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * One benchmark scenario's world: the resources the template would create (in the bench's moto server, under
- * unique names), an IAM user whose one key every repository holds (as the original stack leaves them), and a
- * GitHub emulator on the scenario's scaled clock with GitHub's limits and latency.
+ * unique names), an IAM user whose one key every place of the layout holds (by default every repository's own
+ * secrets, as the original stack leaves them), and a GitHub emulator on the scenario's scaled clock with GitHub's
+ * limits and latency.
  */
 import { randomBytes } from "node:crypto";
 import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -17,7 +18,12 @@ import {
   type StaticCredentials,
   uniqueName,
 } from "../../scripts/local-stack/aws-fixtures.ts";
-import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
+import {
+  type GitHubEmulator,
+  type OrgAccessSpec,
+  type SecretScope,
+  startGitHubEmulator,
+} from "../../scripts/local-stack/github-emulator/index.ts";
 import {
   type ExtractedLambda,
   extractTemplateLambda,
@@ -32,6 +38,7 @@ import {
 } from "../../scripts/local-stack/runbook-simulator.ts";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 import type { ScaledClock } from "./clock.ts";
+import { type LayoutKind, layoutListDocument, type SecretLayout, secretLayout } from "./secret-layout.ts";
 
 /** GitHub's documented limits the emulator enforces (windows in emulated time: the emulator runs on the clock). */
 export const EMULATED_LIMITS = {
@@ -46,14 +53,18 @@ export interface BenchStackOptions {
   readonly clock: ScaledClock;
   /** Emulated latency of every GitHub request (ms of emulated time). */
   readonly latencyMs: number;
+  /** Where the repositories read the key from (default `repository`: each its own secrets, a version 1 list). */
+  readonly layout?: LayoutKind;
 }
 
 export interface BenchStack {
   readonly github: GitHubEmulator;
   readonly token: string;
   readonly userName: string;
-  /** `owner/name` of every listed repository. */
+  /** `owner/name` of every repository of the layout. */
   readonly repos: readonly string[];
+  /** The places that hold the key, the jobs that read it, and the list that names the places. */
+  readonly layout: SecretLayout;
   /** The key the user had before; every repository holds it at the start. */
   readonly existingKey: StaticCredentials;
   readonly keyIdSecretName: string;
@@ -78,7 +89,9 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
   const fn = templateLambda(template);
   const lambda = extractTemplateLambda(template);
   const suffix = randomBytes(3).toString("hex");
-  const repos = Array.from({ length: options.repoCount }, (_, i) => `bench-${suffix}/repo-${i + 1}`);
+  const owner = `bench-${suffix}`;
+  const layout = secretLayout(options.layout ?? "repository", options.repoCount, owner);
+  const repos = layout.repos.map((name) => `${owner}/${name}`);
   const token = `emulated-token-${randomBytes(16).toString("hex")}`;
 
   const user = await createIamUser(endpoint);
@@ -116,7 +129,7 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
         pRepoConfigBucketName: bucket,
         pGitHubToken: token,
         pGitHubMachineUserName: MACHINE_USER,
-        pAllowedGitHubOwners: `bench-${suffix}`,
+        pAllowedGitHubOwners: owner,
         pSnsEmailAddress: "alerts@example.com",
         pGitHubApiUrl: github.url,
         // Retire right after the rotation: the grace period is a deliberate wait, not work.
@@ -151,19 +164,32 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
   const secretKeySecretName = env[SETTINGS_ENV.secretNameSecretKey] ?? "AWS_SECRET_ACCESS_KEY";
   const configKey = env[SETTINGS_ENV.configKey] ?? "repos.json";
 
-  for (const full of repos) {
-    const [owner = "", name = ""] = full.split("/");
-    github.addRepo(owner, name);
-    github.setSecret(owner, name, keyIdSecretName, existingKey.accessKeyId);
-    github.setSecret(owner, name, secretKeySecretName, existingKey.secretAccessKey);
-  }
-  const reposJson = {
-    Repos: repos.map((full) => {
-      const [owner = "", name = ""] = full.split("/");
-      return { Name: name, Owner: owner };
-    }),
+  // An organization owns the repositories when the layout has an organization secret; a user otherwise (as before).
+  if (layout.places.some((place) => place.kind === "organization")) github.addOrg(owner);
+  for (const name of layout.repos) github.addRepo(owner, name);
+  const hold = (scope: SecretScope, access?: OrgAccessSpec) => {
+    github.setSecretAt(scope, keyIdSecretName, existingKey.accessKeyId, access);
+    github.setSecretAt(scope, secretKeySecretName, existingKey.secretAccessKey, access);
   };
-  await putObjectText(endpoint, bucket, configKey, `${JSON.stringify(reposJson, null, 2)}\n`);
+  for (const place of layout.places) {
+    if (place.kind === "repository") {
+      hold({ kind: "repository", owner, repo: place.repo, store: "actions" });
+    } else if (place.kind === "environment") {
+      github.addEnvironment(owner, place.repo, place.environment);
+      hold({ kind: "environment", owner, repo: place.repo, environment: place.environment });
+    } else {
+      hold(
+        { kind: "organization", org: owner, store: "actions" },
+        { visibility: "selected", repositories: place.selected },
+      );
+    }
+  }
+  await putObjectText(
+    endpoint,
+    bucket,
+    configKey,
+    `${JSON.stringify(layoutListDocument(layout), null, 2)}\n`,
+  );
 
   const rotate = templateRunbooks(template, context).find(
     (r) => r.name === `GHS-AKM-${user.userName}-Rotate`,
@@ -175,6 +201,7 @@ export async function createBenchStack(options: BenchStackOptions): Promise<Benc
     token,
     userName: user.userName,
     repos,
+    layout,
     existingKey,
     keyIdSecretName,
     secretKeySecretName,

@@ -1,6 +1,7 @@
 import type { SecretValue } from "../domain/secret-value.ts";
 import { type OrganizationTarget, type Target, targetKey, targetLabel } from "../domain/target.ts";
 import { AkmError, GitHubAccessError } from "../errors.ts";
+import { type RepositoryPage, resolveSelectedIds } from "../lifecycle/selected-ids.ts";
 import type { RepoPublicKey, SecretsTarget, TargetIdentity, TokenOwner } from "../ports.ts";
 import { type AccessNeed, accessNeed } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
@@ -35,15 +36,16 @@ export type GitHubSecretsTargetOptions = {
     }
 );
 
-/** Repositories whose IDs are read at once for an organization secret's selected repositories. */
-const SELECTED_LOOKUPS_AT_ONCE = 4;
+/** GitHub's largest page. https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api */
+const REPOSITORY_PAGE = 100;
 
 /**
  * Where the key goes on GitHub, through the REST API (src/github/secret-scope.ts lists the endpoints): repository,
  * environment and organization secrets of Actions, Dependabot and Codespaces, and Actions variables.
  * Each target's public key is fetched once per run and reused for all its secrets; a write refused because GitHub
  * rotated the key fetches the new key and retries once. An organization secret's selected repositories are
- * resolved from their names to IDs once per run.
+ * resolved from their names to IDs once per rotation by the lifecycle, which hands the IDs over
+ * (`useSelectedRepositoryIds`); without them the adapter resolves them itself, once per run.
  */
 export class GitHubSecretsTarget implements SecretsTarget {
   readonly #connection: GitHubConnection;
@@ -82,8 +84,9 @@ export class GitHubSecretsTarget implements SecretsTarget {
    *   target's environment exists (`GET …/environments/{environment_name}`,
    *   https://docs.github.com/en/rest/deployments/environments#get-an-environment);
    * - an organization target: the organization exists and the token sees it
-   *   (https://docs.github.com/en/rest/orgs/orgs#get-an-organization), a classic token has `admin:org`, and each
-   *   selected repository exists under its name (not renamed or transferred: GitHub redirects).
+   *   (https://docs.github.com/en/rest/orgs/orgs#get-an-organization) and a classic token has `admin:org`; its
+   *   selected repositories are resolved by the rotation (src/lifecycle/selected-ids.ts, through
+   *   `organizationRepositories` and `selectedRepositoryId`), which refuses a name that is not one of them.
    * A fine-grained token's own permissions show only when it is used, so `publicKey` and the first write check them.
    */
   async checkWritable(target: Target): Promise<TargetIdentity> {
@@ -286,8 +289,7 @@ export class GitHubSecretsTarget implements SecretsTarget {
   }
 
   /**
-   * The organization exists and the token sees it; a classic token has `admin:org`; a `selected` secret's
-   * repositories resolve to IDs. Returns the organization's ID and theirs.
+   * The organization exists and the token sees it; a classic token has `admin:org`. Returns the organization's ID.
    */
   async #checkOrganization(target: OrganizationTarget): Promise<TargetIdentity> {
     const call = this.#call("GET organization", target, { scope: "organization" });
@@ -307,16 +309,21 @@ export class GitHubSecretsTarget implements SecretsTarget {
         },
       );
     }
-    if (target.visibility !== "selected") return { id: data.id };
-    return { id: data.id, selectedRepositoryIds: await this.#selected(target) };
+    // A `selected` secret's repositories are resolved by the rotation, once (src/lifecycle/selected-ids.ts).
+    return { id: data.id };
   }
 
-  /** The IDs of a `selected` organization target's repositories (by name, now), once per run. */
+  /**
+   * The IDs of a `selected` organization target's repositories: those the rotation resolved
+   * (`useSelectedRepositoryIds`), else resolved here once per adapter (per invocation) by the same means, in one go.
+   */
   #selected(target: OrganizationTarget): Promise<readonly number[]> {
     const key = targetKey(target);
     const cached = this.#selectedIds.get(key);
     if (cached) return cached;
-    const resolved = this.#resolveSelected(target);
+    const resolved = resolveSelectedIds(target, undefined, this, { now: new Date(), stop: () => false }).then(
+      (resolution) => (resolution.kind === "done" ? resolution.ids : []),
+    );
     this.#selectedIds.set(key, resolved);
     resolved.catch(() => {
       if (this.#selectedIds.get(key) === resolved) this.#selectedIds.delete(key);
@@ -324,35 +331,62 @@ export class GitHubSecretsTarget implements SecretsTarget {
     return resolved;
   }
 
+  useSelectedRepositoryIds(target: OrganizationTarget, ids: readonly number[]): void {
+    this.#selectedIds.set(targetKey(target), Promise.resolve([...ids]));
+  }
+
   /**
-   * GET each selected repository by name (https://docs.github.com/en/rest/repos/repos#get-a-repository): a name
-   * that does not exist is refused (404), and so is one that moved (GitHub redirects a renamed or transferred
-   * repository's old name; redirects are never followed), so the secret never goes to a repository the list does
-   * not name.
+   * Page `page` of the organization's repositories, A to Z, 100 a page
+   * (https://docs.github.com/en/rest/repos/repos#list-organization-repositories; `per_page` at most 100); `last`
+   * when GitHub's `link` header names no next page
+   * (https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api).
    */
-  async #resolveSelected(target: OrganizationTarget): Promise<readonly number[]> {
+  async organizationRepositories(org: string, page: number): Promise<RepositoryPage> {
+    const call: GitHubCall = {
+      ...this.#call("GET organization repositories"),
+      repo: `organization ${org}`,
+      scope: "organization",
+    };
+    const client = await this.#connection.clientFor(org);
+    const { data, headers } = await this.#send(call, () =>
+      client.request("GET /orgs/{org}/repos", {
+        org,
+        type: "all",
+        sort: "full_name",
+        direction: "asc",
+        per_page: REPOSITORY_PAGE,
+        page,
+      }),
+    );
+    if (!Array.isArray(data)) throw unexpectedAnswer(call, "not a list");
+    const repositories = data.map((item) => {
+      const { id, name } = item as { id?: unknown; name?: unknown };
+      if (typeof id !== "number" || typeof name !== "string")
+        throw unexpectedAnswer(call, "a repository without id or name");
+      return { id, name };
+    });
+    const link = typeof headers.link === "string" ? headers.link : "";
+    return { repositories, last: !/rel="next"/.test(link) };
+  }
+
+  /**
+   * GET a selected repository by name (https://docs.github.com/en/rest/repos/repos#get-a-repository): a name that does
+   * not exist is refused (404), and so is one that moved (GitHub redirects a renamed or transferred repository's old
+   * name; redirects are never followed), so the secret never goes to a repository the list does not name.
+   */
+  async selectedRepositoryId(target: OrganizationTarget, name: string): Promise<number> {
     const client = await this.#connection.clientFor(target.owner);
-    const names = target.selectedRepositories;
-    const ids: number[] = new Array(names.length);
-    for (let start = 0; start < names.length; start += SELECTED_LOOKUPS_AT_ONCE) {
-      await Promise.all(
-        names.slice(start, start + SELECTED_LOOKUPS_AT_ONCE).map(async (name, offset) => {
-          const repo = `${target.owner}/${name}`;
-          const call: GitHubCall = {
-            ...this.#call(`GET repository (selected for ${targetLabel(target)})`),
-            repo,
-            scope: "repository",
-            need: accessNeed(target),
-          };
-          const { data } = await this.#send(call, () =>
-            client.request("GET /repos/{owner}/{repo}", { owner: target.owner, repo: name }),
-          );
-          if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
-          ids[start + offset] = data.id;
-        }),
-      );
-    }
-    return ids;
+    const call: GitHubCall = {
+      ...this.#call(`GET repository (selected for ${targetLabel(target)})`),
+      repo: `${target.owner}/${name}`,
+      scope: "repository",
+      need: accessNeed(target),
+    };
+    const { data } = await this.#send(call, () =>
+      client.request("GET /repos/{owner}/{repo}", { owner: target.owner, repo: name }),
+    );
+    if (typeof data.id !== "number") throw unexpectedAnswer(call, "no repository id");
+    return data.id;
   }
 
   /** An organization secret's or variable's `visibility` and, for `selected`, its repositories' IDs. */

@@ -18,7 +18,10 @@ import type { ProgressPart } from "./state-parts.ts";
  * has no `/`, at its `@` (`org:octo@actions` → `{"org:octo":{"@actions":…}}`; no repository name starts with `@`).
  * A shadowing check spread over invocations keeps its round in `shadowCheck` (src/lifecycle/shadow-check-document.ts).
  * `selected` keeps what the list's selections found when the rotation began: per selection its organization,
- * topic or property and value, store, and the names found (`StoredSelectedSet`).
+ * topic or property and value, store, and the names found (`StoredSelectedSet`). `selectedIds` keeps, per
+ * organization target with visibility `selected` (by targetKey), the repository IDs the rotation resolved, by the
+ * name in lower case, and the listing's next page while it is unfinished (`{"org:octo@actions":{"at":…,
+ * "found":{"api":123},"nextPage":4}}`; some 20 bytes a repository). A document without it (written before) loads.
  */
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
 const KeyId = v.pipe(v.string(), v.regex(/^[A-Z0-9]{16,128}$/));
@@ -70,6 +73,16 @@ const StoredProgress = v.strictObject({
   checked: v.optional(v.strictObject({ since: IsoDate, repos: v.array(v.pipe(v.string(), v.minLength(1))) })),
   shadowCheck: v.optional(StoredShadowCheck),
   selected: v.optional(v.strictObject({ at: IsoDate, sets: v.array(StoredSelectedSet) })),
+  selectedIds: v.optional(
+    v.record(
+      v.pipe(v.string(), v.minLength(1)),
+      v.strictObject({
+        at: IsoDate,
+        found: v.record(v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.integer(), v.minValue(1))),
+        nextPage: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+      }),
+    ),
+  ),
 });
 
 export interface ProgressDocument {
@@ -131,6 +144,7 @@ export function parseProgressDocument(text: string, location: string): ProgressD
       ...(stored.selected
         ? { selected: { at: stored.selected.at, sets: stored.selected.sets.map(selectedSet) } }
         : {}),
+      ...(stored.selectedIds ? { selectedIds: stored.selectedIds } : {}),
       updatedAt: stored.updatedAt,
     },
   };
@@ -188,6 +202,11 @@ export function serializeProgressDocument(progress: ProgressPart, secret: string
         repos: [...repos],
       })),
     };
+  }
+  if (progress.selectedIds && Object.keys(progress.selectedIds).length > 0) {
+    stored.selectedIds = Object.fromEntries(
+      Object.entries(progress.selectedIds).map(([key, ids]) => [key, { ...ids, found: { ...ids.found } }]),
+    );
   }
   return JSON.stringify(stored);
 }

@@ -10,6 +10,7 @@ import { PreflightError, preflight } from "./preflight.ts";
 import { type Reconciliation, reconcile } from "./reconcile.ts";
 import { addedSinceNote, identityChange, RepositoryReplacedError, recordRepoIds } from "./repo-identity.ts";
 import { type RotateOptions, type RotationDeps, type RotationRun, startRun } from "./rotation-context.ts";
+import { resolveSelectedTargets } from "./selected-stage.ts";
 import { loadTargets, type TargetSet } from "./selected-targets.ts";
 import { keptSetNote, selectionAlerts, selectionNotes } from "./selection-note.ts";
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
@@ -58,7 +59,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     if (listed.changes !== undefined && !options.dryRun) {
       for (const alert of selectionAlerts(listed.changes, deps.list.location)) outcome.alert(alert);
     }
-    const stored = withSelectedSet(saved, listed, deps.clock.now());
+    let stored = withSelectedSet(saved, listed, deps.clock.now());
     const keepChecked = async (
       passed: readonly string[],
       seen?: { targets: readonly Target[]; identities: ReadonlyMap<string, TargetIdentity> },
@@ -130,6 +131,57 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         );
       }
     }
+    // An organization secret's selected repositories: resolved to IDs once per rotation (before its key exists, so a
+    // name that is not one of the organization's repositories stops it before any change), kept in the progress
+    // object for the later invocations, over as many invocations as the step's time needs.
+    const selectedStage = await resolveSelectedTargets(
+      deps,
+      targets,
+      resuming || round !== undefined ? stored?.selectedIds : undefined,
+      options.deadline,
+    );
+    let selectedChanged = false;
+    if (selectedStage.kind === "failed") {
+      if (!resuming) {
+        if (checks.checked.length > 0 && !options.dryRun)
+          await keepChecked(checks.checked, { targets, identities });
+        throw new PreflightError(
+          [{ target: selectedStage.target, error: selectedStage.error }],
+          checks.checked,
+        );
+      }
+      // The key exists already: the target's write resolves the names again and fails on its own; the others go on.
+      outcome.note(`Resolving the selected repositories failed: ${selectedStage.error.describe()}`);
+    } else if (selectedStage.records !== undefined || stored?.selectedIds !== undefined) {
+      selectedChanged = selectedStage.kind === "unfinished" || selectedStage.changed;
+      if (selectedChanged && !options.dryRun) {
+        stored = { ...(stored ?? emptyState(deps.clock.now())), selectedIds: selectedStage.records };
+      }
+    }
+    if (selectedStage.kind === "unfinished") {
+      const { resolved, total } = selectedStage;
+      const progress = `${resolved} of ${total} selected repositories resolved to IDs`;
+      if (options.dryRun) {
+        outcome.note(
+          `${progress} within this step's time; a rotation resolves them before it creates a key, over as many steps as it takes.`,
+        );
+      } else if (resuming) {
+        await deps.state.save({
+          ...(stored ?? emptyState(deps.clock.now())),
+          updatedAt: deps.clock.now().toISOString(),
+        });
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (resolving the organization secret's selected repositories to IDs): ${progress}; the next invocation continues.`,
+        );
+      } else {
+        await keepChecked(checks.checked, { targets, identities });
+        return outcome.finish(
+          "InProgress",
+          `Rotation in progress (resolving the organization secret's selected repositories to IDs before creating a key): ${progress}; the next invocation continues. Nothing was changed in IAM or GitHub.`,
+        );
+      }
+    }
     // A copy of the key's names at a more specific scope that the list does not manage would keep its jobs on the
     // old key: every listed repository is looked at before a key is created, over as many invocations as it takes.
     let shadowRound: ShadowCheckRound | undefined;
@@ -186,7 +238,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
 
     if (options.dryRun) return planOnly(run, rec, keys);
 
-    if (run.state !== loaded) await run.save(run.state);
+    if (run.state !== loaded || (selectedChanged && resuming)) await run.save(run.state);
     for (const cleanup of rec.deleteNow) {
       await deps.iam.delete(cleanup.accessKeyId);
       outcome.note(`Deleted key ${cleanup.accessKeyId}: ${cleanup.reason}.`);
@@ -364,6 +416,8 @@ async function finishRotation(run: RotationRun): Promise<RunOutcome> {
     pending: undefined,
     previous: old ? { accessKeyId: old.accessKeyId, origin: old.origin, retireAfter } : undefined,
     promotedAt: isoSeconds(deps.clock.now()),
+    // The next rotation resolves the selected repositories anew (a repository may be renamed or re-created).
+    selectedIds: undefined,
   });
   outcome.retireAfter = old ? new Date(retireAfter) : undefined;
   return outcome.finish(

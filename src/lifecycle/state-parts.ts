@@ -1,3 +1,4 @@
+import type { SelectedIds } from "./selected-ids.ts";
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
 import type {
   CheckedRepos,
@@ -41,6 +42,7 @@ export interface ProgressPart {
   readonly checked?: CheckedRepos | undefined;
   readonly shadowCheck?: ShadowCheckRound | undefined;
   readonly selected?: SelectedRecord | undefined;
+  readonly selectedIds?: Readonly<Record<string, SelectedIds>> | undefined;
   readonly updatedAt: string;
 }
 
@@ -85,6 +87,7 @@ export function splitState(state: RotationState): { keys: KeyPart; progress: Pro
       ...(state.checked ? { checked: state.checked } : {}),
       ...(state.shadowCheck ? { shadowCheck: state.shadowCheck } : {}),
       ...(state.selected ? { selected: state.selected } : {}),
+      ...(state.selectedIds ? { selectedIds: state.selectedIds } : {}),
       updatedAt: state.updatedAt,
     },
   };
@@ -110,6 +113,7 @@ export function joinState(keys: KeyPart, progress: ProgressPart): RotationState 
     ...(progress.checked ? { checked: progress.checked } : {}),
     ...(progress.shadowCheck ? { shadowCheck: progress.shadowCheck } : {}),
     ...(progress.selected ? { selected: progress.selected } : {}),
+    ...(progress.selectedIds ? { selectedIds: progress.selectedIds } : {}),
     updatedAt: progress.updatedAt,
   };
 }

@@ -1,6 +1,7 @@
 import type { SecretValue } from "../domain/secret-value.ts";
 import type { RepositorySelection } from "../domain/selection.ts";
 import type { SecretStore } from "../domain/target.ts";
+import type { SelectedIds } from "./selected-ids.ts";
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
 
 /**
@@ -32,6 +33,9 @@ import type { ShadowCheckRound } from "./shadow-check-document.ts";
  *   once a day).
  * - `selected`: the repositories the list's selections (by topic or custom property) found when the current or
  *   last rotation began: every invocation of a rotation writes that set, and the next rotation compares with it.
+ * - `selectedIds`: for each organization target with visibility `selected` (by targetKey), its repositories' IDs as
+ *   the current rotation resolved them (src/lifecycle/selected-ids.ts), possibly partly: resolved once per rotation,
+ *   forgotten when the rotation finishes.
  */
 export interface ManagedKey {
   readonly accessKeyId: string;
@@ -94,6 +98,8 @@ export interface RotationState {
   readonly shadowCheck?: ShadowCheckRound | undefined;
   /** What the list's selections found when the current (or last) rotation began (src/lifecycle/selection.ts). */
   readonly selected?: SelectedRecord | undefined;
+  /** Organization targets' selected repositories resolved to IDs by the current rotation, by targetKey. */
+  readonly selectedIds?: Readonly<Record<string, SelectedIds>> | undefined;
   readonly updatedAt: string;
 }
 

@@ -16,17 +16,20 @@ const SECRET_KEY = "AWS_SECRET_ACCESS_KEY";
 
 /**
  * A stack whose list (version 2) names `entries` of organization `org`, which owns repositories `app` (with the
- * environment `production`) and `web`. `entries` get `Owner: org`.
+ * environment `production`), `web` and `more`. `entries` get `Owner: org`.
  */
 async function stackWith(
   entries: (org: string) => readonly Record<string, unknown>[],
-  options: { existingKeys?: number; graceMinutes?: number } = {},
+  options: { existingKeys?: number; graceMinutes?: number; more?: readonly string[] } = {},
 ): Promise<{ stack: Stack; org: string; r1: string[] }> {
   const org = `org-${randomUUID().slice(0, 8)}`;
+  const { more = [], ...rest } = options;
+  const repos = [`${org}/app`, `${org}/web`];
   const stack = await createStack({
-    repos: [`${org}/app`, `${org}/web`],
+    repos,
+    githubRepos: [...repos, ...more.map((name) => `${org}/${name}`)],
     reposJson: JSON.stringify({ Version: 2, Repos: entries(org) }),
-    ...options,
+    ...rest,
   });
   stack.github.addOrg(org);
   stack.github.addEnvironment(org, "app", "production");
@@ -116,6 +119,37 @@ describe("Rotate over every kind of target", () => {
     expect(
       stack.github.effectiveSecret({ owner: org, repo: "app", store: "dependabot" }, KEY_ID),
     ).toBeUndefined();
+    expect(stack.github.violations).toEqual([]);
+    expect(r1).toEqual([]);
+  });
+
+  it("resolves an organization secret's 150 selected repositories in 2 requests (the organization's, 100 a page), once per rotation, and each of them reads the new key", async () => {
+    // Prepare: more names than are looked up one by one (src/lifecycle/selected-ids.ts, PER_NAME_MAX).
+    const names = Array.from({ length: 150 }, (_, i) => `svc-${String(i).padStart(4, "0")}`);
+    const { stack, org, r1 } = await stackWith(
+      (owner) => [{ Type: "organization", Owner: owner, Visibility: "selected", Repositories: names }],
+      { existingKeys: 1, more: names },
+    );
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.failureMessage).toBeUndefined();
+    expect(execution.status).toBe("Success");
+    const key = await activeKey(stack);
+    const reads = stack.github.requests.filter(
+      (r) => r.method === "GET" && r.path.startsWith(`/orgs/${org}/repos`),
+    );
+    expect(reads).toHaveLength(2);
+    // No repository is looked up by name (the shadowing check reads each one's environments and secrets, not this).
+    expect(stack.github.requests.filter((r) => r.operationId === "repos/get")).toEqual([]);
+    expect(stack.github.orgSecretAccess(org, "actions", KEY_ID)?.repositoryIds).toHaveLength(150);
+    for (const name of [names[0], names[149]]) {
+      expect(
+        stack.github.effectiveSecret({ owner: org, repo: name ?? "", store: "actions" }, KEY_ID)?.value,
+      ).toBe(key);
+    }
     expect(stack.github.violations).toEqual([]);
     expect(r1).toEqual([]);
   });

@@ -236,7 +236,7 @@ describe("organization secrets", () => {
   );
 
   it.each(["actions", "dependabot", "codespaces"] as const)(
-    "resolves a selected %s secret's repositories to their IDs and writes it with them",
+    "resolves a selected %s secret's repositories to their IDs when the rotation did not hand them over, and writes it with them",
     async (store) => {
       // Prepare
       const { org, target } = arrange();
@@ -247,8 +247,7 @@ describe("organization secrets", () => {
       await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-selected-value");
 
       // Assess
-      const ids = [github.repoId(org, "web"), github.repoId(org, "app")];
-      expect(identity).toEqual({ id: github.orgId(org), selectedRepositoryIds: ids });
+      expect(identity).toEqual({ id: github.orgId(org) });
       expect(github.secretValueAt({ kind: "organization", org, store }, "AWS_SECRET_ACCESS_KEY")).toBe(
         "test-selected-value",
       );
@@ -268,7 +267,7 @@ describe("organization secrets", () => {
     const at = organization(org, { visibility: "selected", selectedRepositories: ["app", "gone"] });
 
     // Act
-    const error = await refusal(target.checkWritable(at));
+    const error = await refusal(target.selectedRepositoryId(at, "gone"));
 
     // Assess
     expect(error.message).toBe(
@@ -285,11 +284,77 @@ describe("organization secrets", () => {
     const at = organization(org, { visibility: "selected", selectedRepositories: ["old-name"] });
 
     // Act
-    const error = await refusal(target.checkWritable(at));
+    const error = await refusal(target.selectedRepositoryId(at, "old-name"));
 
     // Assess
     expect(error.message).toContain(`${org}/old-name was renamed or transferred`);
     expect(error.fix).toContain(`Moved to repository ID ${github.repoId(org, "new-name")}`);
+  });
+
+  it("lists an organization's repositories 100 a page, A to Z, and says which page is the last", async () => {
+    // Prepare
+    const { org, target, requests } = arrange();
+    for (let i = 1; i <= 200; i++) github.addRepo(org, `svc-${String(i).padStart(3, "0")}`);
+
+    // Act
+    const pages = [
+      await target.organizationRepositories(org, 1),
+      await target.organizationRepositories(org, 2),
+      await target.organizationRepositories(org, 3),
+    ];
+
+    // Assess
+    expect(pages.map((page) => [page.repositories.length, page.last])).toEqual([
+      [100, false],
+      [100, false],
+      [2, true],
+    ]);
+    expect(pages[0]?.repositories[0]).toEqual({ id: github.repoId(org, "app"), name: "app" });
+    expect(pages[2]?.repositories.map((repo) => repo.name)).toEqual(["svc-200", "web"]);
+    expect(requests().map((r) => r.operationId)).toEqual([
+      "repos/list-for-org",
+      "repos/list-for-org",
+      "repos/list-for-org",
+    ]);
+  });
+
+  it("resolves 2,000 selected names (any case) with 21 requests and writes the secret with their 2,000 IDs in one PUT", async () => {
+    // Prepare
+    const { org, target, requests } = arrange();
+    const names = Array.from({ length: 2_000 }, (_, i) => `svc-${String(i).padStart(4, "0")}`);
+    for (const name of names) github.addRepo(org, name);
+    const at = organization(org, {
+      visibility: "selected",
+      selectedRepositories: names.map((name) => name.toUpperCase()),
+    });
+
+    // Act
+    await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-selected-value");
+
+    // Assess
+    const lookups = requests().filter((r) => r.method === "GET" && r.operationId?.startsWith("repos/"));
+    expect(lookups.map((r) => r.operationId)).toEqual(Array(21).fill("repos/list-for-org"));
+    expect(github.orgSecretAccess(org, "actions", "AWS_SECRET_ACCESS_KEY")?.repositoryIds).toHaveLength(
+      2_000,
+    );
+    expect(requests().filter((r) => r.method === "PUT")).toHaveLength(1);
+  });
+
+  it("writes a selected secret with the IDs the rotation handed over, without looking the names up", async () => {
+    // Prepare
+    const { org, target, requests } = arrange();
+    const at = organization(org, { visibility: "selected", selectedRepositories: ["app", "web"] });
+    const ids = [github.repoId(org, "app"), github.repoId(org, "web")];
+
+    // Act
+    target.useSelectedRepositoryIds(at, ids);
+    await write(target, at, "AWS_SECRET_ACCESS_KEY", "test-selected-value");
+
+    // Assess
+    expect(requests().filter((r) => r.operationId?.startsWith("repos/"))).toEqual([]);
+    expect(github.orgSecretAccess(org, "actions", "AWS_SECRET_ACCESS_KEY")?.repositoryIds).toEqual(
+      [...ids].sort((a, b) => a - b),
+    );
   });
 
   it("says an organization that does not exist does not, or hides its secrets, with what it needs", async () => {

@@ -6,12 +6,13 @@ import { OwnerAllowList } from "../../src/config/owner-allow-list.ts";
 import type { AccessKeyInfo, AccessKeyPair, NewAccessKey } from "../../src/domain/access-key.ts";
 import type { RepoRef } from "../../src/domain/repo.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
-import { type Target, targetLabel } from "../../src/domain/target.ts";
+import { type Target, targetKey, targetLabel } from "../../src/domain/target.ts";
 import { GitHubAccessError, IamStateError, KeyNotAcceptedError, StateStoreError } from "../../src/errors.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { ParsedTargetList } from "../../src/lifecycle/listed-targets.ts";
 import type { RunOutcome } from "../../src/lifecycle/outcome.ts";
 import type { RotationDeps } from "../../src/lifecycle/rotation-context.ts";
+import type { RepositoryPage } from "../../src/lifecycle/selected-ids.ts";
 import { SplitStateStore } from "../../src/lifecycle/split-state-store.ts";
 import type { RotationState } from "../../src/lifecycle/state.ts";
 import type {
@@ -326,6 +327,15 @@ export class FakeGitHub implements SecretsTarget {
   readonly ids = new Map<string, number>();
   #nextId = 1001;
   /**
+   * Requests that resolved selected repositories' names: `page ORG N` (a page of the organization's repositories) or
+   * `repo OWNER/NAME` (one repository by name).
+   */
+  readonly lookups: string[] = [];
+  /** How long each of those requests takes on the fake clock (ms). */
+  lookupMs = 0;
+  /** The IDs the rotation handed over for an organization target's selected repositories, by targetKey. */
+  readonly handedIds = new Map<string, readonly number[]>();
+  /**
    * Faults of single writes, consumed in order: the write of secret (or variable) `name` to `repo` (a target's
    * label) fails `times` times — `before` it takes effect, or `after` (the value is stored, the answer is lost) — as
    * a transient (5xx) or a user (403) fault.
@@ -372,8 +382,8 @@ export class FakeGitHub implements SecretsTarget {
     if (target.kind === "organization") {
       const id = this.orgs.get(target.owner);
       if (id === undefined) throw this.#notFound(label);
-      if (target.visibility !== "selected") return { id };
-      return { id, selectedRepositoryIds: this.#selectedIds(target) };
+      // As the GitHub adapter: the rotation resolves a selected secret's repositories (organizationRepositories).
+      return { id };
     }
     const repo = `${target.owner}/${target.name}`;
     if (this.archived.has(repo)) {
@@ -411,7 +421,10 @@ export class FakeGitHub implements SecretsTarget {
     if (target.kind === "organization") {
       this.visibility.set(`${label}:${name}`, {
         visibility: target.visibility,
-        selectedRepositoryIds: target.visibility === "selected" ? this.#selectedIds(target) : undefined,
+        selectedRepositoryIds:
+          target.visibility === "selected"
+            ? (this.handedIds.get(targetKey(target)) ?? this.#selectedIds(target))
+            : undefined,
       });
     }
   }
@@ -498,6 +511,32 @@ export class FakeGitHub implements SecretsTarget {
       return this.repos.get(`${target.owner}/${target.name}`);
     }
     return this.scopes.get(targetLabel(target));
+  }
+
+  /** 100 of the organization's repositories a page, A to Z (GitHub's `sort=full_name`). */
+  async organizationRepositories(org: string, page: number): Promise<RepositoryPage> {
+    this.lookups.push(`page ${org} ${page}`);
+    await this.clock.sleep(this.lookupMs);
+    const prefix = `${org}/`.toLowerCase();
+    const all = [...this.ids]
+      .filter(([repo]) => repo.toLowerCase().startsWith(prefix))
+      .map(([repo, id]) => ({ id, name: repo.slice(prefix.length) }))
+      .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+    return { repositories: all.slice((page - 1) * 100, page * 100), last: page * 100 >= all.length };
+  }
+
+  async selectedRepositoryId(target: Target & { kind: "organization" }, name: string): Promise<number> {
+    this.lookups.push(`repo ${target.owner}/${name}`);
+    await this.clock.sleep(this.lookupMs);
+    const found = [...this.ids].find(
+      ([repo]) => repo.toLowerCase() === `${target.owner}/${name}`.toLowerCase(),
+    );
+    if (found === undefined) throw this.#notFound(`${target.owner}/${name}`);
+    return found[1];
+  }
+
+  useSelectedRepositoryIds(target: Target & { kind: "organization" }, ids: readonly number[]): void {
+    this.handedIds.set(targetKey(target), ids);
   }
 
   #selectedIds(target: Target & { kind: "organization" }): number[] {

@@ -1,0 +1,85 @@
+import { type OrganizationTarget, type Target, targetKey } from "../domain/target.ts";
+import { type AkmError, toAkmError } from "../errors.ts";
+import type { Clock, SecretsTarget } from "../ports.ts";
+import { resolveSelectedIds, type SelectedIds } from "./selected-ids.ts";
+
+/** What resolving every `selected` organization target of a run came to. */
+export type SelectedStage =
+  | {
+      readonly kind: "done";
+      /** The record to keep (by targetKey); undefined when the run has no such target and nothing was kept. */
+      readonly records: Readonly<Record<string, SelectedIds>> | undefined;
+      /** The records differ from those kept (something was resolved now, or a target left the list). */
+      readonly changed: boolean;
+    }
+  | {
+      readonly kind: "unfinished";
+      readonly records: Readonly<Record<string, SelectedIds>>;
+      /** Names resolved so far over all targets, of `total`. */
+      readonly resolved: number;
+      readonly total: number;
+    }
+  | { readonly kind: "failed"; readonly target: Target; readonly error: AkmError };
+
+/**
+ * The stage of Rotate that resolves the selected repositories of every organization target with visibility
+ * `selected` to IDs (src/lifecycle/selected-ids.ts), continuing from `kept` (what this rotation resolved in earlier
+ * invocations), and hands the IDs of each target resolved in full to the adapter, whose writes send them. No request
+ * but the first starts after `deadline`: what is left is `unfinished`, for the next invocation. An adapter without
+ * the lookups (`SecretsTarget.organizationRepositories`) resolves the names itself: then nothing is done here.
+ */
+export async function resolveSelectedTargets(
+  deps: { readonly github: SecretsTarget; readonly clock: Clock },
+  targets: readonly Target[],
+  kept: Readonly<Record<string, SelectedIds>> | undefined,
+  deadline: Date,
+): Promise<SelectedStage> {
+  const { github, clock } = deps;
+  const { organizationRepositories, selectedRepositoryId } = github;
+  if (organizationRepositories === undefined || selectedRepositoryId === undefined) {
+    return { kind: "done", records: kept, changed: false };
+  }
+  const source = {
+    organizationRepositories: organizationRepositories.bind(github),
+    selectedRepositoryId: selectedRepositoryId.bind(github),
+  };
+  const selected = targets.filter(
+    (target): target is OrganizationTarget =>
+      target.kind === "organization" && target.visibility === "selected",
+  );
+  const records: Record<string, SelectedIds> = {};
+  let requests = 0;
+  let unfinished = false;
+  let resolved = 0;
+  let total = 0;
+  const late = () => clock.now().getTime() >= deadline.getTime();
+  for (const target of selected) {
+    const key = targetKey(target);
+    const from = kept?.[key];
+    total += new Set(target.selectedRepositories.map((name) => name.toLowerCase())).size;
+    if (unfinished || (requests > 0 && late())) {
+      unfinished = true;
+      if (from !== undefined) records[key] = from;
+      resolved += Object.keys(from?.found ?? {}).length;
+      continue;
+    }
+    try {
+      const result = await resolveSelectedIds(target, from, source, { now: clock.now(), stop: late });
+      requests += result.requests;
+      records[key] = result.record;
+      if (result.kind === "done") {
+        github.useSelectedRepositoryIds?.(target, result.ids);
+        resolved += result.ids.length;
+      } else {
+        unfinished = true;
+        resolved += result.resolved;
+      }
+    } catch (error) {
+      return { kind: "failed", target, error: toAkmError(error, "Resolving the selected repositories") };
+    }
+  }
+  if (unfinished) return { kind: "unfinished", records, resolved, total };
+  const none = Object.keys(records).length === 0;
+  const changed = requests > 0 || Object.keys(kept ?? {}).length !== Object.keys(records).length;
+  return { kind: "done", records: none && kept === undefined ? undefined : records, changed };
+}
