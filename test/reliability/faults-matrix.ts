@@ -151,7 +151,6 @@ export class ProxiedStack {
     start: StartState,
     options: {
       readonly repos?: readonly string[];
-      readonly lambdaTimeoutSeconds?: number;
       readonly beforeCall?: (call: ProxiedCall) => void | Promise<void>;
     } = {},
   ): Promise<ProxiedStack> {
@@ -177,9 +176,6 @@ export class ProxiedStack {
       const stack = await createStack(endpoint, {
         repos,
         reposJson,
-        ...(options.lambdaTimeoutSeconds === undefined
-          ? {}
-          : { lambdaTimeoutSeconds: options.lambdaTimeoutSeconds }),
         existingKeys: start === "managed" ? 2 : 1,
         seedReposWithExistingKey: start !== "mixed",
         lambdaEnv: { AWS_ENDPOINT_URL: proxy.url, AKM_GITHUB_API_URL: proxy.githubUrl },
