@@ -241,7 +241,7 @@ async function setRunbookDefaultVersions(stack: Stack): Promise<void> {
       requestId,
       physicalResourceId: "runbook-default-versions",
     });
-    await invokeLambda(event, { env: stack.env, timeoutMs: 60_000 });
+    await invokeLambda(event, { env: stack.env });
     const answer = JSON.parse(responses.received[0]?.body ?? "{}") as { Status?: string; Reason?: string };
     if (answer.Status !== "SUCCESS") {
       throw new Error(`least-privilege: the custom resource answered ${answer.Status}: ${answer.Reason}`);
@@ -732,7 +732,7 @@ let results: Results;
 
 beforeAll(async () => {
   results = await collect();
-}, 240_000);
+});
 
 afterAll(() => {
   if (results === undefined) return;
