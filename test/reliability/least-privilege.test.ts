@@ -288,10 +288,11 @@ async function runFlows(recorder: AwsCallRecorder): Promise<StackEvidence[]> {
     }),
     await exercise(recorder, "lock-contention", {}, async (stack, run) => {
       const now = Date.now();
+      // Held for a day, not a lease's 10 minutes: still held when the run gets to it on however loaded a machine.
       const lease = {
         owner: "another-execution",
         acquiredAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + 10 * 60_000).toISOString(),
+        expiresAt: new Date(now + 24 * 60 * 60_000).toISOString(),
       };
       await putObjectText(endpoint, stack.bucket, `${stack.configKey}.lock`, JSON.stringify(lease));
       await run("Rotate"); // stops at once: another rotation holds the lock
