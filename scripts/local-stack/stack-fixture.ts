@@ -134,7 +134,8 @@ export interface StackOptions {
   readonly seedReposWithExistingKey?: boolean;
   /**
    * The function's timeout instead of the template's `Timeout` (its time budget; the function keeps 60 s of
-   * it in reserve), e.g. to make a rotation span several invocations.
+   * it in reserve), e.g. to see a function time out. Not to make a rotation span several invocations: real
+   * seconds race the machine's speed; move the fake clock past the deadline instead (test/support/step-time.ts).
    */
   readonly lambdaTimeoutSeconds?: number;
   /**
