@@ -9,8 +9,10 @@ export default defineConfig({
     include: ["test/reliability/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts", "test/reliability/faults-setup.ts"],
     env: { AKM_FAULT_MATRIX: "full" },
+    // Budgets for a loaded 2-core machine, at least vitest.config.ts's (the full matrices run longer per test).
     testTimeout: 30 * 60_000,
-    hookTimeout: 10 * 60_000,
+    hookTimeout: 15 * 60_000,
+    teardownTimeout: 60_000,
     fileParallelism: true,
     maxWorkers: 2,
   },

@@ -19,6 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { cfnIntrinsicTags } from "../build/cfn-yaml.mjs";
+import type { FakeClock } from "./fake-clock.ts";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const RENDERED_TEMPLATE_PATH = join(REPO_ROOT, "dist", "aws-github-akm.template.yaml");
@@ -138,7 +139,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const Module = require("node:module");
 
-const [codeDir, handlerSpec, resultFile, timeoutMsText, requestId, functionName, memoryText, offsetText] =
+const [codeDir, handlerSpec, resultFile, timeoutMsText, requestId, functionName, memoryText, offsetText, clockText] =
   process.argv.slice(2);
 const dot = handlerSpec.lastIndexOf(".");
 const entry = path.join(codeDir, handlerSpec.slice(0, dot) + ".js");
@@ -146,9 +147,19 @@ const exportName = handlerSpec.slice(dot + 1);
 const RealDate = Date;
 const deadline = RealDate.now() + Number(timeoutMsText);
 
-// A test clock: the function sees the wall clock shifted by offsetText ms (timers are not affected).
-const offset = Number(offsetText || 0);
-if (offset !== 0) {
+// A test clock: the function sees the wall clock shifted by offset ms (timers are not affected). A live clock
+// moves while the function runs: the parent sends each new offset over the IPC channel and waits for the
+// acknowledgement, so the function reads the new time in everything it does after that.
+let offset = Number(offsetText || 0);
+const liveClock = clockText === "live" && typeof process.send === "function";
+if (liveClock) {
+  process.on("message", (message) => {
+    if (message === null || typeof message !== "object" || typeof message.clockOffsetMs !== "number") return;
+    offset = message.clockOffsetMs;
+    process.send({ clockAck: message.seq });
+  });
+}
+if (offset !== 0 || liveClock) {
   const shiftedNow = () => RealDate.now() + offset;
   globalThis.Date = new Proxy(RealDate, {
     construct: (target, args, newTarget) =>
@@ -311,6 +322,12 @@ export interface InvokeOptions {
    * to let a grace period or a lock lease pass without waiting. Timers and the time budget are unaffected.
    */
   readonly clockOffsetMs?: number;
+  /**
+   * A fake clock the function follows while it runs (instead of `clockOffsetMs`): each `advance` reaches the
+   * process over an IPC channel and resolves once the function reads the new time, e.g. to make the step's time
+   * run out at an exact point of the invocation. Timers and the time budget are unaffected.
+   */
+  readonly clock?: FakeClock;
 }
 
 /** How the invocation ended. */
@@ -369,6 +386,7 @@ export async function invokeLambda(event: unknown, options: InvokeOptions): Prom
   const timeoutMs = options.timeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
   const requestId = randomUUID();
   const resultFile = join(lambda.dir, "results", `${requestId}.json`);
+  const { clock } = options;
   const child = spawn(
     LAMBDA_NODE_BIN,
     [
@@ -380,10 +398,16 @@ export async function invokeLambda(event: unknown, options: InvokeOptions): Prom
       requestId,
       lambda.functionName,
       String(lambda.memorySize),
-      String(options.clockOffsetMs ?? 0),
+      String(clock?.offsetMs ?? options.clockOffsetMs ?? 0),
+      clock === undefined ? "fixed" : "live",
     ],
-    { cwd: lambda.dir, env: { ...runtimeEnv(lambda), ...options.env }, stdio: ["pipe", "pipe", "pipe"] },
+    {
+      cwd: lambda.dir,
+      env: { ...runtimeEnv(lambda), ...options.env },
+      stdio: clock === undefined ? ["pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe", "ipc"],
+    },
   );
+  const unfollow = clock?.follow((offsetMs) => tellClock(child, offsetMs));
 
   let logs = "";
   let pendingLine = "";
@@ -404,8 +428,9 @@ export async function invokeLambda(event: unknown, options: InvokeOptions): Prom
     pendingLine = lines.pop() ?? "";
     if (lines.some((line) => options.killWhen?.(line))) stop("killWhen");
   };
-  child.stdout.on("data", onOutput);
-  child.stderr.on("data", onOutput);
+  // Piped (stdio below), so never null; typed nullable because the stdio array is chosen at run time.
+  child.stdout?.on("data", onOutput);
+  child.stderr?.on("data", onOutput);
 
   const onAbort = () => stop("signal");
   options.signal?.addEventListener("abort", onAbort);
@@ -418,9 +443,10 @@ export async function invokeLambda(event: unknown, options: InvokeOptions): Prom
       : setTimeout(() => stop("killAfterMs"), options.killAfterMs);
 
   const exited = waitForExit(child);
-  child.stdin.on("error", () => {}); // the child may die before reading its event
-  child.stdin.end(JSON.stringify(event));
+  child.stdin?.on("error", () => {}); // the child may die before reading its event
+  child.stdin?.end(JSON.stringify(event));
   const { code, signal, spawnError } = await exited;
+  unfollow?.();
   clearTimeout(timer);
   clearTimeout(killTimer);
   options.signal?.removeEventListener("abort", onAbort);
@@ -454,6 +480,35 @@ export async function invokeLambda(event: unknown, options: InvokeOptions): Prom
     return { ...base, outcome: "threw", functionError: "Unhandled", result: outcome.error };
   }
   return { ...base, outcome: "returned", functionError: undefined, result: outcome.result };
+}
+
+let clockMessages = 0;
+
+/**
+ * Sends a live clock's new offset to the function's process; resolves when the process acknowledges it (from then
+ * on the function reads the new time), or at once when the process is gone.
+ */
+function tellClock(child: ChildProcess, offsetMs: number): Promise<void> {
+  const seq = ++clockMessages;
+  return new Promise((resolve) => {
+    if (!child.connected) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      child.off("message", onMessage);
+      child.off("disconnect", done);
+      resolve();
+    };
+    const onMessage = (message: unknown) => {
+      if (isRecord(message) && message.clockAck === seq) done();
+    };
+    child.on("message", onMessage);
+    child.once("disconnect", done);
+    child.send({ clockOffsetMs: offsetMs, seq }, (error) => {
+      if (error) done();
+    });
+  });
 }
 
 function waitForExit(

@@ -44,6 +44,7 @@ import {
   uniqueName,
 } from "./aws-fixtures.ts";
 import { automationExecutionEvent, matchesEventPattern, s3ObjectEvent } from "./eventbridge-pattern.ts";
+import { FakeClock } from "./fake-clock.ts";
 import {
   type AppPermissionSet,
   type EmulatorLimits,
@@ -135,7 +136,8 @@ export interface StackOptions {
   readonly seedReposWithExistingKey?: boolean;
   /**
    * The function's timeout instead of the template's `Timeout` (its time budget; the function keeps 60 s of
-   * it in reserve), e.g. to make a rotation span several invocations.
+   * it in reserve), e.g. to see a function time out. Not to make a rotation span several invocations: real
+   * seconds race the machine's speed; move the fake clock past the deadline instead (test/support/step-time.ts).
    */
   readonly lambdaTimeoutSeconds?: number;
   /**
@@ -289,10 +291,12 @@ export interface Stack {
   /** An extra write hook, run after the R1 check of each secret write (undefined removes it). */
   onSecretWritten(hook: ((event: SecretWrittenEvent) => void | Promise<void>) | undefined): void;
   /**
-   * Moves the stack's fake clock forward: later Lambda invocations and the GitHub emulator see real time plus
-   * every advance so far (IAM's CreateDate in moto stays on real time). No test waits for real time.
+   * Moves the stack's fake clock forward: the GitHub emulator, the runbook simulator and the Lambda invocations
+   * see real time plus every advance so far (IAM's CreateDate in moto stays on real time). No test waits for real
+   * time. A function running at that moment (the emulator's write hook runs while it waits for GitHub's answer)
+   * follows: the promise resolves once it reads the new time. Between runs it resolves at once.
    */
-  advanceClock(ms: number): void;
+  advanceClock(ms: number): Promise<void>;
   readonly clockOffsetMs: number;
   /** The GitHub token the stack's secret holds (test data): with `githubApp`, the App's private key. */
   githubToken(): Promise<string>;
@@ -348,10 +352,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     existingKeys.push({ accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey });
   }
 
-  // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
-  let clockOffsetMs = 0;
+  // The stack's fake clock: the function, the simulator and GitHub see real time shifted by it (see advanceClock).
+  const clock = new FakeClock();
   const github = await startGitHubEmulator({
-    now: () => Date.now() + clockOffsetMs,
+    now: () => clock.now(),
     ...(options.githubDescription === undefined ? {} : { description: options.githubDescription }),
     ...(options.githubLimits ? { limits: options.githubLimits } : {}),
   });
@@ -606,7 +610,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         lambda,
         timeoutMs: lambdaTimeoutMs,
         ...(timeoutMs === undefined ? {} : { killAfterMs: timeoutMs }),
-        clockOffsetMs,
+        clock,
         ...(signal === undefined ? {} : { signal }),
       });
 
@@ -663,11 +667,11 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
             ...(runOptions.loopMaxIterations === undefined
               ? {}
               : { loopMaxIterations: runOptions.loopMaxIterations }),
-            now: () => new Date(Date.now() + clockOffsetMs),
+            now: () => new Date(clock.now()),
             onSleep: async (request) => {
               sleeps.push(request);
               await runOptions.onSleep?.(request);
-              if ((runOptions.sleep ?? "advance-clock") === "advance-clock") clockOffsetMs += request.ms;
+              if ((runOptions.sleep ?? "advance-clock") === "advance-clock") await clock.advance(request.ms);
             },
             invokeLambda: async (call) => {
               if (
@@ -730,7 +734,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
           status: execution.status,
           region: MOTO_REGION,
           accountId: MOTO_ACCOUNT_ID,
-          time: new Date(Date.now() + clockOffsetMs),
+          time: new Date(clock.now()),
         });
         return matchesEventPattern(pattern, event);
       },
@@ -759,7 +763,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
           deleted: DeleteMarkers.includes(latest),
           region: MOTO_REGION,
           accountId: MOTO_ACCOUNT_ID,
-          time: new Date(Date.now() + clockOffsetMs),
+          time: new Date(clock.now()),
         });
         const rule = template.Resources.rEventsRuleListChanged;
         if (rule === undefined)
@@ -784,10 +788,10 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         extraHook = hook;
       },
       advanceClock(ms) {
-        clockOffsetMs += ms;
+        return clock.advance(ms);
       },
       get clockOffsetMs() {
-        return clockOffsetMs;
+        return clock.offsetMs;
       },
 
       secretPuts(full) {

@@ -14,6 +14,7 @@ describe("Rotate runbook on a user with one key created outside the tool", () =>
     const stack = await createStack({ existingKeys: 1, seedReposWithExistingKey: true });
     const adopted = stack.existingKeys[0]?.accessKeyId ?? "";
     let duringGrace: KeyState[] = [];
+    const startedAt = Date.now() + stack.clockOffsetMs;
 
     // Act
     const { execution } = await stack.runRunbook(
@@ -38,9 +39,12 @@ describe("Rotate runbook on a user with one key created outside the tool", () =>
     expect(stack.sleeps.filter((sleep) => sleep.ms >= 1000).map((sleep) => sleep.stepName)).toEqual([
       "WaitForGracePeriod",
     ]);
-    expect(stack.sleeps.find((sleep) => sleep.stepName === "WaitForGracePeriod")?.ms).toBeGreaterThan(
-      59 * 60_000,
-    );
+    // The grace period's wait: until RetireAfter, the default 60 minutes after the rotation's end (on the stack's
+    // clock, so however long the invocations took in real time), and never longer.
+    const grace = stack.sleeps.find((sleep) => sleep.stepName === "WaitForGracePeriod");
+    expect(grace?.timestamp).toBe(execution.outputs["CheckRotateResult.RetireAfter"]);
+    expect(Date.parse(grace?.timestamp ?? "") - startedAt).toBeGreaterThanOrEqual(60 * 60_000);
+    expect(grace?.ms).toBeLessThanOrEqual(60 * 60_000 + 1000);
     const after = await stack.keys();
     expect(statusOf(after, adopted)).toBe("Inactive");
     expect(statusOf(after, newKey)).toBe("Active");

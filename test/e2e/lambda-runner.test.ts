@@ -1,5 +1,8 @@
+import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
+import { FakeClock } from "../../scripts/local-stack/fake-clock.ts";
 import { extractLambdaCode, invokeLambda } from "../../scripts/local-stack/lambda-runner.ts";
+import { listenOnLoopback } from "../../scripts/local-stack/loopback.ts";
 
 /** A stand-in function (CommonJS, as Lambda loads index.js) for checking the harness itself. */
 const CODE = `
@@ -10,6 +13,11 @@ exports.handler = async (event, context) => {
   if (event.action === "require") return require(event.module) && "loaded";
   if (event.action === "hang") { console.log("hanging now"); return new Promise(() => {}); }
   if (event.action === "clock") return { now: Date.now(), constructed: new Date().getTime() };
+  if (event.action === "clock-around-request") {
+    const before = Date.now();
+    await (await fetch(event.url)).text();
+    return { before, now: Date.now(), constructed: new Date().getTime() };
+  }
   return {
     echo: event,
     node: process.versions.node,
@@ -25,8 +33,11 @@ const env = { SOME_SETTING: "from the template" };
 
 describe("Lambda runner", () => {
   it("runs the handler on Node 24 and returns its result and its stdout and stderr", async () => {
+    // Prepare: a budget far above a cold start on a loaded machine; the context reports what is left of it.
+    const timeoutMs = 10 * 60_000;
+
     // Act
-    const invocation = await invokeLambda({ action: "echo", n: 1 }, { env, lambda, timeoutMs: 30_000 });
+    const invocation = await invokeLambda({ action: "echo", n: 1 }, { env, lambda, timeoutMs });
 
     // Assess
     expect(invocation.outcome).toBe("returned");
@@ -37,7 +48,7 @@ describe("Lambda runner", () => {
     expect(result.region).toBe("us-east-1");
     expect(result.setting).toBe("from the template");
     expect(result.remaining).toBeGreaterThan(0);
-    expect(result.remaining).toBeLessThanOrEqual(30_000);
+    expect(result.remaining).toBeLessThanOrEqual(timeoutMs);
     expect(invocation.logs).toContain("handling echo");
     expect(invocation.logs).toContain("to stderr");
   });
@@ -102,6 +113,36 @@ describe("Lambda runner", () => {
     for (const value of [seen.now, seen.constructed]) {
       expect(value).toBeGreaterThanOrEqual(before + dayMs);
       expect(value).toBeLessThanOrEqual(after + dayMs);
+    }
+  });
+
+  it("moves the clock of a running function, which reads the new time from the moment the move is over", async () => {
+    // Prepare: the function asks a server for something; the server moves the clock a day on before it answers.
+    const dayMs = 24 * 60 * 60_000;
+    const clock = new FakeClock();
+    await clock.advance(dayMs);
+    const server = createServer((_request, response) => {
+      void clock.advance(dayMs).then(() => response.end("moved"));
+    });
+    const url = await listenOnLoopback(server);
+    const before = Date.now();
+
+    try {
+      // Act
+      const invocation = await invokeLambda({ action: "clock-around-request", url }, { env, lambda, clock });
+
+      // Assess
+      const after = Date.now();
+      const seen = invocation.result as { before: number; now: number; constructed: number };
+      expect(seen.before).toBeGreaterThanOrEqual(before + dayMs);
+      expect(seen.before).toBeLessThanOrEqual(after + dayMs);
+      for (const value of [seen.now, seen.constructed]) {
+        expect(value).toBeGreaterThanOrEqual(seen.before + dayMs);
+        expect(value).toBeLessThanOrEqual(after + 2 * dayMs);
+      }
+      expect(clock.offsetMs).toBe(2 * dayMs);
+    } finally {
+      server.close();
     }
   });
 });

@@ -26,9 +26,12 @@ afterEach(async () => {
   await server.close();
 });
 
-/** Invokes the template's function as CloudFormation does; it calls no AWS API for this resource. */
+/**
+ * Invokes the template's function as CloudFormation does (with the template's timeout, the runner's default); it calls
+ * no AWS API for this resource.
+ */
 function invoke(event: Record<string, unknown>): Promise<LambdaInvocation> {
-  return invokeLambda(event, { env: {}, timeoutMs: 60_000 });
+  return invokeLambda(event, { env: {} });
 }
 
 /** The body CloudFormation would read from its presigned URL. */

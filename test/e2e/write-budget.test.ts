@@ -11,13 +11,16 @@ const createStack = useStacks(endpoint);
 const REPOS = ["octo-org/one", "octo-org/two", "octo-org/three", "octo-org/four"];
 /** GitHub's limit for content-creating requests per hour. */
 const HOURLY_LIMIT = 500;
+const HOUR_MS = 60 * 60_000;
 
 describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation", () => {
   it("sleeps until the budget frees up, then continues, writing each repository once", async () => {
-    // Prepare: earlier runs sent 496 writes 50 minutes ago (as the rotation state records them), so this one
-    // may send 4 — two repositories — before it has to wait ten minutes, longer than a step may run.
+    // Prepare: earlier runs sent 496 writes two minutes ago (as the rotation state records them; outside GitHub's
+    // minute window, so only the hourly one holds this run back), so this one may send 4 — two repositories —
+    // before it has to wait for them to age out, longer than a step may run. That is almost an hour away: however
+    // slow the machine is to reach its first write, the budget is still used up then.
     const stack = await createStack({ repos: REPOS, existingKeys: 1, seedReposWithExistingKey: true });
-    const fiftyMinutesAgo = Math.ceil((Date.now() - 50 * 60_000) / 1000);
+    const sentAt = Math.ceil((Date.now() + stack.clockOffsetMs - 2 * 60_000) / 1000);
     const secrets = new SecretsManagerClient(awsClientConfig(endpoint));
     await secrets.send(
       new PutSecretValueCommand({
@@ -26,7 +29,7 @@ describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation
           schemaVersion: 1,
           holdings: {},
           // The first write's time, then the gaps to the next ones (all at the same second here).
-          githubWrites: [fiftyMinutesAgo, ...Array.from({ length: HOURLY_LIMIT - 5 }, () => 0)],
+          githubWrites: [sentAt, ...Array.from({ length: HOURLY_LIMIT - 5 }, () => 0)],
           updatedAt: new Date().toISOString(),
         }),
       }),
@@ -55,9 +58,11 @@ describe("Rotate runbook when GitHub's hourly write budget runs out mid-rotation
     const budgetWaits = execution.sleeps.filter((sleep) => sleep.stepName === "WaitForWriteBudget");
     expect(budgetWaits.map((sleep) => sleep.ms >= 1000)).toEqual([true, false]);
     expect(budgetWaits[0]?.timestamp).toBe(first.ResumeAt);
-    expect(budgetWaits[0]?.ms).toBeGreaterThan(9 * 60_000);
-    // Ten minutes, plus the few seconds the client keeps in hand for GitHub counting a write on arrival.
-    expect(budgetWaits[0]?.ms).toBeLessThanOrEqual(10 * 60_000 + GITHUB_WRITE_LIMITS.marginMs);
+    // An hour after the earlier writes, plus the few seconds the client keeps in hand for GitHub counting a write on
+    // arrival (in whole seconds, rounded up).
+    const freesAt = sentAt * 1000 + HOUR_MS + GITHUB_WRITE_LIMITS.marginMs;
+    expect(Date.parse(budgetWaits[0]?.timestamp ?? "")).toBeGreaterThanOrEqual(freesAt);
+    expect(Date.parse(budgetWaits[0]?.timestamp ?? "")).toBeLessThan(freesAt + 1000);
     expect(checks[1]?.outputs.Progress).toBe("4 of 4 repositories done");
     expect(execution.outputs["CheckRotateResult.Progress"]).toBe("4 of 4 repositories done");
     const newKey = execution.outputs["CheckRotateResult.NewAccessKeyId"];

@@ -439,9 +439,10 @@ describe("GitHubSecretsTarget against the GitHub emulator", () => {
     });
 
     it("aborts an attempt that gets no answer in time and retries it", async () => {
-      // Prepare
-      const { target, repo, fault } = arrange({ client: { requestTimeoutMs: 1_000 } });
-      const hang = fault({ route: PUBLIC_KEY_ROUTE, delayMs: 60_000 });
+      // Prepare: the first attempt gets no answer (for 10 minutes); the retry gets one in its own time, which the
+      // timeout leaves room for on a loaded machine (only the hung attempt waits for it).
+      const { target, repo, fault } = arrange({ client: { requestTimeoutMs: 10_000 } });
+      const hang = fault({ route: PUBLIC_KEY_ROUTE, delayMs: 10 * 60_000 });
 
       // Act
       const key = await target.publicKey(repo);

@@ -12,6 +12,7 @@ import type { RunbookRun } from "../../scripts/local-stack/stack-fixture.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
 import { LOCK_TTL_MS } from "../../src/lifecycle/rotation-context.ts";
 import type { ProxiedCall } from "../support/aws-proxy.ts";
+import { runOutOfStepTimeAfter } from "../support/step-time.ts";
 import { ProxiedStack, pool, type Reference, recordReference } from "./faults-matrix.ts";
 import { type FigureRow, printTable, writeFigures } from "./figures.ts";
 
@@ -155,10 +156,12 @@ describe("two Rotate executions at once", () => {
   });
 
   it("stops an execution started between two steps of a rotation that is InProgress", async () => {
-    // Prepare: a budget of a few seconds per invocation (the function keeps 60 s of its timeout in reserve)
-    // while GitHub asks for a second between writes, so five repositories need more than one invocation.
+    // Prepare: the step's time runs out once the first repository is written (the stack's clock, which the
+    // running function reads, moves past the invocation's deadline then), so five repositories need a second
+    // Rotate invocation, whatever the machine's speed.
     const repos = ["acme/app-1", "acme/app-2", "acme/app-3", "acme/app-4", "acme/app-5"];
-    const stack = await ProxiedStack.open(endpoint, "adopted", { repos, lambdaTimeoutSeconds: 66 });
+    const stack = await ProxiedStack.open(endpoint, "adopted", { repos });
+    runOutOfStepTimeAfter(stack.stack, (keyIdWrite) => keyIdWrite === 1);
     try {
       let second: RunbookRun | undefined;
       let statusBefore: unknown;
@@ -181,6 +184,9 @@ describe("two Rotate executions at once", () => {
       // Assess
       expect(second, "the first execution needed a second Rotate invocation").toBeDefined();
       expect(statusBefore).toBe("InProgress");
+      expect(
+        first.execution.steps.filter((step) => step.stepName === "CheckRotate").map((s) => s.outputs.Next),
+      ).toEqual(["again", "done"]);
       expect(second?.execution.failureMessage).toMatch(IN_PROGRESS);
       expect(first.execution.status).toBe("Success");
       const newKey = String(first.execution.outputs["CheckRotateResult.NewAccessKeyId"] ?? "");

@@ -225,7 +225,6 @@ export class ProxiedStack {
     start: StartState,
     options: {
       readonly repos?: readonly string[];
-      readonly lambdaTimeoutSeconds?: number;
       readonly beforeCall?: (call: ProxiedCall) => void | Promise<void>;
     } = {},
   ): Promise<ProxiedStack> {
@@ -253,9 +252,6 @@ export class ProxiedStack {
       const stack = await createStack(endpoint, {
         repos,
         reposJson,
-        ...(options.lambdaTimeoutSeconds === undefined
-          ? {}
-          : { lambdaTimeoutSeconds: options.lambdaTimeoutSeconds }),
         ...(start === "app" ? { githubApp: { permissions: APP_PERMISSIONS } } : {}),
         existingKeys: start === "managed" ? 2 : 1,
         seedReposWithExistingKey: list === undefined,

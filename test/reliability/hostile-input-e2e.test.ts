@@ -223,7 +223,7 @@ describe("The function, sent hostile events directly", () => {
       let result: HandlerResult | undefined;
       let logs = "";
       const calls = await functionCalls(async () => {
-        const invocation = await invokeLambda(hostile.event, { env: stack.env, lambda, timeoutMs: 60_000 });
+        const invocation = await invokeLambda(hostile.event, { env: stack.env, lambda });
         result = invocation.result as HandlerResult;
         logs = invocation.logs;
       });

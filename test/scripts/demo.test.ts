@@ -121,7 +121,7 @@ describe("npm run demo", () => {
     // Secret hygiene: moto issues 40-character secrets of [A-Za-z0-9+/]; the token is "emulated-token-<hex>".
     expect(output).not.toMatch(/[A-Za-z0-9+/]{40,}/);
     expect(output).not.toMatch(/emulated-token|[0-9a-f]{32,}/);
-  }, 180_000);
+  });
 
   it("stops its servers and exits 130 on Ctrl-C in the middle of a rotation", async () => {
     // Act
@@ -136,7 +136,7 @@ describe("npm run demo", () => {
     expect(github).toBeDefined();
     await expect(fetch(`${moto}/moto-api/`)).rejects.toThrow();
     await expect(fetch(`${github}/user`)).rejects.toThrow();
-  }, 120_000);
+  });
 });
 
 describe("demo command prerequisites", () => {
