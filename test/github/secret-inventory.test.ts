@@ -122,10 +122,10 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
       }) as const;
 
     // Act
-    const all = (await subject.repositoriesSeeing(target("all"))).map((r) => r.name);
-    const privateOnes = (await subject.repositoriesSeeing(target("private"))).map((r) => r.name);
+    const all = (await subject.repositoriesSeeing(target("all"))).repos.map((r) => r.name);
+    const privateOnes = (await subject.repositoriesSeeing(target("private"))).repos.map((r) => r.name);
     const requestsBefore = subject.usage().requests;
-    const selected = (await subject.repositoriesSeeing(target("selected"))).map((r) => r.name);
+    const selected = (await subject.repositoriesSeeing(target("selected"))).repos.map((r) => r.name);
 
     // Assess
     expect(all).toEqual(expect.arrayContaining([open, closed, internal]));
