@@ -170,7 +170,8 @@ interface RepoPlan {
  * or scope that could hold a copy and per kind (secret, variable), and, only for a repository with a finding,
  * its workflow files (one listing, one per file, one per reusable workflow of another repository, cached).
  * An organization target of visibility all or private costs one request per 100 of the organization's
- * repositories at each call. Per-repository errors are returned in `failures`; an error listing an
+ * repositories at each call (and one for the organization's counts, with a personal token); when the credential
+ * may not list every repository it reaches, the result's `unseen` says so (the caller decides). Per-repository errors are returned in `failures`; an error listing an
  * organization's repositories throws.
  */
 export async function checkShadowing(options: ShadowCheckOptions): Promise<ShadowCheckResult> {
