@@ -325,6 +325,7 @@ async function rotationDeps(
       inventory: new GitHubSecretInventory({
         clientFor: (owner) => connection.clientFor(owner),
         tokenSecretName: settings.tokenSecretId,
+        repositorySelection: async (owner) => connection.repositorySelection?.(owner),
       }),
       lock: new S3RunLock(w.s3, settings.configBucket, lockKey(settings.configKey)),
       writeBudget,

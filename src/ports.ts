@@ -326,6 +326,28 @@ export interface InventoryUsage {
  * looks for copies of the key's secret names at more specific scopes, and for the jobs that would read them.
  * Names only, never values (GitHub's API never returns a secret's value). Errors are GitHubAccessError.
  */
+/** The repositories an organization secret reaches, as far as the credential shows them. */
+export interface OrganizationRepositories {
+  readonly repos: readonly RepoRef[];
+  /** Undefined: the credential lists every repository of the organization (or the secret's selected ones). */
+  readonly unseen?: UnseenRepositories;
+}
+
+/** Why the shadowing check may not see every repository an organization secret reaches. */
+export interface UnseenRepositories {
+  /**
+   * `true`: GitHub says repositories were left out (an App installed on selected repositories, or fewer listed
+   * than the organization counts); `false`: the check cannot tell (GitHub shows no count to this credential).
+   */
+  readonly certain: boolean;
+  /** How many repositories the secret reaches, by GitHub's count for the organization, when GitHub gave one. */
+  readonly total?: number;
+  /** Why (a sentence naming the organization). */
+  readonly reason: string;
+  /** What lets the check see every one. */
+  readonly fix: string;
+}
+
 export interface SecretInventory {
   /** The repository's Actions environments, by name as GitHub shows them. */
   environments(repo: RepoRef): Promise<readonly string[]>;
@@ -333,9 +355,10 @@ export interface SecretInventory {
   names(scope: SecretScope, kind: "secret" | "variable"): Promise<readonly string[]>;
   /**
    * The repositories that see an organization secret of `target`'s visibility: the selected ones, or the
-   * organization's repositories (`all`), or those that are not public (`private`).
+   * organization's repositories (`all`), or those that are not public (`private`) — as far as the credential can
+   * list them; `unseen` says when it may not list every one.
    */
-  repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]>;
+  repositoriesSeeing(target: OrganizationTarget): Promise<OrganizationRepositories>;
   /** Every workflow file in the repository's `.github/workflows` (`*.yml`, `*.yaml`) on its default branch. */
   workflows(repo: RepoRef): Promise<readonly WorkflowFile[]>;
   /** One workflow file of a repository at `ref` (default branch when undefined); undefined when it cannot be read. */

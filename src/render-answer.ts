@@ -150,9 +150,11 @@ function shadowLines(outcome: RunOutcome): string[] {
   const looked =
     checked !== total
       ? `${checked} of ${total} ${repositories}`
-      : total === 1
-        ? "the 1 repository"
-        : `all ${total} ${repositories}`;
+      : (report.unseen ?? 0) > 0
+        ? `the ${total} ${repositories} the credential can see; others were not looked at: see the notes`
+        : total === 1
+          ? "the 1 repository"
+          : `all ${total} ${repositories}`;
   if (findings.length === 0) {
     return [`Copies of the key's secrets that would hide it: none (looked at ${looked}).`];
   }

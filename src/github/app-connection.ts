@@ -42,6 +42,8 @@ interface Installation {
   readonly suspended: boolean;
   /** The installation's settings page (where an owner accepts new permissions or picks repositories). */
   readonly htmlUrl: string | undefined;
+  /** Whether the installation covers every repository of the owner ("all") or chosen ones ("selected"). */
+  readonly repositorySelection: "all" | "selected" | undefined;
 }
 
 /** What `client.auth({ type: "installation", ... })` of @octokit/auth-app resolves to (the parts we read). */
@@ -74,6 +76,8 @@ export class AppConnection implements GitHubConnection {
   #identity: Promise<GitHubAppIdentity> | undefined;
   #scope: Promise<AccessScope> | undefined;
   readonly #owners = new Map<string, Promise<GitHubClient>>();
+  /** Each owner's installation `repository_selection`, once `clientFor` found the installation. */
+  readonly #selections = new Map<string, "all" | "selected" | undefined>();
 
   constructor(options: AppConnectionOptions) {
     this.#options = options;
@@ -103,6 +107,11 @@ export class AppConnection implements GitHubConnection {
   async whoAmI(): Promise<TokenOwner> {
     const app = await this.#app();
     return { login: app.slug, expiresAt: undefined, app };
+  }
+
+  async repositorySelection(owner: string): Promise<"all" | "selected" | undefined> {
+    await this.clientFor(owner);
+    return this.#selections.get(owner.toLowerCase());
   }
 
   clientFor(owner: string): Promise<GitHubClient> {
@@ -138,6 +147,7 @@ export class AppConnection implements GitHubConnection {
     }
     const app = await this.#app();
     const installation = await this.#installation(owner, app);
+    this.#selections.set(owner.toLowerCase(), installation.repositorySelection);
     // Checked for what a rotation needs even in a DryRun, which then mints its tokens read-only.
     this.#checkInstallation(owner, app, installation, needed.permissions);
     const access =
@@ -247,7 +257,13 @@ export class AppConnection implements GitHubConnection {
         if (hasStatus(error, 404)) continue;
         throw this.appCallError(error, lookup.action, owner);
       }
-      const { id, permissions, suspended_at: suspendedAt, html_url: htmlUrl } = data;
+      const {
+        id,
+        permissions,
+        suspended_at: suspendedAt,
+        html_url: htmlUrl,
+        repository_selection: selection,
+      } = data;
       if (typeof id !== "number") {
         throw new GitHubAccessError(`GitHub answered ${lookup.action} with an unexpected body (no id).`, {
           fix: API_URL_FIX,
@@ -261,6 +277,7 @@ export class AppConnection implements GitHubConnection {
             : {},
         suspended: typeof suspendedAt === "string" && suspendedAt !== "",
         htmlUrl: typeof htmlUrl === "string" ? htmlUrl : undefined,
+        repositorySelection: selection === "all" || selection === "selected" ? selection : undefined,
       };
     }
     // https://docs.github.com/en/apps/using-github-apps/installing-your-own-github-app

@@ -28,6 +28,12 @@ export interface GitHubConnection {
    * installation token has no user). Throws GitHubAccessError when GitHub refuses the credential.
    */
   whoAmI(): Promise<TokenOwner>;
+  /**
+   * The App installation's `repository_selection` on `owner` ("all" or "selected"), found by `clientFor(owner)`;
+   * undefined for a personal token (README, section "Shadowing").
+   * https://docs.github.com/en/rest/apps/apps#get-an-organization-installation-for-the-authenticated-app
+   */
+  repositorySelection?(owner: string): Promise<"all" | "selected" | undefined>;
 }
 
 export interface GitHubConnectionOptions {

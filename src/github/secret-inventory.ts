@@ -2,7 +2,13 @@ import { composePaginateRest } from "@octokit/plugin-paginate-rest";
 import { type RepoRef, repoLabel } from "../domain/repo.ts";
 import type { OrganizationTarget, SecretStore } from "../domain/target.ts";
 import type { WorkflowFile } from "../domain/workflow.ts";
-import type { InventoryUsage, SecretInventory, SecretScope } from "../ports.ts";
+import type {
+  InventoryUsage,
+  OrganizationRepositories,
+  SecretInventory,
+  SecretScope,
+  UnseenRepositories,
+} from "../ports.ts";
 import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
 import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
@@ -13,6 +19,11 @@ export interface GitHubSecretInventoryOptions {
   readonly clientFor: (owner: string) => Promise<GitHubClient>;
   /** Display name of the Secrets Manager secret holding the token, named in fixes. */
   readonly tokenSecretName: string;
+  /**
+   * GitHub App mode: the installation's `repository_selection` on an owner ("all" or "selected"), known once
+   * `clientFor(owner)` resolved. Undefined (or answering undefined): a personal token.
+   */
+  readonly repositorySelection?: (owner: string) => Promise<"all" | "selected" | undefined>;
 }
 
 /** The directory GitHub reads workflow files from. https://docs.github.com/en/actions/writing-workflows/about-workflows */
@@ -32,6 +43,7 @@ const VARIABLES_PAGE = 30;
 export class GitHubSecretInventory implements SecretInventory {
   readonly #clientFor: (owner: string) => Promise<GitHubClient>;
   readonly #tokenSecretName: string;
+  readonly #repositorySelection: (owner: string) => Promise<"all" | "selected" | undefined>;
   #requests = 0;
   #remaining: number | undefined;
   #resetAt: Date | undefined;
@@ -39,6 +51,7 @@ export class GitHubSecretInventory implements SecretInventory {
   constructor(options: GitHubSecretInventoryOptions) {
     this.#clientFor = options.clientFor;
     this.#tokenSecretName = options.tokenSecretName;
+    this.#repositorySelection = options.repositorySelection ?? (async () => undefined);
   }
 
   /**
@@ -111,9 +124,9 @@ export class GitHubSecretInventory implements SecretInventory {
    * either, and counting it can only report a copy more, never miss one.
    * https://docs.github.com/en/rest/actions/secrets#create-or-update-an-organization-secret
    */
-  async repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]> {
+  async repositoriesSeeing(target: OrganizationTarget): Promise<OrganizationRepositories> {
     if (target.visibility === "selected") {
-      return target.selectedRepositories.map((name) => ({ owner: target.owner, name }));
+      return { repos: target.selectedRepositories.map((name) => ({ owner: target.owner, name })) };
     }
     const client = await this.#clientFor(target.owner);
     const call: GitHubCall = {
@@ -128,6 +141,7 @@ export class GitHubSecretInventory implements SecretInventory {
       }),
     );
     const repos: RepoRef[] = [];
+    let publicCount = 0;
     for (const item of items) {
       const {
         name,
@@ -140,9 +154,88 @@ export class GitHubSecretInventory implements SecretInventory {
       };
       if (typeof name !== "string") continue;
       const isPublic = typeof visibility === "string" ? visibility === "public" : isPrivate !== true;
+      if (isPublic) publicCount++;
       if (target.visibility === "all" || !isPublic) repos.push({ owner: target.owner, name });
     }
-    return repos;
+    const unseen = await this.#unseen(target, client, {
+      listed: repos.length,
+      public: publicCount,
+      private: items.length - publicCount,
+    });
+    return unseen === undefined ? { repos } : { repos, unseen };
+  }
+
+  /**
+   * Whether the repositories listed are every one the secret reaches.
+   * - GitHub App: the installation's `repository_selection` ("all" or "selected"; GitHub App mode reads it when it
+   *   finds the installation): a token minted for an installation on selected repositories lists only those.
+   *   https://docs.github.com/en/rest/apps/apps#get-an-organization-installation-for-the-authenticated-app
+   * - Personal token: the organization's counts, `GET /orgs/{org}`: `public_repos` always, `total_private_repos`
+   *   only to an owner ("To see the full details about an organization, the authenticated user must be an
+   *   organization owner"; a classic token needs `admin:org`). Fewer listed than counted: repositories left out
+   *   (a fine-grained token limited to "Only select repositories", or a user who cannot see some). No private
+   *   count: the check cannot tell.
+   *   https://docs.github.com/en/rest/orgs/orgs#get-an-organization
+   */
+  async #unseen(
+    target: OrganizationTarget,
+    client: GitHubClient,
+    listed: { readonly listed: number; readonly public: number; readonly private: number },
+  ): Promise<UnseenRepositories | undefined> {
+    const selection = await this.#repositorySelection(target.owner);
+    if (selection === "all") return undefined;
+    if (selection === "selected") {
+      return {
+        certain: true,
+        reason: `The GitHub App is installed on selected repositories of ${target.owner} only, and sees no other.`,
+        fix: `Let the App see every repository: an owner of ${target.owner} opens Settings → GitHub Apps → the App → Configure, and under Repository access chooses "All repositories". Or, if the secret need not reach every repository, list it with "Visibility": "selected" and the repositories it should reach. Then run Rotate again.`,
+      };
+    }
+    const org = await this.#organization(target.owner, client);
+    const totalPublic = typeof org.public_repos === "number" ? org.public_repos : undefined;
+    const totalPrivate = typeof org.total_private_repos === "number" ? org.total_private_repos : undefined;
+    const tokenFix = `Give the token every repository of ${target.owner}: a fine-grained token's Repository access "All repositories" (its owner must be able to see them all, e.g. an organization owner), a classic token of a user who sees them all. Or, if the secret need not reach every repository, list it with "Visibility": "selected" and the repositories it should reach.`;
+    // Public repositories do not see a secret of visibility private.
+    const missedPublic =
+      target.visibility === "all" && totalPublic !== undefined && listed.public < totalPublic;
+    const missedPrivate = totalPrivate !== undefined && listed.private < totalPrivate;
+    if (missedPublic || missedPrivate) {
+      const reaches =
+        target.visibility === "all" && totalPrivate !== undefined && totalPublic !== undefined
+          ? totalPublic + totalPrivate
+          : target.visibility === "private"
+            ? totalPrivate
+            : undefined;
+      return {
+        certain: true,
+        ...(reaches === undefined ? {} : { total: reaches }),
+        reason: `The token lists ${listed.public} public and ${listed.private} other repositories of ${target.owner}, and GitHub counts ${totalPublic ?? "?"} public and ${totalPrivate ?? "an unknown number of"} private ones.`,
+        fix: `${tokenFix} Then run Rotate again.`,
+      };
+    }
+    if (totalPrivate === undefined) {
+      return {
+        certain: false,
+        reason: `GitHub shows how many private repositories ${target.owner} has only to an organization owner (a classic token with the admin:org scope), so the check cannot tell whether the token sees every one.`,
+        fix: `If the token does not see every repository, ${tokenFix.charAt(0).toLowerCase()}${tokenFix.slice(1)} Otherwise nothing is to be done.`,
+      };
+    }
+    return undefined;
+  }
+
+  /** `GET /orgs/{org}`: https://docs.github.com/en/rest/orgs/orgs#get-an-organization */
+  async #organization(org: string, client: GitHubClient): Promise<Record<string, unknown>> {
+    const call: GitHubCall = { ...this.#call("GET organization"), repo: `organization ${org}` };
+    this.#requests++;
+    try {
+      const response = await client.request("GET /orgs/{org}", { org });
+      this.#observe(response.headers);
+      return isRecord(response.data) ? response.data : {};
+    } catch (error) {
+      if (!isHttpFailure(error)) throw error;
+      this.#observe(error.response?.headers);
+      throw toGitHubAccessError(error, call);
+    }
   }
 
   /**

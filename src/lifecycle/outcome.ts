@@ -59,6 +59,8 @@ export interface ShadowReport {
   readonly findings: readonly ShadowFinding[];
   readonly checked: number;
   readonly total: number;
+  /** Organization targets whose secret reaches repositories the check may not have seen (each has a note). */
+  readonly unseen?: number;
 }
 
 /**

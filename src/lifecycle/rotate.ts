@@ -313,7 +313,10 @@ function dryRunShadowNote(guard: ShadowGuard): string | undefined {
     case "shadowed":
       return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
     case "failed":
-      return `A rotation would stop here, before creating a key: ${guard.error.describe()}`;
+      // A dry run lists no failed targets below: each is named here, with its fix.
+      return `A rotation would stop here, before creating a key: ${guard.error.describe()} ${guard.error.failures
+        .map((failure) => `${targetLabel(failure.target)}: ${failure.error.describe()}`)
+        .join(" ")}`;
     case "unfinished":
       return `Looked at ${guard.checked} of ${guard.total} repositories for copies of the key's secrets within this step's time; a rotation looks at every one before it creates a key, over as many steps as it takes.`;
   }

@@ -1,11 +1,12 @@
-import { repositoryTarget, type Target } from "../domain/target.ts";
+import { repositoryTarget, type Target, targetLabel } from "../domain/target.ts";
 import type { OutcomeRecorder } from "./outcome.ts";
 import { PreflightError } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
 import { ShadowedKeyError } from "./shadowed-key-error.ts";
-import { checkShadowing } from "./shadowing.ts";
+import { checkShadowing, describeUnseen } from "./shadowing.ts";
 import type { RotationState } from "./state.ts";
+import { UnseenRepositoriesError } from "./unseen-repositories-error.ts";
 
 /** What the shadowing check allows: go on, or not yet, or not until the copies are dealt with. */
 export type ShadowGuard =
@@ -20,7 +21,10 @@ export type ShadowGuard =
       readonly total: number;
       readonly resumeAt?: Date;
     }
-  /** Repositories that could not be checked (each named, with its fix). */
+  /**
+   * Repositories that could not be checked (each named, with its fix), or an organization target whose secret
+   * reaches repositories the credential cannot list (UnseenRepositoriesError).
+   */
   | { readonly kind: "failed"; readonly error: PreflightError };
 
 /** When the check runs: before a key is created, or before the previous key is deactivated. */
@@ -66,18 +70,36 @@ export async function guardAgainstShadowing(
     deadline: input.deadline,
   });
   const checked = result.total - result.remaining;
-  input.outcome.shadowing = { findings: result.findings, checked, total: result.total };
+  input.outcome.shadowing = {
+    findings: result.findings,
+    checked,
+    total: result.total,
+    unseen: result.unseen.length,
+  };
   const round: ShadowCheckRound = { purpose, ...result.progress };
   deps.log(
     `shadowing check (${purpose}): ${checked} of ${result.total} repositories checked, ${result.findings.length} copies found, ${result.requests} requests`,
   );
 
+  // An organization secret reaching repositories the check cannot see: GitHub says some were left out (refused,
+  // as a copy there would break jobs at Retire), or the check cannot tell (said, and the run goes on).
+  const unseen = result.unseen.flatMap((organization) => {
+    const target = input.targets.find((candidate) => targetLabel(candidate) === organization.target);
+    if (organization.certain && target !== undefined) {
+      return [{ target, error: new UnseenRepositoriesError(organization) }];
+    }
+    input.outcome.note(describeUnseen(organization));
+    return [];
+  });
   const refused = result.failures.filter((failure) => failure.error.fault !== "transient");
-  if (refused.length > 0) {
-    const failures = refused.map((failure) => ({
-      target: repositoryTarget(failure.repo),
-      error: failure.error,
-    }));
+  if (refused.length > 0 || unseen.length > 0) {
+    const failures = [
+      ...unseen,
+      ...refused.map((failure) => ({
+        target: repositoryTarget(failure.repo),
+        error: failure.error,
+      })),
+    ];
     return { guard: { kind: "failed", error: new PreflightError(failures) }, round };
   }
   if (result.remaining > 0) {

@@ -9,7 +9,7 @@ import {
   targetRepo,
 } from "../domain/target.ts";
 import { type AkmError, GitHubRateLimitError, toAkmError } from "../errors.ts";
-import type { Clock, SecretInventory, SecretScope } from "../ports.ts";
+import type { Clock, SecretInventory, SecretScope, UnseenRepositories } from "../ports.ts";
 import { type CalledWorkflowCache, type RepositoryJob, repositoryJobs, runsIn } from "./workflow-jobs.ts";
 
 /**
@@ -105,7 +105,21 @@ export interface RepoCheckFailure {
   readonly error: AkmError;
 }
 
+/**
+ * An organization target whose secret reaches repositories the check may not see (the credential does not list
+ * them): a copy there is not found.
+ */
+export interface UnseenOrganization extends UnseenRepositories {
+  /** `targetLabel` of the organization target. */
+  readonly target: string;
+  readonly owner: string;
+  /** How many of the repositories the secret reaches the check sees. */
+  readonly seen: number;
+}
+
 export interface ShadowCheckResult {
+  /** Organization targets whose secret reaches repositories the check may not see (see UnseenOrganization). */
+  readonly unseen: readonly UnseenOrganization[];
   /** Every finding of the round so far (earlier invocations' included), in list order. */
   readonly findings: readonly ShadowFinding[];
   /** Repositories that could not be checked in this call (not counted as checked; the next call tries again). */
@@ -156,13 +170,14 @@ interface RepoPlan {
  * or scope that could hold a copy and per kind (secret, variable), and, only for a repository with a finding,
  * its workflow files (one listing, one per file, one per reusable workflow of another repository, cached).
  * An organization target of visibility all or private costs one request per 100 of the organization's
- * repositories at each call. Per-repository errors are returned in `failures`; an error listing an
+ * repositories at each call (and one for the organization's counts, with a personal token); when the credential
+ * may not list every repository it reaches, the result's `unseen` says so (the caller decides). Per-repository errors are returned in `failures`; an error listing an
  * organization's repositories throws.
  */
 export async function checkShadowing(options: ShadowCheckOptions): Promise<ShadowCheckResult> {
   const { inventory, clock } = options;
   const startRequests = inventory.usage().requests;
-  const plans = await plan(options);
+  const { plans, unseen } = await plan(options);
   const list = listDigest(options.targets, options.unmanaged, options.defaultNames);
   const now = clock.now();
   const earlier = options.progress;
@@ -229,6 +244,7 @@ export async function checkShadowing(options: ShadowCheckOptions): Promise<Shado
   const usage = inventory.usage();
   const resumeAt = limitedUntil ?? usage.resetAt;
   return {
+    unseen,
     findings: sorted,
     failures,
     progress: {
@@ -323,8 +339,14 @@ function coverKey(
     : `repository|${place.store}|${kind}|${name.toUpperCase()}`;
 }
 
-/** The repositories to check, in list order (an organization target's after the listed ones before it). */
-async function plan(options: ShadowCheckOptions): Promise<RepoPlan[]> {
+/**
+ * The repositories to check, in list order (an organization target's after the listed ones before it), and the
+ * organization targets whose secret reaches repositories the inventory may not list.
+ */
+async function plan(
+  options: ShadowCheckOptions,
+): Promise<{ plans: RepoPlan[]; unseen: UnseenOrganization[] }> {
+  const unseen: UnseenOrganization[] = [];
   const plans = new Map<string, RepoPlan>();
   const planFor = (repo: RepoRef): RepoPlan => {
     const slug = repoSlug(repo);
@@ -351,7 +373,15 @@ async function plan(options: ShadowCheckOptions): Promise<RepoPlan[]> {
   for (const target of options.targets) {
     if (target.kind === "organization") {
       const seeing = await options.inventory.repositoriesSeeing(target);
-      for (const repo of seeing) {
+      if (seeing.unseen !== undefined) {
+        unseen.push({
+          ...seeing.unseen,
+          target: targetLabel(target),
+          owner: target.owner,
+          seen: seeing.repos.length,
+        });
+      }
+      for (const repo of seeing.repos) {
         for (const pair of pairsOf(target, options.defaultNames)) {
           planFor(repo).written.push({ store: target.store, scope: "organization", ...pair, target });
         }
@@ -369,7 +399,7 @@ async function plan(options: ShadowCheckOptions): Promise<RepoPlan[]> {
   for (const entry of options.unmanaged) cover(entry, "both");
   // Only repositories something is written for can hold a copy that hides it (environment targets hide nothing:
   // no scope is more specific).
-  return [...plans.values()].filter((p) => p.written.length > 0);
+  return { plans: [...plans.values()].filter((p) => p.written.length > 0), unseen };
 }
 
 /** The copies in one repository that hide what is written for it. */
@@ -500,4 +530,22 @@ function readerOf(
     (name) => !environmentCopies.get(name.toLowerCase())?.has(pair),
   );
   return readsRepository ? { label: job.label, certain: true } : undefined;
+}
+
+/**
+ * What the summary says about an organization target whose secret reaches repositories the check may not see:
+ * how many it saw, that the others were not looked at, why, and the fix.
+ */
+export function describeUnseen(unseen: UnseenOrganization): string {
+  return `${unseenProblem(unseen)} ${unseen.fix}`;
+}
+
+/** describeUnseen without the fix (an error's message; its fix is separate). */
+export function unseenProblem(unseen: UnseenOrganization): string {
+  const repositories = (count: number) => `${count} ${count === 1 ? "repository" : "repositories"}`;
+  const counted = unseen.total === undefined ? "" : ` of the ${repositories(unseen.total)} it reaches`;
+  const head = unseen.certain
+    ? `The organization secret ${unseen.target} reaches repositories the check for copies of the key's secrets cannot see: it looked at ${repositories(unseen.seen)}${counted}, and not at the others.`
+    : `The check for copies of the key's secrets cannot confirm it saw every repository the organization secret ${unseen.target} reaches: it looked at ${repositories(unseen.seen)} of ${unseen.owner}.`;
+  return `${head} ${unseen.reason} A copy of the key's secrets in a repository it did not look at would keep that repository's jobs on the old key, and they would break when it is retired.`;
 }

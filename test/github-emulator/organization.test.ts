@@ -313,4 +313,26 @@ describe("organization secrets and variables", () => {
     expect(got.data).toMatchObject({ login: OWNER, id: github.orgId(OWNER), public_repos: 1 });
     expect([owner.data.role, member.data.role]).toEqual(["admin", "member"]);
   });
+
+  it("shows the organization's private repository count to an owner only (GitHub's full details)", async () => {
+    // Prepare: a private repository besides the internal one.
+    github.addRepo(OWNER, "vault", { private: true });
+    const before = await octokit.request("GET /orgs/{org}", { org: OWNER });
+    github.addRepo(OWNER, "vault-2", { private: true });
+
+    // Act
+    const asOwner = await octokit.request("GET /orgs/{org}", { org: OWNER });
+    const asMember = await new Octokit({ auth: MEMBER_TOKEN, baseUrl: github.url }).request(
+      "GET /orgs/{org}",
+      {
+        org: OWNER,
+      },
+    );
+
+    // Assess
+    expect(asOwner.data.total_private_repos).toBe((before.data.total_private_repos ?? 0) + 1);
+    expect(asOwner.data.owned_private_repos).toBe(asOwner.data.total_private_repos);
+    expect(asMember.data.total_private_repos).toBeUndefined();
+    expect(asMember.data.public_repos).toBe(asOwner.data.public_repos);
+  });
 });

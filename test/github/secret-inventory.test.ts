@@ -1,12 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
+import { parseGitHubCredential } from "../../src/config/github-credential.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
-import type { Target } from "../../src/domain/target.ts";
+import type { OrganizationTarget, Target } from "../../src/domain/target.ts";
 import { GitHubRateLimitError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
+import { createGitHubConnection } from "../../src/github/github-connection.ts";
 import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
 import { checkShadowing } from "../../src/lifecycle/shadowing.ts";
 import { systemClock } from "../../src/ports.ts";
+import { FakeClock } from "../support/fakes.ts";
 
 const ORG = "octo-org";
 const TOKEN = "ghp_inventoryTokenForTests000000000000";
@@ -122,10 +125,10 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
       }) as const;
 
     // Act
-    const all = (await subject.repositoriesSeeing(target("all"))).map((r) => r.name);
-    const privateOnes = (await subject.repositoriesSeeing(target("private"))).map((r) => r.name);
+    const all = (await subject.repositoriesSeeing(target("all"))).repos.map((r) => r.name);
+    const privateOnes = (await subject.repositoriesSeeing(target("private"))).repos.map((r) => r.name);
     const requestsBefore = subject.usage().requests;
-    const selected = (await subject.repositoriesSeeing(target("selected"))).map((r) => r.name);
+    const selected = (await subject.repositoriesSeeing(target("selected"))).repos.map((r) => r.name);
 
     // Assess
     expect(all).toEqual(expect.arrayContaining([open, closed, internal]));
@@ -377,5 +380,143 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
     expect(readers?.kind === "jobs" ? readers.jobs.map((job) => job.label) : []).toEqual([
       ".github/workflows/deploy.yml: release",
     ]);
+  });
+});
+
+describe("GitHubSecretInventory says when an organization secret reaches repositories the credential cannot list", () => {
+  let orgCount = 0;
+
+  /** A fresh organization with private repositories `a` and `b` (the secret of visibility all reaches both). */
+  function twoRepoOrg(): { org: string; target: OrganizationTarget } {
+    orgCount++;
+    const org = `seeall-${orgCount}`;
+    github.addOrg(org);
+    github.addRepo(org, "a", { private: true });
+    github.addRepo(org, "b", { private: true });
+    return {
+      org,
+      target: {
+        kind: "organization",
+        owner: org,
+        store: "actions",
+        visibility: "all",
+        selectedRepositories: [],
+      },
+    };
+  }
+
+  function tokenInventory(grant: { repos: "all" | string[]; orgRole: "owner" | "member" }) {
+    const token = `github_pat_seeall${orgCount}${grant.orgRole}${grant.repos === "all" ? "all" : "some"}`;
+    github.addToken(token, { login: "rotator-bot", permission: "write", ...grant });
+    const client = createGitHubClient({
+      token: new SecretValue(token),
+      baseUrl: github.url,
+      userAgent: "aws-github-akm-test",
+      secondMs: 1,
+    });
+    return new GitHubSecretInventory({ clientFor: async () => client, tokenSecretName: "test/github-token" });
+  }
+
+  /** GitHub App mode: the App installed on `target`'s organization (on `repositories` only, when named). */
+  function appInventory(target: OrganizationTarget, repositories?: string[]) {
+    const app = github.apps.addApp({
+      slug: `seeall-${orgCount}`,
+      permissions: {
+        organization_secrets: "write",
+        secrets: "read",
+        actions: "read",
+        environments: "read",
+        contents: "read",
+      },
+    });
+    github.apps.install(app.id, target.owner, repositories === undefined ? {} : { repositories });
+    const connection = createGitHubConnection({
+      credential: parseGitHubCredential(app.privateKeyPem, {
+        secretId: "test/github-app",
+        stackAppId: String(app.id),
+      }),
+      client: { baseUrl: github.url, userAgent: "aws-github-akm-test", secondMs: 1, retries: 0 },
+      tokenSecretName: "test/github-app",
+      scope: async () => ({ targets: [target], selections: [] }),
+      clock: new FakeClock(Date.now()),
+    });
+    return new GitHubSecretInventory({
+      clientFor: (owner) => connection.clientFor(owner),
+      tokenSecretName: "test/github-app",
+      repositorySelection: async (owner) => connection.repositorySelection?.(owner),
+    });
+  }
+
+  it("says a fine-grained token of an owner limited to selected repositories left the others out, with GitHub's count", async () => {
+    // Prepare: the emulator run of the review: the token sees 1 of the organization's 2 repositories.
+    const { org, target } = twoRepoOrg();
+    const subject = tokenInventory({ repos: [`${org}/a`], orgRole: "owner" });
+
+    // Act
+    const seen = await subject.repositoriesSeeing(target);
+
+    // Assess
+    expect(seen.repos.map((r) => r.name)).toEqual(["a"]);
+    expect(seen.unseen).toMatchObject({ certain: true, total: 2 });
+    expect(seen.unseen?.reason).toBe(
+      `The token lists 0 public and 1 other repositories of ${org}, and GitHub counts 0 public and 2 private ones.`,
+    );
+    expect(seen.unseen?.fix).toContain('Repository access "All repositories"');
+  });
+
+  it("says nothing is unseen when an owner's token lists every repository GitHub counts", async () => {
+    // Prepare
+    const { target } = twoRepoOrg();
+    const subject = tokenInventory({ repos: "all", orgRole: "owner" });
+
+    // Act
+    const seen = await subject.repositoriesSeeing(target);
+
+    // Assess
+    expect(seen.repos).toHaveLength(2);
+    expect(seen.unseen).toBeUndefined();
+  });
+
+  it("says it cannot tell for a member's token, to which GitHub shows no private count", async () => {
+    // Prepare
+    const { org, target } = twoRepoOrg();
+    const subject = tokenInventory({ repos: [`${org}/a`], orgRole: "member" });
+
+    // Act
+    const seen = await subject.repositoriesSeeing(target);
+
+    // Assess
+    expect(seen.unseen).toMatchObject({ certain: false });
+    expect(seen.unseen?.reason).toContain("only to an organization owner");
+  });
+
+  it("says a GitHub App installed on selected repositories left the others out", async () => {
+    // Prepare: the App is installed on repository a only.
+    const { org, target } = twoRepoOrg();
+    const subject = appInventory(target, ["a"]);
+
+    // Act
+    const seen = await subject.repositoriesSeeing(target);
+
+    // Assess
+    expect(seen.repos.map((r) => r.name)).toEqual(["a"]);
+    expect(seen.unseen).toMatchObject({ certain: true });
+    expect(seen.unseen?.reason).toBe(
+      `The GitHub App is installed on selected repositories of ${org} only, and sees no other.`,
+    );
+    expect(seen.unseen?.fix).toContain('"All repositories"');
+  });
+
+  it("says nothing is unseen for a GitHub App installed on every repository", async () => {
+    // Prepare
+    const { target } = twoRepoOrg();
+    const subject = appInventory(target);
+
+    // Act
+    const seen = await subject.repositoriesSeeing(target);
+
+    // Assess
+    expect(seen.repos.map((r) => r.name).sort()).toEqual(["a", "b"]);
+    expect(seen.unseen).toBeUndefined();
   });
 });

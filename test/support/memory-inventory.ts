@@ -9,7 +9,13 @@ import type { OrganizationTarget, SecretStore } from "../../src/domain/target.ts
 import type { WorkflowFile } from "../../src/domain/workflow.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { parseWorkflow } from "../../src/github/workflow-jobs.ts";
-import type { InventoryUsage, SecretInventory, SecretScope } from "../../src/ports.ts";
+import type {
+  InventoryUsage,
+  OrganizationRepositories,
+  SecretInventory,
+  SecretScope,
+  UnseenRepositories,
+} from "../../src/ports.ts";
 
 export interface RepoSpec {
   readonly private?: boolean;
@@ -26,6 +32,7 @@ export interface RepoSpec {
 export class MemoryInventory implements SecretInventory {
   readonly #repos = new Map<string, { ref: RepoRef; spec: RepoSpec }>();
   readonly #failing = new Map<string, GitHubAccessError>();
+  readonly #unseen = new Map<string, UnseenRepositories>();
   /** Every call, as `method target`, for tests that count what was asked. */
   readonly calls: string[] = [];
   /** GitHub's `x-ratelimit-remaining` as the next answer would report it; undefined: GitHub sends none. */
@@ -64,15 +71,23 @@ export class MemoryInventory implements SecretInventory {
     return (kind === "secret" ? spec.secrets?.[scope.store] : spec.variables) ?? [];
   }
 
-  async repositoriesSeeing(target: OrganizationTarget): Promise<readonly RepoRef[]> {
+  /** Every later listing of `owner`'s repositories says the credential may not see them all. */
+  unseen(owner: string, unseen: UnseenRepositories): this {
+    this.#unseen.set(owner.toLowerCase(), unseen);
+    return this;
+  }
+
+  async repositoriesSeeing(target: OrganizationTarget): Promise<OrganizationRepositories> {
     this.#count(`repositoriesSeeing ${target.owner}`);
     if (target.visibility === "selected") {
-      return target.selectedRepositories.map((name) => ({ owner: target.owner, name }));
+      return { repos: target.selectedRepositories.map((name) => ({ owner: target.owner, name })) };
     }
-    return [...this.#repos.values()]
+    const repos = [...this.#repos.values()]
       .filter(({ ref }) => ref.owner.toLowerCase() === target.owner.toLowerCase())
       .filter(({ spec }) => target.visibility === "all" || spec.private === true)
       .map(({ ref }) => ref);
+    const unseen = this.#unseen.get(target.owner.toLowerCase());
+    return unseen === undefined ? { repos } : { repos, unseen };
   }
 
   async workflows(repo: RepoRef): Promise<readonly WorkflowFile[]> {

@@ -359,3 +359,98 @@ describe("Retire checks again before it deactivates the old key", () => {
     expect(world.state.saves).toBe(saves);
   });
 });
+
+describe("an organization secret that reaches repositories the credential cannot list", () => {
+  const ORG_ALL: Target = {
+    kind: "organization",
+    owner: "acme",
+    store: "actions",
+    visibility: "all",
+    selectedRepositories: [],
+  };
+  const LEFT_OUT = {
+    certain: true,
+    total: 3,
+    reason: "The GitHub App is installed on selected repositories of acme only, and sees no other.",
+    fix: 'Let the App see every repository ("All repositories"). Then run Rotate again.',
+  };
+  const NO_COUNT = {
+    certain: false,
+    reason: "GitHub shows how many private repositories acme has only to an organization owner.",
+    fix: "If the token does not see every repository, give it every one.",
+  };
+
+  function orgWorld(unseen: typeof LEFT_OUT | typeof NO_COUNT): ShadowWorld {
+    const world = shadowWorld([ORG_ALL], { copies: false });
+    world.github.addOrg("acme");
+    world.inventory.unseen("acme", unseen);
+    return world;
+  }
+
+  it("refuses before any key is created when GitHub says repositories were left out, naming how many it saw and the fix", async () => {
+    // Prepare: the credential lists acme/app and acme/web; the secret reaches 3 repositories.
+    const world = orgWorld(LEFT_OUT);
+
+    // Act
+    const answer = await run(world);
+
+    // Assess
+    expect(answer.status).toBe("Failed");
+    expect(world.iam.keys).toHaveLength(0);
+    expect(world.github.writes).toEqual([]);
+    expect(answer.failedRepos.map((r) => r.repo)).toEqual(["organization acme (Actions)"]);
+    expect(answer.summary).toContain(
+      "it looked at 2 repositories of the 3 repositories it reaches, and not at the others.",
+    );
+    expect(answer.summary).toContain('("All repositories")');
+  });
+
+  it("in a dry run, says a rotation would stop and that the others were not looked at, changing nothing", async () => {
+    // Prepare
+    const world = orgWorld(LEFT_OUT);
+
+    // Act
+    const answer = await run(world, { dryRun: true });
+
+    // Assess
+    expect(answer.status).toBe("Succeeded");
+    expect(answer.summary).toContain(
+      "Copies of the key's secrets that would hide it: none (looked at the 2 repositories the credential can see; others were not looked at: see the notes).",
+    );
+    expect(answer.summary).toContain("A rotation would stop here, before creating a key:");
+    expect(answer.summary).toContain("and not at the others");
+    expect(world.iam.keys).toHaveLength(0);
+    expect(world.state.saves).toBe(0);
+  });
+
+  it("keeps the old key active at Retire while repositories are left out", async () => {
+    // Prepare: rotations while the App saw every repository; then it is limited to selected ones.
+    const world = shadowWorld([ORG_ALL], { copies: false });
+    world.github.addOrg("acme");
+    const { oldKey } = await rotatedTwice(world);
+    world.inventory.unseen("acme", LEFT_OUT);
+
+    // Act
+    const answer = await runRetire(world);
+
+    // Assess
+    expect(answer.status).toBe("Failed");
+    expect(world.iam.status(oldKey)).toBe("Active");
+    expect(answer.summary).toContain("and not at the others");
+  });
+
+  it("rotates, and says it cannot confirm it saw every repository, when GitHub gives no count", async () => {
+    // Prepare
+    const world = orgWorld(NO_COUNT);
+
+    // Act
+    const answer = await run(world);
+
+    // Assess
+    expect(answer.status, answer.summary).toBe("Succeeded");
+    expect(answer.summary).toContain(
+      "cannot confirm it saw every repository the organization secret organization acme (Actions) reaches: it looked at 2 repositories of acme.",
+    );
+    expect(answer.summary).toContain("If the token does not see every repository, give it every one.");
+  });
+});

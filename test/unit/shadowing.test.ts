@@ -5,6 +5,7 @@ import { ShadowedKeyError } from "../../src/lifecycle/shadowed-key-error.ts";
 import {
   checkShadowing,
   describeFinding,
+  describeUnseen,
   type ShadowCheckOptions,
   type ShadowCheckResult,
   type ShadowFinding,
@@ -782,5 +783,50 @@ describe("the refusal while a copy is unmanaged", () => {
     );
     expect(error.message).toMatch(/org\/r9 \(AWS_ACCESS_KEY_ID\); and 2 more\.$/);
     expect(error.fix).toContain('{"Owner":"org","Name":"r0"}');
+  });
+});
+
+describe("an organization secret that reaches repositories the credential cannot list", () => {
+  const APP_SELECTED = {
+    certain: true,
+    total: 2,
+    reason: "The GitHub App is installed on selected repositories of org only, and sees no other.",
+    fix: 'Choose "All repositories" for the App.',
+  };
+
+  it("says how many repositories it looked at, that the others were not, why, and the fix", async () => {
+    // Prepare: the credential lists org/app; GitHub says the secret reaches 2 repositories.
+    const inventory = new MemoryInventory().repo("org/app").unseen("org", APP_SELECTED);
+
+    // Act
+    const result = await check(inventory, [organization("org", "all")]);
+
+    // Assess
+    expect(result.unseen).toEqual([
+      { ...APP_SELECTED, target: "organization org (Actions)", owner: "org", seen: 1 },
+    ]);
+    expect(result.total).toBe(1);
+    const [unseen] = result.unseen;
+    if (unseen === undefined) throw new Error("no unseen organization");
+    expect(describeUnseen(unseen)).toBe(
+      "The organization secret organization org (Actions) reaches repositories the check for copies of the key's secrets cannot see: it looked at 1 repository of the 2 repositories it reaches, and not at the others. The GitHub App is installed on selected repositories of org only, and sees no other. A copy of the key's secrets in a repository it did not look at would keep that repository's jobs on the old key, and they would break when it is retired. Choose \"All repositories\" for the App.",
+    );
+  });
+
+  it("says the check cannot confirm it saw every repository when GitHub gives no count", async () => {
+    // Prepare
+    const inventory = new MemoryInventory()
+      .repo("org/app", { private: true })
+      .unseen("org", { certain: false, reason: "No count.", fix: "Give the token every repository." });
+
+    // Act
+    const result = await check(inventory, [organization("org", "private")]);
+
+    // Assess
+    const [unseen] = result.unseen;
+    if (unseen === undefined) throw new Error("no unseen organization");
+    expect(describeUnseen(unseen)).toMatch(
+      /^The check for copies of the key's secrets cannot confirm it saw every repository the organization secret organization org \(Actions\) reaches: it looked at 1 repository of org\. No count\./,
+    );
   });
 });

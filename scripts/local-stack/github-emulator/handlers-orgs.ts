@@ -30,6 +30,17 @@ function visibleRepos(context: HandlerContext, owner: string): RepoRecord[] {
     .filter((repo) => !isPrivate(repo) || context.state.reaches(context.grant, repo));
 }
 
+/**
+ * Whether `GET /orgs/{org}` shows the full details (the private repository counts among them): "the authenticated
+ * user must be an organization owner", and a classic token needs the `admin:org` scope.
+ * https://docs.github.com/en/rest/orgs/orgs#get-an-organization
+ */
+function seesFullDetails(context: HandlerContext): boolean {
+  const grant = context.grant;
+  if (grant.installation !== undefined || orgRoleOf(grant) !== "owner") return false;
+  return grant.kind !== "classic" || (grant.scopes ?? ["repo"]).includes("admin:org");
+}
+
 /** The `type` filter of `GET /orgs/{org}/repos` (every emulated repository is a source, none is a fork). */
 function matchesType(repo: RepoRecord, type: string): boolean {
   switch (type) {
@@ -75,12 +86,20 @@ export const ORG_HANDLERS: Readonly<Record<string, Handler>> = {
   "orgs/get": (context) =>
     withOrg(context, (org) => ({
       status: 200,
-      body: organizationBody(
-        org,
-        context.state.reposOf(org.login).filter((repo) => !isPrivate(repo)).length,
-        context.apiBase,
-        context.webBase,
-      ),
+      body: {
+        ...organizationBody(
+          org,
+          context.state.reposOf(org.login).filter((repo) => !isPrivate(repo)).length,
+          context.apiBase,
+          context.webBase,
+        ),
+        ...(seesFullDetails(context)
+          ? {
+              total_private_repos: context.state.reposOf(org.login).filter(isPrivate).length,
+              owned_private_repos: context.state.reposOf(org.login).filter(isPrivate).length,
+            }
+          : {}),
+      },
     })),
 
   "orgs/get-membership-for-authenticated-user": (context) =>
