@@ -6,6 +6,7 @@ import type { InventoryUsage, SecretInventory, SecretScope } from "../ports.ts";
 import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
 import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
+import { UnlistedOwnerError } from "./unlisted-owner-error.ts";
 import { parseWorkflow } from "./workflow-jobs.ts";
 
 export interface GitHubSecretInventoryOptions {
@@ -176,9 +177,19 @@ export class GitHubSecretInventory implements SecretInventory {
     return files;
   }
 
-  /** One file through the contents API; undefined when GitHub answers 404, or refuses to show it. */
+  /**
+   * One file through the contents API; undefined when GitHub answers 404, or refuses to show it, or when the run has
+   * no client for the repository's owner (a GitHub App has tokens only for the owners the list names: a reusable
+   * workflow of another owner cannot be read, see UnlistedOwnerError).
+   */
   async workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined> {
-    const file = await this.#content(repo, path, ref);
+    let file: ContentAnswer;
+    try {
+      file = await this.#content(repo, path, ref);
+    } catch (error) {
+      if (error instanceof UnlistedOwnerError) return undefined;
+      throw error;
+    }
     return file.kind === "found" ? workflowOf(path, file.data) : undefined;
   }
 
@@ -313,7 +324,7 @@ interface Page {
 function namesOf(items: readonly unknown[]): string[] {
   return items
     .map((item) => (isRecord(item) ? item.name : undefined))
-    .filter((name): name is string => typeof name === "string");
+    .filter((name): name is string => typeof name === "string" && name !== "");
 }
 
 /** The listing of a scope's secrets or variables; undefined where there are none (Dependabot, Codespaces variables). */

@@ -5,6 +5,7 @@ import {
   type WorkflowFile,
   type WorkflowJob,
   workflowRefLabel,
+  workflowText,
 } from "../domain/workflow.ts";
 import type { SecretInventory } from "../ports.ts";
 
@@ -32,6 +33,12 @@ export type CalledWorkflowCache = Map<string, Promise<WorkflowFile | undefined>>
  * https://docs.github.com/en/actions/sharing-automations/reusing-workflows#nesting-reusable-workflows
  */
 const MAX_DEPTH = 10;
+
+/**
+ * The most characters of a job's label and reason: a chain of reusable workflows is long, and its parts (file
+ * names, refs, job IDs) are whatever was pushed. Summaries show each finding in 400 characters anyway.
+ */
+const MAX_LABEL = 500;
 
 interface Context {
   /** The repository the file was read from (where a `./` reference points), and the ref it was read at. */
@@ -128,7 +135,14 @@ export async function repositoryJobs(
       open: new Set([key]),
     });
   }
-  return jobs;
+  return jobs.map(shown);
+}
+
+/** A job as messages show it: its label and reason as `workflowText` (control characters escaped, cut short). */
+function shown(job: RepositoryJob): RepositoryJob {
+  const label = workflowText(job.label, MAX_LABEL);
+  if (job.environment.kind !== "unknown") return { ...job, label };
+  return { label, environment: { kind: "unknown", reason: workflowText(job.environment.reason, MAX_LABEL) } };
 }
 
 const INPUT_VALUE = /^\$\{\{\s*inputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
