@@ -4,6 +4,8 @@
  * plain http — gets no request there. Against the GitHub emulator, through the real Octokit plugins.
  */
 import { randomUUID } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
@@ -11,6 +13,8 @@ import { type RepositoryTarget, repositoryTarget } from "../../src/domain/target
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
+import { GitHubRepositoryFinder } from "../../src/github/repository-finder.ts";
+import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
@@ -148,4 +152,71 @@ describe("the token's expiry", () => {
     // Assess
     expect(owner).toEqual({ login: "rotation-bot", expiresAt: new Date("2099-06-03T19:52:44Z") });
   });
+});
+
+/** A plain HTTP server on loopback that answers every request with `answer` and records what it received. */
+async function listen(
+  answer: (path: string) => { readonly body: unknown; readonly headers?: Record<string, string> },
+): Promise<{
+  url: string;
+  received: { path: string; headers: IncomingHttpHeaders }[];
+  close: () => Promise<void>;
+}> {
+  const received: { path: string; headers: IncomingHttpHeaders }[] = [];
+  const server: Server = createServer((request, response) => {
+    received.push({ path: request.url ?? "", headers: request.headers });
+    const { body, headers = {} } = answer(request.url ?? "");
+    response.writeHead(200, { "content-type": "application/json", ...headers });
+    response.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("a next page on another server", () => {
+  it.each(["the repositories a selection reads", "the environments the shadowing check lists"])(
+    "gets no request, and no token, when GitHub's link header points %s elsewhere",
+    async (what) => {
+      // Prepare: the API answers the first page with a `link` whose next page is on another origin (another port).
+      const elsewhere = await listen(() => ({ body: [] }));
+      const api = await listen(() => ({
+        body: what.includes("selection")
+          ? [{ id: 1, name: "app", archived: false, topics: ["aws"] }]
+          : { total_count: 2, environments: [{ name: "production" }] },
+        headers: { link: `<${elsewhere.url}/steal?page=2>; rel="next"` },
+      }));
+      const token = `test-token-${randomUUID()}`;
+      const client = createGitHubClient({
+        token: new SecretValue(token),
+        baseUrl: api.url,
+        userAgent: "aws-github-akm-test",
+        secondMs: 1,
+      });
+      const options = { clientFor: async () => client, tokenSecretName: TOKEN_SECRET };
+
+      try {
+        // Act
+        const error = await refusal(
+          what.includes("selection")
+            ? new GitHubRepositoryFinder(options).withTopic("octo-org", "aws")
+            : new GitHubSecretInventory(options).environments({ owner: "octo-org", name: "app" }),
+        );
+
+        // Assess
+        expect(elsewhere.received).toEqual([]);
+        expect(api.received).toHaveLength(1);
+        expect(error.message).toContain(`${elsewhere.url}/steal?page=2`);
+        expect(error.message).toContain("not sent");
+        expect(error.message).not.toContain(token);
+        expect(error.fix).toContain("AKM_GITHUB_API_URL");
+      } finally {
+        await Promise.all([api.close(), elsewhere.close()]);
+      }
+    },
+  );
 });
