@@ -21,6 +21,12 @@ const WORKFLOWS_DIR = ".github/workflows";
 /** GitHub's largest page for secrets and repositories; variables allow at most 30 a page. */
 const PAGE = 100;
 const VARIABLES_PAGE = 30;
+/**
+ * The most workflow files of one repository the check reads (each is a request; GitHub's contents API lists up to
+ * 1,000 files of a directory, https://docs.github.com/en/rest/repos/contents#get-repository-content). Whoever may
+ * push to a repository decides how many there are; the jobs of the files not read count as unknown.
+ */
+export const MAX_WORKFLOW_FILES = 100;
 
 /**
  * The shadowing check's read-only view of GitHub through the REST API: names of secrets and variables, never
@@ -147,8 +153,8 @@ export class GitHubSecretInventory implements SecretInventory {
   }
 
   /**
-   * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed; none when the directory
-   * does not exist. A token that may not read contents (a fine-grained token without "Contents: Read-only") gets
+   * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed (the first MAX_WORKFLOW_FILES
+   * by path; the rest as one unreadable entry); none when the directory does not exist. A token that may not read contents (a fine-grained token without "Contents: Read-only") gets
    * one unreadable entry instead of an error: the copies are still found, only their readers stay unknown.
    * https://docs.github.com/en/rest/repos/contents#get-repository-content
    */
@@ -163,7 +169,7 @@ export class GitHubSecretInventory implements SecretInventory {
       .filter((path) => /\.ya?ml$/i.test(path))
       .sort();
     const files: WorkflowFile[] = [];
-    for (const path of paths) {
+    for (const path of paths.slice(0, MAX_WORKFLOW_FILES)) {
       const file = await this.#content(repo, path, undefined);
       files.push(
         file.kind === "found"
@@ -172,6 +178,15 @@ export class GitHubSecretInventory implements SecretInventory {
               path,
               file.kind === "refused" ? file.problem : "it could not be read (GitHub answered 404)",
             ),
+      );
+    }
+    const left = paths.length - MAX_WORKFLOW_FILES;
+    if (left > 0) {
+      files.push(
+        unreadable(
+          WORKFLOWS_DIR,
+          `${left.toLocaleString("en-US")} more workflow file${left === 1 ? " was" : "s were"} not read (the check reads at most ${MAX_WORKFLOW_FILES} of a repository's)`,
+        ),
       );
     }
     return files;

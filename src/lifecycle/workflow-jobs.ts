@@ -40,6 +40,13 @@ const MAX_DEPTH = 10;
  */
 const MAX_LABEL = 500;
 
+/**
+ * The most reusable workflows of other repositories one repository's check reads (each is a request; a workflow
+ * file of thousands of jobs calling as many workflows would spend GitHub's hourly rate limit and the step's time).
+ * The jobs that call more are counted as ones that may use any environment.
+ */
+export const MAX_CALLED_WORKFLOW_READS = 100;
+
 interface Context {
   /** The repository the file was read from (where a `./` reference points), and the ref it was read at. */
   readonly home: RepoRef;
@@ -66,11 +73,15 @@ export async function repositoryJobs(
   const files = await inventory.workflows(repo);
   const own = new Map(files.map((file) => [file.path, file]));
   const jobs: RepositoryJob[] = [];
+  let reads = 0;
+  /** The file, undefined when it cannot be read, or "over" once MAX_CALLED_WORKFLOW_READS were read. */
   const read = async (home: RepoRef, path: string, ref: string | undefined) => {
     if (ref === undefined && repoSlug(home) === repoSlug(repo)) return own.get(path);
     const key = `${home.owner}/${home.name}/${path}@${ref ?? ""}`.toLowerCase();
     let file = cache.get(key);
     if (file === undefined) {
+      if (reads >= MAX_CALLED_WORKFLOW_READS) return "over";
+      reads++;
       file = inventory.workflow(home, path, ref);
       cache.set(key, file);
     }
@@ -100,6 +111,11 @@ export async function repositoryJobs(
         continue;
       }
       const calledFile = await read(home, called.path, ref);
+      if (calledFile === "over") {
+        const reason = `the reusable workflow ${calledLabel} was not read (the check reads at most ${MAX_CALLED_WORKFLOW_READS} reusable workflows of other repositories for one repository)`;
+        jobs.push({ label, environment: { kind: "unknown", reason } });
+        continue;
+      }
       if (calledFile === undefined) {
         const reason = `the reusable workflow ${calledLabel} could not be read`;
         jobs.push({ label, environment: { kind: "unknown", reason } });
