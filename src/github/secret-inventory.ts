@@ -1,11 +1,19 @@
 import { composePaginateRest } from "@octokit/plugin-paginate-rest";
+import { NAME_PATTERN } from "../config/list-entry-schema.ts";
 import { type RepoRef, repoLabel } from "../domain/repo.ts";
 import type { OrganizationTarget, SecretStore } from "../domain/target.ts";
 import type { WorkflowFile } from "../domain/workflow.ts";
+import { GitHubAccessError } from "../errors.ts";
 import type { InventoryUsage, SecretInventory, SecretScope } from "../ports.ts";
 import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
-import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
+import {
+  API_URL_FIX,
+  type GitHubCall,
+  hasStatus,
+  isHttpFailure,
+  toGitHubAccessError,
+} from "./to-github-access-error.ts";
 import { UnlistedOwnerError } from "./unlisted-owner-error.ts";
 import { parseWorkflow } from "./workflow-jobs.ts";
 
@@ -146,6 +154,13 @@ export class GitHubSecretInventory implements SecretInventory {
         private?: unknown;
       };
       if (typeof name !== "string") continue;
+      if (!NAME_PATTERN.test(name)) {
+        // A name GitHub cannot give a repository ("..", one with "/") would become a request path of its own.
+        throw new GitHubAccessError(
+          `GitHub answered GET organization repositories of ${target.owner} with a repository name GitHub does not allow (${JSON.stringify(name.slice(0, 100))}).`,
+          { repo: `organization ${target.owner}`, fix: API_URL_FIX },
+        );
+      }
       const isPublic = typeof visibility === "string" ? visibility === "public" : isPrivate !== true;
       if (target.visibility === "all" || !isPublic) repos.push({ owner: target.owner, name });
     }

@@ -4,8 +4,6 @@
  * plain http — gets no request there. Against the GitHub emulator, through the real Octokit plugins.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
@@ -16,6 +14,7 @@ import type { GitHubLogEntry } from "../../src/github/github-log.ts";
 import { GitHubRepositoryFinder } from "../../src/github/repository-finder.ts";
 import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
+import { startJsonServer } from "../support/json-server.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
 
@@ -154,37 +153,13 @@ describe("the token's expiry", () => {
   });
 });
 
-/** A plain HTTP server on loopback that answers every request with `answer` and records what it received. */
-async function listen(
-  answer: (path: string) => { readonly body: unknown; readonly headers?: Record<string, string> },
-): Promise<{
-  url: string;
-  received: { path: string; headers: IncomingHttpHeaders }[];
-  close: () => Promise<void>;
-}> {
-  const received: { path: string; headers: IncomingHttpHeaders }[] = [];
-  const server: Server = createServer((request, response) => {
-    received.push({ path: request.url ?? "", headers: request.headers });
-    const { body, headers = {} } = answer(request.url ?? "");
-    response.writeHead(200, { "content-type": "application/json", ...headers });
-    response.end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe("a next page on another server", () => {
   it.each(["the repositories a selection reads", "the environments the shadowing check lists"])(
     "gets no request, and no token, when GitHub's link header points %s elsewhere",
     async (what) => {
       // Prepare: the API answers the first page with a `link` whose next page is on another origin (another port).
-      const elsewhere = await listen(() => ({ body: [] }));
-      const api = await listen(() => ({
+      const elsewhere = await startJsonServer(() => ({ body: [] }));
+      const api = await startJsonServer(() => ({
         body: what.includes("selection")
           ? [{ id: 1, name: "app", archived: false, topics: ["aws"] }]
           : { total_count: 2, environments: [{ name: "production" }] },
