@@ -79,3 +79,35 @@ export function holdsExpression(value: string): boolean {
 export function onlyCalled(file: WorkflowFile): boolean {
   return file.triggers.length === 1 && file.triggers[0] === "workflow_call";
 }
+
+/**
+ * The most characters of a workflow file's own text (a job ID, an expression) that the check keeps and shows. A
+ * repository's workflow files are written by whoever may push to it, so their text is cut short here, before it
+ * reaches a summary or the progress object (whose stored texts are at most 1,000 characters).
+ */
+export const MAX_WORKFLOW_TEXT = 200;
+
+/** Control, format (invisible, bidirectional) and line or paragraph separator characters. */
+const HIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * Text from a workflow file as messages show it: each control or invisible character escaped (`\u000a`, `\u202e`),
+ * so that a job ID cannot start a new line of a summary or reverse the text around it, and at most `max`
+ * characters, the cut marked with "...".
+ */
+export function workflowText(text: string, max = MAX_WORKFLOW_TEXT): string {
+  const visible = text.replace(
+    HIDDEN_CHARACTERS,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
+  );
+  return clipText(visible, max);
+}
+
+/** `text` cut to at most `max` UTF-16 code units (as `String.length` counts), never inside a surrogate pair. */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 3;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}...`;
+}

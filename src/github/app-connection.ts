@@ -25,6 +25,7 @@ import {
   isHttpFailure,
   toGitHubAccessError,
 } from "./to-github-access-error.ts";
+import { UnlistedOwnerError } from "./unlisted-owner-error.ts";
 
 export interface AppConnectionOptions {
   readonly credential: GitHubAppCredential;
@@ -136,15 +137,7 @@ export class AppConnection implements GitHubConnection {
       .then((listed) => (isEnterpriseServer(this.apiUrl) ? withoutCodespaces(listed) : listed));
     const scope = await this.#scope;
     const needed = installationAccess(scope, owner);
-    if (Object.keys(needed.permissions).length === 0) {
-      throw new AkmError(
-        `No listed target belongs to ${owner}, yet the run asked for a GitHub client for it.`,
-        {
-          fault: "tool",
-          fix: "This is a bug in the tool: open an issue with the runbook execution ID and the Lambda log.",
-        },
-      );
-    }
+    if (Object.keys(needed.permissions).length === 0) throw new UnlistedOwnerError(owner);
     const app = await this.#app();
     const installation = await this.#installation(owner, app);
     this.#selections.set(owner.toLowerCase(), installation.repositorySelection);

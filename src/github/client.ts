@@ -6,6 +6,7 @@ import { type ThrottlingOptions, throttling } from "@octokit/plugin-throttling";
 import type { SecretValue } from "../domain/secret-value.ts";
 import { systemClock } from "../ports.ts";
 import { type GitHubLog, type OctokitLog, octokitLog } from "./github-log.ts";
+import { offOriginRequest } from "./github-origin.ts";
 import { GitHubRedirect, isRedirectStatus } from "./github-redirect.ts";
 import { type InstallationTokenSource, installationTokenAuth } from "./installation-token-auth.ts";
 import { tlsCertificateFault } from "./tls-certificate-fault.ts";
@@ -123,7 +124,8 @@ export type GitHubClient = InstanceType<typeof GitHubOctokit>;
  * other 4xx answers; and paces writes within GitHub's limits for content-creating requests — a second
  * apart on average, 80 a minute, 500 an hour — slowing down after a secondary rate limit (the WritePacer,
  * plugged in as plugin-throttling's write group). It never follows a redirect (see GitHubRedirect): every 3xx
- * answer fails the request, so neither the token nor a sealed key reaches a location the list does not name.
+ * answer fails the request, so neither the token nor a sealed key reaches a location the list does not name; nor
+ * does it send a request to a URL off the API URL's origin that an answer named (`offOriginRequest`).
  * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
@@ -179,6 +181,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
   });
   client.hook.before("request", (request) => {
+    // A URL from an answer (the next page of a listing) is sent only to the API URL's own origin.
+    const elsewhere = offOriginRequest(baseUrl, request.url);
+    if (elsewhere !== undefined) throw elsewhere;
     request.headers.accept = "application/vnd.github+json";
     request.headers["x-github-api-version"] = API_VERSION;
   });

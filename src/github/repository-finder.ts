@@ -1,3 +1,4 @@
+import { NAME_PATTERN } from "../config/list-entry-schema.ts";
 import { GitHubAccessError } from "../errors.ts";
 import type { FoundRepository, RepositoryFinder, RepositoryMatches } from "../ports.ts";
 import type { GitHubClient } from "./client.ts";
@@ -97,6 +98,9 @@ export class GitHubRepositoryFinder implements RepositoryFinder {
         const { id, name, archived, topics } = item as Record<string, unknown>;
         if (typeof id !== "number" || typeof name !== "string")
           throw unexpectedAnswer(call, "a repository without id or name");
+        // A name GitHub cannot give a repository ("..", one with "/") would become a request path of its own, and
+        // the key would go where it points: the answer is refused, not the repository skipped.
+        if (!NAME_PATTERN.test(name)) throw unexpectedAnswer(call, "a repository name GitHub does not allow");
         repositories.push({
           id,
           name,
@@ -119,6 +123,7 @@ export class GitHubRepositoryFinder implements RepositoryFinder {
         if (typeof id !== "number" || typeof name !== "string" || !Array.isArray(properties)) {
           throw unexpectedAnswer(call, "a repository without repository_id, repository_name or properties");
         }
+        if (!NAME_PATTERN.test(name)) throw unexpectedAnswer(call, "a repository name GitHub does not allow");
         return {
           id,
           name,

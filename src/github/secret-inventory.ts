@@ -1,7 +1,9 @@
 import { composePaginateRest } from "@octokit/plugin-paginate-rest";
+import { NAME_PATTERN } from "../config/list-entry-schema.ts";
 import { type RepoRef, repoLabel } from "../domain/repo.ts";
 import type { OrganizationTarget, SecretStore } from "../domain/target.ts";
 import type { WorkflowFile } from "../domain/workflow.ts";
+import { GitHubAccessError } from "../errors.ts";
 import type {
   InventoryUsage,
   OrganizationRepositories,
@@ -11,7 +13,14 @@ import type {
 } from "../ports.ts";
 import { type AccessNeed, PERMISSIONS_DOC } from "./access-need.ts";
 import type { GitHubClient } from "./client.ts";
-import { type GitHubCall, hasStatus, isHttpFailure, toGitHubAccessError } from "./to-github-access-error.ts";
+import {
+  API_URL_FIX,
+  type GitHubCall,
+  hasStatus,
+  isHttpFailure,
+  toGitHubAccessError,
+} from "./to-github-access-error.ts";
+import { UnlistedOwnerError } from "./unlisted-owner-error.ts";
 import { parseWorkflow } from "./workflow-jobs.ts";
 
 export interface GitHubSecretInventoryOptions {
@@ -31,6 +40,12 @@ const WORKFLOWS_DIR = ".github/workflows";
 /** GitHub's largest page for secrets and repositories; variables allow at most 30 a page. */
 const PAGE = 100;
 const VARIABLES_PAGE = 30;
+/**
+ * The most workflow files of one repository the check reads (each is a request; GitHub's contents API lists up to
+ * 1,000 files of a directory, https://docs.github.com/en/rest/repos/contents#get-repository-content). Whoever may
+ * push to a repository decides how many there are; the jobs of the files not read count as unknown.
+ */
+export const MAX_WORKFLOW_FILES = 100;
 
 /**
  * The shadowing check's read-only view of GitHub through the REST API: names of secrets and variables, never
@@ -153,6 +168,13 @@ export class GitHubSecretInventory implements SecretInventory {
         private?: unknown;
       };
       if (typeof name !== "string") continue;
+      if (!NAME_PATTERN.test(name)) {
+        // A name GitHub cannot give a repository ("..", one with "/") would become a request path of its own.
+        throw new GitHubAccessError(
+          `GitHub answered GET organization repositories of ${target.owner} with a repository name GitHub does not allow (${JSON.stringify(name.slice(0, 100))}).`,
+          { repo: `organization ${target.owner}`, fix: API_URL_FIX },
+        );
+      }
       const isPublic = typeof visibility === "string" ? visibility === "public" : isPrivate !== true;
       if (isPublic) publicCount++;
       if (target.visibility === "all" || !isPublic) repos.push({ owner: target.owner, name });
@@ -239,8 +261,8 @@ export class GitHubSecretInventory implements SecretInventory {
   }
 
   /**
-   * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed; none when the directory
-   * does not exist. A token that may not read contents (a fine-grained token without "Contents: Read-only") gets
+   * The files of `.github/workflows` ending in `.yml` or `.yaml`, each read and parsed (the first MAX_WORKFLOW_FILES
+   * by path; the rest as one unreadable entry); none when the directory does not exist. A token that may not read contents (a fine-grained token without "Contents: Read-only") gets
    * one unreadable entry instead of an error: the copies are still found, only their readers stay unknown.
    * https://docs.github.com/en/rest/repos/contents#get-repository-content
    */
@@ -255,7 +277,7 @@ export class GitHubSecretInventory implements SecretInventory {
       .filter((path) => /\.ya?ml$/i.test(path))
       .sort();
     const files: WorkflowFile[] = [];
-    for (const path of paths) {
+    for (const path of paths.slice(0, MAX_WORKFLOW_FILES)) {
       const file = await this.#content(repo, path, undefined);
       files.push(
         file.kind === "found"
@@ -266,12 +288,31 @@ export class GitHubSecretInventory implements SecretInventory {
             ),
       );
     }
+    const left = paths.length - MAX_WORKFLOW_FILES;
+    if (left > 0) {
+      files.push(
+        unreadable(
+          WORKFLOWS_DIR,
+          `${left.toLocaleString("en-US")} more workflow file${left === 1 ? " was" : "s were"} not read (the check reads at most ${MAX_WORKFLOW_FILES} of a repository's)`,
+        ),
+      );
+    }
     return files;
   }
 
-  /** One file through the contents API; undefined when GitHub answers 404, or refuses to show it. */
+  /**
+   * One file through the contents API; undefined when GitHub answers 404, or refuses to show it, or when the run has
+   * no client for the repository's owner (a GitHub App has tokens only for the owners the list names: a reusable
+   * workflow of another owner cannot be read, see UnlistedOwnerError).
+   */
   async workflow(repo: RepoRef, path: string, ref: string | undefined): Promise<WorkflowFile | undefined> {
-    const file = await this.#content(repo, path, ref);
+    let file: ContentAnswer;
+    try {
+      file = await this.#content(repo, path, ref);
+    } catch (error) {
+      if (error instanceof UnlistedOwnerError) return undefined;
+      throw error;
+    }
     return file.kind === "found" ? workflowOf(path, file.data) : undefined;
   }
 
@@ -406,7 +447,7 @@ interface Page {
 function namesOf(items: readonly unknown[]): string[] {
   return items
     .map((item) => (isRecord(item) ? item.name : undefined))
-    .filter((name): name is string => typeof name === "string");
+    .filter((name): name is string => typeof name === "string" && name !== "");
 }
 
 /** The listing of a scope's secrets or variables; undefined where there are none (Dependabot, Codespaces variables). */

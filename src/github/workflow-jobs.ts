@@ -2,10 +2,12 @@ import { load } from "js-yaml";
 import {
   holdsExpression,
   type JobEnvironment,
+  MAX_WORKFLOW_TEXT,
   type WorkflowCall,
   type WorkflowFile,
   type WorkflowJob,
   type WorkflowRef,
+  workflowText,
 } from "../domain/workflow.ts";
 
 /**
@@ -17,6 +19,12 @@ import {
  * https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idenvironment
  * `jobs.<job_id>.uses` is `./.github/workflows/x.yml` or `owner/repo/.github/workflows/x.yml@ref`, with `with`:
  * https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_iduses
+ *
+ * The file is whatever someone pushed, so reading it costs time and memory in proportion to its size (GitHub's
+ * contents API sends at most 1 MB): YAML aliases are kept as shared references and never expanded (a structure
+ * where a name should be is only described as "a list" or "a map"), nothing is spread into a call's arguments,
+ * and job IDs and expressions are kept as `workflowText`: control characters escaped, at most MAX_WORKFLOW_TEXT
+ * characters.
  */
 export function parseWorkflow(path: string, text: string): WorkflowFile {
   let document: unknown;
@@ -27,14 +35,15 @@ export function parseWorkflow(path: string, text: string): WorkflowFile {
   }
   if (!isMap(document) || !isMap(document.jobs)) return unreadable(path, "it has no jobs map");
   const jobs: WorkflowJob[] = [];
-  for (const [id, job] of Object.entries(document.jobs)) {
+  for (const [key, job] of Object.entries(document.jobs)) {
     if (!isMap(job)) continue;
+    const id = workflowText(key);
     const uses = job.uses;
     if (typeof uses === "string") {
       const workflow = parseWorkflowRef(uses);
       jobs.push(
         workflow === undefined
-          ? { id, environment: { kind: "expression", expression: uses } }
+          ? { id, environment: { kind: "expression", expression: workflowText(uses) } }
           : { id, environment: { kind: "none" }, calls: call(workflow, job.with) },
       );
       continue;
@@ -62,14 +71,17 @@ function jobEnvironment(job: Record<string, unknown>): JobEnvironment {
   if (raw === undefined || raw === null) return { kind: "none" };
   const name = isMap(raw) ? raw.name : raw;
   if (name === undefined || name === null) return { kind: "none" };
-  if (!isScalar(name)) return { kind: "expression", expression: JSON.stringify(name) };
+  // Described, not serialized: a list built of YAML aliases may stand for billions of strings.
+  if (!isScalar(name)) return { kind: "expression", expression: Array.isArray(name) ? "a list" : "a map" };
   const value = String(name);
   if (!holdsExpression(value)) return { kind: "named", names: [value] };
   const input = INPUT_VALUE.exec(value)?.[1];
   if (input !== undefined) return { kind: "input", input };
   const key = MATRIX_VALUE.exec(value)?.[1];
   const names = key === undefined ? undefined : matrixValues(job.strategy, key);
-  return names === undefined ? { kind: "expression", expression: value } : { kind: "named", names };
+  return names === undefined
+    ? { kind: "expression", expression: workflowText(value) }
+    : { kind: "named", names };
 }
 
 /**
@@ -84,7 +96,8 @@ function matrixValues(strategy: unknown, key: string): string[] | undefined {
   const listed = matrix[key];
   if (listed !== undefined) {
     if (!Array.isArray(listed)) return undefined;
-    values.push(...listed);
+    // One by one: spreading a list of some 100,000 values into push() overflows the call stack.
+    for (const value of listed) values.push(value);
   }
   const include = matrix.include;
   if (include !== undefined) {
@@ -95,12 +108,12 @@ function matrixValues(strategy: unknown, key: string): string[] | undefined {
     }
   }
   if (values.length === 0) return undefined;
-  const names: string[] = [];
+  const names = new Set<string>();
   for (const value of values) {
     if (!isScalar(value) || holdsExpression(String(value))) return undefined;
-    if (!names.includes(String(value))) names.push(String(value));
+    names.add(String(value));
   }
-  return names;
+  return [...names];
 }
 
 function call(workflow: WorkflowRef, raw: unknown): WorkflowCall {
@@ -133,7 +146,13 @@ function inputDefaults(on: unknown): Record<string, string> {
 }
 
 function unreadable(path: string, problem: string): WorkflowFile {
-  return { path, jobs: [], triggers: [], inputDefaults: {}, problem };
+  return {
+    path,
+    jobs: [],
+    triggers: [],
+    inputDefaults: {},
+    problem: workflowText(problem, 2 * MAX_WORKFLOW_TEXT),
+  };
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

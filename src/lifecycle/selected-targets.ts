@@ -47,7 +47,12 @@ export interface TargetSet extends MergedTargets {
  * Without selections nothing is asked from GitHub and nothing is recorded.
  */
 export async function selectTargets(
-  listed: { readonly targets: readonly Target[]; readonly selections: readonly RepositorySelection[] },
+  listed: {
+    readonly targets: readonly Target[];
+    readonly selections: readonly RepositorySelection[];
+    /** The list's Unmanaged entries: a repository one of them names is never a selected target. */
+    readonly unmanaged?: readonly Target[];
+  },
   run: {
     readonly recorded: SelectedRecord | undefined;
     readonly underWay: boolean;
@@ -57,7 +62,7 @@ export async function selectTargets(
   context: SelectionContext,
 ): Promise<TargetSet> {
   const { selections } = listed;
-  const limits = { max: context.max, location: context.location };
+  const limits = { max: context.max, location: context.location, unmanaged: listed.unmanaged ?? [] };
   if (selections.length === 0) {
     return { ...mergeSelections(listed.targets, [], limits), record: undefined, changes: undefined };
   }
@@ -117,7 +122,7 @@ export async function loadTargets(
     };
   }
   const selected = await selectTargets(
-    { targets: listed.targets, selections },
+    { targets: listed.targets, selections, unmanaged },
     {
       recorded: run.state?.selected,
       underWay: run.underWay,

@@ -80,15 +80,17 @@ export interface MergedTargets {
 
 /**
  * Merges the listed targets with the selected ones: a repository both listed and selected for the same store is
- * the listed entry (its secret names and KeyIdAs win), and one that two selections find belongs to the first. Throws
- * ConfigError (naming `location`, the list) when the targets would exceed `max`, the most one stack rotates.
+ * the listed entry (its secret names and KeyIdAs win), and one that two selections find belongs to the first. A
+ * repository the list marks `Unmanaged` for that store (`options.unmanaged`: its copy holds another key on purpose)
+ * is never a target, whatever topic or property it gets: it counts as covered. Throws ConfigError (naming
+ * `location`, the list) when the targets would exceed `max`, the most one stack rotates.
  */
 export function mergeSelections(
   listed: readonly Target[],
   resolved: readonly ResolvedSelection[],
-  options: { readonly max: number; readonly location: string },
+  options: { readonly max: number; readonly location: string; readonly unmanaged?: readonly Target[] },
 ): MergedTargets {
-  const keys = new Set(listed.map(targetKey));
+  const keys = new Set([...listed, ...(options.unmanaged ?? [])].map(targetKey));
   const targets: Target[] = [...listed];
   const ids = new Map<string, number>();
   const selections = resolved.map((one): MergedSelection => {

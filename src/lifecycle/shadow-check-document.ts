@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { clipText } from "../domain/workflow.ts";
 import type { ShadowCheckProgress, ShadowFinding } from "./shadowing.ts";
 
 /**
@@ -14,7 +15,9 @@ export interface ShadowCheckRound extends ShadowCheckProgress {
 export const MAX_STORED_FINDINGS = 500;
 
 const IsoDate = v.pipe(v.string(), v.isoTimestamp());
-const Text = v.pipe(v.string(), v.minLength(1), v.maxLength(1_000));
+/** The longest text a stored finding keeps (a job's label, a reason): `encodeShadowCheck` cuts longer ones. */
+const MAX_TEXT = 1_000;
+const Text = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_TEXT));
 /** An owner or a repository name. */
 const Segment = v.pipe(v.string(), v.minLength(1), v.regex(/^[^/]+$/));
 
@@ -50,7 +53,11 @@ export const StoredShadowCheck = v.strictObject({
 
 export type StoredShadowCheck = v.InferOutput<typeof StoredShadowCheck>;
 
-/** The stored form of a round (findings beyond MAX_STORED_FINDINGS are dropped; the next call finds them again). */
+/**
+ * The stored form of a round (findings beyond MAX_STORED_FINDINGS are dropped; the next call finds them again). Every
+ * text is cut to what `StoredShadowCheck` reads back: job labels and reasons come from workflow files anyone who
+ * can push to a repository writes, and a progress object the next invocation cannot read would stop every rotation.
+ */
 export function encodeShadowCheck(round: ShadowCheckRound): StoredShadowCheck {
   const checked: Record<string, string[]> = {};
   for (const slug of round.checked) {
@@ -67,12 +74,28 @@ export function encodeShadowCheck(round: ShadowCheckRound): StoredShadowCheck {
     checked,
     findings: round.findings.slice(0, MAX_STORED_FINDINGS).map((finding) => ({
       ...finding,
+      repo: storable(finding.repo),
+      ...(finding.environment === undefined ? {} : { environment: storable(finding.environment) }),
+      name: storable(finding.name),
+      hides: storable(finding.hides),
       readers:
         finding.readers.kind === "jobs"
-          ? { ...finding.readers, jobs: finding.readers.jobs.map((job) => ({ ...job })) }
+          ? {
+              ...finding.readers,
+              jobs: finding.readers.jobs.map((job) => ({
+                ...job,
+                label: storable(job.label),
+                ...(job.reason === undefined ? {} : { reason: storable(job.reason) }),
+              })),
+            }
           : { ...finding.readers },
     })),
   };
+}
+
+/** A text as a stored finding keeps it: at most MAX_TEXT characters. */
+function storable(text: string): string {
+  return clipText(text, MAX_TEXT);
 }
 
 /** A round back from its stored form (already validated by `StoredShadowCheck`). */

@@ -23,10 +23,10 @@ import type { ShadowCheckRound } from "./shadow-check-document.ts";
  * - `writing`: the batch of targets the running sync may write before its next save (holdings are saved
  *   in batches). A run that resumes after a crash checks these targets' `updated_at` against `since`
  *   instead of writing them again.
- * - `repoIds`: GitHub's numeric ID of each listed target's repository, or organization (by targetKey), when a
- *   rotation first saw it, and when. A name that later answers with another ID is a different repository or
- *   organization (deleted and re-created, or the name taken by another one) and is refused; a target no longer
- *   listed is forgotten.
+ * - `repoIds`: GitHub's numeric ID of each listed target's repository, or organization (by targetKey), and of each
+ *   selected repository of an organization target (`org:octo@actions#web`), when a rotation first saw it, and
+ *   when. A name that later answers with another ID is a different repository or organization (deleted and
+ *   re-created, or the name taken by another one) and is refused; a target no longer listed is forgotten.
  * - `promotedAt`: when the last rotation finished (its key became current): targets first seen after it
  *   are the ones "added since the previous rotation".
  * - `tokenExpiryAlertedAt`: when the stack's topic was last told that the GitHub token expires soon (at most

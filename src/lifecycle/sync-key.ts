@@ -1,3 +1,4 @@
+import { quote } from "../config/message-text.ts";
 import type { AccessKeyPair } from "../domain/access-key.ts";
 import { SecretValue } from "../domain/secret-value.ts";
 import { type Target, targetKey, targetLabel } from "../domain/target.ts";
@@ -428,7 +429,7 @@ async function confirmWritten(
   const value = await deps.github.variableValue(target, writes.names.keyId);
   if (value !== accessKeyId) {
     throw new GitHubAccessError(
-      `GitHub accepted variable ${writes.names.keyId} for ${label} but reads it back as ${value === undefined ? "missing" : JSON.stringify(value)}, not ${accessKeyId}.`,
+      `GitHub accepted variable ${writes.names.keyId} for ${label} but reads it back as ${value === undefined ? "missing" : quote(value)}, not ${accessKeyId}.`,
       {
         repo: label,
         fix: "Run Rotate again; if this repeats, check whether another tool overwrites or deletes this variable.",

@@ -5,6 +5,7 @@ import {
   type WorkflowFile,
   type WorkflowJob,
   workflowRefLabel,
+  workflowText,
 } from "../domain/workflow.ts";
 import type { SecretInventory } from "../ports.ts";
 
@@ -33,6 +34,19 @@ export type CalledWorkflowCache = Map<string, Promise<WorkflowFile | undefined>>
  */
 const MAX_DEPTH = 10;
 
+/**
+ * The most characters of a job's label and reason: a chain of reusable workflows is long, and its parts (file
+ * names, refs, job IDs) are whatever was pushed. Summaries show each finding in 400 characters anyway.
+ */
+const MAX_LABEL = 500;
+
+/**
+ * The most reusable workflows of other repositories one repository's check reads (each is a request; a workflow
+ * file of thousands of jobs calling as many workflows would spend GitHub's hourly rate limit and the step's time).
+ * The jobs that call more are counted as ones that may use any environment.
+ */
+export const MAX_CALLED_WORKFLOW_READS = 100;
+
 interface Context {
   /** The repository the file was read from (where a `./` reference points), and the ref it was read at. */
   readonly home: RepoRef;
@@ -59,11 +73,15 @@ export async function repositoryJobs(
   const files = await inventory.workflows(repo);
   const own = new Map(files.map((file) => [file.path, file]));
   const jobs: RepositoryJob[] = [];
+  let reads = 0;
+  /** The file, undefined when it cannot be read, or "over" once MAX_CALLED_WORKFLOW_READS were read. */
   const read = async (home: RepoRef, path: string, ref: string | undefined) => {
     if (ref === undefined && repoSlug(home) === repoSlug(repo)) return own.get(path);
     const key = `${home.owner}/${home.name}/${path}@${ref ?? ""}`.toLowerCase();
     let file = cache.get(key);
     if (file === undefined) {
+      if (reads >= MAX_CALLED_WORKFLOW_READS) return "over";
+      reads++;
       file = inventory.workflow(home, path, ref);
       cache.set(key, file);
     }
@@ -93,6 +111,11 @@ export async function repositoryJobs(
         continue;
       }
       const calledFile = await read(home, called.path, ref);
+      if (calledFile === "over") {
+        const reason = `the reusable workflow ${calledLabel} was not read (the check reads at most ${MAX_CALLED_WORKFLOW_READS} reusable workflows of other repositories for one repository)`;
+        jobs.push({ label, environment: { kind: "unknown", reason } });
+        continue;
+      }
       if (calledFile === undefined) {
         const reason = `the reusable workflow ${calledLabel} could not be read`;
         jobs.push({ label, environment: { kind: "unknown", reason } });
@@ -128,7 +151,14 @@ export async function repositoryJobs(
       open: new Set([key]),
     });
   }
-  return jobs;
+  return jobs.map(shown);
+}
+
+/** A job as messages show it: its label and reason as `workflowText` (control characters escaped, cut short). */
+function shown(job: RepositoryJob): RepositoryJob {
+  const label = workflowText(job.label, MAX_LABEL);
+  if (job.environment.kind !== "unknown") return { ...job, label };
+  return { label, environment: { kind: "unknown", reason: workflowText(job.environment.reason, MAX_LABEL) } };
 }
 
 const INPUT_VALUE = /^\$\{\{\s*inputs\.([A-Za-z_][\w-]*)\s*\}\}$/;

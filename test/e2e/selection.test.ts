@@ -124,3 +124,35 @@ describe("repositories selected by topic, through the Rotate runbook", () => {
     expect(stack.r1Failures).toEqual([]);
   });
 });
+
+describe("a repository the list marks Unmanaged that a selection also finds", () => {
+  it("is never written: the copy there keeps the other key it holds on purpose", async () => {
+    // Prepare: web holds a sandbox key on purpose (Unmanaged); someone gives it the selection's topic.
+    const stack = await createStack({
+      repos: REPOS,
+      reposJson: JSON.stringify({
+        Version: 2,
+        Repos: [
+          { Owner: ORG, Topic: TOPIC },
+          { Owner: ORG, Name: "web", Unmanaged: true },
+        ],
+      }),
+      tokenRepos: "all",
+    });
+    stack.github.addOrg(ORG);
+    stack.github.setTopics(ORG, "app", [TOPIC]);
+    stack.github.setTopics(ORG, "web", [TOPIC]);
+    stack.github.setSecret(ORG, "web", "AWS_ACCESS_KEY_ID", "AKIASANDBOXKEY000001");
+    stack.github.setSecret(ORG, "web", "AWS_SECRET_ACCESS_KEY", "sandbox-secret-access-key-0000000000000");
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate", {});
+
+    // Assess
+    expect(execution.status).toBe("Success");
+    const current = (await stack.rotationState())?.current?.accessKeyId;
+    expect(stack.secretValues(`${ORG}/app`).accessKeyId).toBe(current);
+    expect(stack.secretValues(`${ORG}/web`).accessKeyId).toBe("AKIASANDBOXKEY000001");
+    expect(stack.github.requests.filter((r) => r.method === "PUT" && r.repo === `${ORG}/web`)).toEqual([]);
+  });
+});

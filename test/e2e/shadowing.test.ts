@@ -213,3 +213,85 @@ describe("a copy of the key in an environment the list does not name", () => {
     expect(stack.github.violations).toEqual([]);
   });
 });
+
+describe("a hostile workflow file in a repository that holds a copy", () => {
+  it("a job with a very long environment expression still ends in the refusal that names the copy, across invocations", async () => {
+    // Prepare: a repository admin adds a job whose environment is an expression of 2,000 characters. GitHub's
+    // primary rate limit (100 an hour) stops the check after the first repository, so its round, with that job,
+    // is kept in the progress object for the next invocation.
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    const stack = await createStack({
+      repos: [`${org}/app`, `${org}/web`],
+      existingKeys: 1,
+      seedReposWithExistingKey: true,
+      githubLimits: { requestsPerHour: 100 },
+    });
+    stack.github.addOrg(org);
+    stack.github.addEnvironment(org, "app", "production");
+    const long = `\${{ format('{0}', '${"x".repeat(2_000)}') }}`;
+    stack.github.setWorkflow(
+      org,
+      "app",
+      "deploy.yml",
+      `on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    environment: "${long}"\n    steps: [{ run: make }]\n`,
+    );
+    const production = { kind: "environment", owner: org, repo: "app", environment: "production" } as const;
+    stack.github.setSecretAt(production, KEY_ID, stack.existingKeys[0]?.accessKeyId ?? "");
+    const before = await stack.keys();
+
+    // Act
+    const { execution, invocations } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(invocations.length).toBeGreaterThan(1);
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("Rotation refused");
+    expect(execution.failureMessage).toContain(`${org}/app environment production (${KEY_ID})`);
+    expect(execution.failureMessage).not.toContain("does not match the expected format");
+    expect(execution.failureMessage).toMatch(
+      /maybe \.github\/workflows\/deploy\.yml: release \(its environment is \$\{\{ format\('\{0\}', 'x+\.\.\.\)/,
+    );
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.violations).toEqual([]);
+  });
+});
+
+describe("a copy found in a repository whose workflow calls a reusable workflow of an unlisted owner", () => {
+  it("as a GitHub App, the refusal names the copy and the calling job as maybe, without asking the App for that owner", async () => {
+    // Prepare: the App is installed on the listed organization only; app's deploy job calls a workflow of
+    // another organization, which the list does not name.
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    const stack = await createStack({
+      repos: [`${org}/app`, `${org}/web`],
+      existingKeys: 1,
+      seedReposWithExistingKey: true,
+      githubApp: {},
+    });
+    stack.github.addOrg(org);
+    stack.github.addEnvironment(org, "app", "production");
+    stack.github.setWorkflow(
+      org,
+      "app",
+      "deploy.yml",
+      "on: push\njobs:\n  deploy:\n    uses: shared-org/workflows/.github/workflows/deploy.yml@main\n    with: { environment: production }\n",
+    );
+    const production = { kind: "environment", owner: org, repo: "app", environment: "production" } as const;
+    stack.github.setSecretAt(production, KEY_ID, stack.existingKeys[0]?.accessKeyId ?? "");
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("Rotation refused");
+    expect(execution.failureMessage).toContain(`${org}/app environment production (${KEY_ID})`);
+    expect(execution.failureMessage).toContain(
+      "maybe .github/workflows/deploy.yml: deploy (the reusable workflow shared-org/workflows/.github/workflows/deploy.yml@main could not be read)",
+    );
+    expect(execution.failureMessage).not.toContain("bug in the tool");
+    expect(stack.github.apps.minted.map((token) => token.account)).not.toContain("shared-org");
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.violations).toEqual([]);
+  });
+});

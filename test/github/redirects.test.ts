@@ -11,7 +11,10 @@ import { type RepositoryTarget, repositoryTarget } from "../../src/domain/target
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import type { GitHubLogEntry } from "../../src/github/github-log.ts";
+import { GitHubRepositoryFinder } from "../../src/github/repository-finder.ts";
+import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
 import { GitHubSecretsTarget } from "../../src/github/secrets-target.ts";
+import { startJsonServer } from "../support/json-server.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
 
@@ -148,4 +151,47 @@ describe("the token's expiry", () => {
     // Assess
     expect(owner).toEqual({ login: "rotation-bot", expiresAt: new Date("2099-06-03T19:52:44Z") });
   });
+});
+
+describe("a next page on another server", () => {
+  it.each(["the repositories a selection reads", "the environments the shadowing check lists"])(
+    "gets no request, and no token, when GitHub's link header points %s elsewhere",
+    async (what) => {
+      // Prepare: the API answers the first page with a `link` whose next page is on another origin (another port).
+      const elsewhere = await startJsonServer(() => ({ body: [] }));
+      const api = await startJsonServer(() => ({
+        body: what.includes("selection")
+          ? [{ id: 1, name: "app", archived: false, topics: ["aws"] }]
+          : { total_count: 2, environments: [{ name: "production" }] },
+        headers: { link: `<${elsewhere.url}/steal?page=2>; rel="next"` },
+      }));
+      const token = `test-token-${randomUUID()}`;
+      const client = createGitHubClient({
+        token: new SecretValue(token),
+        baseUrl: api.url,
+        userAgent: "aws-github-akm-test",
+        secondMs: 1,
+      });
+      const options = { clientFor: async () => client, tokenSecretName: TOKEN_SECRET };
+
+      try {
+        // Act
+        const error = await refusal(
+          what.includes("selection")
+            ? new GitHubRepositoryFinder(options).withTopic("octo-org", "aws")
+            : new GitHubSecretInventory(options).environments({ owner: "octo-org", name: "app" }),
+        );
+
+        // Assess
+        expect(elsewhere.received).toEqual([]);
+        expect(api.received).toHaveLength(1);
+        expect(error.message).toContain(`${elsewhere.url}/steal?page=2`);
+        expect(error.message).toContain("not sent");
+        expect(error.message).not.toContain(token);
+        expect(error.fix).toContain("AKM_GITHUB_API_URL");
+      } finally {
+        await Promise.all([api.close(), elsewhere.close()]);
+      }
+    },
+  );
 });

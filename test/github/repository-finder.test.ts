@@ -4,6 +4,7 @@ import { SecretValue } from "../../src/domain/secret-value.ts";
 import { GitHubAccessError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { GitHubRepositoryFinder } from "../../src/github/repository-finder.ts";
+import { startJsonServer } from "../support/json-server.ts";
 
 const TOKEN_SECRET = "aws-github-akm/github-token";
 
@@ -166,5 +167,38 @@ describe("when GitHub refuses", () => {
     );
     expect((error as GitHubAccessError).repo).toBe("organization no-such-org");
     expect((error as GitHubAccessError).fix).toContain("a user's repositories are listed by name");
+  });
+});
+
+describe("a server that answers with a repository name GitHub does not allow", () => {
+  it.each(["..", "a/b"])("refuses %s as an unexpected answer, so it never becomes a target", async (name) => {
+    // Prepare: ".." would make GET /repos/{org}/.. a request for another path.
+    const server = await startJsonServer(() => ({
+      body: [{ id: 7, name, archived: false, topics: ["aws"] }],
+    }));
+    const client = createGitHubClient({
+      token: new SecretValue("ghp_odd_server"),
+      baseUrl: server.url,
+      userAgent: "aws-github-akm-test",
+      secondMs: 1,
+    });
+    const finder = new GitHubRepositoryFinder({
+      clientFor: async () => client,
+      tokenSecretName: TOKEN_SECRET,
+    });
+
+    try {
+      // Act
+      const error = await finder.withTopic("octo-org", "aws").then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+
+      // Assess
+      expect(error).toBeInstanceOf(GitHubAccessError);
+      expect((error as GitHubAccessError).message).toContain("a repository name GitHub does not allow");
+    } finally {
+      await server.close();
+    }
   });
 });

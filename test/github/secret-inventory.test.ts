@@ -6,7 +6,7 @@ import type { OrganizationTarget, Target } from "../../src/domain/target.ts";
 import { GitHubRateLimitError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { createGitHubConnection } from "../../src/github/github-connection.ts";
-import { GitHubSecretInventory } from "../../src/github/secret-inventory.ts";
+import { GitHubSecretInventory, MAX_WORKFLOW_FILES } from "../../src/github/secret-inventory.ts";
 import { checkShadowing } from "../../src/lifecycle/shadowing.ts";
 import { systemClock } from "../../src/ports.ts";
 import { FakeClock } from "../support/fakes.ts";
@@ -159,6 +159,34 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
     ]);
     expect(none).toEqual([]);
     expect(missing).toBeUndefined();
+  });
+
+  it("reads at most MAX_WORKFLOW_FILES workflow files of a repository, and reports the rest as not read", async () => {
+    // Prepare: someone who may push to the repository added a workflow file more than the check reads.
+    const repo = newRepo();
+    for (let i = 0; i <= MAX_WORKFLOW_FILES; i++) {
+      github.setWorkflow(
+        ORG,
+        repo,
+        `w${String(i).padStart(3, "0")}.yml`,
+        "on: push\njobs:\n  j: { runs-on: x }\n",
+      );
+    }
+    const subject = inventory();
+
+    // Act
+    const files = await subject.workflows({ owner: ORG, name: repo });
+
+    // Assess: the listing and MAX_WORKFLOW_FILES files, no more.
+    expect(subject.usage().requests).toBe(1 + MAX_WORKFLOW_FILES);
+    expect(files).toHaveLength(MAX_WORKFLOW_FILES + 1);
+    expect(files.at(-1)).toEqual({
+      path: ".github/workflows",
+      jobs: [],
+      triggers: [],
+      inputDefaults: {},
+      problem: `1 more workflow file was not read (the check reads at most ${MAX_WORKFLOW_FILES} of a repository's)`,
+    });
   });
 
   it("reads a reusable workflow at the ref a caller names, and nothing at a ref that does not exist", async () => {

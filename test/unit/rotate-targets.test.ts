@@ -244,6 +244,24 @@ describe("a rotation over every kind of target", () => {
     expect(world.iam.status(old.accessKeyId)).toBe("Active");
   });
 
+  it("quotes a key ID variable that reads back as something else short, with invisible characters escaped", async () => {
+    // Prepare: whoever may write the repository's variables wrote 5,000 characters with a right-to-left override.
+    const world = targetWorld([VARIABLE]);
+    world.iam.addKey("Active");
+    world.github.onWrite = (label) => {
+      const variables = world.github.repos.get(label)?.variables;
+      if (variables?.has(KEY_ID)) variables.set(KEY_ID, `\u202e${"x".repeat(5_000)}`);
+    };
+
+    // Act
+    const result = await run(world);
+
+    // Assess
+    const detail = result.failedRepos[0]?.detail ?? "";
+    expect(detail).toContain(`reads it back as "\\u202e${"x".repeat(59)}...", not `);
+    expect(detail).not.toContain("\u202e");
+  });
+
   it("plans each target with its names in a dry run, and changes nothing", async () => {
     // Prepare
     const world = targetWorld([NAMED, VARIABLE, ORG_SELECTED]);

@@ -68,6 +68,35 @@ describe("the shadowing round in the progress object", () => {
     expect(v.safeParse(StoredShadowCheck, stored).success).toBe(true);
   });
 
+  it("cuts a job's label and reason of thousands of characters to what it reads back", () => {
+    // Prepare: texts from a workflow file whose author made them long (a job ID, an environment expression).
+    const long: ShadowFinding = {
+      ...FINDING,
+      readers: {
+        kind: "jobs",
+        jobs: [
+          {
+            label: `.github/workflows/a.yml: ${"j".repeat(3_000)}`,
+            certain: false,
+            reason: "r".repeat(3_000),
+          },
+        ],
+        more: 0,
+      },
+    };
+
+    // Act
+    const stored = JSON.parse(JSON.stringify(encodeShadowCheck({ ...ROUND, findings: [long] })));
+    const read = v.safeParse(StoredShadowCheck, stored);
+
+    // Assess
+    expect(read.success).toBe(true);
+    const [job] = stored.findings[0].readers.jobs;
+    expect(job.label).toMatch(/^\.github\/workflows\/a\.yml: j+\.\.\.$/);
+    expect(job.label).toHaveLength(1_000);
+    expect(job.reason).toHaveLength(1_000);
+  });
+
   it("refuses a round whose list digest or findings are not the shape it writes", () => {
     // Act
     const stored = encodeShadowCheck(ROUND);

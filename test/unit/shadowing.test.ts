@@ -10,6 +10,7 @@ import {
   type ShadowCheckResult,
   type ShadowFinding,
 } from "../../src/lifecycle/shadowing.ts";
+import { MAX_CALLED_WORKFLOW_READS, repositoryJobs } from "../../src/lifecycle/workflow-jobs.ts";
 import { FakeClock } from "../support/fakes.ts";
 import { MemoryInventory } from "../support/memory-inventory.ts";
 
@@ -496,6 +497,37 @@ jobs:
         "on: push\njobs:\n  ship: { uses: other/private/.github/workflows/x.yml@main }\n",
     });
     expect(jobs).toEqual(["may use .github/workflows/ship.yml: ship"]);
+  });
+
+  it("reads at most MAX_CALLED_WORKFLOW_READS reusable workflows of other repositories for one repository, the jobs calling more as may use", async () => {
+    // Prepare: a file of 150 jobs, each calling a workflow of another repository (each read would be a request).
+    const calls = Array.from(
+      { length: 150 },
+      (_, i) => `  j${i}: { uses: other/r${i}/.github/workflows/x.yml@main }`,
+    ).join("\n");
+    const inventory = new MemoryInventory().repo("org/app", {
+      environments: { production: { secrets: ["AWS_ACCESS_KEY_ID"] } },
+      workflows: { ".github/workflows/many.yml": `on: push\njobs:\n${calls}\n` },
+    });
+
+    // Act
+    const result = await check(inventory, [repository("org/app")]);
+
+    // Assess
+    expect(inventory.calls.filter((call) => call.startsWith("workflow other/"))).toHaveLength(
+      MAX_CALLED_WORKFLOW_READS,
+    );
+    const readers = result.findings[0]?.readers;
+    expect(readers?.kind === "jobs" ? readers.jobs.length + readers.more : 0).toBe(150);
+    expect(readers?.kind === "jobs" ? readers.jobs.every((job) => !job.certain) : false).toBe(true);
+    const notRead = await repositoryJobs({ owner: "org", name: "app" }, inventory, new Map());
+    expect(notRead.at(-1)).toEqual({
+      label: ".github/workflows/many.yml: j149",
+      environment: {
+        kind: "unknown",
+        reason: `the reusable workflow other/r149/.github/workflows/x.yml@main was not read (the check reads at most ${MAX_CALLED_WORKFLOW_READS} reusable workflows of other repositories for one repository)`,
+      },
+    });
   });
 
   it("reports the jobs of a workflow file that is not valid YAML as unknown", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_WORKFLOW_TEXT } from "../../src/domain/workflow.ts";
 import { parseWorkflow, parseWorkflowRef } from "../../src/github/workflow-jobs.ts";
 
 const PATH = ".github/workflows/w.yml";
@@ -135,6 +136,62 @@ jobs:
     expect(broken.jobs).toEqual([]);
     expect(broken.problem).toMatch(/^it is not valid YAML \(/);
     expect(noJobs.problem).toBe("it has no jobs map");
+  });
+});
+
+describe("reading a hostile workflow file", () => {
+  it("describes an environment name that is a YAML alias bomb in a few words instead of expanding it", () => {
+    // Prepare: 500 bytes of YAML whose environment name, expanded, is a million strings (each level multiplies by ten).
+    let text = `l0: &l0 [${Array(10).fill("lol").join(", ")}]\n`;
+    for (let level = 1; level <= 5; level++) {
+      text += `l${level}: &l${level} [${Array(10)
+        .fill(`*l${level - 1}`)
+        .join(", ")}]\n`;
+    }
+    text += "on: push\njobs:\n  bomb: { runs-on: x, environment: { name: *l5 } }\n";
+
+    // Act
+    const file = parseWorkflow(PATH, text);
+
+    // Assess
+    expect(text.length).toBeLessThan(1_000);
+    expect(file.jobs).toEqual([{ id: "bomb", environment: { kind: "expression", expression: "a list" } }]);
+  });
+
+  it("reads a matrix of 200,000 names without running out of stack, and never throws", () => {
+    // Prepare: about 600 KB, under the 1 MB the contents API sends.
+    const names = Array.from({ length: 200_000 }, (_, i) => `e${i}`).join(", ");
+    const text = `on: push\njobs:\n  wide:\n    runs-on: x\n    strategy: { matrix: { env: [${names}] } }\n    environment: \${{ matrix.env }}\n`;
+
+    // Act
+    const file = parseWorkflow(PATH, text);
+
+    // Assess
+    const environment = file.jobs[0]?.environment;
+    expect(environment?.kind).toBe("named");
+    expect(environment?.kind === "named" ? environment.names.length : 0).toBe(200_000);
+  });
+
+  it("cuts a job ID or an environment expression of thousands of characters, and shows control characters escaped", () => {
+    // Prepare
+    const long = `\${{ format('{0}', '${"x".repeat(5_000)}') }}`;
+    const text = `on: push\njobs:\n  "${"j".repeat(5_000)}\\nRotation succeeded": { runs-on: x, environment: "${long}" }\n`;
+
+    // Act
+    const file = parseWorkflow(PATH, text);
+
+    // Assess
+    const [job] = file.jobs;
+    expect(job?.id.length).toBeLessThanOrEqual(MAX_WORKFLOW_TEXT);
+    expect(job?.id).toMatch(/^j+\.\.\.$/);
+    const environment = job?.environment;
+    expect(environment?.kind).toBe("expression");
+    const expression = environment?.kind === "expression" ? environment.expression : "";
+    expect(expression.length).toBeLessThanOrEqual(MAX_WORKFLOW_TEXT);
+    expect(expression).toMatch(/^\$\{\{ format\('\{0\}', 'x+\.\.\.$/);
+    expect(parseWorkflow(PATH, 'on: push\njobs:\n  "a\\nb\\u202ec": { runs-on: x }\n').jobs[0]?.id).toBe(
+      "a\\u000ab\\u202ec",
+    );
   });
 });
 
