@@ -6,6 +6,9 @@
 import { describe, expect, inject, it } from "vitest";
 import { type Stack, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 
+/** Another key held on purpose in an Unmanaged place; not shaped like a real access key ID. */
+const SANDBOX_KEY_ID = "sandbox-key-id-held-on-purpose";
+
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);
 
@@ -142,7 +145,7 @@ describe("a repository the list marks Unmanaged that a selection also finds", ()
     stack.github.addOrg(ORG);
     stack.github.setTopics(ORG, "app", [TOPIC]);
     stack.github.setTopics(ORG, "web", [TOPIC]);
-    stack.github.setSecret(ORG, "web", "AWS_ACCESS_KEY_ID", "AKIASANDBOXKEY000001");
+    stack.github.setSecret(ORG, "web", "AWS_ACCESS_KEY_ID", SANDBOX_KEY_ID);
     stack.github.setSecret(ORG, "web", "AWS_SECRET_ACCESS_KEY", "sandbox-secret-access-key-0000000000000");
 
     // Act
@@ -152,7 +155,7 @@ describe("a repository the list marks Unmanaged that a selection also finds", ()
     expect(execution.status).toBe("Success");
     const current = (await stack.rotationState())?.current?.accessKeyId;
     expect(stack.secretValues(`${ORG}/app`).accessKeyId).toBe(current);
-    expect(stack.secretValues(`${ORG}/web`).accessKeyId).toBe("AKIASANDBOXKEY000001");
+    expect(stack.secretValues(`${ORG}/web`).accessKeyId).toBe(SANDBOX_KEY_ID);
     expect(stack.github.requests.filter((r) => r.method === "PUT" && r.repo === `${ORG}/web`)).toEqual([]);
   });
 });
