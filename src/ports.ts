@@ -176,12 +176,6 @@ export interface TargetIdentity {
    * organization target): it survives renames and transfers, and a re-created one gets a new ID.
    */
   readonly id: number;
-  /**
-   * An organization target with visibility `selected`: the IDs of its `selectedRepositories`, resolved from their
-   * names now (the order of the names), by adapters that resolve them while checking (the GitHub adapter leaves it
-   * out: the rotation resolves them once, src/lifecycle/selected-ids.ts).
-   */
-  readonly selectedRepositoryIds?: readonly number[];
 }
 
 /**

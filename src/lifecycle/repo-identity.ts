@@ -1,5 +1,5 @@
 import { nameTargets, targetNoun } from "../domain/name-targets.ts";
-import { type Target, targetKey, targetLabel } from "../domain/target.ts";
+import { type OrganizationTarget, type Target, targetKey, targetLabel } from "../domain/target.ts";
 import { GitHubAccessError } from "../errors.ts";
 import type { TargetIdentity } from "../ports.ts";
 import type { RepoSeen, RotationState } from "./state.ts";
@@ -55,43 +55,43 @@ function selectedKey(target: Target, name: string): string {
   return `${targetKey(target)}#${name}`.toLowerCase();
 }
 
-/** Every ID `identity` tells about `target`, by the key it is pinned under (the target's, and each selected one's). */
-function pinnedIds(
-  target: Target,
-  identity: TargetIdentity,
-): { key: string; id: number; selected?: string }[] {
-  const ids: { key: string; id: number; selected?: string }[] = [{ key: targetKey(target), id: identity.id }];
-  if (target.kind === "organization" && identity.selectedRepositoryIds !== undefined) {
-    target.selectedRepositories.forEach((name, index) => {
-      const id = identity.selectedRepositoryIds?.[index];
-      if (id !== undefined) ids.push({ key: selectedKey(target, name), id, selected: name });
-    });
-  }
-  return ids;
-}
-
-/**
- * The refusal for `target` when GitHub's `identity` differs from an ID `known` recorded for it (its own, or one of
- * its selected repositories'), else undefined.
- */
+/** The refusal for `target` when GitHub's `identity` differs from the ID `known` recorded for it, else undefined. */
 export function identityChange(
   target: Target,
   identity: TargetIdentity,
   known: Readonly<Record<string, RepoSeen>> | undefined,
 ): RepositoryReplacedError | undefined {
-  for (const { key, id, selected } of pinnedIds(target, identity)) {
-    const seen = known?.[key];
-    if (seen !== undefined && seen.id !== id)
-      return new RepositoryReplacedError(target, seen.id, id, selected);
+  const seen = known?.[targetKey(target)];
+  return seen !== undefined && seen.id !== identity.id
+    ? new RepositoryReplacedError(target, seen.id, identity.id)
+    : undefined;
+}
+
+/**
+ * The refusal for the first of `target`'s selected repositories whose ID as resolved now (`found`: by the name in
+ * lower case, as `SelectedIds.found` keeps it; a name not resolved yet is skipped) differs from the ID `known`
+ * recorded for that name, else undefined.
+ */
+export function selectedChange(
+  target: OrganizationTarget,
+  found: Readonly<Record<string, number>>,
+  known: Readonly<Record<string, RepoSeen>> | undefined,
+): RepositoryReplacedError | undefined {
+  for (const name of target.selectedRepositories) {
+    const id = found[name.toLowerCase()];
+    const seen = known?.[selectedKey(target, name)];
+    if (id !== undefined && seen !== undefined && seen.id !== id)
+      return new RepositoryReplacedError(target, seen.id, id, name);
   }
   return undefined;
 }
 
 /**
- * The state with the IDs of the listed targets (by targetKey: a repository's Actions target keeps v1's key) and of
- * organization targets' selected repositories: those seen before keep their first sighting, new ones are recorded
- * as seen `now`, and targets no longer listed are forgotten (a target listed again is then taken as new). Returns
- * `state` itself when nothing changes.
+ * The state with the IDs of the listed targets (by targetKey: a repository's Actions target keeps v1's key; from
+ * `identities`) and of organization targets' selected repositories (`org:octo@actions#web`; from the IDs this
+ * rotation resolved, `state.selectedIds`): those seen before keep their first sighting, new ones are recorded as
+ * seen `now`, and targets and selected names no longer listed are forgotten (one listed again is then taken as new).
+ * Returns `state` itself when nothing changes.
  */
 export function recordRepoIds(
   state: RotationState,
@@ -103,21 +103,21 @@ export function recordRepoIds(
   const next: Record<string, RepoSeen> = {};
   const seenAt = `${now.toISOString().slice(0, 19)}Z`;
   let changed = state.repoIds === undefined;
+  const keep = (key: string, id: number | undefined): void => {
+    const before = known[key];
+    if (before !== undefined) next[key] = before;
+    else if (id !== undefined) {
+      next[key] = { id, seenAt };
+      changed = true;
+    }
+  };
   for (const target of targets) {
-    const identity = identities.get(targetKey(target));
-    const keys =
-      target.kind === "organization"
-        ? [targetKey(target), ...target.selectedRepositories.map((name) => selectedKey(target, name))]
-        : [targetKey(target)];
-    const ids = new Map(identity === undefined ? [] : pinnedIds(target, identity).map((p) => [p.key, p.id]));
-    for (const key of keys) {
-      const before = known[key];
-      const id = ids.get(key);
-      if (before !== undefined) next[key] = before;
-      else if (id !== undefined) {
-        next[key] = { id, seenAt };
-        changed = true;
-      }
+    const key = targetKey(target);
+    keep(key, identities.get(key)?.id);
+    if (target.kind !== "organization") continue;
+    const found = state.selectedIds?.[key]?.found;
+    for (const name of target.selectedRepositories) {
+      keep(selectedKey(target, name), found?.[name.toLowerCase()]);
     }
   }
   if (Object.keys(next).length !== Object.keys(known).length) changed = true;

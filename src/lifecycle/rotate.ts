@@ -132,24 +132,31 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       }
     }
     // An organization secret's selected repositories: resolved to IDs once per rotation (before its key exists, so a
-    // name that is not one of the organization's repositories stops it before any change), kept in the progress
-    // object for the later invocations, over as many invocations as the step's time needs.
+    // name that is not one of the organization's repositories, or is another repository than the one first seen
+    // under it, stops it before any change), kept in the progress object for the later invocations, over as many
+    // invocations as the step's time needs.
+    const kept = resuming || round !== undefined ? stored?.selectedIds : undefined;
+    // IDs an abandoned rotation resolved are not this one's: neither reused nor recorded as seen (recordRepoIds).
+    if (kept === undefined && stored?.selectedIds !== undefined)
+      stored = { ...stored, selectedIds: undefined };
     const selectedStage = await resolveSelectedTargets(
       deps,
       targets,
-      resuming || round !== undefined ? stored?.selectedIds : undefined,
+      { kept, known: stored?.repoIds },
       options.deadline,
     );
     let selectedChanged = false;
     if (selectedStage.kind === "failed") {
+      const failure = { target: selectedStage.target, error: selectedStage.error };
       if (!resuming) {
         if (checks.checked.length > 0 && !options.dryRun)
           await keepChecked(checks.checked, { targets, identities });
-        throw new PreflightError(
-          [{ target: selectedStage.target, error: selectedStage.error }],
-          checks.checked,
-        );
+        throw new PreflightError([failure], checks.checked);
       }
+      // The key exists already, and a name resolved only now (added to the entry since the rotation began, or not
+      // kept by an earlier invocation) is another repository than the one first seen under it: nothing is written in
+      // this invocation, since the target's write would resolve the name again, to the repository that took it.
+      if (failure.error instanceof RepositoryReplacedError) throw new PreflightError([failure]);
       // The key exists already: the target's write resolves the names again and fails on its own; the others go on.
       outcome.note(`Resolving the selected repositories failed: ${selectedStage.error.describe()}`);
     } else if (selectedStage.records !== undefined || stored?.selectedIds !== undefined) {

@@ -1,7 +1,9 @@
 import { type OrganizationTarget, type Target, targetKey } from "../domain/target.ts";
 import { type AkmError, toAkmError } from "../errors.ts";
 import type { Clock, SecretsTarget } from "../ports.ts";
+import { selectedChange } from "./repo-identity.ts";
 import { resolveSelectedIds, type SelectedIds } from "./selected-ids.ts";
+import type { RepoSeen } from "./state.ts";
 
 /** What resolving every `selected` organization target of a run came to. */
 export type SelectedStage =
@@ -27,13 +29,24 @@ export type SelectedStage =
  * invocations), and hands the IDs of each target resolved in full to the adapter, whose writes send them. No request
  * but the first starts after `deadline`: what is left is `unfinished`, for the next invocation. An adapter without
  * the lookups (`SecretsTarget.organizationRepositories`) resolves the names itself: then nothing is done here.
+ *
+ * Each selected repository is pinned to its GitHub ID like a listed one (src/lifecycle/repo-identity.ts): a name
+ * that resolves to another ID than the one `known` (the progress object's `repoIds`) recorded for it is another
+ * repository now, which would see the secret: `failed` with RepositoryReplacedError, before its IDs reach the
+ * adapter. The caller records the IDs of `records` as seen (`recordRepoIds`, from `RotationState.selectedIds`).
  */
 export async function resolveSelectedTargets(
   deps: { readonly github: SecretsTarget; readonly clock: Clock },
   targets: readonly Target[],
-  kept: Readonly<Record<string, SelectedIds>> | undefined,
+  recorded: {
+    /** What this rotation resolved in its earlier invocations, by targetKey. */
+    readonly kept: Readonly<Record<string, SelectedIds>> | undefined;
+    /** The IDs first seen under each name (RotationState.repoIds). */
+    readonly known: Readonly<Record<string, RepoSeen>> | undefined;
+  },
   deadline: Date,
 ): Promise<SelectedStage> {
+  const { kept, known } = recorded;
   const { github, clock } = deps;
   const { organizationRepositories, selectedRepositoryId } = github;
   if (organizationRepositories === undefined || selectedRepositoryId === undefined) {
@@ -66,6 +79,8 @@ export async function resolveSelectedTargets(
     try {
       const result = await resolveSelectedIds(target, from, source, { now: clock.now(), stop: late });
       requests += result.requests;
+      const replaced = selectedChange(target, result.record.found, known);
+      if (replaced !== undefined) return { kind: "failed", target, error: replaced };
       records[key] = result.record;
       if (result.kind === "done") {
         github.useSelectedRepositoryIds?.(target, result.ids);

@@ -2,9 +2,10 @@
  * Where the key may go, end to end (the template's Lambda on Node 24, runbooks in the simulator, moto, the GitHub
  * emulator): a repository of an owner the stack does not allow (pAllowedGitHubOwners) is refused through each
  * route into the list — an uploaded repos.json, the Add-RepoConfig runbook, a direct invocation of the function —
- * before any change, and the stack's SNS topic is alerted; a renamed, transferred or re-created repository is
- * refused before any change.
+ * before any change, and the stack's SNS topic is alerted; a renamed, transferred or re-created repository, listed
+ * or selected for an organization secret, is refused before any change.
  */
+import { randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { renderRepos, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
 import type { HandlerResult } from "../../src/handler-contract.ts";
@@ -185,5 +186,43 @@ describe("the rotation summary", () => {
     expect(rotateSummary).toMatch(
       /Repositories added since the previous rotation \([^)]+\): octo-org\/docs \(1\)/,
     );
+  });
+});
+
+describe("a selected repository of an organization secret deleted and re-created under the same name", () => {
+  it("makes the next Rotate fail before any change, with both IDs, and the new repository does not see the secret", async () => {
+    // Prepare: the organization secret is shared with web only; someone deletes web and creates another web.
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    const stack = await createStack({
+      repos: [`${org}/app`, `${org}/web`],
+      reposJson: JSON.stringify({
+        Version: 2,
+        Repos: [{ Type: "organization", Owner: org, Visibility: "selected", Repositories: ["web"] }],
+      }),
+      graceMinutes: 0,
+    });
+    stack.github.addOrg(org);
+    const first = await stack.runRunbook("Rotate");
+    const before = stack.github.repoId(org, "web");
+    stack.github.deleteRepo(org, "web");
+    stack.github.addRepo(org, "web");
+    const keys = await stack.keys();
+    const puts = stack.github.requests.filter((r) => r.method === "PUT").length;
+    stack.advanceClock(3_600_000);
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess
+    expect(first.execution.status).toBe("Success");
+    expect(execution.status).toBe("Failed");
+    const now = stack.github.repoId(org, "web");
+    expect(execution.failureMessage).toContain(
+      `organization ${org} (Actions): its selected repository ${org}/web is a different repository now (ID ${before} → ${now})`,
+    );
+    expect(await stack.keys()).toEqual(keys);
+    expect(stack.github.requests.filter((r) => r.method === "PUT")).toHaveLength(puts);
+    expect(stack.github.effectiveSecret({ owner: org, repo: "web" }, "AWS_ACCESS_KEY_ID")).toBeUndefined();
+    expect(stack.alerts.map((a) => a.message)).toEqual([expect.stringContaining(`${org}/web`)]);
   });
 });

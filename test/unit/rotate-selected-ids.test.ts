@@ -139,3 +139,104 @@ describe("an organization secret selecting 10,000 repositories", () => {
     expect(w.github.lookups.length - lookups).toBe(100);
   });
 });
+
+/** An organization secret selecting `count` repositories (`count` above 10: resolved from the listing). */
+function pinnedWorld(count: number): { w: FakeWorld; target: OrganizationTarget; list: MemoryTargetList } {
+  const made = fakeWorld(0);
+  made.github.addOrg("acme");
+  const names = Array.from({ length: count }, (_, i) => `app-${String(i + 1).padStart(2, "0")}`);
+  for (const name of names) made.github.addRepo("acme", name);
+  const target: OrganizationTarget = { ...ORG, selectedRepositories: names };
+  const list = new MemoryTargetList([target]);
+  return { w: { ...made, deps: { ...made.deps, list } }, target, list };
+}
+
+async function rotateNow(w: FakeWorld, owner: string) {
+  const deadline = new Date(w.clock.now().getTime() + STEP_MS);
+  const outcome = await rotate(w.deps, { owner, dryRun: false, replaceOlderKey: false, deadline });
+  return { outcome, answer: answerOf(w.clock, outcome) };
+}
+
+const TWO_HOURS = 2 * 60 * 60_000;
+
+describe("a selected repository deleted and re-created under its name", () => {
+  it.each([
+    ["looked up by name", 2],
+    ["found in the organization's listing", 20],
+  ])("(%s) makes the next rotation fail before any change, with both IDs, and alerts", async (_, count) => {
+    // Prepare
+    const { w } = pinnedWorld(count);
+    const first = await rotateNow(w, "exec-1");
+    const before = w.github.ids.get("acme/app-02");
+    w.github.recreateRepo("acme", "app-02");
+    w.clock.advance(TWO_HOURS);
+    const keys = w.iam.keys.map((k) => k.accessKeyId);
+    const calls = w.iam.calls.length;
+    const writes = w.github.writes.length;
+
+    // Act
+    const { outcome, answer } = await rotateNow(w, "exec-2");
+
+    // Assess
+    expect(first.answer.status).toBe("Succeeded");
+    expect(answer.status).toBe("Failed");
+    expect(answer.summary).toContain(
+      `${LABEL}: its selected repository acme/app-02 is a different repository now (ID ${before} → ${w.github.ids.get("acme/app-02")})`,
+    );
+    expect(w.iam.keys.map((k) => k.accessKeyId)).toEqual(keys);
+    expect(w.iam.calls.slice(calls)).not.toContain("create");
+    expect(w.github.writes).toHaveLength(writes);
+    expect(outcome.alerts).toEqual([
+      expect.stringContaining("acme/app-02 is a different repository on GitHub"),
+    ]);
+    expect((await w.state.load())?.repoIds?.["org:acme@actions#app-02"]?.id).toBe(before);
+  });
+
+  it("takes the new repository once its name was left out of Repositories for one rotation and added again", async () => {
+    // Prepare
+    const { w, target, list } = pinnedWorld(2);
+    await rotateNow(w, "exec-1");
+    w.github.recreateRepo("acme", "app-02");
+    list.targets = [{ ...target, selectedRepositories: ["app-01"] }];
+    w.clock.advance(TWO_HOURS);
+    const without = await rotateNow(w, "exec-2");
+    list.targets = [target];
+    w.clock.advance(TWO_HOURS);
+
+    // Act
+    const { answer } = await rotateNow(w, "exec-3");
+
+    // Assess
+    expect(without.answer.status).toBe("Succeeded");
+    expect(answer.status).toBe("Succeeded");
+    const ids = [w.github.ids.get("acme/app-01"), w.github.ids.get("acme/app-02")];
+    expect(w.github.visibility.get(`${LABEL}:AWS_ACCESS_KEY_ID`)?.selectedRepositoryIds).toEqual(ids);
+    expect((await w.state.load())?.repoIds?.["org:acme@actions#app-02"]?.id).toBe(ids[1]);
+  });
+
+  it("refuses it in a rotation resumed with the names resolved anew, writing nothing in that invocation", async () => {
+    // Prepare: the second rotation's key exists and its write failed; its progress object keeps no IDs (written
+    // before they were kept), so the resumed invocation resolves the names again.
+    const { w } = pinnedWorld(2);
+    await rotateNow(w, "exec-1");
+    w.clock.advance(TWO_HOURS);
+    w.github.failingWrites.add(LABEL);
+    const failed = await rotateNow(w, "exec-2");
+    w.github.failingWrites.delete(LABEL);
+    const stored = JSON.parse(w.state.progress.text ?? "{}") as Record<string, unknown>;
+    delete stored.selectedIds;
+    w.state.progress.text = JSON.stringify(stored);
+    w.github.recreateRepo("acme", "app-02");
+    const writes = w.github.writes.length;
+
+    // Act
+    const { outcome, answer } = await rotateNow(w, "exec-2");
+
+    // Assess
+    expect(failed.answer.status).toBe("Failed");
+    expect(answer.status).toBe("Failed");
+    expect(answer.summary).toContain("its selected repository acme/app-02 is a different repository now");
+    expect(w.github.writes).toHaveLength(writes);
+    expect(outcome.alerts).toEqual([expect.stringContaining("acme/app-02")]);
+  });
+});
