@@ -6,7 +6,7 @@ import { holdersOf } from "./holders.ts";
 import { OutcomeRecorder, type RunOutcome } from "./outcome.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import { loadTargets } from "./selected-targets.ts";
-import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
+import { guardAgainstShadowing, inPartText, type ShadowGuard } from "./shadow-guard.ts";
 import { withRunLock } from "./with-run-lock.ts";
 
 /** Who retires: the Automation execution ID (the lease owner), and whether only to say what would happen. */
@@ -137,7 +137,7 @@ function shadowStop(
     case "unfinished":
       return outcome.finish(
         "Succeeded",
-        `${prefix}The previous key ${oldAccessKeyId} stays active for now: ${guard.checked} of ${guard.total} repositories were looked at again for copies of the key's secrets that would keep using it before this step's time${guard.resumeAt ? " (or GitHub's rate limit)" : ""} ran out. The next rotation finishes that check and retires the key then.`,
+        `${prefix}The previous key ${oldAccessKeyId} stays active for now: ${guard.checked} of ${guard.total} repositories${inPartText(guard.inRepository)} were looked at again for copies of the key's secrets that would keep using it before this step's time${guard.resumeAt ? " (or GitHub's rate limit)" : ""} ran out. The next rotation finishes that check and retires the key then.`,
       );
     case "shadowed":
     case "failed":

@@ -14,7 +14,7 @@ import { resolveSelectedTargets } from "./selected-stage.ts";
 import { loadTargets, type TargetSet } from "./selected-targets.ts";
 import { keptSetNote, selectionAlerts, selectionNotes } from "./selection-note.ts";
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
-import { guardAgainstShadowing, type ShadowGuard } from "./shadow-guard.ts";
+import { guardAgainstShadowing, inPartText, type ShadowGuard } from "./shadow-guard.ts";
 import { type CheckedRepos, emptyState, type PreviousKey, type RotationState } from "./state.ts";
 import { RATE_LIMIT_USED_UP, type SyncOutcome, syncKey, WRITES_PER_REPO, writeTimes } from "./sync-key.ts";
 import { keyIdLabel, targetWrites } from "./target-writes.ts";
@@ -207,7 +207,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
       } else if (shadow.guard.kind !== "clear") {
         if (shadow.round) await keepChecked(checks.checked, { targets, identities }, shadow.round);
         if (shadow.guard.kind !== "unfinished") throw shadow.guard.error;
-        const { checked, total, resumeAt } = shadow.guard;
+        const { checked, total, resumeAt, inRepository } = shadow.guard;
         // The progress line counts what is left to look at: repositories (an organization target covers many).
         outcome.noun = REPOSITORY_NOUN;
         outcome.reposRemaining = total - checked;
@@ -215,7 +215,7 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
         outcome.resumeReason = "GitHub's primary rate limit is low";
         return outcome.finish(
           "InProgress",
-          `Rotation in progress (looking for copies of the key's secrets that would hide it): ${checked} of ${total} repositories checked; ${resumeAt ? `GitHub's rate limit is kept for the rotation itself, so the check continues at ${isoSeconds(resumeAt)}` : "the next invocation continues"}. Nothing was changed in IAM or GitHub.`,
+          `Rotation in progress (looking for copies of the key's secrets that would hide it): ${checked} of ${total} repositories checked${inPartText(inRepository)}; ${resumeAt ? `GitHub's rate limit is kept for the rotation itself, so the check continues at ${isoSeconds(resumeAt)}` : "the next invocation continues"}. Nothing was changed in IAM or GitHub.`,
         );
       }
       shadowRound = shadow.round;
@@ -325,7 +325,7 @@ function dryRunShadowNote(guard: ShadowGuard): string | undefined {
         .map((failure) => `${targetLabel(failure.target)}: ${failure.error.describe()}`)
         .join(" ")}`;
     case "unfinished":
-      return `Looked at ${guard.checked} of ${guard.total} repositories for copies of the key's secrets within this step's time; a rotation looks at every one before it creates a key, over as many steps as it takes.`;
+      return `Looked at ${guard.checked} of ${guard.total} repositories${inPartText(guard.inRepository)} for copies of the key's secrets within this step's time; a rotation looks at every one before it creates a key, over as many steps as it takes.`;
   }
 }
 

@@ -39,16 +39,28 @@ const StoredFinding = v.strictObject({
   ]),
 });
 
+const Digest = v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/));
+
 /**
  * The round in the progress object (field `shadowCheck`). The repositories checked are grouped by owner like the
  * holdings (`{"octo":["app","api"]}`), so 10,000 repositories with 20-character names take about 230 KB.
+ * `partial` (optional: rounds stored before it existed read as before) is the one repository a call stopped in
+ * the middle of, as EnvironmentCursor (src/lifecycle/shadowing.ts): `{"repo":"octo/big","environments":1200,
+ * "digest":"…"}`, some 80 bytes whatever its number of environments.
  */
 export const StoredShadowCheck = v.strictObject({
   purpose: Text,
   since: IsoDate,
-  list: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/)),
+  list: Digest,
   checked: v.record(Segment, v.array(Segment)),
   findings: v.pipe(v.array(StoredFinding), v.maxLength(MAX_STORED_FINDINGS)),
+  partial: v.optional(
+    v.strictObject({
+      repo: v.pipe(v.string(), v.maxLength(MAX_TEXT), v.regex(/^[^/]+\/[^/]+$/)),
+      environments: v.pipe(v.number(), v.integer(), v.minValue(0)),
+      digest: Digest,
+    }),
+  ),
 });
 
 export type StoredShadowCheck = v.InferOutput<typeof StoredShadowCheck>;
@@ -72,6 +84,7 @@ export function encodeShadowCheck(round: ShadowCheckRound): StoredShadowCheck {
     since: round.since,
     list: round.list,
     checked,
+    ...(round.partial === undefined ? {} : { partial: { ...round.partial } }),
     findings: round.findings.slice(0, MAX_STORED_FINDINGS).map((finding) => ({
       ...finding,
       repo: storable(finding.repo),
@@ -108,5 +121,6 @@ export function decodeShadowCheck(stored: StoredShadowCheck): ShadowCheckRound {
       names.map((name) => `${owner}/${name}`),
     ),
     findings: stored.findings as ShadowFinding[],
+    ...(stored.partial === undefined ? {} : { partial: stored.partial }),
   };
 }

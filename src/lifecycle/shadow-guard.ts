@@ -4,7 +4,7 @@ import { PreflightError } from "./preflight.ts";
 import type { RotationDeps } from "./rotation-context.ts";
 import type { ShadowCheckRound } from "./shadow-check-document.ts";
 import { ShadowedKeyError } from "./shadowed-key-error.ts";
-import { checkShadowing, describeUnseen } from "./shadowing.ts";
+import { checkShadowing, describeUnseen, type ShadowCheckResult } from "./shadowing.ts";
 import type { RotationState } from "./state.ts";
 import { UnseenRepositoriesError } from "./unseen-repositories-error.ts";
 
@@ -20,6 +20,8 @@ export type ShadowGuard =
       readonly checked: number;
       readonly total: number;
       readonly resumeAt?: Date;
+      /** The repository the check stopped in the middle of, and how many of its environments it checked. */
+      readonly inRepository?: ShadowCheckResult["inRepository"];
     }
   /**
    * Repositories that could not be checked (each named, with its fix), or an organization target whose secret
@@ -78,7 +80,7 @@ export async function guardAgainstShadowing(
   };
   const round: ShadowCheckRound = { purpose, ...result.progress };
   deps.log(
-    `shadowing check (${purpose}): ${checked} of ${result.total} repositories checked, ${result.findings.length} copies found, ${result.requests} requests`,
+    `shadowing check (${purpose}): ${checked} of ${result.total} repositories checked${inPartText(result.inRepository)}, ${result.findings.length} copies found, ${result.requests} requests`,
   );
 
   // An organization secret reaching repositories the check cannot see: GitHub says some were left out (refused,
@@ -109,6 +111,7 @@ export async function guardAgainstShadowing(
         checked,
         total: result.total,
         ...(result.resumeAt === undefined ? {} : { resumeAt: result.resumeAt }),
+        ...(result.inRepository === undefined ? {} : { inRepository: result.inRepository }),
       },
       round,
     };
@@ -121,8 +124,20 @@ export async function guardAgainstShadowing(
         ...round,
         checked: round.checked.filter((slug) => !again.has(slug)),
         findings: [],
+        // Every repository was checked, so no repository is in part; were one, its findings are gone here.
+        partial: undefined,
       },
     };
   }
   return { guard: { kind: "clear" }, round };
+}
+
+/**
+ * `, and 8 of the 24 environments of octo/big` when the check stopped in the middle of a repository's environments
+ * (ShadowCheckResult.inRepository), else "": appended to the count of repositories checked.
+ */
+export function inPartText(inRepository: ShadowCheckResult["inRepository"]): string {
+  return inRepository === undefined
+    ? ""
+    : `, and ${inRepository.checked} of the ${inRepository.environments} environments of ${inRepository.repo}`;
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { type Stack, useStacks } from "../../scripts/local-stack/stack-fixture.ts";
+import { runOutOfStepTimeAtRead } from "../support/step-time.ts";
 
 const endpoint = inject("motoEndpoint");
 const createStack = useStacks(endpoint);
@@ -293,5 +294,64 @@ describe("a copy found in a repository whose workflow calls a reusable workflow 
     expect(stack.github.apps.minted.map((token) => token.account)).not.toContain("shared-org");
     expect(await stack.keys()).toEqual(before);
     expect(stack.github.violations).toEqual([]);
+  });
+});
+
+describe("a repository with more environments than one invocation can look at", () => {
+  it("Rotate looks at each environment once over several invocations and refuses with the copies of every part", async () => {
+    // Prepare: big has 24 environments, created out of order; copies in env-03, env-12 and env-21. The step's time
+    // runs out as GitHub answers env-07's and env-15's secret listings, so three invocations share big's check.
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    const stack = await createStack({
+      repos: [`${org}/big`, `${org}/web`],
+      existingKeys: 1,
+      seedReposWithExistingKey: true,
+    });
+    stack.github.addOrg(org);
+    const names = Array.from({ length: 24 }, (_, i) => `env-${String(i).padStart(2, "0")}`);
+    for (const [i] of names.entries()) stack.github.addEnvironment(org, "big", names[(i * 5) % 24] ?? "");
+    const old = stack.existingKeys[0]?.accessKeyId ?? "";
+    for (const environment of ["env-03", "env-12", "env-21"]) {
+      stack.github.setSecretAt({ kind: "environment", owner: org, repo: "big", environment }, KEY_ID, old);
+    }
+    stack.github.setWorkflow(
+      org,
+      "big",
+      "deploy.yml",
+      "on: push\njobs:\n  ship: { runs-on: ubuntu-latest, environment: env-12, steps: [{ run: make }] }\n",
+    );
+    runOutOfStepTimeAtRead(
+      stack,
+      (request) =>
+        request.operationId === "actions/list-environment-secrets" &&
+        ["env-07", "env-15"].includes(request.params.environment_name ?? ""),
+    );
+    const before = await stack.keys();
+
+    // Act
+    const { execution } = await stack.runRunbook("Rotate");
+
+    // Assess: each environment's secrets listed once in all; the refusal names the copies found by each part.
+    const listings = stack.github.requests
+      .filter((request) => request.operationId === "actions/list-environment-secrets")
+      .map((request) => request.path.split("/")[5]);
+    expect(listings).toEqual(names);
+    const progress = execution.steps
+      .filter((step) => step.stepName === "CheckRotate")
+      .map((step) => String(step.outputs.Summary));
+    expect(progress.slice(0, 2)).toEqual([
+      expect.stringContaining(`0 of 2 repositories checked, and 8 of the 24 environments of ${org}/big`),
+      expect.stringContaining(`0 of 2 repositories checked, and 16 of the 24 environments of ${org}/big`),
+    ]);
+    expect(execution.status).toBe("Failed");
+    expect(execution.failureMessage).toContain("Rotation refused");
+    for (const environment of ["env-03", "env-12", "env-21"]) {
+      expect(execution.failureMessage).toContain(`${org}/big environment ${environment} (${KEY_ID})`);
+    }
+    expect(execution.failureMessage).toContain(".github/workflows/deploy.yml: ship");
+    expect(await stack.keys()).toEqual(before);
+    expect(stack.github.requests.filter((request) => request.method !== "GET")).toEqual([]);
+    expect(stack.github.violations).toEqual([]);
+    expect(stack.github.invariantFailures).toEqual([]);
   });
 });

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { GitHubEmulator, SecretWrittenEvent } from "../../scripts/local-stack/github-emulator/index.ts";
+import type {
+  GitHubEmulator,
+  SecretWrittenEvent,
+  ServedRequest,
+} from "../../scripts/local-stack/github-emulator/index.ts";
 import { client, OWNER, REPO, startEmulatorWithRepo, WRITE_TOKEN } from "./helpers.ts";
 
 describe("the write hook", () => {
@@ -85,5 +89,66 @@ describe("the write hook", () => {
 
     // Assess
     expect(names).toEqual(["FIRST"]);
+  });
+});
+
+describe("the served hook", () => {
+  let github: GitHubEmulator;
+
+  afterEach(async () => {
+    await github.close();
+  });
+
+  it("runs for each answered read, with its operation and parameters, before the answer is sent", async () => {
+    // Prepare
+    github = await startEmulatorWithRepo();
+    github.addEnvironment(OWNER, REPO, "production");
+    const seen: { request: ServedRequest; answered: boolean }[] = [];
+    github.setServedHook((request) => {
+      seen.push({
+        request,
+        answered: github.requests.some((entry) => entry.operationId === request.operationId),
+      });
+    });
+
+    // Act
+    const response = await client(github, WRITE_TOKEN).get(
+      `/repos/${OWNER}/${REPO}/environments/production/secrets`,
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([
+      {
+        request: {
+          method: "GET",
+          operationId: "actions/list-environment-secrets",
+          params: { owner: OWNER, repo: REPO, environment_name: "production" },
+          status: 200,
+        },
+        answered: false,
+      },
+    ]);
+  });
+
+  it("is not called for a request a fault answers, and records its error as an invariant failure", async () => {
+    // Prepare
+    github = await startEmulatorWithRepo();
+    const operations: string[] = [];
+    github.setServedHook(({ operationId }) => {
+      operations.push(operationId);
+      throw new Error("the clock could not move");
+    });
+    github.addFault({ route: "repos/get", status: 502 });
+    const api = client(github, WRITE_TOKEN);
+
+    // Act
+    const faulted = await api.get(`/repos/${OWNER}/${REPO}`);
+    const served = await api.get(`/repos/${OWNER}/${REPO}`);
+
+    // Assess
+    expect([faulted.status, served.status]).toEqual([502, 200]);
+    expect(operations).toEqual(["repos/get"]);
+    expect(github.invariantFailures).toEqual(["after serving GET repos/get: the clock could not move"]);
   });
 });

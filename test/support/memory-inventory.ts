@@ -38,6 +38,11 @@ export class MemoryInventory implements SecretInventory {
   /** GitHub's `x-ratelimit-remaining` as the next answer would report it; undefined: GitHub sends none. */
   remaining: number | undefined;
   resetAt: Date | undefined;
+  /**
+   * Called with each call as it is counted, before it is answered: to let time pass per request on an injected
+   * clock, or to fail one call by throwing (the call then throws that error).
+   */
+  onCall: ((call: string) => void) | undefined;
 
   /** Adds a repository (`owner/name`). */
   repo(slug: string, spec: RepoSpec = {}): this {
@@ -61,7 +66,8 @@ export class MemoryInventory implements SecretInventory {
       this.#count(`names ${scope.owner} ${kind}`);
       return [];
     }
-    const spec = this.#spec(scope.repo, `names ${scope.kind} ${kind}`);
+    const where = scope.kind === "environment" ? `environment ${scope.environment}` : scope.kind;
+    const spec = this.#spec(scope.repo, `names ${where} ${kind}`);
     if (scope.kind === "environment") {
       const wanted = scope.environment.toLowerCase();
       const [, environment] =
@@ -124,5 +130,6 @@ export class MemoryInventory implements SecretInventory {
   #count(call: string): void {
     this.calls.push(call);
     if (this.remaining !== undefined) this.remaining--;
+    this.onCall?.(call);
   }
 }

@@ -1,3 +1,4 @@
+import type { ServedRequest } from "../../scripts/local-stack/github-emulator/index.ts";
 import type { Stack } from "../../scripts/local-stack/stack-fixture.ts";
 import { SETTINGS_ENV } from "../../src/config/settings.ts";
 
@@ -27,5 +28,17 @@ export function runOutOfStepTimeAfter(stack: Stack, endsStep: (keyIdWrite: numbe
     if (event.name !== keyIdName) return;
     keyIdWrites++;
     if (endsStep(keyIdWrites)) await stack.advanceClock(WHOLE_STEP_MS);
+  });
+}
+
+/**
+ * Like runOutOfStepTimeAfter, for reads: when GitHub (the emulator) answers a chosen request — one environment's
+ * secret listing of the shadowing check, say — its served hook moves the stack's clock on by a whole step, past the
+ * running invocation's deadline, before the answer reaches the function. `endsStep` is asked about every request
+ * a handler answers (every execution counted). Replaces the emulator's served hook.
+ */
+export function runOutOfStepTimeAtRead(stack: Stack, endsStep: (request: ServedRequest) => boolean): void {
+  stack.github.setServedHook(async (request) => {
+    if (endsStep(request)) await stack.advanceClock(WHOLE_STEP_MS);
   });
 }

@@ -59,6 +59,49 @@ describe("the shadowing round in the progress object", () => {
     expect(stored.checked).toEqual({ org: ["app", "api"], octo: ["web"] });
   });
 
+  it("keeps the repository a call stopped in the middle of, in a few dozen bytes", () => {
+    // Prepare: 1,200 of a repository's environments checked.
+    const round: ShadowCheckRound = {
+      ...ROUND,
+      partial: { repo: "octo/big", environments: 1_200, digest: "fedcba9876543210" },
+    };
+
+    // Act
+    const stored = JSON.parse(JSON.stringify(encodeShadowCheck(round)));
+    const decoded = decodeShadowCheck(v.parse(StoredShadowCheck, stored));
+
+    // Assess
+    expect(decoded).toEqual(round);
+    expect(JSON.stringify(stored.partial).length).toBeLessThan(100);
+  });
+
+  it("reads a round saved before a repository could be checked in part", () => {
+    // Prepare: what an earlier release wrote (no partial).
+    const stored = JSON.parse(JSON.stringify(encodeShadowCheck(ROUND)));
+
+    // Act
+    const read = v.safeParse(StoredShadowCheck, stored);
+
+    // Assess
+    expect(stored).not.toHaveProperty("partial");
+    expect(read.success).toBe(true);
+    expect(read.success && decodeShadowCheck(read.output).partial).toBeUndefined();
+  });
+
+  it("refuses a partial repository that is not the shape it writes", () => {
+    // Act
+    const stored = encodeShadowCheck(ROUND);
+    const shapes = [
+      { repo: "octo", environments: 1, digest: "fedcba9876543210" },
+      { repo: "octo/big", environments: -1, digest: "fedcba9876543210" },
+      { repo: "octo/big", environments: 1, digest: "not-a-digest" },
+      { repo: "octo/big", environments: 1, digest: "fedcba9876543210", names: ["prod"] },
+    ].map((partial) => v.safeParse(StoredShadowCheck, { ...stored, partial }).success);
+
+    // Assess
+    expect(shapes).toEqual([false, false, false, false]);
+  });
+
   it("keeps at most 500 findings", () => {
     // Act
     const stored = encodeShadowCheck({ ...ROUND, findings: Array.from({ length: 600 }, () => FINDING) });

@@ -760,6 +760,301 @@ describe("bounded and resumable at 10,000 repositories", () => {
   });
 });
 
+describe("a repository with more environments than one call can check", () => {
+  /** `env-00` … in a shuffled order (GitHub does not document its listing's order); copies in `withCopies`. */
+  function environments(
+    count: number,
+    withCopies: readonly number[],
+  ): Record<string, { secrets?: string[] }> {
+    const names = Array.from({ length: count }, (_, i) => `env-${String(i).padStart(2, "0")}`);
+    const shuffled = names.map((name, i) => names[(i * 7) % count] ?? name);
+    return Object.fromEntries(
+      shuffled.map((name) => [name, withCopies.includes(Number(name.slice(4))) ? { secrets: BOTH } : {}]),
+    );
+  }
+
+  /** Each environment's secret listing moves the clock on by ten seconds, as GitHub's pace would. */
+  function tenSecondsAnEnvironment(inventory: MemoryInventory, clock: FakeClock): void {
+    inventory.onCall = (call) => {
+      if (call.startsWith("names environment")) clock.advance(10_000);
+    };
+  }
+
+  /** Calls as separate invocations would, each with a deadline 95 s after it starts, until none is left. */
+  async function untilDone(
+    inventory: MemoryInventory,
+    targets: Target[],
+    clock: FakeClock,
+    between: (result: ShadowCheckResult, call: number) => void = () => {},
+  ): Promise<{ results: ShadowCheckResult[] }> {
+    const results: ShadowCheckResult[] = [];
+    let progress: ShadowCheckResult["progress"] | undefined;
+    do {
+      const deadline = new Date(clock.now().getTime() + 95_000);
+      const result = await check(inventory, targets, { clock, deadline, progress });
+      results.push(result);
+      progress = result.progress;
+      between(result, results.length);
+      clock.advance(60_000);
+    } while (progress !== undefined && (results.at(-1)?.remaining ?? 0) > 0 && results.length < 50);
+    return { results };
+  }
+
+  function environmentListings(inventory: MemoryInventory): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const call of inventory.calls) {
+      const name = /^names environment (\S+) secret org\/big$/.exec(call)?.[1];
+      if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  it("checks it over several calls, every environment exactly once, and reports what each part found", async () => {
+    // Prepare: 40 environments, copies in three of them that different calls reach; a job deploys from env-23.
+    const clock = new FakeClock();
+    const inventory = new MemoryInventory()
+      .repo("org/big", {
+        environments: environments(40, [3, 23, 38]),
+        workflows: {
+          ".github/workflows/deploy.yml":
+            "on: push\njobs:\n  ship: { runs-on: ubuntu-latest, environment: env-23, steps: [{ run: make }] }\n",
+        },
+      })
+      .repo("org/web");
+    tenSecondsAnEnvironment(inventory, clock);
+    const parts: string[] = [];
+
+    // Act
+    const { results } = await untilDone(
+      inventory,
+      [repository("org/big"), repository("org/web")],
+      clock,
+      (result) => {
+        if (result.inRepository !== undefined) {
+          parts.push(`${result.inRepository.checked} of ${result.inRepository.environments}`);
+        }
+      },
+    );
+
+    // Assess: ten environments a call (the deadline comes after the tenth; the fourth call finishes org/big and
+    // the fifth checks org/web), each asked about once; the copies of every part reported, in order of the
+    // environments' names, with the job that reads env-23's.
+    const last = results.at(-1);
+    expect(parts).toEqual(["10 of 40", "20 of 40", "30 of 40"]);
+    expect(results.map((result) => result.progress.partial?.environments)).toEqual([
+      10,
+      20,
+      30,
+      undefined,
+      undefined,
+    ]);
+    expect([...environmentListings(inventory).values()]).toEqual(Array.from({ length: 40 }, () => 1));
+    expect(environmentListings(inventory).size).toBe(40);
+    expect(places(last?.findings ?? [])).toEqual([
+      "org/big [env-03] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-03] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+      "org/big [env-23] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-23] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+      "org/big [env-38] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-38] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+    ]);
+    expect(jobsOf(last?.findings[2])).toEqual(["uses .github/workflows/deploy.yml: ship"]);
+    expect(jobsOf(last?.findings[0])).toEqual([]);
+    expect(last?.remaining).toBe(0);
+    expect(last?.progress.checked).toEqual(["org/big", "org/web"]);
+    expect(last?.progress.partial).toBeUndefined();
+  });
+
+  it("says which repository it stopped in, and counts it among those left", async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const inventory = new MemoryInventory().repo("org/Big", { environments: environments(30, []) });
+    tenSecondsAnEnvironment(inventory, clock);
+
+    // Act
+    const result = await check(inventory, [repository("org/Big")], {
+      clock,
+      deadline: new Date(clock.now().getTime() + 95_000),
+    });
+
+    // Assess
+    expect(result.stoppedBy).toBe("deadline");
+    expect(result.remaining).toBe(1);
+    expect(result.inRepository).toEqual({ repo: "org/Big", checked: 10, environments: 30 });
+    expect(result.progress.checked).toEqual([]);
+    expect(result.progress.partial).toMatchObject({ repo: "org/big", environments: 10 });
+  });
+
+  it("always checks one environment, even when a call starts past its deadline", async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const inventory = new MemoryInventory().repo("org/big", { environments: environments(5, []) });
+    let progress: ShadowCheckResult["progress"] | undefined;
+
+    // Act
+    const checkedPerCall: number[] = [];
+    for (let call = 0; call < 5; call++) {
+      const result = await check(inventory, [repository("org/big")], {
+        clock,
+        deadline: clock.now(),
+        progress,
+      });
+      progress = result.progress;
+      checkedPerCall.push(result.progress.partial?.environments ?? -1);
+    }
+
+    // Assess
+    expect(checkedPerCall).toEqual([1, 2, 3, 4, -1]);
+    expect(progress?.checked).toEqual(["org/big"]);
+  });
+
+  it("goes on after the environments checked when one is added after them", async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const spec = { environments: environments(20, []) };
+    const inventory = new MemoryInventory().repo("org/big", spec);
+    tenSecondsAnEnvironment(inventory, clock);
+    const targets = [repository("org/big")];
+    const first = await check(inventory, targets, {
+      clock,
+      deadline: new Date(clock.now().getTime() + 45_000),
+    });
+    spec.environments["zz-preview"] = { secrets: ["AWS_ACCESS_KEY_ID"] };
+
+    // Act
+    const second = await check(inventory, targets, { clock, progress: first.progress });
+
+    // Assess: the first five not asked about again; the new one checked, and its copy found.
+    expect(first.progress.partial?.environments).toBe(5);
+    expect([...environmentListings(inventory).values()].every((count) => count === 1)).toBe(true);
+    expect(environmentListings(inventory).size).toBe(21);
+    expect(places(second.findings)).toEqual([
+      "org/big [zz-preview] actions secret AWS_ACCESS_KEY_ID hides org/big",
+    ]);
+    expect(second.remaining).toBe(0);
+  });
+
+  it("checks the repository from its first environment again when one was added among those checked, never skipping it", async () => {
+    // Prepare: the first call checks env-00 … env-04 and finds env-01's copy; then an environment that sorts
+    // before them appears with a copy of its own.
+    const clock = new FakeClock();
+    const spec = { environments: environments(20, [1]) };
+    const inventory = new MemoryInventory().repo("org/big", spec);
+    tenSecondsAnEnvironment(inventory, clock);
+    const targets = [repository("org/big")];
+    const first = await check(inventory, targets, {
+      clock,
+      deadline: new Date(clock.now().getTime() + 45_000),
+    });
+    spec.environments["a-preview"] = { secrets: ["AWS_ACCESS_KEY_ID"] };
+
+    // Act
+    const second = await check(inventory, targets, { clock, progress: first.progress });
+
+    // Assess: the new environment checked, env-01's copy reported once, every environment asked about again.
+    expect(places(first.findings)).toHaveLength(2);
+    expect(places(second.findings)).toEqual([
+      "org/big [a-preview] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-01] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-01] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+    ]);
+    expect(environmentListings(inventory).get("a-preview")).toBe(1);
+    expect(environmentListings(inventory).get("env-00")).toBe(2);
+    expect(environmentListings(inventory).get("env-19")).toBe(1);
+  });
+
+  it("checks the repository from its first environment again when one checked was deleted, forgetting its copy", async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const spec = { environments: environments(20, [1]) };
+    const inventory = new MemoryInventory().repo("org/big", spec);
+    tenSecondsAnEnvironment(inventory, clock);
+    const targets = [repository("org/big")];
+    const first = await check(inventory, targets, {
+      clock,
+      deadline: new Date(clock.now().getTime() + 45_000),
+    });
+    delete spec.environments["env-01"];
+
+    // Act
+    const second = await check(inventory, targets, { clock, progress: first.progress });
+
+    // Assess
+    expect(places(first.findings)).toHaveLength(2);
+    expect(second.findings).toEqual([]);
+    expect(second.remaining).toBe(0);
+  });
+
+  it("keeps the environments checked when GitHub's rate limit runs out in the middle, and goes on from there", async () => {
+    // Prepare: other tools used the token up; GitHub refuses env-12's listing until its reset.
+    const clock = new FakeClock();
+    const inventory = new MemoryInventory().repo("org/big", { environments: environments(20, [4]) });
+    const resetAt = new Date("2026-01-01T01:00:00Z");
+    let refused = false;
+    inventory.onCall = (call) => {
+      if (call === "names environment env-12 secret org/big" && !refused) {
+        refused = true;
+        throw new GitHubRateLimitError("GitHub's primary rate limit for the token is used up.", {
+          status: 403,
+          repo: "org/big",
+          resetAt,
+          fix: "Wait.",
+        });
+      }
+    };
+    const targets = [repository("org/big")];
+
+    // Act
+    const first = await check(inventory, targets, { clock });
+    const second = await check(inventory, targets, { clock, progress: first.progress });
+
+    // Assess
+    expect(first.stoppedBy).toBe("rate-limit");
+    expect(first.resumeAt).toEqual(resetAt);
+    expect(first.progress.partial?.environments).toBe(12);
+    expect(places(first.findings)).toHaveLength(2);
+    expect(environmentListings(inventory).get("env-12")).toBe(2);
+    expect(environmentListings(inventory).get("env-11")).toBe(1);
+    expect(places(second.findings)).toEqual([
+      "org/big [env-04] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-04] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+    ]);
+    expect(second.remaining).toBe(0);
+  });
+
+  it("under an organization secret, counts environment copies found by earlier calls when naming the jobs that read the repository's own copy", async () => {
+    // Prepare: the repository's own AWS_ACCESS_KEY_ID hides the organization's; env-02 has its own pair (found
+    // by the first call), so its job does not read the repository's; the job in env-17 (no copy) does.
+    const clock = new FakeClock();
+    const inventory = new MemoryInventory().repo("org/big", {
+      environments: environments(20, [2]),
+      secrets: { actions: ["AWS_ACCESS_KEY_ID"] },
+      workflows: {
+        ".github/workflows/ci.yml": `
+on: push
+jobs:
+  early: { runs-on: ubuntu-latest, environment: env-02, steps: [{ run: make }] }
+  late: { runs-on: ubuntu-latest, environment: env-17, steps: [{ run: make }] }
+`,
+      },
+    });
+    tenSecondsAnEnvironment(inventory, clock);
+
+    // Act
+    const { results } = await untilDone(inventory, [organization("org", "selected", ["big"])], clock);
+
+    // Assess
+    const last = results.at(-1);
+    expect(results.length).toBeGreaterThan(2);
+    expect(places(last?.findings ?? [])).toEqual([
+      "org/big [env-02] actions secret AWS_ACCESS_KEY_ID hides organization org (Actions)",
+      "org/big [env-02] actions secret AWS_SECRET_ACCESS_KEY hides organization org (Actions)",
+      "org/big actions secret AWS_ACCESS_KEY_ID hides organization org (Actions)",
+    ]);
+    expect(jobsOf(last?.findings[2])).toEqual(["uses .github/workflows/ci.yml: late"]);
+  });
+});
+
 describe("the refusal while a copy is unmanaged", () => {
   function finding(repo: string, name: string, environment?: string): ShadowFinding {
     return {

@@ -50,6 +50,8 @@ export {
   type GitHubEmulator,
   type GitHubEmulatorOptions,
   type SecretWrittenHook,
+  type ServedHook,
+  type ServedRequest,
   startGitHubEmulator,
 } from "./server.ts";
 export type {

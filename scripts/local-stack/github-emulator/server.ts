@@ -34,6 +34,23 @@ import { type GitHubStateApi, StateFacade } from "./state-api.ts";
  */
 export type SecretWrittenHook = (event: SecretWrittenEvent) => void | Promise<void>;
 
+/** A request a handler answered, as the served hook sees it (no body, no credential). */
+export interface ServedRequest {
+  readonly method: string;
+  /** The OpenAPI operation, e.g. `actions/list-environment-secrets`. */
+  readonly operationId: string;
+  /** The path's parameters by name (`owner`, `repo`, `environment_name`, …), decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly status: number;
+}
+
+/**
+ * Called after a handler answered a request (not one a fault, a limit or a redirect answered), before the answer is
+ * sent: for a test to act at an exact point of a client's reads, e.g. move a fake clock on while the client waits
+ * for GitHub's answer. Throwing records a failure, like the write hook.
+ */
+export type ServedHook = (request: ServedRequest) => void | Promise<void>;
+
 export interface GitHubEmulatorOptions {
   /** Write hook, e.g. to check an invariant at every instant of a rotation; see `setSecretWrittenHook`. */
   readonly onSecretWritten?: SecretWrittenHook;
@@ -64,7 +81,7 @@ export interface GitHubEmulator extends GitHubStateApi {
   readonly requests: readonly RequestLogEntry[];
   /** Contract breaches by the client or the emulator (method, path, what failed); tests expect none. */
   readonly violations: readonly string[];
-  /** Errors thrown by the write hook. */
+  /** Errors thrown by the write hook or the served hook. */
   readonly invariantFailures: readonly string[];
   /** Requests rejected by the rate-limit emulation. */
   readonly limitViolations: number;
@@ -75,6 +92,8 @@ export interface GitHubEmulator extends GitHubStateApi {
   clearFaults(): void;
   /** Replaces (or with undefined, removes) the write hook. */
   setSecretWrittenHook(hook: SecretWrittenHook | undefined): void;
+  /** Replaces (or with undefined, removes) the served hook (see ServedHook). */
+  setServedHook(hook: ServedHook | undefined): void;
   /** Clears the access log, violations, invariant failures and rate-limit counters (state and faults stay). */
   resetCounters(): void;
   /** Stops the server, dropping open connections and pending delayed requests. */
@@ -188,6 +207,7 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
   readonly #limiter: RateLimiter;
   readonly #basePath: string;
   #hook: SecretWrittenHook | undefined;
+  #servedHook: ServedHook | undefined;
   #requests: RequestLogEntry[] = [];
   #violations: string[] = [];
   #invariantFailures: string[] = [];
@@ -260,6 +280,9 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
   }
   setSecretWrittenHook(hook: SecretWrittenHook | undefined): void {
     this.#hook = hook;
+  }
+  setServedHook(hook: ServedHook | undefined): void {
+    this.#servedHook = hook;
   }
   resetCounters(): void {
     this.#requests = [];
@@ -443,6 +466,12 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
     });
     if (result.violation !== undefined) this.#violate(exchange, result.violation);
     if (result.secretWritten !== undefined) await this.#runHook(result.secretWritten);
+    await this.#runServedHook({
+      method: exchange.method,
+      operationId: operation.operationId,
+      params: match.params,
+      status: result.status,
+    });
     return { response: result, check: operation };
   }
 
@@ -513,6 +542,17 @@ class EmulatorServer extends StateFacade implements GitHubEmulator {
           ? `${scope.owner}/${scope.repo}`
           : `${scopeLabel(scope)} ${event.what}`;
       this.#invariantFailures.push(`after writing ${where} ${event.name}: ${messageOf(error)}`);
+    }
+  }
+
+  async #runServedHook(request: ServedRequest): Promise<void> {
+    if (this.#servedHook === undefined) return;
+    try {
+      await this.#servedHook(request);
+    } catch (error) {
+      this.#invariantFailures.push(
+        `after serving ${request.method} ${request.operationId}: ${messageOf(error)}`,
+      );
     }
   }
 
