@@ -147,18 +147,13 @@ async function rotateOnce(deps: RotationDeps, options: RotateOptions): Promise<R
     );
     let selectedChanged = false;
     if (selectedStage.kind === "failed") {
-      const failure = { target: selectedStage.target, error: selectedStage.error };
-      if (!resuming) {
-        if (checks.checked.length > 0 && !options.dryRun)
-          await keepChecked(checks.checked, { targets, identities });
-        throw new PreflightError([failure], checks.checked);
-      }
-      // The key exists already, and a name resolved only now (added to the entry since the rotation began, or not
-      // kept by an earlier invocation) is another repository than the one first seen under it: nothing is written in
-      // this invocation, since the target's write would resolve the name again, to the repository that took it.
-      if (failure.error instanceof RepositoryReplacedError) throw new PreflightError([failure]);
-      // The key exists already: the target's write resolves the names again and fails on its own; the others go on.
-      outcome.note(`Resolving the selected repositories failed: ${selectedStage.error.describe()}`);
+      const { failures } = selectedStage;
+      if (!resuming && checks.checked.length > 0 && !options.dryRun)
+        await keepChecked(checks.checked, { targets, identities });
+      // Nothing is written in this invocation even when resuming (the key exists; the old one stays active): a
+      // failed target has no checked IDs, and its write would resolve its names again, unchecked (perhaps to a
+      // repository that took one of them). The other targets wait for the fix with it.
+      throw new PreflightError(failures, resuming ? [] : checks.checked);
     } else if (selectedStage.records !== undefined || stored?.selectedIds !== undefined) {
       selectedChanged = selectedStage.kind === "unfinished" || selectedStage.changed;
       if (selectedChanged && !options.dryRun) {

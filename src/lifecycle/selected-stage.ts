@@ -1,5 +1,5 @@
 import { type OrganizationTarget, type Target, targetKey } from "../domain/target.ts";
-import { type AkmError, toAkmError } from "../errors.ts";
+import { type AkmError, GitHubRateLimitError, toAkmError } from "../errors.ts";
 import type { Clock, SecretsTarget } from "../ports.ts";
 import { selectedChange } from "./repo-identity.ts";
 import { resolveSelectedIds, type SelectedIds } from "./selected-ids.ts";
@@ -21,7 +21,11 @@ export type SelectedStage =
       readonly resolved: number;
       readonly total: number;
     }
-  | { readonly kind: "failed"; readonly target: Target; readonly error: AkmError };
+  | {
+      readonly kind: "failed";
+      /** Every target that failed (in list order); the others were resolved, checked and handed over as usual. */
+      readonly failures: readonly { readonly target: Target; readonly error: AkmError }[];
+    };
 
 /**
  * The stage of Rotate that resolves the selected repositories of every organization target with visibility
@@ -34,6 +38,10 @@ export type SelectedStage =
  * that resolves to another ID than the one `known` (the progress object's `repoIds`) recorded for it is another
  * repository now, which would see the secret: `failed` with RepositoryReplacedError, before its IDs reach the
  * adapter. The caller records the IDs of `records` as seen (`recordRepoIds`, from `RotationState.selectedIds`).
+ *
+ * A target that fails does not stop the others (so one run names every failure); GitHub's primary rate limit
+ * (GitHubRateLimitError) is thrown, for the caller to wait for its reset. A `failed` target's IDs never reach the
+ * adapter, which would resolve its names again, unchecked: the caller writes no `failed` target.
  */
 export async function resolveSelectedTargets(
   deps: { readonly github: SecretsTarget; readonly clock: Clock },
@@ -61,6 +69,7 @@ export async function resolveSelectedTargets(
       target.kind === "organization" && target.visibility === "selected",
   );
   const records: Record<string, SelectedIds> = {};
+  const failures: { target: Target; error: AkmError }[] = [];
   let requests = 0;
   let unfinished = false;
   let resolved = 0;
@@ -70,7 +79,8 @@ export async function resolveSelectedTargets(
     const key = targetKey(target);
     const from = kept?.[key];
     total += new Set(target.selectedRepositories.map((name) => name.toLowerCase())).size;
-    if (unfinished || (requests > 0 && late())) {
+    // A failed target's requests are not counted: that it failed is enough to stop at the deadline.
+    if (unfinished || ((requests > 0 || failures.length > 0) && late())) {
       unfinished = true;
       if (from !== undefined) records[key] = from;
       resolved += Object.keys(from?.found ?? {}).length;
@@ -80,7 +90,10 @@ export async function resolveSelectedTargets(
       const result = await resolveSelectedIds(target, from, source, { now: clock.now(), stop: late });
       requests += result.requests;
       const replaced = selectedChange(target, result.record.found, known);
-      if (replaced !== undefined) return { kind: "failed", target, error: replaced };
+      if (replaced !== undefined) {
+        failures.push({ target, error: replaced });
+        continue;
+      }
       records[key] = result.record;
       if (result.kind === "done") {
         github.useSelectedRepositoryIds?.(target, result.ids);
@@ -90,9 +103,11 @@ export async function resolveSelectedTargets(
         resolved += result.resolved;
       }
     } catch (error) {
-      return { kind: "failed", target, error: toAkmError(error, "Resolving the selected repositories") };
+      if (error instanceof GitHubRateLimitError) throw error;
+      failures.push({ target, error: toAkmError(error, "Resolving the selected repositories") });
     }
   }
+  if (failures.length > 0) return { kind: "failed", failures };
   if (unfinished) return { kind: "unfinished", records, resolved, total };
   const none = Object.keys(records).length === 0;
   const changed = requests > 0 || Object.keys(kept ?? {}).length !== Object.keys(records).length;

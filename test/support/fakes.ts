@@ -333,6 +333,8 @@ export class FakeGitHub implements SecretsTarget {
   readonly lookups: string[] = [];
   /** How long each of those requests takes on the fake clock (ms). */
   lookupMs = 0;
+  /** Thrown by the next of those requests (then cleared): GitHub's answer to it. */
+  lookupFault: Error | undefined;
   /** The IDs the rotation handed over for an organization target's selected repositories, by targetKey. */
   readonly handedIds = new Map<string, readonly number[]>();
   /**
@@ -517,6 +519,7 @@ export class FakeGitHub implements SecretsTarget {
   async organizationRepositories(org: string, page: number): Promise<RepositoryPage> {
     this.lookups.push(`page ${org} ${page}`);
     await this.clock.sleep(this.lookupMs);
+    this.#lookupFault();
     const prefix = `${org}/`.toLowerCase();
     const all = [...this.ids]
       .filter(([repo]) => repo.toLowerCase().startsWith(prefix))
@@ -528,11 +531,18 @@ export class FakeGitHub implements SecretsTarget {
   async selectedRepositoryId(target: Target & { kind: "organization" }, name: string): Promise<number> {
     this.lookups.push(`repo ${target.owner}/${name}`);
     await this.clock.sleep(this.lookupMs);
+    this.#lookupFault();
     const found = [...this.ids].find(
       ([repo]) => repo.toLowerCase() === `${target.owner}/${name}`.toLowerCase(),
     );
     if (found === undefined) throw this.#notFound(`${target.owner}/${name}`);
     return found[1];
+  }
+
+  #lookupFault(): void {
+    const fault = this.lookupFault;
+    this.lookupFault = undefined;
+    if (fault !== undefined) throw fault;
   }
 
   useSelectedRepositoryIds(target: Target & { kind: "organization" }, ids: readonly number[]): void {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type OrganizationTarget, targetKey } from "../../src/domain/target.ts";
+import { GitHubRateLimitError } from "../../src/errors.ts";
 import { rotate } from "../../src/lifecycle/rotate.ts";
 import { answerOf, type FakeWorld, fakeWorld, MemoryTargetList, type TestAnswer } from "../support/fakes.ts";
 
@@ -238,5 +239,98 @@ describe("a selected repository deleted and re-created under its name", () => {
     expect(answer.summary).toContain("its selected repository acme/app-02 is a different repository now");
     expect(w.github.writes).toHaveLength(writes);
     expect(outcome.alerts).toEqual([expect.stringContaining("acme/app-02")]);
+  });
+});
+
+describe("a rotation resumed while one organization secret's selected names cannot be resolved", () => {
+  it("writes nothing in that invocation, so no organization secret goes out with IDs it did not check", async () => {
+    // Prepare: two organization secrets; the second rotation's key exists and the Dependabot secret's write failed.
+    // Then a name that does not exist is added to the Actions entry, and the Dependabot secret's app-02 is deleted
+    // and re-created by someone else (its kept ID is the old one, so it is not looked up again in this rotation).
+    const made = fakeWorld(0);
+    made.github.addOrg("acme");
+    for (const name of ["app-01", "app-02"]) made.github.addRepo("acme", name);
+    const actions: OrganizationTarget = { ...ORG, selectedRepositories: ["app-01"] };
+    const dependabot: OrganizationTarget = {
+      ...ORG,
+      store: "dependabot",
+      selectedRepositories: ["app-01", "app-02"],
+    };
+    const list = new MemoryTargetList([actions, dependabot]);
+    const w: FakeWorld = { ...made, deps: { ...made.deps, list } };
+    const DEPENDABOT = "organization acme (Dependabot)";
+    await rotateNow(w, "exec-1");
+    w.clock.advance(TWO_HOURS);
+    w.github.failingWrites.add(DEPENDABOT);
+    const failed = await rotateNow(w, "exec-2");
+    w.github.failingWrites.delete(DEPENDABOT);
+    list.targets = [{ ...actions, selectedRepositories: ["app-01", "app-typo"] }, dependabot];
+    w.github.recreateRepo("acme", "app-02");
+    w.github.handedIds.clear();
+    const writes = w.github.writes.length;
+
+    // Act
+    const { answer } = await rotateNow(w, "exec-3");
+
+    // Assess
+    expect(failed.answer.status).toBe("Failed");
+    expect(w.github.visibility.get(`${DEPENDABOT}:AWS_ACCESS_KEY_ID`)?.selectedRepositoryIds).not.toContain(
+      w.github.ids.get("acme/app-02"),
+    );
+    expect(answer.status).toBe("Failed");
+    expect(w.github.writes).toHaveLength(writes);
+    expect(answer.summary).toContain("organization acme (Actions): failed — acme/app-typo not found (404)");
+  });
+});
+
+describe("resolving the selected repositories of several organization secrets", () => {
+  it("names every organization secret with a re-created selected repository in one run, and alerts each", async () => {
+    // Prepare
+    const made = fakeWorld(0);
+    made.github.addOrg("acme");
+    for (const name of ["app-01", "app-02"]) made.github.addRepo("acme", name);
+    const list = new MemoryTargetList([
+      { ...ORG, selectedRepositories: ["app-01"] },
+      { ...ORG, store: "dependabot", selectedRepositories: ["app-02"] },
+    ]);
+    const w: FakeWorld = { ...made, deps: { ...made.deps, list } };
+    await rotateNow(w, "exec-1");
+    w.github.recreateRepo("acme", "app-01");
+    w.github.recreateRepo("acme", "app-02");
+    w.clock.advance(TWO_HOURS);
+    const calls = w.iam.calls.length;
+
+    // Act
+    const { outcome, answer } = await rotateNow(w, "exec-2");
+
+    // Assess
+    expect(answer.status).toBe("Failed");
+    expect(answer.summary).toContain("its selected repository acme/app-01 is a different repository now");
+    expect(answer.summary).toContain("its selected repository acme/app-02 is a different repository now");
+    expect(outcome.alerts).toEqual([
+      expect.stringContaining("acme/app-01 is a different repository on GitHub"),
+      expect.stringContaining("acme/app-02 is a different repository on GitHub"),
+    ]);
+    expect(w.iam.calls.slice(calls)).not.toContain("create");
+  });
+
+  it("waits for GitHub's primary rate limit to reset when it runs out during the lookups, changing nothing", async () => {
+    // Prepare
+    const { w } = pinnedWorld(2);
+    const resetAt = new Date(w.clock.now().getTime() + 30 * 60_000);
+    w.github.lookupFault = new GitHubRateLimitError("GitHub's primary rate limit for the token is used up.", {
+      status: 403,
+      fix: "Wait for the reset.",
+      resetAt,
+    });
+
+    // Act
+    const { outcome, answer } = await rotateNow(w, "exec-1");
+
+    // Assess
+    expect(answer.status).toBe("InProgress");
+    expect(outcome.resumeAt).toEqual(resetAt);
+    expect(w.iam.calls).not.toContain("create");
+    expect(w.github.writes).toHaveLength(0);
   });
 });
