@@ -29,8 +29,9 @@ export interface ListChange {
 
 /**
  * Announces a change of the repository list on the stack's alert topic: which entries (repositories, environments,
- * organization secrets, selections, Unmanaged places) it added, removed and changed (same place, other settings),
- * compared with the version before it (the bucket is versioned), and which of the added ones pAllowedGitHubOwners
+ * organization secrets, selections, Unmanaged places) it added, removed and changed (same place, other settings;
+ * for an organization secret, its selected repositories added and removed, by name), compared with the version
+ * before it (the bucket is versioned), and which of the added ones pAllowedGitHubOwners
  * does not allow. Every change of the list reaches someone, whoever made it and however (an upload, the runbooks,
  * the function). A change that adds, removes and changes nothing (the same list uploaded again) is not announced.
  * Reads only.
@@ -83,7 +84,7 @@ export async function announceListChange(
         `Added (${added.length}): ${added.length === 0 ? "none" : named(added)}.`,
         `Removed (${removed.length}): ${removed.length === 0 ? "none" : named(removed)}.`,
       );
-      if (changed.length > 0) lines.push(`Changed (${changed.length}): ${named(changed)}.`);
+      if (changed.length > 0) lines.push(`Changed (${changed.length}): ${namedChanges(changed)}.`);
     }
     if (foreign.length > 0) {
       lines.push(
@@ -141,12 +142,50 @@ function difference(from: readonly ListEntry[], without: readonly ListEntry[]): 
 }
 
 /** The entries of `now` that name a place `before` named too, with other settings (visibility, names, ...). */
-function changedEntries(before: readonly ListEntry[], now: readonly ListEntry[]): ListEntry[] {
+function changedEntries(
+  before: readonly ListEntry[],
+  now: readonly ListEntry[],
+): { was: ListEntry; entry: ListEntry }[] {
   const earlier = new Map(before.map((entry) => [entryKey(entry), entry]));
-  return now.filter((entry) => {
+  return now.flatMap((entry) => {
     const was = earlier.get(entryKey(entry));
-    return was !== undefined && !sameEntry(was, entry);
+    return was !== undefined && !sameEntry(was, entry) ? [{ was, entry }] : [];
   });
+}
+
+/**
+ * The changed entries as `named` says them, each organization secret whose selected repositories changed with the
+ * names added and removed: the entry's own details show only the first names, and a name added (or removed and
+ * added again, which makes the rotation take the repository under it as new: README "Renamed, transferred and
+ * re-created repositories") must reach someone however long the entry's list is.
+ */
+function namedChanges(changes: readonly { was: ListEntry; entry: ListEntry }[]): string {
+  return nameLabels(
+    changes.map(({ was, entry }) => {
+      const details = [entryDetails(entry), selectedDelta(was, entry)].filter(Boolean).join("; ");
+      return details ? `${entryLabel(entry)} (${details})` : entryLabel(entry);
+    }),
+    50,
+  );
+}
+
+/** `Repositories added (1): web; removed (0): none` between two versions of an entry that both select, else "". */
+function selectedDelta(was: ListEntry, entry: ListEntry): string {
+  const selected = (e: ListEntry) =>
+    e.kind === "target" && e.target.kind === "organization" && e.target.visibility === "selected"
+      ? e.target.selectedRepositories
+      : undefined;
+  const before = selected(was);
+  const now = selected(entry);
+  if (before === undefined || now === undefined) return "";
+  const lower = (names: readonly string[]) => new Set(names.map((name) => name.toLowerCase()));
+  const [had, has] = [lower(before), lower(now)];
+  const added = now.filter((name) => !had.has(name.toLowerCase()));
+  const removed = before.filter((name) => !has.has(name.toLowerCase()));
+  if (added.length === 0 && removed.length === 0) return "";
+  const say = (names: readonly string[]) =>
+    `(${names.length}): ${names.length === 0 ? "none" : nameLabels(names, 50)}`;
+  return `Repositories added ${say(added)}; removed ${say(removed)}`;
 }
 
 /** At most 50 entries named, each with what it says beyond its name: "organization octo-org (Actions) (visibility all)". */

@@ -223,6 +223,28 @@ describe("announcing a change of a list with every kind of entry", () => {
     );
   });
 
+  it("names the repositories added to and removed from an organization secret's Repositories, however many it lists", async () => {
+    // Prepare
+    const names = Array.from({ length: 12 }, (_, i) => `app-${String(i + 1).padStart(2, "0")}`);
+    const selected = (repositories: string[]) => ({
+      Type: "organization",
+      Owner: "octo-org",
+      Visibility: "selected",
+      Repositories: repositories,
+    });
+    const history = new MemoryHistory();
+    history.add(v2(api, selected(names)));
+    const version = history.add(v2(api, selected([...names.filter((n) => n !== "app-05"), "zz-takeover"])));
+
+    // Act
+    const outcome = await announceListChange(history, ALLOWED, change(version));
+
+    // Assess
+    expect(outcome.alerts[0]).toContain(
+      "Changed (1): organization octo-org (Actions) (visibility selected: app-01, app-02, app-03, app-04, app-06, app-07, app-08, app-09, app-10, app-11 and 2 more; Repositories added (1): zz-takeover; removed (1): app-05).",
+    );
+  });
+
   it("announces nothing when only the spelling changed: letter case, field order, the format's version", async () => {
     // Prepare
     const history = new MemoryHistory();
