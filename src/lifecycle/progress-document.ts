@@ -16,8 +16,8 @@ import type { ProgressPart } from "./state-parts.ts";
  * `owner/name`, so every progress object written before other targets existed reads the same; the other kinds
  * nest the same way at their first `/` (`{"octo":{"app@environment:prod":…}}`), and an organization's key, which
  * has no `/`, at its `@` (`org:octo@actions` → `{"org:octo":{"@actions":…}}`; no repository name starts with `@`);
- * the ID pinned to an organization secret's selected repository (`org:octo@actions#web`, src/lifecycle/repo-identity.ts)
- * likewise (`{"org:octo":{"@actions#web":[123456,1767225600]}}`: some 35 bytes and the name, kept while it is selected).
+ * the ID pinned to an organization secret's selected repository (`org:octo@actions#web`, repo-identity.ts) likewise
+ * (`{"org:octo":{"@actions#web":[123456,1767225600]}}`: some 35 bytes and the name, kept while it is selected).
  * A shadowing check spread over invocations keeps its round in `shadowCheck` (src/lifecycle/shadow-check-document.ts).
  * `selected` keeps what the list's selections found when the rotation began: per selection its organization,
  * topic or property and value, store, and the names found (`StoredSelectedSet`). `selectedIds` keeps, per
