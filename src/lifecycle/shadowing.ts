@@ -336,18 +336,23 @@ export async function checkShadowing(options: ShadowCheckOptions): Promise<Shado
 }
 
 /**
- * Tells one list of environment names from another, ignoring case (GitHub does): SHA-256 of the names in lower
- * case, first 16 hex characters. EnvironmentCursor keeps it for the environments checked.
+ * Tells one list of environment names from another: SHA-256 of the names exactly as GitHub lists them, first 16
+ * hex characters. EnvironmentCursor keeps it for the environments checked. Not ignoring case: JavaScript's lower
+ * case is not GitHub's (the Kelvin sign "\u212A" becomes "k"), so two names only JavaScript takes as one must
+ * not make a changed list look the same; a name whose case changed only starts the repository over.
  */
 export function environmentsDigest(names: readonly string[]): string {
-  const text = JSON.stringify(names.map((name) => name.toLowerCase()));
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return createHash("sha256").update(JSON.stringify(names)).digest("hex").slice(0, 16);
 }
 
-/** Environment names in the order the check goes through them: by name, ignoring case, by code unit. */
+/**
+ * Environment names in the order the check goes through them: by name ignoring case, then (names equal in lower
+ * case) exactly, by code unit — one order whatever order GitHub lists them in, so a call goes on after the same
+ * environments the call before checked.
+ */
 function byName(names: readonly string[]): string[] {
-  const key = (name: string) => name.toLowerCase();
-  return [...names].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...names].sort((a, b) => compare(a.toLowerCase(), b.toLowerCase()) || compare(a, b));
 }
 
 /**

@@ -69,9 +69,13 @@ export class MemoryInventory implements SecretInventory {
     const where = scope.kind === "environment" ? `environment ${scope.environment}` : scope.kind;
     const spec = this.#spec(scope.repo, `names ${where} ${kind}`);
     if (scope.kind === "environment") {
+      // The name as listed first; else ignoring case, as GitHub does for names it would take as the same.
       const wanted = scope.environment.toLowerCase();
+      const entries = Object.entries(spec.environments ?? {});
       const [, environment] =
-        Object.entries(spec.environments ?? {}).find(([name]) => name.toLowerCase() === wanted) ?? [];
+        entries.find(([name]) => name === scope.environment) ??
+        entries.find(([name]) => name.toLowerCase() === wanted) ??
+        [];
       return (kind === "secret" ? environment?.secrets : environment?.variables) ?? [];
     }
     return (kind === "secret" ? spec.secrets?.[scope.store] : spec.variables) ?? [];

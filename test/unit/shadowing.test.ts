@@ -985,6 +985,36 @@ describe("a repository with more environments than one call can check", () => {
     expect(second.remaining).toBe(0);
   });
 
+  it("checks every environment once when two names are equal in lower case only to JavaScript, whatever order GitHub lists them in", async () => {
+    // Prepare: "\u212Aube" starts with the Kelvin sign, which JavaScript lower-cases to "k": a name GitHub may keep
+    // apart from "kube". GitHub documents no order for its listing; here the two swap places between the calls.
+    const clock = new FakeClock();
+    const kelvin = "\u212Aube";
+    const spec: { environments: Record<string, { secrets?: string[] }> } = {
+      environments: { [kelvin]: {}, kube: { secrets: BOTH } },
+    };
+    const inventory = new MemoryInventory().repo("org/big", spec);
+    const targets = [repository("org/big")];
+    const first = await check(inventory, targets, { clock, deadline: clock.now() });
+    spec.environments = { kube: { secrets: BOTH }, [kelvin]: {} };
+
+    // Act
+    const second = await check(inventory, targets, {
+      clock,
+      deadline: clock.now(),
+      progress: first.progress,
+    });
+
+    // Assess
+    expect(first.progress.partial?.environments).toBe(1);
+    expect(second.remaining).toBe(0);
+    expect([...environmentListings(inventory).keys()].sort()).toEqual(["kube", kelvin]);
+    expect(places(second.findings)).toEqual([
+      "org/big [kube] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [kube] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+    ]);
+  });
+
   it("keeps the environments checked when GitHub's rate limit runs out in the middle, and goes on from there", async () => {
     // Prepare: other tools used the token up; GitHub refuses env-12's listing until its reset.
     const clock = new FakeClock();
