@@ -1052,6 +1052,42 @@ describe("a repository with more environments than one call can check", () => {
     expect(second.remaining).toBe(0);
   });
 
+  it("reports the repository's own copy once when a call failed after finding it, among its own scopes", async () => {
+    // Prepare: Actions and Dependabot organization secrets; the repository's own Actions copy is found, then
+    // GitHub fails the listing of its Dependabot secrets once (after its environment was checked).
+    const inventory = new MemoryInventory().repo("org/app", {
+      environments: { production: {} },
+      secrets: { actions: ["AWS_ACCESS_KEY_ID"] },
+    });
+    let listings = 0;
+    inventory.onCall = (call) => {
+      if (call === "names repository secret org/app" && ++listings === 2) {
+        throw new GitHubAccessError("GitHub answered 502.", {
+          status: 502,
+          repo: "org/app",
+          fix: "Retry.",
+          fault: "transient",
+        });
+      }
+    };
+    const targets = [
+      organization("org", "selected", ["app"]),
+      organization("org", "selected", ["app"], "dependabot"),
+    ];
+    const first = await check(inventory, targets);
+
+    // Act
+    const second = await check(inventory, targets, { progress: first.progress });
+
+    // Assess
+    expect(first.failures).toHaveLength(1);
+    expect(first.progress.partial?.environments).toBe(1);
+    expect(second.remaining).toBe(0);
+    expect(places(second.findings)).toEqual([
+      "org/app actions secret AWS_ACCESS_KEY_ID hides organization org (Actions)",
+    ]);
+  });
+
   it("under an organization secret, counts environment copies found by earlier calls when naming the jobs that read the repository's own copy", async () => {
     // Prepare: the repository's own AWS_ACCESS_KEY_ID hides the organization's; env-02 has its own pair (found
     // by the first call), so its job does not read the repository's; the job in env-17 (no copy) does.
