@@ -6,6 +6,7 @@ import {
   checkShadowing,
   describeFinding,
   describeUnseen,
+  environmentsDigest,
   type ShadowCheckOptions,
   type ShadowCheckResult,
   type ShadowFinding,
@@ -1012,6 +1013,47 @@ describe("a repository with more environments than one call can check", () => {
     expect(places(second.findings)).toEqual([
       "org/big [kube] actions secret AWS_ACCESS_KEY_ID hides org/big",
       "org/big [kube] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
+    ]);
+  });
+
+  it.each([
+    ["counts more environments than the repository has", { environments: 30, names: 30 }],
+    ["has the digest of other environments", { environments: 5, names: 0 }],
+    ["has the digest of the environments in another letter case", { environments: 5, names: 5, upper: true }],
+  ])("checks every environment when the stored place in a repository %s", async (_, tamper) => {
+    // Prepare: a first call stops after five of twenty environments; then the stored place is changed.
+    const clock = new FakeClock();
+    const inventory = new MemoryInventory().repo("org/big", { environments: environments(20, [2]) });
+    tenSecondsAnEnvironment(inventory, clock);
+    const targets = [repository("org/big")];
+    const first = await check(inventory, targets, {
+      clock,
+      deadline: new Date(clock.now().getTime() + 45_000),
+    });
+    const names = Array.from({ length: tamper.names }, (_, i) => `env-${String(i).padStart(2, "0")}`);
+    const progress = {
+      ...first.progress,
+      findings: [],
+      partial: {
+        repo: "org/big",
+        environments: tamper.environments,
+        digest: environmentsDigest(
+          tamper.names === 0 ? ["other"] : names.map((n) => (tamper.upper ? n.toUpperCase() : n)),
+        ),
+      },
+    };
+
+    // Act
+    const second = await check(inventory, targets, { clock, progress });
+
+    // Assess: env-02's copy (forgotten with the findings) found again: every environment asked about again.
+    expect(first.progress.partial?.environments).toBe(5);
+    expect(second.remaining).toBe(0);
+    expect(environmentListings(inventory).get("env-00")).toBe(2);
+    expect(environmentListings(inventory).size).toBe(20);
+    expect(places(second.findings)).toEqual([
+      "org/big [env-02] actions secret AWS_ACCESS_KEY_ID hides org/big",
+      "org/big [env-02] actions secret AWS_SECRET_ACCESS_KEY hides org/big",
     ]);
   });
 
