@@ -1017,8 +1017,8 @@ describe("a repository with more environments than one call can check", () => {
   });
 
   it.each([
-    ["counts more environments than the repository has", { environments: 30, names: 30 }],
-    ["has the digest of other environments", { environments: 5, names: 0 }],
+    ["counts more environments than the repository has", { environments: 30, names: 30, upper: false }],
+    ["has the digest of other environments", { environments: 5, names: 0, upper: false }],
     ["has the digest of the environments in another letter case", { environments: 5, names: 5, upper: true }],
   ])("checks every environment when the stored place in a repository %s", async (_, tamper) => {
     // Prepare: a first call stops after five of twenty environments; then the stored place is changed.
