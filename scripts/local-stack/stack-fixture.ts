@@ -10,6 +10,9 @@
  *   readers that write can change) and after every run (every reader). See target-readers.ts.
  * - Secret hygiene: no secret access key IAM issued and not the GitHub token appears in any Lambda output,
  *   runbook output, failure message or error.
+ *
+ * The function runs in execution environments reused as Lambda reuses them (lambda-environments.ts): a stack's
+ * invocations share warm environments, and `close()` ends them.
  */
 import { randomBytes } from "node:crypto";
 import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from "@aws-sdk/client-iam";
@@ -59,6 +62,7 @@ import {
   DEFAULT_LAMBDA_TIMEOUT_MS,
   extractTemplateLambda,
   invokeLambda,
+  LambdaEnvironments,
   type LambdaInvocation,
   loadRenderedTemplate,
   type TemplateLambda,
@@ -216,6 +220,10 @@ export interface Stack {
   /** The function's environment, derived from the template's `Environment.Variables`. */
   readonly env: Readonly<Record<string, string>>;
   readonly lambda: TemplateLambda;
+  /** The function's execution environments (warm between invocations; ended by `close()`). */
+  readonly lambdaEnvironments: LambdaEnvironments;
+  /** The process ID of every execution environment that served an invocation so far. */
+  readonly lambdaPids: ReadonlySet<number>;
   /** Keys the user had before the stack (their secrets are test data the function never saw). */
   readonly existingKeys: readonly StaticCredentials[];
   /** Every stdout/stderr text of every Lambda invocation so far. */
@@ -322,6 +330,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
   // The stack's fake clock: the function and GitHub see real time shifted by this much (see advanceClock).
   let clockOffsetMs = 0;
+  const environments = new LambdaEnvironments();
   const github = await startGitHubEmulator({
     now: () => Date.now() + clockOffsetMs,
     ...(options.githubDescription === undefined ? {} : { description: options.githubDescription }),
@@ -556,15 +565,24 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
     const timeoutSeconds = options.lambdaTimeoutSeconds ?? fn.timeoutSeconds;
     const lambdaTimeoutMs = timeoutSeconds === undefined ? DEFAULT_LAMBDA_TIMEOUT_MS : timeoutSeconds * 1000;
-    const invoke = (payload: unknown, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
-      invokeLambda(payload, {
+    const lambdaPids = new Set<number>();
+    const invoke = async (
+      payload: unknown,
+      timeoutMs: number | undefined,
+      signal: AbortSignal | undefined,
+    ) => {
+      const invocation = await invokeLambda(payload, {
         env,
         lambda,
+        environments,
         timeoutMs: lambdaTimeoutMs,
         ...(timeoutMs === undefined ? {} : { killAfterMs: timeoutMs }),
         clockOffsetMs,
         ...(signal === undefined ? {} : { signal }),
       });
+      if (invocation.environment?.pid !== undefined) lambdaPids.add(invocation.environment.pid);
+      return invocation;
+    };
 
     const runbookDocument = (name: RunbookName): TemplateRunbook => {
       const documentName = `GHS-AKM-${user.userName}-${name}`;
@@ -595,6 +613,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         ).load(),
       env,
       lambda: fn,
+      lambdaEnvironments: environments,
+      lambdaPids,
       existingKeys,
       everyStdoutStderr,
       sleeps,
@@ -768,6 +788,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       },
 
       async close() {
+        await environments.close();
         github.setSecretWrittenHook(undefined);
         await github.close();
         await alertTopic.close();
@@ -776,6 +797,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     };
     return stack;
   } catch (error) {
+    await environments.close();
     await github.close();
     await alertTopic.close();
     throw error;
@@ -806,12 +828,26 @@ export function useStacks(endpoint: string): (options?: StackOptions) => Promise
       stacks.flatMap((stack) => stack.github.violations),
       "requests GitHub would refuse",
     ).toEqual([]);
+    expect(
+      stacks.flatMap((stack) => [...stack.lambdaPids].filter(processIsRunning)),
+      "Lambda execution environments still running after the stack was closed",
+    ).toEqual([]);
   });
   return async (options) => {
     const stack = await createStack(endpoint, options);
     created.push(stack);
     return stack;
   };
+}
+
+/** Whether a process with this ID exists (signal 0 checks without sending anything). */
+function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Renders repos.json in the original stack's format. */
