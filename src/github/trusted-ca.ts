@@ -6,6 +6,14 @@ import type { ConfigStore } from "../ports.ts";
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
 
 /**
+ * The certificates this process trusted before it added any bundle (Node's defaults and NODE_EXTRA_CA_CERTS).
+ * Lambda reuses an execution environment, module state included, for later invocations
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), so each run's bundle is added
+ * to these, not to what an earlier run added: a CA the user removed from the bundle is no longer trusted.
+ */
+let trustedBeforeAnyBundle: readonly string[] | undefined;
+
+/**
  * Adds the CA certificates in `pem` (a PEM bundle: a GitHub Enterprise Server's private root and intermediates) to
  * the certificates every TLS client of this process trusts, beside Node's defaults (the public authorities and
  * NODE_EXTRA_CA_CERTS). Node applies the default list to every later connection that names no CA of its own,
@@ -13,7 +21,8 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END C
  * https://nodejs.org/api/tls.html#tlssetdefaultcacertificatescerts (Node 24.5+)
  *
  * Returns the number of certificates added. Throws an AkmError naming `location` when the text holds no
- * certificate or one that does not parse. Idempotent: Node removes duplicates.
+ * certificate or one that does not parse. Each call replaces the bundle of the call before: the process trusts
+ * Node's defaults and the latest bundle only.
  */
 export function trustCaBundle(pem: string, location: string): number {
   const certificates = pem.match(PEM_CERTIFICATE) ?? [];
@@ -49,7 +58,8 @@ export function trustCaBundle(pem: string, location: string): number {
       },
     );
   }
-  tls.setDefaultCACertificates([...tls.getCACertificates("default"), ...certificates]);
+  trustedBeforeAnyBundle ??= tls.getCACertificates("default");
+  tls.setDefaultCACertificates([...trustedBeforeAnyBundle, ...certificates]);
   return certificates.length;
 }
 

@@ -3,6 +3,7 @@
  * meets it: a real HTTPS server on loopback (in front of the GitHub emulator) with a certificate from a CA made for
  * this run only (test/support/throwaway-pki.ts).
  */
+import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-stack/github-emulator/index.ts";
@@ -125,6 +126,21 @@ describe("the CA bundle file", () => {
       "The GitHub CA bundle s3://bucket/github-ca.pem holds no PEM certificate (a block from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----).",
     );
     expect(tls.getCACertificates("default")).toHaveLength(trusted);
+  });
+
+  it("replaces the bundle of an earlier run: a CA removed from it is trusted no more", () => {
+    // Prepare: an earlier run in the same (warm) Lambda environment trusted the first bundle.
+    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+    trustCaBundle(pki.caPem, "s3://bucket/github-ca.pem");
+
+    // Act: the user replaced the bundle with one that no longer holds that CA.
+    trustCaBundle(wrongHostCa, "s3://bucket/github-ca.pem");
+
+    // Assess
+    const trusted = new Set(tls.getCACertificates("default").map(fingerprint));
+    expect(trusted.has(fingerprint(wrongHostCa))).toBe(true);
+    expect(trusted.has(fingerprint(pki.caPem))).toBe(false);
+    expect(trusted).toEqual(new Set([...DEFAULT_CAS, wrongHostCa].map(fingerprint)));
   });
 
   it("refuses a block that is not a certificate, naming which one", () => {
