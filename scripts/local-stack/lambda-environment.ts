@@ -149,7 +149,9 @@ export class LambdaEnvironment {
         this.#serving?.wake();
         resolve(this.#exit);
       };
-      this.#child.once("error", (error) => {
+      this.#child.on("error", (error) => {
+        // Node emits "error" when the process could not be spawned (or killed); only the first ends it here.
+        if (this.#child.pid !== undefined) return;
         this.#spawnError = error;
         done({ code: null, signal: null });
       });
@@ -244,13 +246,17 @@ export class LambdaEnvironment {
         const budgetMs = Math.max(0, this.config.timeoutMs - initExcessMs);
         // Lambda stops a function at its timeout; this is a limit, not a wait.
         timeoutTimer = setTimeout(() => stop("timed-out"), budgetMs);
-        this.#child.send({
-          type: "invoke",
-          requestId: request.requestId,
-          event: request.event,
-          timeoutMs: budgetMs,
-          clockOffsetMs: request.clockOffsetMs,
-        });
+        this.#child.send(
+          {
+            type: "invoke",
+            requestId: request.requestId,
+            event: request.event,
+            timeoutMs: budgetMs,
+            clockOffsetMs: request.clockOffsetMs,
+          },
+          // Not sent only when the process is gone: its exit ends the invocation ("crashed").
+          () => {},
+        );
         await new Promise<void>((resolve) => {
           wake = () => {
             const answered =
