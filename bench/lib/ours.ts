@@ -116,6 +116,9 @@ export async function runOurs(
           clock.skip(request.ms);
         },
         invokeLambda: async (call) => {
+          // No `environments`: each invocation gets a new execution environment (a cold start). The preload reads
+          // the scaled clock's anchor when the process starts, and an aws:sleep moves the anchor (`skip`), so a
+          // warm process would run on a stale clock; the report counts this cold start in every step.
           const startedAt = clock.now();
           const invocation = await invokeLambda(call.payload, {
             env: { ...stack.env, ...clock.lambdaEnv() },

@@ -1,9 +1,9 @@
 /**
  * Runs the Lambda code exactly as users deploy it: the `Code.ZipFile` of the rendered CloudFormation
- * template, saved as a CommonJS `index.js` and invoked in a child process on Node 24 (the nodejs24.x
- * runtime's major), with a Lambda-like context, environment and module resolution.
+ * template, saved as a CommonJS `index.js` and invoked in an execution environment — a child process on Node 24
+ * (the nodejs24.x runtime's major), lambda-environment.ts — with a Lambda-like context, environment and module
+ * resolution. Environments are reused as Lambda reuses them when the caller passes a pool (lambda-environments.ts).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import {
   existsSync,
@@ -13,6 +13,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -20,6 +21,16 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { cfnIntrinsicTags } from "../build/cfn-yaml.mjs";
 import type { FakeClock } from "./fake-clock.ts";
+import {
+  type EnvironmentConfig,
+  type InvocationRequest,
+  LambdaEnvironment,
+  type LambdaInvocation,
+} from "./lambda-environment.ts";
+import type { LambdaEnvironments } from "./lambda-environments.ts";
+
+export type { InvocationOutcome, LambdaInvocation } from "./lambda-environment.ts";
+export { LambdaEnvironments } from "./lambda-environments.ts";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const RENDERED_TEMPLATE_PATH = join(REPO_ROOT, "dist", "aws-github-akm.template.yaml");
@@ -128,103 +139,6 @@ function inlineText(value: unknown): string | undefined {
 // ---------------------------------------------------------------------------------------------------------
 // Extracting the code
 
-/**
- * A tiny stand-in for the Lambda Node.js runtime's bootstrap: loads `index.js` as CommonJS, calls the handler
- * with the event (stdin) and a context, and writes the outcome to a file. Bare imports from the bundle resolve
- * only to Node built-ins and `@aws-sdk/*`, as in the real runtime, so a dependency left out of the bundle
- * fails here as it would in AWS.
- */
-const RUNNER_SOURCE = String.raw`"use strict";
-const fs = require("node:fs");
-const path = require("node:path");
-const Module = require("node:module");
-
-const [codeDir, handlerSpec, resultFile, timeoutMsText, requestId, functionName, memoryText, offsetText, clockText] =
-  process.argv.slice(2);
-const dot = handlerSpec.lastIndexOf(".");
-const entry = path.join(codeDir, handlerSpec.slice(0, dot) + ".js");
-const exportName = handlerSpec.slice(dot + 1);
-const RealDate = Date;
-const deadline = RealDate.now() + Number(timeoutMsText);
-
-// A test clock: the function sees the wall clock shifted by offset ms (timers are not affected). A live clock
-// moves while the function runs: the parent sends each new offset over the IPC channel and waits for the
-// acknowledgement, so the function reads the new time in everything it does after that.
-let offset = Number(offsetText || 0);
-const liveClock = clockText === "live" && typeof process.send === "function";
-if (liveClock) {
-  process.on("message", (message) => {
-    if (message === null || typeof message !== "object" || typeof message.clockOffsetMs !== "number") return;
-    offset = message.clockOffsetMs;
-    process.send({ clockAck: message.seq });
-  });
-}
-if (offset !== 0 || liveClock) {
-  const shiftedNow = () => RealDate.now() + offset;
-  globalThis.Date = new Proxy(RealDate, {
-    construct: (target, args, newTarget) =>
-      Reflect.construct(target, args.length === 0 ? [shiftedNow()] : args, newTarget),
-    apply: () => new RealDate(shiftedNow()).toString(),
-    get: (target, property, receiver) => (property === "now" ? shiftedNow : Reflect.get(target, property, receiver)),
-  });
-}
-
-const originalResolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  const bare = !request.startsWith(".") && !request.startsWith("/") && !Module.isBuiltin(request);
-  if (parent && parent.filename === entry && bare && !/^@(aws-sdk|smithy)\//.test(request)) {
-    const error = new Error("Cannot find module '" + request + "' (the Lambda runtime provides only Node.js built-ins and the AWS SDK for JavaScript v3 with its @smithy packages)");
-    error.code = "MODULE_NOT_FOUND";
-    throw error;
-  }
-  return originalResolve.call(this, request, parent, ...rest);
-};
-
-let settled = false;
-function finish(outcome) {
-  if (settled) return;
-  settled = true;
-  fs.writeFileSync(resultFile, JSON.stringify({ ...outcome, node: process.versions.node }));
-  process.exit(0);
-}
-function failure(error) {
-  const isError = error instanceof Error;
-  return {
-    ok: false,
-    error: {
-      errorType: isError ? error.name : typeof error,
-      errorMessage: isError ? error.message : String(error),
-      trace: isError && typeof error.stack === "string" ? error.stack.split("\n") : [],
-    },
-  };
-}
-process.on("uncaughtException", (error) => finish(failure(error)));
-process.on("unhandledRejection", (error) => finish(failure(error)));
-
-const context = {
-  functionName,
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:" + (process.env.AWS_REGION || "us-east-1") + ":123456789012:function:" + functionName,
-  memoryLimitInMB: memoryText,
-  awsRequestId: requestId,
-  logGroupName: "/aws/lambda/" + functionName,
-  logStreamName: "local",
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => Math.max(0, deadline - RealDate.now()),
-};
-
-// The runtime keeps the sandbox alive while an invocation is pending, even with nothing left to do.
-setInterval(() => {}, 1 << 30);
-
-(async () => {
-  const event = JSON.parse(fs.readFileSync(0, "utf8"));
-  const handler = require(entry)[exportName];
-  if (typeof handler !== "function") throw new Error(handlerSpec + " is undefined or not exported");
-  const result = await handler(event, context);
-  finish({ ok: true, result: result === undefined ? null : result });
-})().catch((error) => finish(failure(error)));
-`;
-
 /** The extracted code's directory; written once per distinct code (content-addressed) and reused. */
 export interface ExtractedLambda {
   readonly dir: string;
@@ -235,24 +149,23 @@ export interface ExtractedLambda {
 
 const extracted = new Map<string, ExtractedLambda>();
 
-/** Writes `code` as `index.js` (CommonJS) with the runner next to it, under `.tmp/lambda-<hash>/`. */
+/** Writes `code` as `index.js` (CommonJS), under `.tmp/lambda-<hash>/` (lambda-bootstrap.cjs loads it from there). */
 export function extractLambdaCode(
   code: string,
   options: { handler?: string; functionName?: string; memorySize?: number } = {},
 ): ExtractedLambda {
   const handler = options.handler ?? "index.handler";
-  const hash = createHash("sha256").update(code).update(RUNNER_SOURCE).digest("hex").slice(0, 16);
+  const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
   const key = `${hash}:${handler}`;
   const known = extracted.get(key);
   if (known) return known;
   const dir = join(WORK_DIR, `lambda-${hash}`);
-  mkdirSync(join(dir, "results"), { recursive: true });
+  mkdirSync(dir, { recursive: true });
   pruneStaleExtractions(dir);
   const moduleFile = `${handler.slice(0, handler.lastIndexOf("."))}.js`;
   // The repository's package.json says "type": "module"; Lambda loads index.js as CommonJS.
   writeAtomically(join(dir, "package.json"), '{ "type": "commonjs" }\n');
   writeAtomically(join(dir, moduleFile), code);
-  writeAtomically(join(dir, "runner.cjs"), RUNNER_SOURCE);
   const result: ExtractedLambda = {
     dir,
     handler,
@@ -281,8 +194,8 @@ function pruneStaleExtractions(keep: string): void {
     const path = join(WORK_DIR, name);
     if (!name.startsWith("lambda-") || path === keep) continue;
     try {
-      // results/ changes at every invocation, so its mtime says when the extraction was last used.
-      const used = statSync(existsSync(join(path, "results")) ? join(path, "results") : path).mtimeMs;
+      // Every invocation touches its extraction's directory (see invokeLambda).
+      const used = statSync(path).mtimeMs;
       if (Date.now() - used > STALE_EXTRACTION_MS) rmSync(path, { recursive: true, force: true });
     } catch {
       // Another worker pruned it first.
@@ -308,6 +221,13 @@ export interface InvokeOptions {
   readonly timeoutMs?: number;
   /** Code to run; default: the rendered template's Lambda. */
   readonly lambda?: ExtractedLambda;
+  /**
+   * The execution environments to run in, as Lambda reuses them: an idle one of the same configuration (code,
+   * settings, environment variables, timeout) serves the invocation without Init (a warm start), else a new one
+   * starts. Without it, a new environment serves this one invocation and is closed after it (a cold start each
+   * time). The caller closes the pool.
+   */
+  readonly environments?: LambdaEnvironments;
   /** Kills the process (SIGKILL, like a crashed sandbox) when a log line matches; for crash tests. */
   readonly killWhen?: (logLine: string) => boolean;
   /** Kills the process when aborted (e.g. from an emulator hook, at an exact point of a rotation). */
@@ -318,43 +238,19 @@ export interface InvokeOptions {
    */
   readonly killAfterMs?: number;
   /**
-   * Shifts the function's clock (`Date`, `Date.now()`) by this many milliseconds: a test's fake clock, e.g.
-   * to let a grace period or a lock lease pass without waiting. Timers and the time budget are unaffected.
+   * Shifts the function's clock (`Date`, `Date.now()`) by this many milliseconds for this invocation: a test's
+   * fake clock, e.g. to let a grace period or a lock lease pass without waiting. Timers and the time budget are
+   * unaffected.
    */
   readonly clockOffsetMs?: number;
   /**
-   * A fake clock the function follows while it runs (instead of `clockOffsetMs`): each `advance` reaches the
-   * process over an IPC channel and resolves once the function reads the new time, e.g. to make the step's time
-   * run out at an exact point of the invocation. Timers and the time budget are unaffected.
+   * A fake clock the function follows while it runs (instead of `clockOffsetMs`): the invocation starts at the
+   * clock's offset, and each `advance` while it runs reaches the environment's process over its IPC channel and
+   * resolves once the function reads the new time, e.g. to make the step's time run out at an exact point of the
+   * invocation. A warm environment gets the clock's offset anew at each invocation. Timers and the time budget are
+   * unaffected.
    */
   readonly clock?: FakeClock;
-}
-
-/** How the invocation ended. */
-export type InvocationOutcome = "returned" | "threw" | "timed-out" | "killed" | "crashed";
-
-export interface LambdaInvocation {
-  /** The handler's return value; for a failed invocation, the error object Lambda would return instead. */
-  readonly result: unknown;
-  /** Set as Lambda sets it when the function did not return normally. */
-  readonly functionError: "Unhandled" | undefined;
-  readonly outcome: InvocationOutcome;
-  /** Everything the function wrote to stdout and stderr (the "Lambda logs"). */
-  readonly logs: string;
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** `process.versions.node` inside the function; undefined when it did not get as far as answering. */
-  readonly nodeVersion: string | undefined;
-  readonly requestId: string;
-  /** Which of the kill options stopped the process (outcome "killed"). */
-  readonly killedBy: "killWhen" | "signal" | "killAfterMs" | undefined;
-}
-
-interface RunnerOutcome {
-  readonly ok: boolean;
-  readonly result?: unknown;
-  readonly error?: { readonly errorType: string; readonly errorMessage: string; readonly trace: string[] };
-  readonly node: string;
 }
 
 /** Environment the runtime provides before the function's own variables. */
@@ -378,157 +274,49 @@ function runtimeEnv(lambda: ExtractedLambda): Record<string, string> {
 }
 
 /**
- * Invokes the handler once in a fresh Node 24 process (a cold start each time) and resolves when it has
- * answered, thrown, timed out or been killed. Never rejects for the function's own failures.
+ * Invokes the handler once on Node 24 — in an environment of `options.environments` (warm when one of the same
+ * configuration is idle), or in a new one closed afterwards — and resolves when it has answered, thrown, timed
+ * out or been killed. Never rejects for the function's own failures.
  */
 export async function invokeLambda(event: unknown, options: InvokeOptions): Promise<LambdaInvocation> {
   const lambda = options.lambda ?? extractTemplateLambda();
-  const timeoutMs = options.timeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS;
-  const requestId = randomUUID();
-  const resultFile = join(lambda.dir, "results", `${requestId}.json`);
-  const { clock } = options;
-  const child = spawn(
-    LAMBDA_NODE_BIN,
-    [
-      join(lambda.dir, "runner.cjs"),
-      lambda.dir,
-      lambda.handler,
-      resultFile,
-      String(timeoutMs),
-      requestId,
-      lambda.functionName,
-      String(lambda.memorySize),
-      String(clock?.offsetMs ?? options.clockOffsetMs ?? 0),
-      clock === undefined ? "fixed" : "live",
-    ],
-    {
-      cwd: lambda.dir,
-      env: { ...runtimeEnv(lambda), ...options.env },
-      stdio: clock === undefined ? ["pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe", "ipc"],
-    },
-  );
-  const unfollow = clock?.follow((offsetMs) => tellClock(child, offsetMs));
-
-  let logs = "";
-  let pendingLine = "";
-  let stoppedBy: "timed-out" | "killed" | undefined;
-  let killedBy: LambdaInvocation["killedBy"];
-  const stop = (why: "timed-out" | NonNullable<LambdaInvocation["killedBy"]>) => {
-    if (stoppedBy === undefined && child.exitCode === null && child.signalCode === null) {
-      stoppedBy = why === "timed-out" ? "timed-out" : "killed";
-      if (why !== "timed-out") killedBy = why;
-      child.kill("SIGKILL");
-    }
+  const config: EnvironmentConfig = {
+    nodeBin: LAMBDA_NODE_BIN,
+    codeDir: lambda.dir,
+    handler: lambda.handler,
+    functionName: lambda.functionName,
+    memorySize: lambda.memorySize,
+    env: { ...runtimeEnv(lambda), ...options.env },
+    timeoutMs: options.timeoutMs ?? DEFAULT_LAMBDA_TIMEOUT_MS,
   };
-  const onOutput = (chunk: Buffer) => {
-    const text = chunk.toString("utf8");
-    logs += text;
-    if (options.killWhen === undefined) return;
-    const lines = (pendingLine + text).split("\n");
-    pendingLine = lines.pop() ?? "";
-    if (lines.some((line) => options.killWhen?.(line))) stop("killWhen");
+  const request: InvocationRequest = {
+    event,
+    requestId: randomUUID(),
+    clockOffsetMs: options.clockOffsetMs ?? 0,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.killWhen === undefined ? {} : { killWhen: options.killWhen }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.killAfterMs === undefined ? {} : { killAfterMs: options.killAfterMs }),
   };
-  // Piped (stdio below), so never null; typed nullable because the stdio array is chosen at run time.
-  child.stdout?.on("data", onOutput);
-  child.stderr?.on("data", onOutput);
-
-  const onAbort = () => stop("signal");
-  options.signal?.addEventListener("abort", onAbort);
-  if (options.signal?.aborted) onAbort();
-  // Lambda stops a function at its timeout; these are limits, not waits.
-  const timer = setTimeout(() => stop("timed-out"), timeoutMs);
-  const killTimer =
-    options.killAfterMs === undefined
-      ? undefined
-      : setTimeout(() => stop("killAfterMs"), options.killAfterMs);
-
-  const exited = waitForExit(child);
-  child.stdin?.on("error", () => {}); // the child may die before reading its event
-  child.stdin?.end(JSON.stringify(event));
-  const { code, signal, spawnError } = await exited;
-  unfollow?.();
-  clearTimeout(timer);
-  clearTimeout(killTimer);
-  options.signal?.removeEventListener("abort", onAbort);
-  if (spawnError) throw new Error(`lambda-runner: could not start ${LAMBDA_NODE_BIN}: ${spawnError.message}`);
-
-  const outcome = readOutcome(resultFile);
-  const base = { logs, exitCode: code, signal, requestId, nodeVersion: outcome?.node, killedBy };
-  if (stoppedBy === "timed-out") {
-    return {
-      ...base,
-      outcome: "timed-out",
-      functionError: "Unhandled",
-      result: {
-        errorType: "Sandbox.Timedout",
-        errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
-      },
-    };
+  markUsed(lambda.dir);
+  if (options.environments !== undefined) {
+    return options.environments.with(config, (environment) => environment.invoke(request));
   }
-  if (stoppedBy === "killed" || outcome === undefined) {
-    return {
-      ...base,
-      outcome: stoppedBy === "killed" ? "killed" : "crashed",
-      functionError: "Unhandled",
-      result: {
-        errorType: "Runtime.ExitError",
-        errorMessage: `RequestId: ${requestId} Error: Runtime exited ${signal ? `with error: signal: ${signal.toLowerCase().replace(/^sig/, "")}` : `with error: exit status ${code}`}`,
-      },
-    };
-  }
-  if (!outcome.ok) {
-    return { ...base, outcome: "threw", functionError: "Unhandled", result: outcome.error };
-  }
-  return { ...base, outcome: "returned", functionError: undefined, result: outcome.result };
-}
-
-let clockMessages = 0;
-
-/**
- * Sends a live clock's new offset to the function's process; resolves when the process acknowledges it (from then
- * on the function reads the new time), or at once when the process is gone.
- */
-function tellClock(child: ChildProcess, offsetMs: number): Promise<void> {
-  const seq = ++clockMessages;
-  return new Promise((resolve) => {
-    if (!child.connected) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      child.off("message", onMessage);
-      child.off("disconnect", done);
-      resolve();
-    };
-    const onMessage = (message: unknown) => {
-      if (isRecord(message) && message.clockAck === seq) done();
-    };
-    child.on("message", onMessage);
-    child.once("disconnect", done);
-    child.send({ clockOffsetMs: offsetMs, seq }, (error) => {
-      if (error) done();
-    });
-  });
-}
-
-function waitForExit(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: Error | undefined }> {
-  return new Promise((resolve) => {
-    child.once("error", (error) => resolve({ code: null, signal: null, spawnError: error }));
-    // "close" (not "exit"): every byte of stdout/stderr has been read by then.
-    child.once("close", (code, signal) => resolve({ code, signal, spawnError: undefined }));
-  });
-}
-
-function readOutcome(file: string): RunnerOutcome | undefined {
-  if (!existsSync(file)) return undefined;
+  const environment = new LambdaEnvironment(config);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as RunnerOutcome;
-  } catch {
-    return undefined; // killed while writing
+    return await environment.invoke(request);
   } finally {
-    rmSync(file, { force: true });
+    await environment.close();
+  }
+}
+
+/** The extraction's directory mtime says when it was last used (pruneStaleExtractions). */
+function markUsed(dir: string): void {
+  const now = new Date();
+  try {
+    utimesSync(dir, now, now);
+  } catch {
+    // Pruned by another worker meanwhile: the invocation will say so.
   }
 }
 

@@ -11,6 +11,9 @@
  *   readers that write can change) and after every run (every reader). See target-readers.ts.
  * - Secret hygiene: no secret access key IAM issued and not the GitHub token appears in any Lambda output,
  *   runbook output, failure message or error.
+ *
+ * The function runs in execution environments reused as Lambda reuses them (lambda-environments.ts): a stack's
+ * invocations share warm environments, and `close()` ends them.
  */
 import { randomBytes } from "node:crypto";
 import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from "@aws-sdk/client-iam";
@@ -61,6 +64,7 @@ import {
   DEFAULT_LAMBDA_TIMEOUT_MS,
   extractTemplateLambda,
   invokeLambda,
+  LambdaEnvironments,
   type LambdaInvocation,
   loadRenderedTemplate,
   type TemplateLambda,
@@ -223,6 +227,10 @@ export interface Stack {
   /** The function's environment, derived from the template's `Environment.Variables`. */
   readonly env: Readonly<Record<string, string>>;
   readonly lambda: TemplateLambda;
+  /** The function's execution environments (warm between invocations; ended by `close()`). */
+  readonly lambdaEnvironments: LambdaEnvironments;
+  /** The process ID of every execution environment that served an invocation so far. */
+  readonly lambdaPids: ReadonlySet<number>;
   /** Keys the user had before the stack (their secrets are test data the function never saw). */
   readonly existingKeys: readonly StaticCredentials[];
   /** Every stdout/stderr text of every Lambda invocation so far. */
@@ -354,6 +362,9 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
   // The stack's fake clock: the function, the simulator and GitHub see real time shifted by it (see advanceClock).
   const clock = new FakeClock();
+  // The function's execution environments: this stack's only (no other stack's invocation reuses one), closed by
+  // `close()`.
+  const environments = new LambdaEnvironments();
   const github = await startGitHubEmulator({
     now: () => clock.now(),
     ...(options.githubDescription === undefined ? {} : { description: options.githubDescription }),
@@ -604,15 +615,24 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
 
     const timeoutSeconds = options.lambdaTimeoutSeconds ?? fn.timeoutSeconds;
     const lambdaTimeoutMs = timeoutSeconds === undefined ? DEFAULT_LAMBDA_TIMEOUT_MS : timeoutSeconds * 1000;
-    const invoke = (payload: unknown, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
-      invokeLambda(payload, {
+    const lambdaPids = new Set<number>();
+    const invoke = async (
+      payload: unknown,
+      timeoutMs: number | undefined,
+      signal: AbortSignal | undefined,
+    ) => {
+      const invocation = await invokeLambda(payload, {
         env,
         lambda,
+        environments,
         timeoutMs: lambdaTimeoutMs,
         ...(timeoutMs === undefined ? {} : { killAfterMs: timeoutMs }),
         clock,
         ...(signal === undefined ? {} : { signal }),
       });
+      if (invocation.environment?.pid !== undefined) lambdaPids.add(invocation.environment.pid);
+      return invocation;
+    };
 
     const runbookDocument = (name: RunbookName): TemplateRunbook => {
       const documentName = `GHS-AKM-${user.userName}-${name}`;
@@ -643,6 +663,8 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
         ).load(),
       env,
       lambda: fn,
+      lambdaEnvironments: environments,
+      lambdaPids,
       existingKeys,
       everyStdoutStderr,
       sleeps,
@@ -854,6 +876,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
       },
 
       async close() {
+        await environments.close();
         github.setSecretWrittenHook(undefined);
         await github.close();
         await alertTopic.close();
@@ -862,6 +885,7 @@ export async function createStack(endpoint: string, options: StackOptions = {}):
     };
     return stack;
   } catch (error) {
+    await environments.close();
     await github.close();
     await alertTopic.close();
     throw error;
@@ -892,12 +916,26 @@ export function useStacks(endpoint: string): (options?: StackOptions) => Promise
       stacks.flatMap((stack) => stack.github.violations),
       "requests GitHub would refuse",
     ).toEqual([]);
+    expect(
+      stacks.flatMap((stack) => [...stack.lambdaPids].filter(processIsRunning)),
+      "Lambda execution environments still running after the stack was closed",
+    ).toEqual([]);
   });
   return async (options) => {
     const stack = await createStack(endpoint, options);
     created.push(stack);
     return stack;
   };
+}
+
+/** Whether a process with this ID exists (signal 0 checks without sending anything). */
+function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Renders repos.json in the original stack's format. */
