@@ -40,6 +40,8 @@ const WORKFLOWS_DIR = ".github/workflows";
 /** GitHub's largest page for secrets and repositories; variables allow at most 30 a page. */
 const PAGE = 100;
 const VARIABLES_PAGE = 30;
+/** How many times a paged listing is read before its pages' disagreeing counts fail the call (`#list`). */
+const LIST_ATTEMPTS = 3;
 /**
  * The most workflow files of one repository the check reads (each is a request; GitHub's contents API lists up to
  * 1,000 files of a directory, https://docs.github.com/en/rest/repos/contents#get-repository-content). Whoever may
@@ -353,26 +355,60 @@ export class GitHubSecretInventory implements SecretInventory {
   }
 
   /** Every item of every page (octokit normalizes `{ total_count, secrets: [...] }` answers to the array). */
+  /**
+   * Every item of a paged listing (`pages` starts it over), read again when the pages disagree with the count
+   * GitHub gives with them: GitHub pages by offset
+   * (https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api) and documents no snapshot
+   * across pages, so an item deleted or created between two page requests shifts the others, and one can be read
+   * twice or not at all. A listing whose answers carry `total_count` (environments, secrets, variables) is taken
+   * when every page gave the same count and that many items were read, or when two readings in a row gave the
+   * same items and counts (the list held still: GitHub documents no case where its count differs from the items,
+   * and if one exists it must not stop every rotation). Otherwise, after LIST_ATTEMPTS readings, a transient
+   * GitHubAccessError (the shadowing check stops there, and the next invocation reads it again). Listings
+   * without a count (an organization's repositories) are taken as read.
+   */
   async #list(
     call: GitHubCall,
     pages: () => AsyncIterable<Page>,
     options: { readonly emptyOn404?: boolean } = {},
   ): Promise<unknown[]> {
-    const items: unknown[] = [];
-    try {
-      for await (const page of pages()) {
+    let previous:
+      | { readonly items: number; readonly totals: readonly number[]; readonly text: string }
+      | undefined;
+    for (let attempt = 1; attempt <= LIST_ATTEMPTS; attempt++) {
+      const items: unknown[] = [];
+      const totals: number[] = [];
+      try {
+        for await (const page of pages()) {
+          this.#requests++;
+          this.#observe(page.headers);
+          const data = Array.isArray(page.data) ? page.data : [];
+          items.push(...data);
+          // The paginate plugin keeps GitHub's count on the array it returns (its normalization of list answers).
+          const total = (data as { total_count?: unknown }).total_count;
+          if (typeof total === "number") totals.push(total);
+        }
+      } catch (error) {
+        if (!isHttpFailure(error)) throw error;
         this.#requests++;
-        this.#observe(page.headers);
-        items.push(...(Array.isArray(page.data) ? page.data : []));
+        this.#observe(error.response?.headers);
+        if (options.emptyOn404 === true && hasStatus(error, 404)) return [];
+        throw toGitHubAccessError(error, call);
       }
-    } catch (error) {
-      if (!isHttpFailure(error)) throw error;
-      this.#requests++;
-      this.#observe(error.response?.headers);
-      if (options.emptyOn404 === true && hasStatus(error, 404)) return [];
-      throw toGitHubAccessError(error, call);
+      if (totals.every((total) => total === items.length)) return items;
+      const reading = { items: items.length, totals, text: JSON.stringify([items, totals]) };
+      if (previous?.text === reading.text) return items;
+      previous = reading;
     }
-    return items;
+    const where = call.repo === undefined ? "" : ` of ${call.repo}`;
+    throw new GitHubAccessError(
+      `GitHub's answers to ${call.action}${where} changed while they were read, ${LIST_ATTEMPTS} times in a row (the last time ${previous?.items} items in pages that counted ${[...new Set(previous?.totals)].join(", ")}), so it is not known whether a copy of the key is among them. Nothing was changed.`,
+      {
+        ...(call.repo === undefined ? {} : { repo: call.repo }),
+        fault: "transient",
+        fix: "Nothing to do: the next invocation reads the list again. If this keeps happening, something creates or deletes these items all the time (for example an environment for every pull request); the check goes on once the list holds still between two page requests.",
+      },
+    );
   }
 
   #observe(headers: Record<string, unknown> | undefined): void {

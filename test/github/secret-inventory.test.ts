@@ -3,7 +3,7 @@ import { type GitHubEmulator, startGitHubEmulator } from "../../scripts/local-st
 import { parseGitHubCredential } from "../../src/config/github-credential.ts";
 import { SecretValue } from "../../src/domain/secret-value.ts";
 import type { OrganizationTarget, Target } from "../../src/domain/target.ts";
-import { GitHubRateLimitError } from "../../src/errors.ts";
+import { GitHubAccessError, GitHubRateLimitError } from "../../src/errors.ts";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { createGitHubConnection } from "../../src/github/github-connection.ts";
 import { GitHubSecretInventory, MAX_WORKFLOW_FILES } from "../../src/github/secret-inventory.ts";
@@ -72,6 +72,90 @@ describe("GitHubSecretInventory against GitHub's API description", () => {
     // Assess
     expect(environments).toHaveLength(120);
     expect(subject.usage().requests).toBe(2);
+  });
+
+  it("reads the environments again when one is deleted between two pages, and misses none that stayed", async () => {
+    // Prepare: GitHub pages by offset; deleting env-0 after page 1 moves env-100 onto page 1, so page 2 starts past it.
+    const repo = newRepo();
+    for (let i = 0; i < 150; i++) github.addEnvironment(ORG, repo, `env-${i}`);
+    let listings = 0;
+    github.setServedHook((request) => {
+      if (request.operationId !== "repos/get-all-environments") return;
+      listings++;
+      if (listings === 1) github.deleteEnvironment(ORG, repo, "env-0");
+    });
+    const subject = inventory();
+
+    // Act
+    const environments = await subject.environments({ owner: ORG, name: repo }).finally(() => {
+      github.setServedHook(undefined);
+    });
+
+    // Assess: the first reading (149 items, pages counting 150 and 149) was read again.
+    expect(environments).toHaveLength(149);
+    expect(environments).toContain("env-100");
+    expect(environments).not.toContain("env-0");
+    expect(subject.usage().requests).toBe(4);
+  });
+
+  it("fails as a transient fault, saying why, when the environments change between pages at every reading", async () => {
+    // Prepare
+    const repo = newRepo();
+    for (let i = 0; i < 150; i++) github.addEnvironment(ORG, repo, `env-${i}`);
+    let listings = 0;
+    let deleted = 0;
+    github.setServedHook((request) => {
+      if (request.operationId !== "repos/get-all-environments") return;
+      // Every reading is two pages: delete one environment after each reading's first.
+      if (listings++ % 2 === 0) github.deleteEnvironment(ORG, repo, `env-${deleted++}`);
+    });
+    const subject = inventory();
+
+    // Act
+    const failure = await subject
+      .environments({ owner: ORG, name: repo })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      .finally(() => {
+        github.setServedHook(undefined);
+      });
+
+    // Assess
+    expect(failure).toBeInstanceOf(GitHubAccessError);
+    expect(failure).toMatchObject({ fault: "transient", repo: `${ORG}/${repo}` });
+    expect(String((failure as Error).message)).toMatch(
+      /GET environments of octo-org\/inv-\d+ changed while they were read, 3 times in a row .*Nothing was changed\./,
+    );
+    expect(deleted).toBe(3);
+  });
+
+  it("takes a listing whose count differs from its items when two readings in a row agree", async () => {
+    // Prepare: an answer whose total_count is one more than the environments it lists, at every reading.
+    const repo = newRepo();
+    for (let i = 0; i < 120; i++) github.addEnvironment(ORG, repo, `env-${i}`);
+    const client = createGitHubClient({
+      token: new SecretValue(TOKEN),
+      baseUrl: github.url,
+      userAgent: "aws-github-akm-test",
+      secondMs: 1,
+    });
+    client.hook.after("request", (response) => {
+      const data = response.data as { total_count?: unknown };
+      if (typeof data.total_count === "number") data.total_count += 1;
+    });
+    const subject = new GitHubSecretInventory({
+      clientFor: async () => client,
+      tokenSecretName: "test/github-token",
+    });
+
+    // Act
+    const environments = await subject.environments({ owner: ORG, name: repo });
+
+    // Assess: read twice (two pages each), then taken.
+    expect(environments).toHaveLength(120);
+    expect(subject.usage().requests).toBe(4);
   });
 
   it("reads the names of secrets and variables at every scope, never their values", async () => {

@@ -101,6 +101,9 @@ export interface GitHubStateApi {
   setWorkflow(owner: string, repo: string, fileName: string, yaml: string): void;
   /** Adds a deployment environment (idempotent, case-insensitive) with its own key pair. */
   addEnvironment(owner: string, repo: string, environment: string): void;
+  /** Deletes a deployment environment with its secrets and variables (case-insensitive), as GitHub's
+   * DELETE /repos/{owner}/{repo}/environments/{environment_name} does; one that does not exist throws. */
+  deleteEnvironment(owner: string, repo: string, environment: string): void;
   /** The repository's environment names, in creation order. */
   environmentNames(owner: string, repo: string): string[];
 
@@ -231,6 +234,11 @@ export class StateFacade implements GitHubStateApi {
   }
   addEnvironment(owner: string, repo: string, environment: string): void {
     this.state.addEnvironment(this.state.requireRepo(owner, repo), environment);
+  }
+  deleteEnvironment(owner: string, repo: string, environment: string): void {
+    const record = this.state.requireRepo(owner, repo);
+    this.state.requireEnvironment(record, environment);
+    record.environments.delete(environment.toLowerCase());
   }
   environmentNames(owner: string, repo: string): string[] {
     return [...this.state.requireRepo(owner, repo).environments.values()].map(
