@@ -354,7 +354,6 @@ export class GitHubSecretInventory implements SecretInventory {
     }
   }
 
-  /** Every item of every page (octokit normalizes `{ total_count, secrets: [...] }` answers to the array). */
   /**
    * Every item of a paged listing (`pages` starts it over), read again when the pages disagree with the count
    * GitHub gives with them: GitHub pages by offset
